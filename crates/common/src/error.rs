@@ -1,0 +1,182 @@
+//! The one error type of `common`: every variant names what failed and where
+//! (file, line, key, storage location), so that a stage binary can print it as
+//! a single line and exit.
+
+use std::path::PathBuf;
+
+/// Errors raised by config loading, logging and storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The config file does not exist.
+    #[error("{}: config file not found", path.display())]
+    ConfigNotFound {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+
+    /// The config file exists but could not be read.
+    #[error("{}: cannot read config file: {source}", path.display())]
+    ConfigRead {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// YAML syntax error, unknown key, wrong type or missing key.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    ConfigSyntax {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the offending text (0 when unknown).
+        line: usize,
+        /// 1-based column of the offending text (0 when unknown).
+        column: usize,
+        /// Dotted path of the key being read, e.g. `model.params.n_trees`.
+        key: String,
+        /// What is wrong, including the valid choices where there are some.
+        message: String,
+    },
+
+    /// `${VAR}` names an environment variable that is not set and has no default.
+    #[error(
+        "{}:{line}: environment variable '{var}' is not set (use '${{{var}:-default}}' to give a default)",
+        path.display()
+    )]
+    ConfigEnv {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the reference.
+        line: usize,
+        /// The variable name.
+        var: String,
+    },
+
+    /// A value parsed but is not acceptable (out of range, inconsistent, ...).
+    #[error("{}: invalid value for '{key}': {message}", path.display())]
+    ConfigValue {
+        /// The config file.
+        path: PathBuf,
+        /// Dotted key path.
+        key: String,
+        /// Why the value is rejected and what is accepted.
+        message: String,
+    },
+
+    /// A storage location string could not be understood.
+    #[error("invalid storage location '{location}': {reason}")]
+    InvalidLocation {
+        /// The location as given.
+        location: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+
+    /// The object does not exist.
+    #[error("{location}: not found")]
+    NotFound {
+        /// The object.
+        location: String,
+    },
+
+    /// A create-if-absent write found the object already there.
+    #[error("{location}: already exists")]
+    AlreadyExists {
+        /// The object.
+        location: String,
+    },
+
+    /// An input selection (file, glob or prefix) matched no data file.
+    #[error("{location}: no input files found")]
+    NoInputs {
+        /// The selection as given.
+        location: String,
+    },
+
+    /// Any other storage failure (network, permissions, bucket missing, ...).
+    #[error("{location}: {source}")]
+    Store {
+        /// The object or prefix being accessed.
+        location: String,
+        /// The underlying object_store error.
+        source: object_store::Error,
+    },
+
+    /// A Parquet file could not be read or written.
+    #[error("{location}: Parquet error: {source}")]
+    Parquet {
+        /// The Parquet file.
+        location: String,
+        /// The underlying error.
+        source: parquet::errors::ParquetError,
+    },
+
+    /// A CSV or NDJSON file could not be decoded.
+    #[error("{location}: {format} error: {source}")]
+    Decode {
+        /// The file being decoded.
+        location: String,
+        /// `CSV` or `NDJSON`.
+        format: &'static str,
+        /// The underlying error (it carries the line where arrow knows it).
+        source: arrow::error::ArrowError,
+    },
+
+    /// A byte stream (e.g. gzip) could not be read.
+    #[error("{location}: read error: {source}")]
+    Io {
+        /// The object being read.
+        location: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+
+    /// A JSON document (manifest, model card) could not be parsed or written.
+    #[error("{location}: invalid JSON: {source}")]
+    Json {
+        /// The document.
+        location: String,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
+
+    /// The log file could not be opened.
+    #[error("{}: cannot open log file: {source}", path.display())]
+    LogFile {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// A logger was already installed in this process.
+    #[error("logging is already initialised in this process")]
+    LoggerAlreadySet,
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an object_store error for `location`, keeping "not found" and
+    /// "already exists" as their own variants so callers can match on them.
+    pub fn from_store(location: impl Into<String>, source: object_store::Error) -> Self {
+        let location = location.into();
+        match source {
+            object_store::Error::NotFound { .. } => Error::NotFound { location },
+            object_store::Error::AlreadyExists { .. } => Error::AlreadyExists { location },
+            source => Error::Store { location, source },
+        }
+    }
+
+    /// True for [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// True for [`Error::AlreadyExists`].
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, Error::AlreadyExists { .. })
+    }
+}

@@ -1,0 +1,34 @@
+//! The one storage layer: every byte the stages read or write goes through a
+//! [`Location`] (an `Arc<dyn ObjectStore>` plus a path), so local disk, S3 and
+//! memory behave the same.
+//!
+//! - [`Location`]: parse `data/raw`, `file:///…`, `s3://bucket/prefix`, `memory://name/…`.
+//! - whole objects: `get`, `put`, `put_if_absent` (create-if-absent), `list`, `delete`.
+//! - [`select_inputs`]: one file, a glob or a prefix → sorted input files.
+//! - [`ParquetSource`] / [`ParquetSink`]: streaming Parquet read and write.
+//! - [`read_csv`] / [`read_ndjson`]: streaming text reads, gzip handled.
+//! - `read_json` / `write_json` / `create_json`: manifests and cards.
+
+mod format;
+mod json;
+mod location;
+mod objects;
+mod parquet;
+mod select;
+mod text;
+
+use arrow::array::RecordBatch;
+use futures::stream::BoxStream;
+
+pub use format::{Compression, FileFormat};
+pub use location::{Location, Scheme};
+pub use objects::ByteStream;
+pub(crate) use parquet::hex;
+pub use parquet::{
+    ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, WrittenFile,
+};
+pub use select::{InputFile, select_inputs};
+pub use text::{CsvOptions, DEFAULT_BATCH_SIZE, open_bytes, read_csv, read_ndjson};
+
+/// A stream of record batches read from storage.
+pub type BatchStream = BoxStream<'static, crate::Result<RecordBatch>>;
