@@ -1,0 +1,212 @@
+//! The `etl:` section of `pipeline_config.yaml`, and the whole file as the
+//! `etl` binary reads it. Every key has a default except the ones that decide
+//! what "valid" means, which the user declares.
+
+mod columns;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::config::{LoggingConfig, StorageConfig};
+use common::storage::{FileFormat, ParquetWriteOptions};
+use serde::{Deserialize, Serialize};
+
+pub use columns::{ColumnSpec, ColumnType, Columns, Scalar};
+
+use crate::error::Result;
+
+/// `pipeline_config.yaml` as seen by the etl stage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Shared storage locations.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// Shared logging settings.
+    #[serde(default)]
+    pub logging: LoggingConfig,
+    /// This stage's settings.
+    #[serde(default)]
+    pub etl: EtlConfig,
+    /// The inference stage's section (read by `inference`).
+    #[serde(default)]
+    pub inference: Option<serde::de::IgnoredAny>,
+}
+
+impl PipelineConfig {
+    /// Loads and validates the file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let config: Self = common::config::load(path)?;
+        config.etl.validate(path)?;
+        Ok(config)
+    }
+}
+
+/// What to do with a row that fails a rule or a cast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInvalid {
+    /// Write it to `quarantine/` with the reason (default).
+    #[default]
+    Quarantine,
+    /// Count it and leave it out.
+    Drop,
+    /// Stop the run at the first invalid row.
+    Fail,
+}
+
+/// What to do when a file lacks columns that others (or the declaration) have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingColumns {
+    /// Stop with an error naming the file and the columns (default).
+    #[default]
+    Error,
+    /// Fill the missing columns with nulls (rules such as `required` still apply).
+    FillNull,
+}
+
+/// CSV dialect (`etl.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CsvConfig {
+    /// Field separator, one ASCII character (default `,`; `"\t"` for TSV).
+    pub delimiter: char,
+    /// Whether the first line holds column names (default true).
+    pub header: bool,
+    /// Quote character (default `"`).
+    pub quote: char,
+    /// Escape character inside quotes (default none: a quote is escaped by doubling it).
+    pub escape: Option<char>,
+    /// Lines starting with this character are skipped (default none).
+    pub comment: Option<char>,
+}
+
+impl Default for CsvConfig {
+    fn default() -> Self {
+        Self {
+            delimiter: ',',
+            header: true,
+            quote: '"',
+            escape: None,
+            comment: None,
+        }
+    }
+}
+
+/// How rows are split (`etl.split`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// Fraction of rows for `test/` (default 0.2).
+    pub test: f64,
+    /// Fraction of rows for `validation/` (default 0: no validation split).
+    pub validation: f64,
+    /// Seed of the split (default 42).
+    pub seed: u64,
+    /// Columns whose values decide the split (a stable hash), so a row never
+    /// changes split when new data arrives. Empty: a seeded random split.
+    pub key: Vec<String>,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self {
+            test: 0.2,
+            validation: 0.0,
+            seed: 42,
+            key: Vec::new(),
+        }
+    }
+}
+
+/// The `etl:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EtlConfig {
+    /// Input: a file, a glob or a prefix (default: `storage.raw`).
+    pub input: Option<String>,
+    /// Output location (default: `storage.processed`).
+    pub output: Option<String>,
+    /// Input format; default: from each file's extension.
+    pub format: Option<FileFormat>,
+    /// CSV dialect.
+    pub csv: CsvConfig,
+    /// Cell values read as null (compared after trimming).
+    pub null_tokens: Vec<String>,
+    /// Trim leading and trailing whitespace from text cells (default true).
+    pub trim: bool,
+    /// Rename input columns: `{old: new}`; rules and `columns` use the new names.
+    pub rename: BTreeMap<String, String>,
+    /// Input columns to leave out of the output.
+    pub drop: Vec<String>,
+    /// Declared output columns with types and rules. Undeclared input columns
+    /// are kept with a type inferred from the first `infer_rows` rows.
+    pub columns: Columns,
+    /// Rows sampled to infer the types of undeclared columns.
+    pub infer_rows: usize,
+    /// What to do when a file lacks a column.
+    pub missing_columns: MissingColumns,
+    /// Remove exact duplicate rows (default true); the first occurrence is kept.
+    pub deduplicate: bool,
+    /// Remove rows whose values in these columns were already seen, instead of
+    /// exact duplicates. Implies de-duplication.
+    pub dedup_key: Vec<String>,
+    /// Dataset rule: these columns together must be unique; later rows with a
+    /// seen key are invalid.
+    pub unique: Vec<String>,
+    /// What to do with invalid rows.
+    pub on_invalid: OnInvalid,
+    /// Train / test / validation split.
+    pub split: SplitConfig,
+    /// Parquet compression and row-group size.
+    pub parquet: ParquetWriteOptions,
+    /// Rows per output Parquet file before a new part starts.
+    pub max_rows_per_file: usize,
+    /// Rows per record batch (memory is bounded by a few batches).
+    pub batch_size: usize,
+    /// Completed runs kept under `runs/` (the published one included).
+    pub keep_runs: usize,
+}
+
+impl Default for EtlConfig {
+    fn default() -> Self {
+        Self {
+            input: None,
+            output: None,
+            format: None,
+            csv: CsvConfig::default(),
+            null_tokens: vec![String::new(), "NA".into(), "null".into()],
+            trim: true,
+            rename: BTreeMap::new(),
+            drop: Vec::new(),
+            columns: Columns::default(),
+            infer_rows: 1000,
+            missing_columns: MissingColumns::Error,
+            deduplicate: true,
+            dedup_key: Vec::new(),
+            unique: Vec::new(),
+            on_invalid: OnInvalid::Quarantine,
+            split: SplitConfig::default(),
+            parquet: ParquetWriteOptions::default(),
+            max_rows_per_file: 1_000_000,
+            batch_size: 8192,
+            keep_runs: 3,
+        }
+    }
+}
+
+impl EtlConfig {
+    /// Checks everything that can be checked without data; `path` is for messages.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        validate::validate(self, path)
+    }
+
+    /// A stable hash of the effective config (its canonical JSON), recorded in
+    /// the manifest to tell whether a rerun would produce the same output.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        common::checksum::sha256_hex(&json)
+    }
+}

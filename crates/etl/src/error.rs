@@ -1,0 +1,133 @@
+//! ETL errors: each names the file, column, key or row it is about.
+
+use std::path::PathBuf;
+
+/// Everything that can stop an ETL run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Config, storage or format error from `common`.
+    #[error(transparent)]
+    Common(#[from] common::Error),
+
+    /// The config parsed but is inconsistent or out of range.
+    #[error("{}: {key}: {message}", path.display())]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// Dotted key, e.g. `etl.columns.species.pattern`.
+        key: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+
+    /// Declared columns absent from an input file.
+    #[error(
+        "{file}: missing declared column(s) {}; the file has {}",
+        quoted(columns),
+        quoted(present)
+    )]
+    MissingColumns {
+        /// The input file.
+        file: String,
+        /// Every declared column it lacks.
+        columns: Vec<String>,
+        /// The columns it does have.
+        present: Vec<String>,
+    },
+
+    /// A file's columns differ from the first file's.
+    #[error(
+        "{file}: columns differ from {reference}: missing {}, extra {} \
+         (set etl.missing_columns: fill_null to fill missing ones with nulls)",
+        quoted(missing),
+        quoted(extra)
+    )]
+    ColumnMismatch {
+        /// The input file.
+        file: String,
+        /// The file that fixed the column set.
+        reference: String,
+        /// Columns of the reference it lacks.
+        missing: Vec<String>,
+        /// Columns it has that the reference does not.
+        extra: Vec<String>,
+    },
+
+    /// A rule's value in the config does not fit its column (e.g. `allowed: [x]` on an int64 column).
+    #[error("{key}: {message}")]
+    Rule {
+        /// The config key, e.g. `etl.columns.year.allowed`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A config key names columns the data does not have.
+    #[error(
+        "{key}: unknown column(s) {}; the output columns are {}",
+        quoted(unknown),
+        quoted(available)
+    )]
+    UnknownColumns {
+        /// The config key, e.g. `etl.unique`.
+        key: String,
+        /// The names not found.
+        unknown: Vec<String>,
+        /// The output columns.
+        available: Vec<String>,
+    },
+
+    /// A file could not be parsed at all (not a row-level problem).
+    #[error("{file}: {message}")]
+    File {
+        /// The input file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// `on_invalid: fail` and a row is invalid.
+    #[error("{source_row}: invalid row: {reason} (etl.on_invalid is 'fail')")]
+    InvalidRow {
+        /// `file:line` of the row.
+        source_row: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+
+    /// Arrow failed on data that passed validation (a bug, or out of memory).
+    #[error("internal Arrow error: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    /// A worker thread died.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn quoted(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Error {
+    /// Fills in the file name of a [`Error::File`] raised where it was not known.
+    pub(crate) fn in_file(self, name: &str) -> Self {
+        match self {
+            Error::File { file, message } if file.is_empty() => Error::File {
+                file: name.to_string(),
+                message,
+            },
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Cauce's ETL stage: raw CSV / Parquet / NDJSON on local disk or S3 →
+//! validated, cleaned, train/test(/validation)-split Parquet, with invalid rows
+//! quarantined (with the reason and source line) and a `_manifest.json` that
+//! accounts for every row: `input = train + test + validation + quarantined +
+//! duplicates`.
+//!
+//! The binary `etl` is a thin wrapper over [`run`]; the same run is available
+//! to any Rust program:
+//!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), etl::Error> {
+//! use etl::{EtlConfig, RunOptions};
+//!
+//! let raw = common::storage::Location::parse("memory://etl-doc/raw/people.csv")?;
+//! raw.put("id,age\n1,34\n2,not-a-number\n3,51\n3,51\n").await?;
+//!
+//! let config: EtlConfig = common::config::from_str(
+//!     "columns:\n  age: {type: int64, min: 0}\nsplit: {test: 0.5, seed: 1}\n",
+//!     "inline.yaml".as_ref(),
+//! )?;
+//! let options = RunOptions {
+//!     input: "memory://etl-doc/raw".into(),
+//!     output: "memory://etl-doc/processed".into(),
+//!     force: false,
+//!     progress: false,
+//! };
+//! let report = etl::run(&config, &options).await?;
+//! let rows = report.manifest.rows;
+//! assert_eq!((rows.input, rows.quarantined, rows.duplicates), (4, 1, 1));
+//! assert_eq!(rows.train + rows.test, 2);
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+mod dataset;
+pub mod error;
+mod infer;
+pub mod manifest;
+pub mod plan;
+mod progress;
+mod read;
+pub mod reason;
+mod run;
+mod transform;
+mod write;
+
+pub use config::{EtlConfig, PipelineConfig};
+pub use error::{Error, Result};
+pub use manifest::Manifest;
+pub use run::{EtlReport, RunOptions, plan, run};

@@ -1,0 +1,74 @@
+//! `etl`: raw data → validated, cleaned, split Parquet. See `etl --help`.
+
+// Printing the result is this binary's job; libraries must not print.
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use common::logging::{self, Stage};
+use etl::{PipelineConfig, RunOptions};
+
+/// Validate, clean and split raw CSV / Parquet / NDJSON into Parquet.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Pipeline config file.
+    #[arg(long, default_value = "config/pipeline_config.yaml")]
+    config: PathBuf,
+    /// Input file, glob or prefix (overrides etl.input and storage.raw).
+    #[arg(long)]
+    input: Option<String>,
+    /// Output location (overrides etl.output and storage.processed).
+    #[arg(long)]
+    output: Option<String>,
+    /// Rerun even if inputs and config are unchanged.
+    #[arg(long)]
+    force: bool,
+    /// Check config and input schema, print the plan, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("etl: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main]
+async fn run(args: Args) -> Result<(), etl::Error> {
+    let config = PipelineConfig::load(&args.config)?;
+    logging::init(Stage::Etl, &config.logging)?;
+    let mut options = RunOptions::resolve(&config, args.input, args.output);
+    options.force = args.force;
+    if args.dry_run {
+        print!("{}", etl::plan(&config.etl, &options).await?);
+        return Ok(());
+    }
+    let report = etl::run(&config.etl, &options).await?;
+    let rows = report.manifest.rows;
+    let state = if report.up_to_date {
+        "up to date"
+    } else {
+        "done"
+    };
+    println!(
+        "{state}: {} → train {}, test {}, validation {}, quarantined {}, duplicates {} ({}/_manifest.json)",
+        rows.input,
+        rows.train,
+        rows.test,
+        rows.validation,
+        rows.quarantined,
+        rows.duplicates,
+        report.output
+    );
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! `_manifest.json`: the commit marker of a run, written last. It records the
+//! inputs (to tell whether a rerun is needed), the effective config's hash,
+//! the output schema and files with checksums, and row counts that add up:
+//! `input = train + test + validation + quarantined + duplicates`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use common::storage::WrittenFile;
+use serde::{Deserialize, Serialize};
+
+/// Version of the manifest layout; readers refuse versions they do not know.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The manifest's file name under the output root.
+pub const MANIFEST: &str = "_manifest.json";
+
+/// An input file as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// Location as displayed.
+    pub location: String,
+    /// `csv`, `parquet` or `ndjson`.
+    pub format: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification time.
+    pub last_modified: DateTime<Utc>,
+    /// The store's ETag, when it has one.
+    pub e_tag: Option<String>,
+    /// Rows read from it (valid or not).
+    pub rows: u64,
+}
+
+/// An output file, with its path relative to the output root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// Path relative to the output root, e.g. `runs/<id>/train/part-00000.parquet`.
+    pub path: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// An output column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRecord {
+    /// Name.
+    pub name: String,
+    /// Arrow type, e.g. `Float64`.
+    pub data_type: String,
+    /// Whether the type was declared (otherwise inferred).
+    pub declared: bool,
+}
+
+/// Row counts; `input` is always the sum of the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    /// Rows read (records in the inputs).
+    pub input: u64,
+    /// Rows written to `train/`.
+    pub train: u64,
+    /// Rows written to `test/`.
+    pub test: u64,
+    /// Rows written to `validation/`.
+    pub validation: u64,
+    /// Invalid rows (quarantined or, with `on_invalid: drop`, dropped).
+    pub quarantined: u64,
+    /// Duplicate rows removed.
+    pub duplicates: u64,
+}
+
+impl RowCounts {
+    /// Whether the counts add up.
+    pub fn balanced(&self) -> bool {
+        self.input == self.train + self.test + self.validation + self.quarantined + self.duplicates
+    }
+}
+
+/// Run timings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Start of the run.
+    pub started: DateTime<Utc>,
+    /// End of the run (just before the manifest was written).
+    pub finished: DateTime<Utc>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Input rows per second.
+    pub rows_per_second: f64,
+}
+
+/// The whole manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The run that produced the output (`runs/<run_id>/`).
+    pub run_id: String,
+    /// `cauce-etl <version>`.
+    pub producer: String,
+    /// SHA-256 of the effective `etl` config.
+    pub config_sha256: String,
+    /// Input files.
+    pub inputs: Vec<InputRecord>,
+    /// Output columns.
+    pub schema: Vec<ColumnRecord>,
+    /// Output files per dataset: `train`, `test`, `validation`, `quarantine`.
+    pub outputs: BTreeMap<String, Vec<OutputFile>>,
+    /// Row counts.
+    pub rows: RowCounts,
+    /// Invalid rows per reason key (`min(bill_length_mm)`, `ragged`, …).
+    pub quarantine_reasons: BTreeMap<String, u64>,
+    /// Timings.
+    pub timings: Timings,
+}
+
+impl Manifest {
+    /// Files of one dataset (`train`, `test`, …), empty if none.
+    pub fn files(&self, dataset: &str) -> &[OutputFile] {
+        self.outputs.get(dataset).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Converts written files to manifest entries relative to `root`.
+pub fn output_files(root: &common::storage::Location, files: Vec<WrittenFile>) -> Vec<OutputFile> {
+    let prefix = format!("{root}/");
+    files
+        .into_iter()
+        .map(|f| OutputFile {
+            path: f
+                .location
+                .strip_prefix(&prefix)
+                .unwrap_or(&f.location)
+                .to_string(),
+            rows: f.rows,
+            bytes: f.bytes,
+            sha256: f.sha256,
+        })
+        .collect()
+}

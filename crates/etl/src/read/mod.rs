@@ -1,0 +1,134 @@
+//! Reading input files into [`RawBatch`]es: the file's own columns, one row per
+//! record, with the source line of each row. Text formats (CSV, NDJSON) give
+//! all-string columns that the transform step casts; Parquet gives its own
+//! types. Rows that cannot even be split into columns (ragged, invalid UTF-8,
+//! malformed JSON) are set aside as [`Rejected`] with their raw text.
+
+mod csv;
+mod ndjson;
+mod parquet;
+mod strings;
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use common::storage::{Compression, FileFormat, InputFile};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::mpsc;
+
+use crate::config::EtlConfig;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::reason::Reason;
+
+/// A batch of rows from one input file, before cleaning.
+#[derive(Debug)]
+pub struct RawBatch {
+    /// Index of the file in the plan.
+    pub file: usize,
+    /// The rows, in the file's own columns.
+    pub batch: RecordBatch,
+    /// Source line (text) or 1-based row number (Parquet) of each row.
+    pub rows: Vec<u64>,
+    /// Rows that could not be split into columns.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A row that could not be parsed into the file's columns.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// Source line.
+    pub row: u64,
+    /// The fields that could be read, by column position (lossy UTF-8).
+    pub values: Vec<Option<String>>,
+    /// The whole record as text (lossy UTF-8).
+    pub raw: String,
+    /// Why it was rejected.
+    pub reason: Reason,
+}
+
+/// One input file and how to read it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Position in the plan (and in the manifest's input list).
+    pub index: usize,
+    /// Where it is, its size and version.
+    pub file: InputFile,
+    /// Its format.
+    pub format: FileFormat,
+    /// Compression around a text format.
+    pub compression: Compression,
+}
+
+impl SourceFile {
+    /// The file as shown in messages and `_source`.
+    pub fn name(&self) -> String {
+        self.file.location.to_string()
+    }
+}
+
+/// Batches of one file.
+pub type RawStream = BoxStream<'static, Result<RawBatch>>;
+
+/// What a reader thread sends: the column names first, then batches.
+enum Message {
+    Columns(Vec<String>),
+    Batch(RawBatch),
+}
+
+/// Opens `source` and returns its column names (as in the file, before
+/// renaming) and a stream of its batches.
+///
+/// `columns` fixes the column names where the file does not carry them
+/// (headerless CSV, NDJSON after the first file); `None` takes them from the
+/// file (CSV header, Parquet schema, keys of the first NDJSON rows).
+pub async fn open(
+    source: &SourceFile,
+    config: &EtlConfig,
+    columns: Option<Vec<String>>,
+    batch_size: usize,
+    progress: Progress,
+) -> Result<(Vec<String>, RawStream)> {
+    if source.format == FileFormat::Parquet {
+        return parquet::open(source, batch_size, progress).await;
+    }
+    let bytes = common::storage::open_bytes(&source.file.location, source.compression).await?;
+    let (tx, mut rx) = mpsc::channel::<Result<Message>>(2);
+    let reader = strings::blocking_reader(bytes, progress);
+    let source = Arc::new(source.clone());
+    let config = Arc::new(config.clone());
+    let thread_source = Arc::clone(&source);
+    tokio::task::spawn_blocking(move || {
+        let sink = strings::Sink::new(tx.clone(), thread_source.index, batch_size);
+        let result = match thread_source.format {
+            FileFormat::Csv => csv::read(reader, &config, columns, sink),
+            _ => ndjson::read(reader, columns, sink),
+        };
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let name = source.name();
+    let names = match rx.recv().await {
+        Some(Ok(Message::Columns(names))) => names,
+        Some(Err(e)) => return Err(e.in_file(&name)),
+        Some(Ok(Message::Batch(_))) | None => {
+            return Err(Error::Internal(format!(
+                "{}: reader sent no columns",
+                source.name()
+            )));
+        }
+    };
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).filter_map(move |m| {
+        let name = name.clone();
+        async move {
+            match m {
+                Ok(Message::Batch(batch)) => Some(Ok(batch)),
+                Ok(Message::Columns(_)) => None,
+                Err(e) => Some(Err(e.in_file(&name))),
+            }
+        }
+    });
+    Ok((names, stream.boxed()))
+}

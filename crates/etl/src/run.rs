@@ -1,0 +1,551 @@
+//! One ETL run: plan → (up to date? stop) → read, clean, validate in
+//! parallel → dedupe, split, write in input order → manifest last → clean up
+//! old runs. A failed run deletes its own run folder and leaves the previous
+//! manifest, and the files it points to, untouched.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::BooleanArray;
+use chrono::Utc;
+use common::storage::{Location, WrittenFile};
+use futures::StreamExt;
+
+use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
+use crate::dataset::{Dedup, Split, Splitter, Unique};
+use crate::error::{Error, Result};
+use crate::manifest::{
+    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, RowCounts, Timings, output_files,
+};
+use crate::plan::Plan;
+use crate::progress::Progress;
+use crate::read;
+use crate::reason::Reason;
+use crate::transform::{Invalid, Processed, Transform, take_rows};
+use crate::write::{DatasetWriter, quarantine_batch, quarantine_schema};
+
+/// Where to read and write, and how.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Input selection: a file, glob or prefix.
+    pub input: String,
+    /// Output root.
+    pub output: String,
+    /// Rerun even when the output is up to date.
+    pub force: bool,
+    /// Show a progress bar when stderr is a terminal.
+    pub progress: bool,
+}
+
+impl RunOptions {
+    /// Input and output from the flags, else `etl.input`/`etl.output`, else `storage`.
+    pub fn resolve(config: &PipelineConfig, input: Option<String>, output: Option<String>) -> Self {
+        Self {
+            input: input
+                .or_else(|| config.etl.input.clone())
+                .unwrap_or_else(|| config.storage.raw.clone()),
+            output: output
+                .or_else(|| config.etl.output.clone())
+                .unwrap_or_else(|| config.storage.processed.clone()),
+            force: false,
+            progress: true,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct EtlReport {
+    /// The output root.
+    pub output: String,
+    /// The published manifest (the existing one when up to date).
+    pub manifest: Manifest,
+    /// True when nothing was done because inputs and config were unchanged.
+    pub up_to_date: bool,
+}
+
+/// Makes the plan only (what `--dry-run` prints).
+pub async fn plan(config: &EtlConfig, options: &RunOptions) -> Result<Plan> {
+    Plan::build(config, &options.input, &options.output).await
+}
+
+/// Runs the ETL stage.
+pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> {
+    let started = Utc::now();
+    let clock = Instant::now();
+    let plan = Plan::build(config, &options.input, &options.output).await?;
+    let mut effective = config.clone();
+    effective.input = Some(options.input.clone());
+    effective.output = Some(options.output.clone());
+    let fingerprint = effective.fingerprint();
+    let manifest_location = plan.output.join(MANIFEST)?;
+
+    if !options.force
+        && let Some(existing) = current_manifest(&manifest_location).await
+        && existing.config_sha256 == fingerprint
+        && same_inputs(&existing.inputs, &plan)
+    {
+        log::info!(
+            "{}: up to date (inputs and config unchanged); use --force to rerun",
+            plan.output
+        );
+        return Ok(EtlReport {
+            output: plan.output.to_string(),
+            manifest: existing,
+            up_to_date: true,
+        });
+    }
+
+    let run_id = new_run_id();
+    let run_root = plan.output.join(&format!("runs/{run_id}"))?;
+    log::info!(
+        "run {run_id}: {} input file(s), {} bytes → {}",
+        plan.sources.len(),
+        plan.input_bytes(),
+        plan.output
+    );
+    let progress = Progress::bytes(plan.input_bytes(), options.progress);
+    let outcome = execute(config, &plan, &run_root, progress.clone()).await;
+    progress.finish();
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            delete_all(&run_root).await;
+            return Err(e);
+        }
+    };
+
+    let seconds = clock.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        run_id: run_id.clone(),
+        producer: format!("cauce-etl {}", env!("CARGO_PKG_VERSION")),
+        config_sha256: fingerprint,
+        inputs: plan
+            .sources
+            .iter()
+            .zip(&outcome.file_rows)
+            .map(|(s, rows)| InputRecord {
+                location: s.name(),
+                format: s.format.name().to_string(),
+                size: s.file.size,
+                last_modified: s.file.last_modified,
+                e_tag: s.file.e_tag.clone(),
+                rows: *rows,
+            })
+            .collect(),
+        schema: plan
+            .columns
+            .iter()
+            .map(|c| ColumnRecord {
+                name: c.name.clone(),
+                data_type: c.data_type.to_string(),
+                declared: c.spec.is_some(),
+            })
+            .collect(),
+        outputs: outcome
+            .outputs
+            .into_iter()
+            .map(|(name, files)| (name, output_files(&plan.output, files)))
+            .collect(),
+        rows: outcome.counts,
+        quarantine_reasons: outcome.reasons,
+        timings: Timings {
+            started,
+            finished: Utc::now(),
+            seconds,
+            rows_per_second: outcome.counts.input as f64 / seconds.max(1e-9),
+        },
+    };
+    debug_assert!(manifest.rows.balanced());
+    if let Err(e) = manifest_location.write_json(&manifest).await {
+        delete_all(&run_root).await;
+        return Err(e.into());
+    }
+    let rows = &manifest.rows;
+    log::info!(
+        "run {run_id}: {} rows in → train {}, test {}, validation {}, quarantined {}, duplicates {} ({:.0} rows/s, {:.2} s)",
+        rows.input,
+        rows.train,
+        rows.test,
+        rows.validation,
+        rows.quarantined,
+        rows.duplicates,
+        manifest.timings.rows_per_second,
+        seconds
+    );
+    for (reason, count) in &manifest.quarantine_reasons {
+        log::info!("  invalid: {count} × {reason}");
+    }
+    remove_old_runs(&plan.output, config.keep_runs, &run_id).await;
+    Ok(EtlReport {
+        output: plan.output.to_string(),
+        manifest,
+        up_to_date: false,
+    })
+}
+
+/// The manifest currently published, if it exists and is readable.
+async fn current_manifest(location: &Location) -> Option<Manifest> {
+    match location.read_json::<Manifest>().await {
+        Ok(m) if m.format_version == FORMAT_VERSION => Some(m),
+        Ok(m) => {
+            log::warn!(
+                "{location}: format_version {} is not {FORMAT_VERSION}; rerunning",
+                m.format_version
+            );
+            None
+        }
+        Err(common::Error::NotFound { .. }) => None,
+        Err(e) => {
+            log::warn!("{e}; rerunning");
+            None
+        }
+    }
+}
+
+fn same_inputs(recorded: &[InputRecord], plan: &Plan) -> bool {
+    recorded.len() == plan.sources.len()
+        && recorded.iter().zip(&plan.sources).all(|(r, s)| {
+            r.location == s.name()
+                && r.size == s.file.size
+                && r.last_modified == s.file.last_modified
+                && r.e_tag == s.file.e_tag
+        })
+}
+
+fn new_run_id() -> String {
+    let now = Utc::now();
+    let salt = xxhash_rust::xxh3::xxh3_64(
+        format!("{}-{:?}", std::process::id(), now.timestamp_nanos_opt()).as_bytes(),
+    );
+    format!(
+        "{}-{:06x}",
+        now.format("%Y%m%dT%H%M%S%3fZ"),
+        salt & 0xff_ffff
+    )
+}
+
+/// Results of the data pass.
+struct Outcome {
+    counts: RowCounts,
+    reasons: BTreeMap<String, u64>,
+    file_rows: Vec<u64>,
+    outputs: BTreeMap<String, Vec<WrittenFile>>,
+}
+
+/// The open output datasets of a run.
+struct Writers {
+    train: DatasetWriter,
+    test: DatasetWriter,
+    validation: Option<DatasetWriter>,
+    quarantine: Option<DatasetWriter>,
+}
+
+impl Writers {
+    async fn abort(self) {
+        self.train.abort().await;
+        self.test.abort().await;
+        if let Some(w) = self.validation {
+            w.abort().await;
+        }
+        if let Some(w) = self.quarantine {
+            w.abort().await;
+        }
+    }
+}
+
+/// Dataset-level state carried from batch to batch.
+struct State {
+    dedup: Option<Dedup>,
+    unique: Option<Unique>,
+    unique_columns: Vec<String>,
+    splitter: Splitter,
+    on_invalid: OnInvalid,
+    counts: RowCounts,
+    reasons: BTreeMap<String, u64>,
+    file_rows: Vec<u64>,
+    names: Vec<String>,
+}
+
+async fn execute(
+    config: &EtlConfig,
+    plan: &Plan,
+    run_root: &Location,
+    progress: Progress,
+) -> Result<Outcome> {
+    let transform = Arc::new(Transform::new(config, plan)?);
+    let schema = Arc::clone(transform.schema());
+    let index = |names: &[String]| -> Vec<usize> {
+        names
+            .iter()
+            .filter_map(|n| schema.index_of(n).ok())
+            .collect()
+    };
+    let writer = |name: &str| -> Result<DatasetWriter> {
+        Ok(DatasetWriter::new(
+            run_root.join(name)?,
+            Arc::clone(&schema),
+            config.parquet.clone(),
+            config.max_rows_per_file,
+        ))
+    };
+    let mut writers = Writers {
+        train: writer("train")?,
+        test: writer("test")?,
+        validation: (config.split.validation > 0.0)
+            .then(|| writer("validation"))
+            .transpose()?,
+        quarantine: match config.on_invalid {
+            OnInvalid::Quarantine => Some(DatasetWriter::new(
+                run_root.join("quarantine")?,
+                quarantine_schema(&schema),
+                config.parquet.clone(),
+                config.max_rows_per_file,
+            )),
+            _ => None,
+        },
+    };
+    let dedup_columns = if !config.dedup_key.is_empty() {
+        Some(index(&config.dedup_key))
+    } else if config.deduplicate {
+        Some((0..schema.fields().len()).collect())
+    } else {
+        None
+    };
+    let mut state = State {
+        dedup: dedup_columns.map(|c| Dedup::new(&schema, c)).transpose()?,
+        unique: (!config.unique.is_empty())
+            .then(|| Unique::new(&schema, index(&config.unique)))
+            .transpose()?,
+        unique_columns: config.unique.clone(),
+        splitter: Splitter::new(
+            config.split.test,
+            config.split.validation,
+            config.split.seed,
+            index(&config.split.key),
+        ),
+        on_invalid: config.on_invalid,
+        counts: RowCounts::default(),
+        reasons: BTreeMap::new(),
+        file_rows: vec![0; plan.sources.len()],
+        names: plan.sources.iter().map(|s| s.name()).collect(),
+    };
+
+    let result = pass(config, plan, &transform, &mut state, &mut writers, progress).await;
+    if let Err(e) = result {
+        writers.abort().await;
+        return Err(e);
+    }
+    let mut outputs = BTreeMap::new();
+    outputs.insert("train".to_string(), writers.train.finish(true).await?);
+    outputs.insert("test".to_string(), writers.test.finish(true).await?);
+    if let Some(w) = writers.validation {
+        outputs.insert("validation".to_string(), w.finish(true).await?);
+    }
+    if let Some(w) = writers.quarantine {
+        outputs.insert("quarantine".to_string(), w.finish(false).await?);
+    }
+    Ok(Outcome {
+        counts: state.counts,
+        reasons: state.reasons,
+        file_rows: state.file_rows,
+        outputs,
+    })
+}
+
+/// Reads every file in order, processing batches on rayon and applying the
+/// dataset steps in input order.
+async fn pass(
+    config: &EtlConfig,
+    plan: &Plan,
+    transform: &Arc<Transform>,
+    state: &mut State,
+    writers: &mut Writers,
+    progress: Progress,
+) -> Result<()> {
+    let workers = rayon::current_num_threads() + 1;
+    for (source, columns) in plan.sources.iter().zip(&plan.files) {
+        let given = (source.format != common::storage::FileFormat::Parquet
+            && (!config.csv.header || source.format == common::storage::FileFormat::Ndjson))
+            .then(|| columns.names.clone());
+        let (names, stream) =
+            read::open(source, config, given, config.batch_size, progress.clone()).await?;
+        if names != columns.names {
+            return Err(Error::File {
+                file: source.name(),
+                message: "the file changed while the run was reading it (its columns differ from the plan)".into(),
+            });
+        }
+        let mut processed = stream
+            .map(|raw| {
+                let transform = Arc::clone(transform);
+                async move { on_rayon(move || transform.process(raw?)).await? }
+            })
+            .buffered(workers);
+        while let Some(batch) = processed.next().await {
+            apply(batch?, state, writers).await?;
+        }
+        log::info!(
+            "{}: {} rows read",
+            source.name(),
+            state.file_rows[source.index]
+        );
+    }
+    Ok(())
+}
+
+async fn on_rayon<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.await
+        .map_err(|_| Error::Internal("a worker thread panicked".into()))
+}
+
+async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -> Result<()> {
+    let Processed {
+        file,
+        mut valid,
+        mut valid_rows,
+        mut invalid,
+    } = processed;
+    let rows = (valid.num_rows() + invalid.len()) as u64;
+    state.file_rows[file] += rows;
+    state.counts.input += rows;
+
+    if let Some(dedup) = &mut state.dedup {
+        let keep = dedup.keep(&valid)?;
+        let kept = keep.true_count();
+        state.counts.duplicates += (valid.num_rows() - kept) as u64;
+        if kept < valid.num_rows() {
+            valid_rows = filter_rows(&valid_rows, &keep);
+            valid = take_rows(&valid, &keep)?;
+        }
+    }
+    if let Some(unique) = &mut state.unique {
+        let repeats = unique.repeats(&valid, file, &valid_rows)?;
+        if repeats.iter().any(Option::is_some) {
+            let text: Vec<arrow::array::ArrayRef> = valid
+                .columns()
+                .iter()
+                .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8))
+                .collect::<Result<_, _>>()?;
+            for (i, repeat) in repeats.iter().enumerate() {
+                if let Some((first_file, first_row)) = repeat {
+                    let first = format!("{}:{first_row}", state.names[*first_file as usize]);
+                    invalid.push(Invalid {
+                        file,
+                        row: valid_rows[i],
+                        reason: Reason::unique(&state.unique_columns, &first),
+                        values: text
+                            .iter()
+                            .map(|c| {
+                                use arrow::array::{Array, AsArray};
+                                let c = c.as_string::<i32>();
+                                c.is_valid(i).then(|| c.value(i).to_string())
+                            })
+                            .collect(),
+                        raw: None,
+                    });
+                }
+            }
+            let keep: BooleanArray = repeats.iter().map(|r| Some(r.is_none())).collect();
+            valid = take_rows(&valid, &keep)?;
+        }
+    }
+
+    if !invalid.is_empty() {
+        if state.on_invalid == OnInvalid::Fail {
+            let first = &invalid[0];
+            return Err(Error::InvalidRow {
+                source_row: format!("{}:{}", state.names[first.file], first.row),
+                reason: first.reason.to_string(),
+            });
+        }
+        state.counts.quarantined += invalid.len() as u64;
+        for row in &invalid {
+            *state.reasons.entry(row.reason.key()).or_default() += 1;
+        }
+        if let Some(quarantine) = &mut writers.quarantine {
+            let schema = quarantine_schema(valid.schema().as_ref());
+            let names = &state.names;
+            let batch = quarantine_batch(&schema, &invalid, &|f| names[f].clone())?;
+            quarantine.write(&batch).await?;
+        }
+    }
+
+    let splits = state.splitter.assign(&valid)?;
+    for (split, writer) in [
+        (Split::Train, Some(&mut writers.train)),
+        (Split::Test, Some(&mut writers.test)),
+        (Split::Validation, writers.validation.as_mut()),
+    ] {
+        let mask: BooleanArray = splits.iter().map(|s| Some(*s == split)).collect();
+        let count = mask.true_count() as u64;
+        if count == 0 {
+            continue;
+        }
+        let Some(writer) = writer else {
+            return Err(Error::Internal(
+                "a row was assigned to a split that is not written".into(),
+            ));
+        };
+        writer.write(&take_rows(&valid, &mask)?).await?;
+        match split {
+            Split::Train => state.counts.train += count,
+            Split::Test => state.counts.test += count,
+            Split::Validation => state.counts.validation += count,
+        }
+    }
+    Ok(())
+}
+
+fn filter_rows(rows: &[u64], keep: &BooleanArray) -> Vec<u64> {
+    rows.iter()
+        .zip(keep.iter())
+        .filter(|(_, k)| k.unwrap_or(false))
+        .map(|(r, _)| *r)
+        .collect()
+}
+
+/// Deletes every object under `root` (a failed run's folder), logging failures.
+async fn delete_all(root: &Location) {
+    match root.list().await {
+        Ok(objects) => {
+            for object in objects {
+                if let Err(e) = root.child_for(&object.location).delete().await {
+                    log::warn!("cleanup: {e}");
+                }
+            }
+        }
+        Err(e) => log::warn!("cleanup of {root}: {e}"),
+    }
+}
+
+/// Keeps the newest `keep` run folders (always including `current`), deletes the rest.
+async fn remove_old_runs(output: &Location, keep: usize, current: &str) {
+    let Ok(runs) = output.join("runs") else {
+        return;
+    };
+    let folders = match runs.list_children().await {
+        Ok((folders, _)) => folders,
+        Err(e) => {
+            log::warn!("listing old runs: {e}");
+            return;
+        }
+    };
+    let excess = folders.len().saturating_sub(keep.max(1));
+    for old in folders
+        .iter()
+        .take(excess)
+        .filter(|f| f.as_str() != current)
+    {
+        if let Ok(folder) = runs.join(old) {
+            log::info!("removing old run {old}");
+            delete_all(&folder).await;
+        }
+    }
+}
