@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A real S3-compatible server (moto) on 127.0.0.1 for the test suites.
+# A real S3-compatible server (moto) on 127.0.0.1 for the test suites, and a
+# Python with pyarrow (CAUCE_TEST_PYTHON) to check our Parquet reads elsewhere.
 #
 #   scripts/s3-test-server.sh install   create .s3-venv with moto (idempotent)
 #   scripts/s3-test-server.sh start     install if needed, start, create the bucket,
@@ -19,14 +20,16 @@ PYTHON="${PYTHON:-python3}"
 
 log() { echo "s3-test-server: $*" >&2; }
 
+# moto is the S3 server; pyarrow lets tests check that other tools read our Parquet.
+PACKAGES=('moto[s3]==5.2.5' 'flask>=3,<4' 'flask-cors>=6,<7' 'pyarrow==21.0.0')
+
 install() {
-    if [ -x "$VENV/bin/moto_server" ]; then
+    if [ -x "$VENV/bin/moto_server" ] && "$VENV/bin/python" -c 'import pyarrow' 2>/dev/null; then
         return
     fi
-    log "installing moto into $VENV (about 30 s)"
+    log "installing moto and pyarrow into $VENV (about a minute)"
     "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        'moto[s3]==5.2.5' 'flask>=3,<4' 'flask-cors>=6,<7' >&2
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}" >&2
 }
 
 running() {
@@ -43,6 +46,7 @@ export AWS_ACCESS_KEY_ID=cauce-test
 export AWS_SECRET_ACCESS_KEY=cauce-test
 export AWS_REGION=us-east-1
 export CAUCE_TEST_S3_BUCKET=$BUCKET
+export CAUCE_TEST_PYTHON=$VENV/bin/python
 ENV
 }
 

@@ -107,7 +107,8 @@ impl Location {
         let path =
             Path::from_absolute_path(normalize(&absolute)).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
-            store: Arc::new(LocalFileSystem::new()),
+            // Deleting the last file of a folder removes the folder, as on S3.
+            store: Arc::new(LocalFileSystem::new().with_automatic_cleanup(true)),
             path,
             display: given.trim_end_matches('/').to_string(),
             scheme: Scheme::Local,

@@ -30,7 +30,10 @@ impl ColumnType {
             ColumnType::Float64 => DataType::Float64,
             ColumnType::Bool => DataType::Boolean,
             ColumnType::Date => DataType::Date32,
-            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            // An offset, not a zone name: arrow casts to named zones only with chrono-tz.
+            ColumnType::Timestamp => {
+                DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()))
+            }
         }
     }
 

@@ -1,0 +1,96 @@
+//! The `etl` binary: exit codes, one-line errors, dry run.
+
+use std::process::Command;
+
+fn etl(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_etl"))
+        .args(args)
+        .current_dir(dir)
+        .env("CAUCE_LOG_DIR", dir.join("logs"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn workspace(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data/raw")).unwrap();
+    std::fs::write(dir.path().join("data/raw/in.csv"), "id,x\n1,2\n3,4\n").unwrap();
+    std::fs::write(dir.path().join("pipeline.yaml"), config).unwrap();
+    dir
+}
+
+#[test]
+fn misspelled_key_exits_non_zero_with_one_line() {
+    let dir = workspace("etl:\n  split: {tset: 0.2}\n");
+    let (code, _, stderr) = etl(&["--config", "pipeline.yaml"], dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("etl: error: pipeline.yaml:2:11: unknown field 'tset', expected one of 'test', 'validation', 'seed', 'key'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_config_and_input_are_clear_errors() {
+    let dir = workspace("etl: {}\n");
+    let (code, _, stderr) = etl(&["--config", "nope.yaml"], dir.path());
+    assert_eq!(
+        (code, stderr.trim()),
+        (1, "etl: error: nope.yaml: config file not found")
+    );
+    let (code, _, stderr) = etl(
+        &[
+            "--config",
+            "pipeline.yaml",
+            "--input",
+            "data/raw/absent.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("data/raw/absent.csv: no input files found"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let dir = workspace("etl:\n  columns:\n    x: {type: float64}\n");
+    let (code, stdout, stderr) = etl(&["--config", "pipeline.yaml", "--dry-run"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("data/raw/in.csv (csv, 13 bytes)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("x                        Float64"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("id                       Int64                        inferred"),
+        "{stdout}"
+    );
+    assert!(!dir.path().join("data/processed").exists());
+}
+
+#[test]
+fn a_run_prints_counts_logs_to_its_file_and_then_is_up_to_date() {
+    let dir = workspace("etl: {}\n");
+    let (code, stdout, stderr) = etl(&["--config", "pipeline.yaml"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("done: 2 → train"), "{stdout}");
+    assert!(dir.path().join("data/processed/_manifest.json").exists());
+    let log = std::fs::read_to_string(dir.path().join("logs/data_processing.log")).unwrap();
+    assert!(log.contains("INFO  etl run "), "{log}");
+    let (code, stdout, _) = etl(&["--config", "pipeline.yaml"], dir.path());
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("up to date: 2 → train"), "{stdout}");
+}
