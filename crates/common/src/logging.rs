@@ -11,12 +11,22 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::config::LoggingConfig;
 use crate::error::{Error, Result};
 
 /// Environment variable overriding the log folder.
 pub const LOG_DIR_ENV: &str = "CAUCE_LOG_DIR";
+
+/// Log target whose records go to the log file only, not to stderr: for the
+/// final error a binary already prints as its one-line message.
+pub const FILE_ONLY: &str = "cauce::file_only";
+
+/// Records a fatal error in the log file (the binary prints it to stderr itself).
+pub fn record_failure(error: &dyn std::fmt::Display) {
+    log::error!(target: FILE_ONLY, "{error}");
+}
 
 /// The pipeline stage a process runs; decides the log file name and the tag on each line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +72,8 @@ pub fn init(stage: Stage, config: &LoggingConfig) -> Result<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| config.dir.clone());
     let path = dir.join(stage.log_file_name());
-    let file = open_log_file(&path)?;
+    let file = Arc::new(Mutex::new(open_log_file(&path)?));
+    let file_only = Arc::clone(&file);
 
     let mut builder = env_logger::Builder::new();
     builder.filter_level(config.level.as_filter());
@@ -77,6 +88,10 @@ pub fn init(stage: Stage, config: &LoggingConfig) -> Result<PathBuf> {
                 stage,
                 &record.args().to_string(),
             );
+            if record.target() == FILE_ONLY {
+                let mut file = file_only.lock().unwrap_or_else(|e| e.into_inner());
+                return file.write_all(line.as_bytes());
+            }
             buf.write_all(line.as_bytes())
         })
         .target(env_logger::Target::Pipe(Box::new(Tee {
@@ -112,7 +127,7 @@ fn format_line(timestamp: &str, level: log::Level, stage: Stage, message: &str) 
 
 /// Writes each formatted record to the log file and to stderr.
 struct Tee {
-    file: File,
+    file: Arc<Mutex<File>>,
     stderr: io::Stderr,
 }
 
@@ -123,14 +138,24 @@ impl Write for Tee {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
         // A full disk must not take the stage down with it; stderr still gets the line.
-        let file_result = self.file.write_all(buf);
+        let file_result = self
+            .file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .write_all(buf);
         self.stderr.write_all(buf)?;
         file_result
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()?;
+        self.file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush()?;
         self.stderr.flush()
     }
 }

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            logging::record_failure(&e);
             eprintln!("etl: error: {e}");
             ExitCode::FAILURE
         }

@@ -22,6 +22,7 @@ fn child_process_installs_logger() {
     let path = logging::init(Stage::Trainer, &config).unwrap();
     assert!(path.ends_with("training.log"));
     log::info!("fitted 3 models");
+    logging::record_failure(&"only in the file");
     log::debug!("detail only at debug");
     assert!(matches!(
         logging::init(Stage::Trainer, &config),
@@ -56,7 +57,11 @@ fn log_line_lands_in_stderr_and_the_stage_file() {
     let file = std::fs::read_to_string(dir.path().join("training.log")).unwrap();
 
     let in_file: Vec<&str> = file.lines().collect();
-    assert_eq!(in_file.len(), 1, "{file}");
+    assert_eq!(in_file.len(), 2, "{file}");
+    assert!(
+        in_file[1].ends_with(" ERROR trainer only in the file"),
+        "{file}"
+    );
     let line = in_file[0];
     assert!(line.ends_with(" INFO  trainer fitted 3 models"), "{line}");
     // RFC 3339 timestamp with milliseconds first.
@@ -66,6 +71,7 @@ fn log_line_lands_in_stderr_and_the_stage_file() {
         "{line}"
     );
     assert!(stderr.lines().any(|l| l == line), "stderr: {stderr}");
+    assert!(!stderr.contains("only in the file"), "stderr: {stderr}");
     assert!(!file.contains("detail only at debug"));
 }
 
@@ -80,5 +86,6 @@ fn rust_log_overrides_the_configured_level_and_lines_are_appended() {
     );
     let file = std::fs::read_to_string(dir.path().join("training.log")).unwrap();
     assert_eq!(file.matches("fitted 3 models").count(), 2, "{file}");
+    assert_eq!(file.matches("only in the file").count(), 2, "{file}");
     assert_eq!(file.matches("detail only at debug").count(), 1, "{file}");
 }

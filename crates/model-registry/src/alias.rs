@@ -1,0 +1,278 @@
+//! Aliases (`latest`, `staging`, …) as append-only promotion history. Each
+//! promotion is an immutable record `<alias>/<sequence>.json` claimed with
+//! create-if-absent; the alias's current version is the record with the
+//! highest sequence. Nothing is overwritten, so this works on local disk
+//! (which has no conditional overwrite) as on S3, and concurrent promotions
+//! are serialized by the sequence claim: none is lost.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::card::actor;
+use crate::error::{Error, Result};
+use crate::names::{self, Version};
+use crate::registry::Registry;
+
+/// Record layout version.
+pub const RECORD_FORMAT_VERSION: u32 = 1;
+
+/// Attempts at claiming a sequence number before giving up.
+const MAX_CLAIMS: usize = 10_000;
+
+/// Why a record was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// `promote`.
+    Promote,
+    /// `rollback`.
+    Rollback,
+}
+
+/// One promotion record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// [`RECORD_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Position in the alias's history, from 1.
+    pub sequence: u64,
+    /// The alias.
+    pub alias: String,
+    /// The version it now points at.
+    pub version: Version,
+    /// The version it pointed at before (none for the first record).
+    pub previous: Option<Version>,
+    /// Promote or rollback.
+    pub action: Action,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `user@host`.
+    pub by: String,
+    /// Free text from `--reason`.
+    pub reason: Option<String>,
+}
+
+/// The outcome of a quality-gated promotion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateDecision {
+    /// The metric compared.
+    pub metric: String,
+    /// Whether larger values are better.
+    pub higher_is_better: bool,
+    /// The candidate version and its value.
+    pub candidate: (Version, f64),
+    /// The alias's current version and its value (none: the alias is unset).
+    pub current: Option<(Version, f64)>,
+    /// The record written, when promoted.
+    pub promoted: Option<Promotion>,
+}
+
+/// Metrics where smaller is better; every other metric is taken as larger-is-better.
+pub fn lower_is_better(metric: &str) -> bool {
+    let m = metric.to_ascii_lowercase();
+    [
+        "rmse", "mse", "mae", "mape", "log_loss", "logloss", "loss", "error",
+    ]
+    .iter()
+    .any(|suffix| m == *suffix || m.ends_with(&format!("_{suffix}")))
+}
+
+impl Registry {
+    /// Alias names that have at least one record.
+    pub async fn aliases(&self) -> Result<Vec<String>> {
+        let (folders, _) = self.root().list_children().await?;
+        Ok(folders
+            .into_iter()
+            .filter(|f| f != "versioned" && names::alias(f).is_ok())
+            .collect())
+    }
+
+    async fn sequences(&self, alias: &str) -> Result<Vec<u64>> {
+        let dir = self.root().join(names::alias(alias)?)?;
+        let (_, objects) = dir.list_children().await?;
+        let mut sequences: Vec<u64> = objects
+            .iter()
+            .filter_map(|o| o.location.filename()?.strip_suffix(".json")?.parse().ok())
+            .collect();
+        sequences.sort_unstable();
+        Ok(sequences)
+    }
+
+    async fn record(&self, alias: &str, sequence: u64) -> Result<Promotion> {
+        let location = self.root().join(alias)?.join(&record_name(sequence))?;
+        let record: Promotion = location.read_json().await?;
+        if record.format_version != RECORD_FORMAT_VERSION || record.sequence != sequence {
+            return Err(Error::BadRecord {
+                location: location.to_string(),
+                message: format!(
+                    "unexpected format_version {} or sequence {}",
+                    record.format_version, record.sequence
+                ),
+            });
+        }
+        Ok(record)
+    }
+
+    /// The alias's newest record: what it points at now.
+    pub async fn current(&self, alias: &str) -> Result<Option<Promotion>> {
+        match self.sequences(alias).await?.last() {
+            Some(&sequence) => Ok(Some(self.record(alias, sequence).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every record of the alias, oldest first.
+    pub async fn history(&self, alias: &str) -> Result<Vec<Promotion>> {
+        let mut records = Vec::new();
+        for sequence in self.sequences(alias).await? {
+            records.push(self.record(alias, sequence).await?);
+        }
+        Ok(records)
+    }
+
+    /// Points `alias` at `version` (which must be visible) with a new record.
+    pub async fn promote(
+        &self,
+        version: Version,
+        alias: &str,
+        reason: Option<String>,
+    ) -> Result<Promotion> {
+        names::alias(alias)?;
+        self.card(version).await?;
+        self.append(alias, version, Action::Promote, reason).await
+    }
+
+    /// Re-promotes the version the alias pointed at before its current one.
+    pub async fn rollback(&self, alias: &str, reason: Option<String>) -> Result<Promotion> {
+        let current = self
+            .current(alias)
+            .await?
+            .ok_or_else(|| Error::AliasNotSet {
+                registry: self.root().to_string(),
+                alias: alias.to_string(),
+            })?;
+        let previous = current.previous.ok_or_else(|| Error::NoPrevious {
+            alias: alias.to_string(),
+        })?;
+        self.card(previous).await?;
+        self.append(alias, previous, Action::Rollback, reason).await
+    }
+
+    /// Promotes `version` only if its `metric` beats the alias's current version's.
+    pub async fn promote_if_better(
+        &self,
+        version: Version,
+        alias: &str,
+        metric: &str,
+        reason: Option<String>,
+    ) -> Result<GateDecision> {
+        let metric_of = |card: &crate::card::ModelCard| -> Result<f64> {
+            card.metrics
+                .get(metric)
+                .copied()
+                .ok_or_else(|| Error::MissingMetric {
+                    version: card.version.to_string(),
+                    metric: metric.to_string(),
+                    available: card.metrics.keys().cloned().collect(),
+                })
+        };
+        names::alias(alias)?;
+        let candidate = metric_of(&self.card(version).await?)?;
+        let higher_is_better = !lower_is_better(metric);
+        let current = match self.current(alias).await? {
+            Some(record) => Some((
+                record.version,
+                metric_of(&self.card(record.version).await?)?,
+            )),
+            None => None,
+        };
+        let better = match current {
+            None => true,
+            Some((_, value)) if higher_is_better => candidate > value,
+            Some((_, value)) => candidate < value,
+        };
+        let promoted = if better {
+            let reason = reason.or_else(|| {
+                Some(format!(
+                    "{metric} {candidate} beats {:?}",
+                    current.map(|c| c.1)
+                ))
+            });
+            Some(self.append(alias, version, Action::Promote, reason).await?)
+        } else {
+            None
+        };
+        Ok(GateDecision {
+            metric: metric.to_string(),
+            higher_is_better,
+            candidate: (version, candidate),
+            current,
+            promoted,
+        })
+    }
+
+    async fn append(
+        &self,
+        alias: &str,
+        version: Version,
+        action: Action,
+        reason: Option<String>,
+    ) -> Result<Promotion> {
+        let dir = self.root().join(names::alias(alias)?)?;
+        for _ in 0..MAX_CLAIMS {
+            let last = self.sequences(alias).await?.last().copied();
+            let previous = match last {
+                Some(sequence) => Some(self.record(alias, sequence).await?.version),
+                None => None,
+            };
+            let sequence = last.unwrap_or(0) + 1;
+            let record = Promotion {
+                format_version: RECORD_FORMAT_VERSION,
+                sequence,
+                alias: alias.to_string(),
+                version,
+                previous,
+                action,
+                at: Utc::now(),
+                by: actor(),
+                reason: reason.clone(),
+            };
+            match dir.join(&record_name(sequence))?.create_json(&record).await {
+                Ok(()) => {
+                    log::info!(
+                        "{alias}: {:?} → {version} (record {sequence}, {action:?})",
+                        previous
+                    );
+                    return Ok(record);
+                }
+                // Someone else took this sequence number: re-read and try the next.
+                Err(common::Error::AlreadyExists { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Contention {
+            registry: self.root().to_string(),
+            what: "promotion sequence number",
+            attempts: MAX_CLAIMS,
+        })
+    }
+}
+
+fn record_name(sequence: u64) -> String {
+    format!("{sequence:010}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_direction() {
+        assert!(
+            lower_is_better("rmse") && lower_is_better("test_log_loss") && lower_is_better("MAE")
+        );
+        assert!(
+            !lower_is_better("accuracy") && !lower_is_better("f1_macro") && !lower_is_better("r2")
+        );
+    }
+}

@@ -1,0 +1,473 @@
+//! The `model-registry` command line: argument definitions and the commands,
+//! each returning the text to print and the exit code, so that the binary
+//! only parses, sets up logging and prints.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use comfy_table::{Table, presets::NOTHING};
+use serde::Serialize;
+
+use crate::alias::{GateDecision, Promotion};
+use crate::card::{CardInput, ModelCard};
+use crate::compare::compare;
+use crate::error::{Error, Result};
+use crate::names::{LATEST, Version};
+use crate::registry::Registry;
+
+/// Exit code when `promote --if-better` refuses the candidate.
+pub const EXIT_REFUSED: u8 = 3;
+
+/// Versioned models, aliases and promotion history on plain object storage.
+#[derive(Debug, Parser)]
+#[command(name = "model-registry", version, about)]
+pub struct Cli {
+    /// Pipeline config whose `storage.models` is the default registry (used if it exists).
+    #[arg(long, global = true, default_value = "config/pipeline_config.yaml")]
+    pub config: PathBuf,
+    /// Registry location (local path or s3://bucket/prefix); overrides the config.
+    #[arg(long, global = true, env = "CAUCE_REGISTRY")]
+    pub registry: Option<String>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Registry commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List visible versions with their aliases and metrics.
+    List,
+    /// Show one version's card (vN or an alias such as latest).
+    Show {
+        /// vN or alias.
+        reference: String,
+    },
+    /// Publish files made elsewhere as the next version.
+    Publish {
+        /// Artifact file (repeat for several).
+        #[arg(long = "file", required = true)]
+        files: Vec<PathBuf>,
+        /// JSON with name, metrics, params, metadata.
+        #[arg(long)]
+        card: PathBuf,
+    },
+    /// Point an alias (default latest) at a version.
+    Promote {
+        /// The version, vN.
+        version: String,
+        /// The alias.
+        #[arg(long, default_value = LATEST)]
+        alias: String,
+        /// Why (recorded in the history).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Promote only if this metric beats the alias's current version.
+        #[arg(long, value_name = "METRIC")]
+        if_better: Option<String>,
+    },
+    /// Re-promote the version before the alias's current one.
+    Rollback {
+        /// The alias.
+        #[arg(long, default_value = LATEST)]
+        alias: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// The promotion history of an alias.
+    History {
+        /// The alias.
+        #[arg(long, default_value = LATEST)]
+        alias: String,
+    },
+    /// Recompute checksums of one version, or of all; non-zero exit on any problem.
+    Verify {
+        /// vN (default: every version).
+        version: Option<String>,
+    },
+    /// Metrics and parameters of two versions side by side.
+    Compare {
+        /// First version.
+        a: String,
+        /// Second version.
+        b: String,
+    },
+    /// Delete a version (refused while an alias points at it).
+    Delete {
+        /// The version.
+        version: String,
+    },
+    /// Remove files of versions that never got a card.
+    Gc {
+        /// Only versions claimed longer ago than this (e.g. 30m, 1h, 0s).
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        grace_period: std::time::Duration,
+    },
+}
+
+/// What to print and how to exit.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Text for stdout.
+    pub output: String,
+    /// Process exit code.
+    pub code: u8,
+}
+
+fn done(output: String) -> Result<Outcome> {
+    Ok(Outcome { output, code: 0 })
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header(header.to_vec());
+    for row in rows {
+        table.add_row(row);
+    }
+    table.to_string()
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// Runs one command against `registry`.
+pub async fn execute(registry: &Registry, command: &Command, as_json: bool) -> Result<Outcome> {
+    match command {
+        Command::List => list(registry, as_json).await,
+        Command::Show { reference } => {
+            let version = registry.resolve_version(reference).await?;
+            let card = registry.card(version).await?;
+            if as_json {
+                return done(json(&card));
+            }
+            done(show(&card))
+        }
+        Command::Publish { files, card } => {
+            let text = std::fs::read_to_string(card).map_err(|source| Error::LocalFile {
+                path: card.display().to_string(),
+                source,
+            })?;
+            let input: CardInput = serde_json::from_str(&text).map_err(|e| Error::BadRecord {
+                location: card.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let mut contents = Vec::new();
+            for path in files {
+                let bytes = std::fs::read(path).map_err(|source| Error::LocalFile {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                contents.push((name, Bytes::from(bytes)));
+            }
+            let card = registry.publish(input, contents).await?;
+            done(if as_json {
+                json(&card)
+            } else {
+                format!("published {}", card.version)
+            })
+        }
+        Command::Promote {
+            version,
+            alias,
+            reason,
+            if_better,
+        } => {
+            let version: Version = version.parse()?;
+            match if_better {
+                None => {
+                    let record = registry.promote(version, alias, reason.clone()).await?;
+                    done(if as_json {
+                        json(&record)
+                    } else {
+                        promotion_line(&record)
+                    })
+                }
+                Some(metric) => {
+                    let decision = registry
+                        .promote_if_better(version, alias, metric, reason.clone())
+                        .await?;
+                    let code = if decision.promoted.is_some() {
+                        0
+                    } else {
+                        EXIT_REFUSED
+                    };
+                    let output = if as_json {
+                        json(&decision)
+                    } else {
+                        gate_text(alias, &decision)
+                    };
+                    Ok(Outcome { output, code })
+                }
+            }
+        }
+        Command::Rollback { alias, reason } => {
+            let record = registry.rollback(alias, reason.clone()).await?;
+            done(if as_json {
+                json(&record)
+            } else {
+                promotion_line(&record)
+            })
+        }
+        Command::History { alias } => {
+            let records = registry.history(alias).await?;
+            if as_json {
+                return done(json(&records));
+            }
+            let rows = records
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.sequence.to_string(),
+                        format!("{:?}", r.action).to_lowercase(),
+                        r.version.to_string(),
+                        opt(r.previous),
+                        r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        r.by.clone(),
+                        r.reason.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            done(table(
+                &[
+                    "SEQ", "ACTION", "VERSION", "PREVIOUS", "AT (UTC)", "BY", "REASON",
+                ],
+                rows,
+            ))
+        }
+        Command::Verify { version } => verify(registry, version.as_deref(), as_json).await,
+        Command::Compare { a, b } => {
+            let a = registry.card(registry.resolve_version(a).await?).await?;
+            let b = registry.card(registry.resolve_version(b).await?).await?;
+            let comparison = compare(&a, &b);
+            if as_json {
+                return done(json(&comparison));
+            }
+            let metrics = comparison
+                .metrics
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.metric.clone(),
+                        opt(m.a),
+                        opt(m.b),
+                        m.delta
+                            .map(|d| format!("{d:+}"))
+                            .unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            let params = comparison
+                .params
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.param.clone(),
+                        opt(p.a.as_ref()),
+                        opt(p.b.as_ref()),
+                        if p.changed { "*".into() } else { String::new() },
+                    ]
+                })
+                .collect();
+            done(format!(
+                "{}\n\n{}",
+                table(&["METRIC", &comparison.a, &comparison.b, "DELTA"], metrics),
+                table(&["PARAM", &comparison.a, &comparison.b, "CHANGED"], params)
+            ))
+        }
+        Command::Delete { version } => {
+            let version: Version = version.parse()?;
+            registry.delete(version).await?;
+            done(format!("deleted {version}"))
+        }
+        Command::Gc { grace_period } => {
+            let report = registry.gc(*grace_period).await?;
+            done(if as_json {
+                json(&report)
+            } else if report.versions.is_empty() {
+                "nothing to collect".into()
+            } else {
+                format!(
+                    "removed {} file(s) of unfinished version(s) {}",
+                    report.files,
+                    report.versions.join(", ")
+                )
+            })
+        }
+    }
+}
+
+async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
+    let cards = registry.versions().await?;
+    let mut current: Vec<(String, Version)> = Vec::new();
+    for alias in registry.aliases().await? {
+        if let Some(record) = registry.current(&alias).await? {
+            current.push((alias, record.version));
+        }
+    }
+    let aliases_of = |v: Version| -> Vec<String> {
+        current
+            .iter()
+            .filter(|(_, cv)| *cv == v)
+            .map(|(a, _)| a.clone())
+            .collect()
+    };
+    if as_json {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            version: Version,
+            name: &'a str,
+            created_at: chrono::DateTime<chrono::Utc>,
+            aliases: Vec<String>,
+            metrics: &'a std::collections::BTreeMap<String, f64>,
+        }
+        let entries: Vec<Entry> = cards
+            .iter()
+            .map(|c| Entry {
+                version: c.version,
+                name: &c.name,
+                created_at: c.created_at,
+                aliases: aliases_of(c.version),
+                metrics: &c.metrics,
+            })
+            .collect();
+        return done(json(&entries));
+    }
+    let rows = cards
+        .iter()
+        .map(|c| {
+            vec![
+                c.version.to_string(),
+                c.name.clone(),
+                c.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                aliases_of(c.version).join(","),
+                c.metrics
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    done(table(
+        &["VERSION", "NAME", "CREATED (UTC)", "ALIASES", "METRICS"],
+        rows,
+    ))
+}
+
+fn show(card: &ModelCard) -> String {
+    let mut out = format!(
+        "version:    {}\nname:       {}\ncreated:    {} by {}\n",
+        card.version, card.name, card.created_at, card.created_by
+    );
+    let files = card
+        .files
+        .iter()
+        .map(|f| vec![f.name.clone(), f.bytes.to_string(), f.sha256.clone()])
+        .collect();
+    out.push_str(&format!(
+        "\n{}\n",
+        table(&["FILE", "BYTES", "SHA256"], files)
+    ));
+    let metrics = card
+        .metrics
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .collect();
+    out.push_str(&format!("\n{}\n", table(&["METRIC", "VALUE"], metrics)));
+    if !card.params.is_null() {
+        out.push_str(&format!("\nparams: {}\n", card.params));
+    }
+    out
+}
+
+fn promotion_line(record: &Promotion) -> String {
+    format!(
+        "{}: {} → {} ({:?}, record {})",
+        record.alias,
+        opt(record.previous),
+        record.version,
+        record.action,
+        record.sequence
+    )
+    .to_lowercase()
+}
+
+fn gate_text(alias: &str, d: &GateDecision) -> String {
+    let direction = if d.higher_is_better {
+        "higher"
+    } else {
+        "lower"
+    };
+    let current = match d.current {
+        Some((v, value)) => format!("{alias} is {v} with {value}"),
+        None => format!("{alias} is not set"),
+    };
+    let decision = match &d.promoted {
+        Some(record) => format!("promoted ({})", promotion_line(record)),
+        None => "refused: not better".into(),
+    };
+    format!(
+        "{}: candidate {} = {} ({direction} is better); {current} → {decision}",
+        d.metric, d.candidate.0, d.candidate.1
+    )
+}
+
+async fn verify(registry: &Registry, version: Option<&str>, as_json: bool) -> Result<Outcome> {
+    let versions: Vec<Version> = match version {
+        Some(v) => vec![registry.resolve_version(v).await?],
+        None => registry
+            .versions()
+            .await?
+            .iter()
+            .map(|c| c.version)
+            .collect(),
+    };
+    let mut reports = Vec::new();
+    for version in versions {
+        reports.push(registry.verify(version).await?);
+    }
+    let code = if reports.iter().all(|r| r.is_ok()) {
+        0
+    } else {
+        1
+    };
+    if as_json {
+        return Ok(Outcome {
+            output: json(&reports),
+            code,
+        });
+    }
+    let mut lines = Vec::new();
+    for r in &reports {
+        if r.is_ok() {
+            lines.push(format!("{}: ok ({} file(s))", r.version, r.ok.len()));
+        }
+        for name in &r.missing {
+            lines.push(format!("{}/{name}: missing", r.version));
+        }
+        for name in &r.extra {
+            lines.push(format!("{}/{name}: extra file not in the card", r.version));
+        }
+        for (name, problem) in &r.corrupted {
+            lines.push(format!("{}/{name}: corrupted: {problem}", r.version));
+        }
+    }
+    Ok(Outcome {
+        output: lines.join("\n"),
+        code,
+    })
+}

@@ -1,0 +1,113 @@
+//! Registry errors, each naming the version, alias or file concerned.
+
+/// Everything the registry can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Storage, JSON or config error from `common`.
+    #[error(transparent)]
+    Common(#[from] common::Error),
+
+    /// A version or alias name is malformed (or tries to escape the registry).
+    #[error("invalid {kind} '{name}': {reason}")]
+    InvalidName {
+        /// `version`, `alias` or `file name`.
+        kind: &'static str,
+        /// The name as given.
+        name: String,
+        /// What is accepted.
+        reason: String,
+    },
+
+    /// The version has no model card (never finished, deleted, or never existed).
+    #[error("{registry}: version {version} not found (see `model-registry list`)")]
+    VersionNotFound {
+        /// Registry root.
+        registry: String,
+        /// e.g. `v7`.
+        version: String,
+    },
+
+    /// The alias has no promotion record yet.
+    #[error(
+        "{registry}: alias '{alias}' has never been promoted (run `model-registry promote vN --alias {alias}`)"
+    )]
+    AliasNotSet {
+        /// Registry root.
+        registry: String,
+        /// The alias.
+        alias: String,
+    },
+
+    /// A file's bytes do not match the model card.
+    #[error(
+        "{version}/{file}: {problem}; refusing to use this version (run `model-registry verify {version}`)"
+    )]
+    Corrupt {
+        /// The version.
+        version: String,
+        /// The file inside it.
+        file: String,
+        /// e.g. "sha256 mismatch: card says …, file has …".
+        problem: String,
+    },
+
+    /// `delete` of a version an alias currently points at.
+    #[error("{version} is the current version of alias(es) {}; promote another version first", aliases.join(", "))]
+    InUse {
+        /// The version.
+        version: String,
+        /// Aliases pointing at it.
+        aliases: Vec<String>,
+    },
+
+    /// `rollback` with no earlier version to return to.
+    #[error("alias '{alias}' has no previous version to roll back to")]
+    NoPrevious {
+        /// The alias.
+        alias: String,
+    },
+
+    /// `--if-better` with a metric the card does not have.
+    #[error("{version} has no metric '{metric}' (it has: {})", available.join(", "))]
+    MissingMetric {
+        /// The version.
+        version: String,
+        /// The metric asked for.
+        metric: String,
+        /// Metrics the card has.
+        available: Vec<String>,
+    },
+
+    /// A model card or record file is unreadable or of an unknown format version.
+    #[error("{location}: {message}")]
+    BadRecord {
+        /// The JSON document.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// Claiming a number kept losing races (should not happen outside a storm).
+    #[error("{registry}: could not claim a {what} after {attempts} attempts")]
+    Contention {
+        /// Registry root.
+        registry: String,
+        /// `version number` or `promotion sequence number`.
+        what: &'static str,
+        /// Attempts made.
+        attempts: usize,
+    },
+
+    /// A local file given to `publish` could not be read.
+    #[error("{path}: {source}")]
+    LocalFile {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,305 @@
+//! The registry handle: reading versions and cards, resolving references
+//! with verified bytes, integrity checks, deletion and garbage collection.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::Utc;
+use common::checksum::sha256_hex;
+use common::storage::Location;
+use serde::Serialize;
+
+use crate::card::{CARD_FILE, FORMAT_VERSION, ModelCard};
+use crate::error::{Error, Result};
+use crate::names::{Reference, Version};
+
+/// The claim object that reserves a version number; it is never deleted, so
+/// a number is never handed out twice.
+pub(crate) const CLAIM_FILE: &str = "_claim.json";
+
+/// A registry rooted at a storage location (`models/`, `s3://bucket/models`).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    root: Location,
+}
+
+/// A version's card and its files, every byte checked against the card.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The card.
+    pub card: ModelCard,
+    /// File name → content.
+    pub files: BTreeMap<String, Bytes>,
+}
+
+/// What `verify` found for one version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// The version.
+    pub version: String,
+    /// Files the card lists that are not there.
+    pub missing: Vec<String>,
+    /// Files there that the card does not list.
+    pub extra: Vec<String>,
+    /// Files whose size or checksum differ from the card: (name, problem).
+    pub corrupted: Vec<(String, String)>,
+    /// Files checked and found intact.
+    pub ok: Vec<String>,
+}
+
+impl VerifyReport {
+    /// True when nothing is missing, extra or corrupted.
+    pub fn is_ok(&self) -> bool {
+        self.missing.is_empty() && self.extra.is_empty() && self.corrupted.is_empty()
+    }
+}
+
+/// What `gc` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GcReport {
+    /// Unfinished versions cleaned (their numbers stay claimed).
+    pub versions: Vec<String>,
+    /// Files deleted.
+    pub files: usize,
+}
+
+impl Registry {
+    /// Opens the registry at a location string.
+    pub fn open(location: &str) -> Result<Self> {
+        Ok(Self::at(Location::parse(location)?))
+    }
+
+    /// The registry at `root`.
+    pub fn at(root: Location) -> Self {
+        Self { root }
+    }
+
+    /// Its root.
+    pub fn root(&self) -> &Location {
+        &self.root
+    }
+
+    pub(crate) fn version_dir(&self, version: Version) -> Result<Location> {
+        Ok(self.root.join(&format!("versioned/{version}"))?)
+    }
+
+    /// Every version number ever claimed (finished or not), ascending.
+    pub(crate) async fn claimed(&self) -> Result<Vec<Version>> {
+        let (folders, _) = self.root.join("versioned")?.list_children().await?;
+        let mut versions: Vec<Version> = folders.iter().filter_map(|f| f.parse().ok()).collect();
+        versions.sort();
+        Ok(versions)
+    }
+
+    /// The card of `version`, or [`Error::VersionNotFound`] if it has none.
+    pub async fn card(&self, version: Version) -> Result<ModelCard> {
+        let location = self.version_dir(version)?.join(CARD_FILE)?;
+        let card: ModelCard = match location.read_json().await {
+            Ok(card) => card,
+            Err(common::Error::NotFound { .. }) => {
+                return Err(Error::VersionNotFound {
+                    registry: self.root.to_string(),
+                    version: version.to_string(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if card.format_version != FORMAT_VERSION || card.version != version {
+            return Err(Error::BadRecord {
+                location: location.to_string(),
+                message: format!(
+                    "card says format_version {} and version {}; expected {FORMAT_VERSION} and {version}",
+                    card.format_version, card.version
+                ),
+            });
+        }
+        Ok(card)
+    }
+
+    /// Cards of every visible version (those with a card), ascending.
+    pub async fn versions(&self) -> Result<Vec<ModelCard>> {
+        let mut cards = Vec::new();
+        for version in self.claimed().await? {
+            match self.card(version).await {
+                Ok(card) => cards.push(card),
+                Err(Error::VersionNotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(cards)
+    }
+
+    /// The version a reference names: `vN` (must be visible) or an alias's current version.
+    pub async fn resolve_version(&self, reference: &str) -> Result<Version> {
+        match reference.parse::<Reference>()? {
+            Reference::Version(version) => {
+                self.card(version).await?;
+                Ok(version)
+            }
+            Reference::Alias(alias) => match self.current(&alias).await? {
+                Some(record) => Ok(record.version),
+                None => Err(Error::AliasNotSet {
+                    registry: self.root.to_string(),
+                    alias,
+                }),
+            },
+        }
+    }
+
+    /// The card and verified bytes of `latest`, `vN` or an alias. A file whose
+    /// size or SHA-256 differs from the card is an error, never a silent load.
+    pub async fn resolve(&self, reference: &str) -> Result<Resolved> {
+        let version = self.resolve_version(reference).await?;
+        let card = self.card(version).await?;
+        let dir = self.version_dir(version)?;
+        let mut files = BTreeMap::new();
+        for entry in &card.files {
+            let bytes = match dir.join(&entry.name)?.get().await {
+                Ok(bytes) => bytes,
+                Err(common::Error::NotFound { .. }) => {
+                    return Err(corrupt(version, &entry.name, "file is missing".into()));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(problem) = check(&bytes, entry) {
+                return Err(corrupt(version, &entry.name, problem));
+            }
+            files.insert(entry.name.clone(), bytes);
+        }
+        log::info!(
+            "resolved {reference} → {version} ({} file(s) verified)",
+            files.len()
+        );
+        Ok(Resolved { card, files })
+    }
+
+    /// Recomputes every checksum of `version` and lists missing, extra and corrupted files.
+    pub async fn verify(&self, version: Version) -> Result<VerifyReport> {
+        let card = self.card(version).await?;
+        let dir = self.version_dir(version)?;
+        let mut report = VerifyReport {
+            version: version.to_string(),
+            ..VerifyReport::default()
+        };
+        let present: Vec<String> = dir
+            .list()
+            .await?
+            .iter()
+            .filter_map(|m| dir.relative(&m.location))
+            .filter(|name| name != CARD_FILE && name != CLAIM_FILE)
+            .collect();
+        for entry in &card.files {
+            if !present.contains(&entry.name) {
+                report.missing.push(entry.name.clone());
+                continue;
+            }
+            let bytes = dir.join(&entry.name)?.get().await?;
+            match check(&bytes, entry) {
+                Some(problem) => report.corrupted.push((entry.name.clone(), problem)),
+                None => report.ok.push(entry.name.clone()),
+            }
+        }
+        report.extra = present
+            .into_iter()
+            .filter(|name| card.file(name).is_none())
+            .collect();
+        Ok(report)
+    }
+
+    /// Deletes a version's card and files (its number stays claimed). Refused
+    /// while an alias points at it.
+    pub async fn delete(&self, version: Version) -> Result<()> {
+        self.card(version).await?;
+        let mut using = Vec::new();
+        for alias in self.aliases().await? {
+            if self
+                .current(&alias)
+                .await?
+                .is_some_and(|r| r.version == version)
+            {
+                using.push(alias);
+            }
+        }
+        if !using.is_empty() {
+            return Err(Error::InUse {
+                version: version.to_string(),
+                aliases: using,
+            });
+        }
+        let dir = self.version_dir(version)?;
+        // The card goes first: from then on the version is invisible, whatever happens next.
+        dir.join(CARD_FILE)?.delete().await?;
+        for object in dir.list().await? {
+            let location = dir.child_for(&object.location);
+            if location.file_name() != CLAIM_FILE {
+                location.delete().await?;
+            }
+        }
+        log::info!("deleted {version}");
+        Ok(())
+    }
+
+    /// Removes the files of versions that were claimed more than `grace` ago
+    /// but never got a card (crashed or killed publishers).
+    pub async fn gc(&self, grace: Duration) -> Result<GcReport> {
+        let mut report = GcReport::default();
+        let cutoff =
+            Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
+        for version in self.claimed().await? {
+            let dir = self.version_dir(version)?;
+            let objects = dir.list().await?;
+            let names: Vec<String> = objects
+                .iter()
+                .filter_map(|m| dir.relative(&m.location))
+                .collect();
+            if names.iter().any(|n| n == CARD_FILE) {
+                continue;
+            }
+            let newest = objects.iter().map(|m| m.last_modified).max();
+            let leftovers: Vec<_> = objects
+                .iter()
+                .filter(|m| dir.relative(&m.location).as_deref() != Some(CLAIM_FILE))
+                .collect();
+            if leftovers.is_empty() || newest.is_some_and(|t| t > cutoff) {
+                continue;
+            }
+            for object in &leftovers {
+                dir.child_for(&object.location).delete().await?;
+            }
+            log::info!(
+                "gc: removed {} file(s) of unfinished {version}",
+                leftovers.len()
+            );
+            report.files += leftovers.len();
+            report.versions.push(version.to_string());
+        }
+        Ok(report)
+    }
+}
+
+/// Size and checksum check of one file against its card entry.
+fn check(bytes: &Bytes, entry: &crate::card::FileEntry) -> Option<String> {
+    if bytes.len() as u64 != entry.bytes {
+        return Some(format!(
+            "size mismatch: card says {} bytes, file has {}",
+            entry.bytes,
+            bytes.len()
+        ));
+    }
+    let actual = sha256_hex(bytes);
+    (actual != entry.sha256).then(|| {
+        format!(
+            "sha256 mismatch: card says {}, file has {actual}",
+            entry.sha256
+        )
+    })
+}
+
+fn corrupt(version: Version, file: &str, problem: String) -> Error {
+    Error::Corrupt {
+        version: version.to_string(),
+        file: file.to_string(),
+        problem,
+    }
+}

@@ -1,0 +1,46 @@
+//! Integration tests for the registry: one conformance suite on local disk,
+//! memory and S3, plus multi-process and command-line tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod suite;
+
+macro_rules! backend {
+    ($backend:ident: $($test:ident),*) => {
+        mod $backend {
+            $(
+                #[test]
+                fn $test() {
+                    let store = common::testing::TestStore::named(stringify!($backend));
+                    crate::suite::$test(store.location().as_str());
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        backend!(local: $($test),*);
+        backend!(memory: $($test),*);
+        backend!(s3: $($test),*);
+    };
+}
+
+conformance!(
+    sixteen_concurrent_publishers_get_versions_1_to_16,
+    eight_concurrent_promotions_form_one_history,
+    killed_publisher_leaves_no_visible_version_and_gc_cleans_up,
+    flipped_byte_fails_verify_and_resolve,
+    if_better_rollback_and_history,
+    delete_refuses_aliased_versions_and_never_reuses_numbers,
+    names_cannot_escape_the_registry,
+    compare_shows_deltas,
+);
+
+/// Separate OS processes racing through the binary.
+mod processes {
+    backend!(local: eight_processes_publish_distinct_versions);
+    backend!(s3: eight_processes_publish_distinct_versions);
+}

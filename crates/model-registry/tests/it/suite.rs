@@ -1,0 +1,454 @@
+//! Registry behaviour, identical on every backend. Each test gets a fresh,
+//! empty registry location as a string and runs its own threads/runtimes.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use bytes::Bytes;
+use model_registry::{Action, CardInput, Error, Registry, Version};
+
+/// A metric in version a, in version b, and the delta.
+type MetricValues = (Option<f64>, Option<f64>, Option<f64>);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn card(name: &str, metrics: &[(&str, f64)]) -> CardInput {
+    CardInput {
+        name: name.into(),
+        metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        params: serde_json::json!({"estimator": {"kind": "forest", "n_trees": 100}}),
+        metadata: serde_json::Value::Null,
+    }
+}
+
+fn files(tag: &str) -> Vec<(String, Bytes)> {
+    vec![
+        (
+            "model.bin".into(),
+            Bytes::from(format!("weights of {tag}").repeat(100)),
+        ),
+        (
+            "schema.json".into(),
+            Bytes::from(format!("{{\"tag\": \"{tag}\"}}")),
+        ),
+    ]
+}
+
+async fn publish(registry: &Registry, tag: &str, metrics: &[(&str, f64)]) -> Version {
+    registry
+        .publish(card(tag, metrics), files(tag))
+        .await
+        .unwrap()
+        .version
+}
+
+pub fn sixteen_concurrent_publishers_get_versions_1_to_16(root: &str) {
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let root = root.to_string();
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    let registry = Registry::open(&root).unwrap();
+                    let published = registry
+                        .publish(card(&format!("p{i}"), &[]), files(&format!("p{i}")))
+                        .await
+                        .unwrap();
+                    (published.version, i)
+                })
+            })
+        })
+        .collect();
+    let mut got: Vec<(Version, i32)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    got.sort();
+    let versions: Vec<u64> = got.iter().map(|(v, _)| v.0).collect();
+    assert_eq!(versions, (1..=16).collect::<Vec<_>>());
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let cards = registry.versions().await.unwrap();
+        assert_eq!(cards.len(), 16);
+        for (version, publisher) in got {
+            let card = registry.card(version).await.unwrap();
+            assert_eq!(
+                card.name,
+                format!("p{publisher}"),
+                "{version} holds another publisher's card"
+            );
+            assert!(registry.verify(version).await.unwrap().is_ok());
+            let resolved = registry.resolve(&version.to_string()).await.unwrap();
+            assert_eq!(
+                resolved.files["model.bin"],
+                files(&format!("p{publisher}"))[0].1
+            );
+        }
+    });
+}
+
+pub fn eight_concurrent_promotions_form_one_history(root: &str) {
+    let versions: Vec<Version> = runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let mut versions = Vec::new();
+        for i in 0..8 {
+            versions.push(publish(&registry, &format!("m{i}"), &[]).await);
+        }
+        versions
+    });
+    let handles: Vec<_> = versions
+        .iter()
+        .map(|&version| {
+            let root = root.to_string();
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    Registry::open(&root)
+                        .unwrap()
+                        .promote(version, "latest", None)
+                        .await
+                        .unwrap()
+                })
+            })
+        })
+        .collect();
+    let records: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let history = registry.history("latest").await.unwrap();
+        assert_eq!(history.len(), 8);
+        assert_eq!(
+            history.iter().map(|r| r.sequence).collect::<Vec<_>>(),
+            (1..=8).collect::<Vec<_>>()
+        );
+        let mut promoted: Vec<Version> = history.iter().map(|r| r.version).collect();
+        promoted.sort();
+        assert_eq!(promoted, versions, "every promotion is recorded once");
+        assert_eq!(history[0].previous, None);
+        for pair in history.windows(2) {
+            assert_eq!(
+                pair[1].previous,
+                Some(pair[0].version),
+                "records form one chain"
+            );
+        }
+        let last = history.last().unwrap();
+        assert_eq!(
+            registry.current("latest").await.unwrap().as_ref(),
+            Some(last)
+        );
+        assert_eq!(
+            registry.resolve("latest").await.unwrap().card.version,
+            last.version
+        );
+        assert!(records.iter().any(|r| r == last));
+    });
+}
+
+pub fn killed_publisher_leaves_no_visible_version_and_gc_cleans_up(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v1 = publish(&registry, "ok", &[]).await;
+        let mut pending = registry.begin().await.unwrap();
+        assert_eq!(pending.version(), Version(2));
+        pending
+            .add_file("model.bin", Bytes::from_static(b"half"))
+            .await
+            .unwrap();
+        drop(pending); // the publisher dies before writing the card
+
+        assert_eq!(
+            registry
+                .versions()
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.version)
+                .collect::<Vec<_>>(),
+            [v1]
+        );
+        assert!(matches!(
+            registry.resolve("v2").await,
+            Err(Error::VersionNotFound { .. })
+        ));
+        assert!(
+            registry
+                .gc(Duration::from_secs(3600))
+                .await
+                .unwrap()
+                .versions
+                .is_empty(),
+            "within the grace period"
+        );
+        let report = registry.gc(Duration::ZERO).await.unwrap();
+        assert_eq!((report.versions, report.files), (vec!["v2".to_string()], 1));
+        assert!(
+            registry
+                .gc(Duration::ZERO)
+                .await
+                .unwrap()
+                .versions
+                .is_empty()
+        );
+        assert_eq!(
+            publish(&registry, "next", &[]).await,
+            Version(3),
+            "the abandoned number is not reused"
+        );
+    });
+}
+
+pub fn flipped_byte_fails_verify_and_resolve(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v = publish(&registry, "good", &[]).await;
+        let model = registry.root().join("versioned/v1/model.bin").unwrap();
+        let mut bytes = model.get().await.unwrap().to_vec();
+        bytes[10] ^= 0x01;
+        model.put(bytes).await.unwrap();
+
+        let report = registry.verify(v).await.unwrap();
+        assert!(!report.is_ok());
+        assert_eq!(report.corrupted.len(), 1);
+        assert_eq!(report.corrupted[0].0, "model.bin");
+        assert!(
+            report.corrupted[0].1.starts_with("sha256 mismatch"),
+            "{:?}",
+            report.corrupted
+        );
+        assert_eq!(report.ok, ["schema.json"]);
+        let err = registry.resolve("v1").await.unwrap_err().to_string();
+        assert!(err.starts_with("v1/model.bin: sha256 mismatch"), "{err}");
+
+        registry
+            .root()
+            .join("versioned/v1/schema.json")
+            .unwrap()
+            .delete()
+            .await
+            .unwrap();
+        registry
+            .root()
+            .join("versioned/v1/notes.txt")
+            .unwrap()
+            .put(&b"x"[..])
+            .await
+            .unwrap();
+        let report = registry.verify(v).await.unwrap();
+        assert_eq!(
+            (report.missing, report.extra),
+            (
+                vec!["schema.json".to_string()],
+                vec!["notes.txt".to_string()]
+            )
+        );
+    });
+}
+
+pub fn if_better_rollback_and_history(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v1 = publish(&registry, "a", &[("accuracy", 0.90), ("rmse", 2.0)]).await;
+        let v2 = publish(&registry, "b", &[("accuracy", 0.85), ("rmse", 1.0)]).await;
+        let v3 = publish(&registry, "c", &[("accuracy", 0.95), ("rmse", 3.0)]).await;
+
+        let first = registry
+            .promote_if_better(v1, "latest", "accuracy", None)
+            .await
+            .unwrap();
+        assert!(first.promoted.is_some() && first.current.is_none());
+        let worse = registry
+            .promote_if_better(v2, "latest", "accuracy", None)
+            .await
+            .unwrap();
+        assert!(worse.promoted.is_none());
+        assert_eq!(
+            (worse.candidate, worse.current),
+            ((v2, 0.85), Some((v1, 0.90)))
+        );
+        let better = registry
+            .promote_if_better(v3, "latest", "accuracy", None)
+            .await
+            .unwrap();
+        assert_eq!(better.promoted.unwrap().version, v3);
+        // rmse: lower is better, so v2 beats v3 on it.
+        let by_rmse = registry
+            .promote_if_better(v2, "staging", "rmse", None)
+            .await
+            .unwrap();
+        assert!(by_rmse.promoted.is_some());
+        let missing = registry
+            .promote_if_better(v2, "latest", "f1", None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(missing, "v2 has no metric 'f1' (it has: accuracy, rmse)");
+
+        let back = registry
+            .rollback("latest", Some("v3 misbehaves".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (back.version, back.previous, back.action),
+            (v1, Some(v3), Action::Rollback)
+        );
+        assert_eq!(registry.resolve("latest").await.unwrap().card.version, v1);
+
+        let history = registry.history("latest").await.unwrap();
+        let summary: Vec<(Action, Version)> =
+            history.iter().map(|r| (r.action, r.version)).collect();
+        assert_eq!(
+            summary,
+            [
+                (Action::Promote, v1),
+                (Action::Promote, v3),
+                (Action::Rollback, v1)
+            ]
+        );
+        assert_eq!(history[2].reason.as_deref(), Some("v3 misbehaves"));
+        let mut aliases = registry.aliases().await.unwrap();
+        aliases.sort();
+        assert_eq!(aliases, ["latest", "staging"]);
+        assert!(matches!(
+            registry.rollback("nothing", None).await,
+            Err(Error::AliasNotSet { .. })
+        ));
+    });
+}
+
+pub fn delete_refuses_aliased_versions_and_never_reuses_numbers(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v1 = publish(&registry, "a", &[]).await;
+        let v2 = publish(&registry, "b", &[]).await;
+        registry.promote(v2, "latest", None).await.unwrap();
+        let err = registry.delete(v2).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "v2 is the current version of alias(es) latest; promote another version first"
+        );
+        registry.delete(v1).await.unwrap();
+        assert_eq!(registry.versions().await.unwrap().len(), 1);
+        assert!(matches!(
+            registry.card(v1).await,
+            Err(Error::VersionNotFound { .. })
+        ));
+        assert_eq!(publish(&registry, "c", &[]).await, Version(3));
+        assert!(matches!(
+            registry.promote(v1, "latest", None).await,
+            Err(Error::VersionNotFound { .. })
+        ));
+    });
+}
+
+pub fn names_cannot_escape_the_registry(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v = publish(&registry, "a", &[]).await;
+        for alias in ["../versioned", "Latest", "a/b", "versioned"] {
+            let err = registry.promote(v, alias, None).await.unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidName { kind: "alias", .. }),
+                "{alias}: {err}"
+            );
+        }
+        for reference in ["v01", "../v1", "v1/../../x"] {
+            assert!(registry.resolve(reference).await.is_err(), "{reference}");
+        }
+        let mut pending = registry.begin().await.unwrap();
+        for name in ["../escape", "_claim.json", "model_card.json", "a/b"] {
+            assert!(matches!(
+                pending.add_file(name, Bytes::new()).await,
+                Err(Error::InvalidName {
+                    kind: "file name",
+                    ..
+                })
+            ));
+        }
+    });
+}
+
+pub fn compare_shows_deltas(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let a = publish(&registry, "a", &[("accuracy", 0.5)]).await;
+        let mut second = card("b", &[("accuracy", 0.75), ("f1", 0.7)]);
+        second.params = serde_json::json!({"estimator": {"kind": "forest", "n_trees": 300}});
+        let b = registry.publish(second, files("b")).await.unwrap().version;
+        let comparison = model_registry::compare(
+            &registry.card(a).await.unwrap(),
+            &registry.card(b).await.unwrap(),
+        );
+        let metrics: BTreeMap<&str, MetricValues> = comparison
+            .metrics
+            .iter()
+            .map(|m| (m.metric.as_str(), (m.a, m.b, m.delta)))
+            .collect();
+        assert_eq!(metrics["accuracy"], (Some(0.5), Some(0.75), Some(0.25)));
+        assert_eq!(metrics["f1"], (None, Some(0.7), None));
+        let changed: Vec<&str> = comparison
+            .params
+            .iter()
+            .filter(|p| p.changed)
+            .map(|p| p.param.as_str())
+            .collect();
+        assert_eq!(changed, ["estimator.n_trees"]);
+    });
+}
+
+pub fn eight_processes_publish_distinct_versions(root: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("model.bin");
+    std::fs::write(&artifact, b"weights").unwrap();
+    let card_path = dir.path().join("card.json");
+    std::fs::write(
+        &card_path,
+        r#"{"name": "proc", "metrics": {"accuracy": 0.9}}"#,
+    )
+    .unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_model-registry"))
+                .args(["--registry", root, "publish", "--file"])
+                .arg(&artifact)
+                .arg("--card")
+                .arg(&card_path)
+                .env("CAUCE_LOG_DIR", dir.path().join("logs"))
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut versions: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).unwrap().trim().to_string()
+        })
+        .collect();
+    versions.sort_by_key(|line| {
+        line.trim_start_matches("published v")
+            .parse::<u64>()
+            .unwrap()
+    });
+    assert_eq!(
+        versions,
+        (1..=8)
+            .map(|i| format!("published v{i}"))
+            .collect::<Vec<_>>()
+    );
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        for card in registry.versions().await.unwrap() {
+            assert!(registry.verify(card.version).await.unwrap().is_ok());
+        }
+    });
+}
