@@ -1,0 +1,147 @@
+//! Random forests trained on both cores. smartcore grows a forest's trees one
+//! after another; here each tree is a one-tree smartcore forest (bootstrap
+//! sample, `max_features` candidates per split) grown on rayon with its own
+//! seed derived from the master seed, so the same seed gives the same model
+//! whatever the thread count. Class probabilities are the trees' vote shares.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use smartcore::ensemble::random_forest_classifier::{
+    RandomForestClassifier, RandomForestClassifierParameters,
+};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+use super::params::ForestParams;
+use super::{split_criterion, trained};
+use crate::error::Result;
+
+type TreeC = RandomForestClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
+type TreeR = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
+
+/// A fitted classification forest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForestClassifier {
+    trees: Vec<TreeC>,
+    classes: usize,
+}
+
+/// A fitted regression forest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForestRegressor {
+    trees: Vec<TreeR>,
+}
+
+/// SplitMix64: a fixed, well-known mixing of (seed, tree index) into a tree seed.
+fn tree_seed(seed: u64, tree: u64) -> u64 {
+    let mut z = seed ^ tree.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl ForestClassifier {
+    pub(super) fn fit(
+        x: &DenseMatrix<f64>,
+        y: &Vec<i32>,
+        classes: usize,
+        p: &ForestParams,
+        seed: u64,
+        width: usize,
+    ) -> Result<Self> {
+        let m = p.features_per_split(width, true);
+        let trees = (0..u64::from(p.n_trees))
+            .into_par_iter()
+            .map(|t| {
+                let mut params = RandomForestClassifierParameters::default()
+                    .with_n_trees(1)
+                    .with_m(m)
+                    .with_min_samples_leaf(p.min_samples_leaf)
+                    .with_min_samples_split(p.min_samples_split)
+                    .with_criterion(split_criterion(p.criterion))
+                    .with_seed(tree_seed(seed, t));
+                if let Some(depth) = p.max_depth {
+                    params = params.with_max_depth(depth);
+                }
+                trained("random_forest", TreeC::fit(x, y, params))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { trees, classes })
+    }
+
+    /// Vote shares per class, `rows × classes`.
+    pub fn predict_proba(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<Vec<f64>>> {
+        let votes: Vec<Vec<i32>> = self
+            .trees
+            .par_iter()
+            .map(|tree| trained("random_forest", tree.predict(x)))
+            .collect::<Result<_>>()?;
+        let share = 1.0 / self.trees.len() as f64;
+        let mut proba = vec![vec![0.0; self.classes]; rows];
+        for tree_votes in &votes {
+            for (row, &class) in tree_votes.iter().enumerate() {
+                if let Some(p) = proba[row].get_mut(class as usize) {
+                    *p += share;
+                }
+            }
+        }
+        Ok(proba)
+    }
+}
+
+impl ForestRegressor {
+    pub(super) fn fit(
+        x: &DenseMatrix<f64>,
+        y: &Vec<f64>,
+        p: &ForestParams,
+        seed: u64,
+        width: usize,
+    ) -> Result<Self> {
+        let m = p.features_per_split(width, false);
+        let trees = (0..u64::from(p.n_trees))
+            .into_par_iter()
+            .map(|t| {
+                let mut params = RandomForestRegressorParameters::default()
+                    .with_n_trees(1)
+                    .with_m(m)
+                    .with_min_samples_leaf(p.min_samples_leaf)
+                    .with_min_samples_split(p.min_samples_split)
+                    .with_seed(tree_seed(seed, t));
+                if let Some(depth) = p.max_depth {
+                    params = params.with_max_depth(depth);
+                }
+                trained("random_forest", TreeR::fit(x, y, params))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { trees })
+    }
+
+    /// Mean of the trees' predictions.
+    pub fn predict(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<f64>> {
+        let all: Vec<Vec<f64>> = self
+            .trees
+            .par_iter()
+            .map(|tree| trained("random_forest", tree.predict(x)))
+            .collect::<Result<_>>()?;
+        let mut mean = vec![0.0; rows];
+        for predictions in &all {
+            for (m, p) in mean.iter_mut().zip(predictions) {
+                *m += p / all.len() as f64;
+            }
+        }
+        Ok(mean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tree_seed;
+
+    #[test]
+    fn tree_seeds_differ_and_are_stable() {
+        assert_ne!(tree_seed(42, 0), tree_seed(42, 1));
+        assert_eq!(tree_seed(42, 7), tree_seed(42, 7));
+    }
+}

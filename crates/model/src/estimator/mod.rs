@@ -1,0 +1,378 @@
+//! Estimators: one enum of typed, validated hyperparameters
+//! ([`EstimatorParams`], unfitted) and one enum of fitted models
+//! ([`Fitted`]). Swapping an implementation (e.g. a faster tree) touches
+//! only this module: features, artifact format and inference see the enums.
+
+mod forest;
+mod naive_bayes;
+mod params;
+
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
+use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
+use smartcore::metrics::distance::euclidian::Euclidian;
+use smartcore::neighbors::KNNWeightFunction;
+use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
+use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
+use smartcore::tree::decision_tree_classifier::{
+    DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion,
+};
+use smartcore::tree::decision_tree_regressor::{
+    DecisionTreeRegressor, DecisionTreeRegressorParameters,
+};
+
+pub use forest::{ForestClassifier, ForestRegressor};
+pub use naive_bayes::GaussianNb;
+pub use params::{
+    Criterion, ForestParams, KnnParams, LinearParams, LogisticParams, MaxFeatures, NbParams,
+    RidgeParams, TreeParams, Weights,
+};
+
+use crate::error::{Error, Result, params as invalid};
+
+/// What is predicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// A class label (with probabilities where the estimator has them).
+    Classification,
+    /// A number.
+    Regression,
+}
+
+/// Algorithm names as written in config.
+pub const ALGORITHMS: &[&str] = &[
+    "logistic_regression",
+    "linear_regression",
+    "ridge",
+    "decision_tree",
+    "random_forest",
+    "knn",
+    "gaussian_nb",
+];
+
+/// Unfitted estimator: algorithm plus validated hyperparameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "algorithm", content = "params", rename_all = "snake_case")]
+pub enum EstimatorParams {
+    /// Logistic regression (classification).
+    LogisticRegression(LogisticParams),
+    /// Ordinary least squares (regression).
+    LinearRegression(LinearParams),
+    /// Ridge regression (regression).
+    Ridge(RidgeParams),
+    /// CART decision tree (both).
+    DecisionTree(TreeParams),
+    /// Random forest (both).
+    RandomForest(ForestParams),
+    /// k nearest neighbours (both).
+    Knn(KnnParams),
+    /// Gaussian naive Bayes (classification).
+    GaussianNb(NbParams),
+}
+
+fn from_value<T: serde::de::DeserializeOwned + Default>(params: &serde_json::Value) -> Result<T> {
+    if params.is_null() {
+        return Ok(T::default());
+    }
+    serde_json::from_value(params.clone())
+        .map_err(|e| invalid("params", e.to_string().replace('`', "'")))
+}
+
+impl EstimatorParams {
+    /// Builds and checks the parameters of `algorithm` for `task` from a
+    /// JSON/YAML mapping (null: all defaults). Unknown keys name the valid ones.
+    pub fn new(algorithm: &str, task: Task, params: &serde_json::Value) -> Result<Self> {
+        let estimator = match algorithm {
+            "logistic_regression" => Self::LogisticRegression(from_value(params)?),
+            "linear_regression" => Self::LinearRegression(from_value(params)?),
+            "ridge" => Self::Ridge(from_value(params)?),
+            "decision_tree" => Self::DecisionTree(from_value(params)?),
+            "random_forest" => Self::RandomForest(from_value(params)?),
+            "knn" => Self::Knn(from_value(params)?),
+            "gaussian_nb" => Self::GaussianNb(from_value(params)?),
+            other => {
+                return Err(invalid(
+                    "algorithm",
+                    format!(
+                        "unknown algorithm '{other}', expected one of {}",
+                        ALGORITHMS.join(", ")
+                    ),
+                ));
+            }
+        };
+        estimator.check(task)?;
+        Ok(estimator)
+    }
+
+    /// The algorithm's config name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::LogisticRegression(_) => "logistic_regression",
+            Self::LinearRegression(_) => "linear_regression",
+            Self::Ridge(_) => "ridge",
+            Self::DecisionTree(_) => "decision_tree",
+            Self::RandomForest(_) => "random_forest",
+            Self::Knn(_) => "knn",
+            Self::GaussianNb(_) => "gaussian_nb",
+        }
+    }
+
+    /// Checks the parameters and that the algorithm supports `task`.
+    pub fn check(&self, task: Task) -> Result<()> {
+        let classification_only = matches!(self, Self::LogisticRegression(_) | Self::GaussianNb(_));
+        let regression_only = matches!(self, Self::LinearRegression(_) | Self::Ridge(_));
+        if (classification_only && task == Task::Regression)
+            || (regression_only && task == Task::Classification)
+        {
+            return Err(invalid(
+                "algorithm",
+                format!("{} does not do {task:?}", self.name()).to_lowercase(),
+            ));
+        }
+        match self {
+            Self::LogisticRegression(p) if !nonnegative(p.alpha) => {
+                Err(invalid("params.alpha", "must be ≥ 0"))
+            }
+            Self::Ridge(p) if !nonnegative(p.alpha) => Err(invalid("params.alpha", "must be ≥ 0")),
+            Self::DecisionTree(p) => {
+                params::check_tree(p.max_depth, p.min_samples_leaf, p.min_samples_split)
+            }
+            Self::RandomForest(p) => p.check(),
+            Self::Knn(p) if p.k == 0 => Err(invalid("params.k", "must be at least 1")),
+            Self::GaussianNb(p) if !nonnegative(p.var_smoothing) => {
+                Err(invalid("params.var_smoothing", "must be ≥ 0"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Fits on a row-major matrix. `y` holds class indexes (classification)
+    /// or values (regression).
+    pub fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted> {
+        let width = x.shape().1;
+        let fitted = match (self, y) {
+            (Self::LogisticRegression(p), Target::Classes(y, _)) => {
+                let params = LogisticRegressionParameters::default().with_alpha(p.alpha);
+                Fitted::Logistic(trained(self.name(), LogisticRegression::fit(x, y, params))?)
+            }
+            (Self::LinearRegression(_), Target::Values(y)) => Fitted::Linear(trained(
+                self.name(),
+                LinearRegression::fit(x, y, LinearRegressionParameters::default()),
+            )?),
+            (Self::Ridge(p), Target::Values(y)) => {
+                let params = RidgeRegressionParameters::default().with_alpha(p.alpha);
+                Fitted::Ridge(trained(self.name(), RidgeRegression::fit(x, y, params))?)
+            }
+            (Self::DecisionTree(p), Target::Classes(y, _)) => {
+                let params = DecisionTreeClassifierParameters {
+                    criterion: split_criterion(p.criterion),
+                    max_depth: p.max_depth,
+                    min_samples_leaf: p.min_samples_leaf,
+                    min_samples_split: p.min_samples_split,
+                    seed: Some(seed),
+                };
+                Fitted::TreeClassifier(trained(
+                    self.name(),
+                    DecisionTreeClassifier::fit(x, y, params),
+                )?)
+            }
+            (Self::DecisionTree(p), Target::Values(y)) => {
+                let mut params = DecisionTreeRegressorParameters::default()
+                    .with_min_samples_leaf(p.min_samples_leaf)
+                    .with_min_samples_split(p.min_samples_split);
+                if let Some(depth) = p.max_depth {
+                    params = params.with_max_depth(depth);
+                }
+                Fitted::TreeRegressor(trained(
+                    self.name(),
+                    DecisionTreeRegressor::fit(x, y, params),
+                )?)
+            }
+            (Self::RandomForest(p), Target::Classes(y, classes)) => {
+                Fitted::ForestClassifier(ForestClassifier::fit(x, y, *classes, p, seed, width)?)
+            }
+            (Self::RandomForest(p), Target::Values(y)) => {
+                Fitted::ForestRegressor(ForestRegressor::fit(x, y, p, seed, width)?)
+            }
+            (Self::Knn(p), Target::Classes(y, _)) => {
+                let params = KNNClassifierParameters::default()
+                    .with_k(p.k)
+                    .with_weight(weight(p.weights));
+                Fitted::KnnClassifier(trained(self.name(), KNNClassifier::fit(x, y, params))?)
+            }
+            (Self::Knn(p), Target::Values(y)) => {
+                let params = KNNRegressorParameters::default()
+                    .with_k(p.k)
+                    .with_weight(weight(p.weights));
+                Fitted::KnnRegressor(trained(self.name(), KNNRegressor::fit(x, y, params))?)
+            }
+            (Self::GaussianNb(p), Target::Classes(y, classes)) => {
+                Fitted::GaussianNb(GaussianNb::fit(x, y, *classes, p.var_smoothing)?)
+            }
+            _ => {
+                return Err(invalid(
+                    "algorithm",
+                    format!("{} cannot fit this target", self.name()),
+                ));
+            }
+        };
+        Ok(fitted)
+    }
+}
+
+/// The training target, encoded.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Class indexes `0..n_classes` and the number of classes.
+    Classes(Vec<i32>, usize),
+    /// Numbers.
+    Values(Vec<f64>),
+}
+
+/// A fitted estimator.
+#[derive(Debug, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
+pub enum Fitted {
+    /// Logistic regression.
+    Logistic(LogisticRegression<f64, i32, DenseMatrix<f64>, Vec<i32>>),
+    /// Least squares.
+    Linear(LinearRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    /// Ridge.
+    Ridge(RidgeRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    /// Classification tree.
+    TreeClassifier(DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>),
+    /// Regression tree.
+    TreeRegressor(DecisionTreeRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    /// Classification forest.
+    ForestClassifier(ForestClassifier),
+    /// Regression forest.
+    ForestRegressor(ForestRegressor),
+    /// kNN classifier.
+    KnnClassifier(KNNClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>, Euclidian<f64>>),
+    /// kNN regressor.
+    KnnRegressor(KNNRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>, Euclidian<f64>>),
+    /// Gaussian naive Bayes.
+    GaussianNb(GaussianNb),
+}
+
+/// What a fitted estimator returns for a matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Class indexes, and probabilities (`rows × classes`) when available.
+    Classes(Vec<usize>, Option<Vec<Vec<f64>>>),
+    /// Values.
+    Values(Vec<f64>),
+}
+
+impl Fitted {
+    /// Predicts every row of `x`.
+    pub fn predict(&self, x: &DenseMatrix<f64>, classes: usize) -> Result<Output> {
+        let rows = x.shape().0;
+        let from_proba = |proba: Vec<Vec<f64>>| {
+            let labels = proba.iter().map(|p| argmax(p)).collect();
+            Output::Classes(labels, Some(proba))
+        };
+        Ok(match self {
+            Fitted::Logistic(m) => from_proba(logistic_proba(m, x, classes)),
+            Fitted::Linear(m) => Output::Values(trained("linear_regression", m.predict(x))?),
+            Fitted::Ridge(m) => Output::Values(trained("ridge", m.predict(x))?),
+            Fitted::TreeClassifier(m) => {
+                let proba = trained("decision_tree", m.predict_proba(x))?;
+                from_proba(
+                    (0..rows)
+                        .map(|r| (0..classes).map(|c| *proba.get((r, c))).collect())
+                        .collect(),
+                )
+            }
+            Fitted::TreeRegressor(m) => Output::Values(trained("decision_tree", m.predict(x))?),
+            Fitted::ForestClassifier(m) => from_proba(m.predict_proba(x, rows)?),
+            Fitted::ForestRegressor(m) => Output::Values(m.predict(x, rows)?),
+            Fitted::KnnClassifier(m) => from_proba(trained("knn", m.predict_proba(x))?),
+            Fitted::KnnRegressor(m) => Output::Values(trained("knn", m.predict(x))?),
+            Fitted::GaussianNb(m) => from_proba(m.predict_proba(x)),
+        })
+    }
+}
+
+/// Probabilities of logistic regression from its decision function: the
+/// sigmoid for two classes, the softmax for more.
+fn logistic_proba(
+    model: &LogisticRegression<f64, i32, DenseMatrix<f64>, Vec<i32>>,
+    x: &DenseMatrix<f64>,
+    classes: usize,
+) -> Vec<Vec<f64>> {
+    let (rows, width) = x.shape();
+    let w = model.coefficients();
+    let b = model.intercept();
+    let known = model.classes().clone();
+    (0..rows)
+        .map(|r| {
+            let dot = |k: usize| {
+                (0..width)
+                    .map(|j| x.get((r, j)) * w.get((k, j)))
+                    .sum::<f64>()
+                    + b.get((k, 0))
+            };
+            let mut proba = vec![0.0; classes];
+            if known.len() == 2 {
+                let p1 = 1.0 / (1.0 + (-dot(0)).exp());
+                proba[known[0] as usize] = 1.0 - p1;
+                proba[known[1] as usize] = p1;
+            } else {
+                let scores: Vec<f64> = (0..known.len()).map(dot).collect();
+                let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                let total: f64 = exp.iter().sum();
+                for (k, e) in exp.iter().enumerate() {
+                    proba[known[k] as usize] = e / total;
+                }
+            }
+            proba
+        })
+        .collect()
+}
+
+/// True for finite values ≥ 0 (false for NaN).
+fn nonnegative(value: f64) -> bool {
+    value.is_finite() && value >= 0.0
+}
+
+fn argmax(values: &[f64]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 { (i, v) } else { best }
+        })
+        .0
+}
+
+fn weight(weights: Weights) -> KNNWeightFunction {
+    match weights {
+        Weights::Uniform => KNNWeightFunction::Uniform,
+        Weights::Distance => KNNWeightFunction::Distance,
+    }
+}
+
+pub(crate) fn split_criterion(criterion: Criterion) -> SplitCriterion {
+    match criterion {
+        Criterion::Gini => SplitCriterion::Gini,
+        Criterion::Entropy => SplitCriterion::Entropy,
+        Criterion::ClassificationError => SplitCriterion::ClassificationError,
+    }
+}
+
+/// Maps smartcore's `Failed` into [`Error::Estimator`].
+pub(crate) fn trained<T>(
+    algorithm: &'static str,
+    result: Result<T, smartcore::error::Failed>,
+) -> Result<T> {
+    result.map_err(|e| Error::Estimator {
+        algorithm,
+        message: e.to_string(),
+    })
+}

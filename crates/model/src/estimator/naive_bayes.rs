@@ -1,0 +1,126 @@
+//! Gaussian naive Bayes, written here rather than taken from smartcore:
+//! smartcore 0.7's `GaussianNB` has no variance smoothing, so any feature that
+//! is constant within a class (every one-hot feature, typically) gives a zero
+//! variance and the model degenerates to the majority class. This follows
+//! scikit-learn's `GaussianNB`: per-class means and population variances,
+//! plus `var_smoothing × the largest feature variance` added to every variance.
+
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+use crate::error::{Error, Result};
+
+/// A fitted Gaussian naive Bayes classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GaussianNb {
+    log_priors: Vec<f64>,
+    means: Vec<Vec<f64>>,
+    variances: Vec<Vec<f64>>,
+}
+
+impl GaussianNb {
+    /// Fits on `x` (rows × width) and class indexes `y` in `0..classes`.
+    pub fn fit(
+        x: &DenseMatrix<f64>,
+        y: &[i32],
+        classes: usize,
+        var_smoothing: f64,
+    ) -> Result<Self> {
+        let (rows, width) = x.shape();
+        let mut counts = vec![0usize; classes];
+        let mut sums = vec![vec![0.0; width]; classes];
+        for (r, &c) in y.iter().enumerate().take(rows) {
+            counts[c as usize] += 1;
+            for (j, sum) in sums[c as usize].iter_mut().enumerate() {
+                *sum += x.get((r, j));
+            }
+        }
+        if counts.contains(&0) {
+            return Err(Error::Data("a class has no training rows".into()));
+        }
+        let means: Vec<Vec<f64>> = sums
+            .iter()
+            .zip(&counts)
+            .map(|(s, &n)| s.iter().map(|v| v / n as f64).collect())
+            .collect();
+        let mut variances = vec![vec![0.0; width]; classes];
+        for (r, &c) in y.iter().enumerate().take(rows) {
+            let class_means = &means[c as usize];
+            for (j, variance) in variances[c as usize].iter_mut().enumerate() {
+                *variance += (x.get((r, j)) - class_means[j]).powi(2);
+            }
+        }
+        // The largest variance of any feature over all rows scales the smoothing.
+        let max_variance = (0..width)
+            .map(|j| {
+                let mean = (0..rows).map(|r| x.get((r, j))).sum::<f64>() / rows as f64;
+                (0..rows)
+                    .map(|r| (x.get((r, j)) - mean).powi(2))
+                    .sum::<f64>()
+                    / rows as f64
+            })
+            .fold(0.0, f64::max);
+        let epsilon = (var_smoothing * max_variance).max(f64::MIN_POSITIVE);
+        for (c, row) in variances.iter_mut().enumerate() {
+            for v in row.iter_mut() {
+                *v = *v / counts[c] as f64 + epsilon;
+            }
+        }
+        let log_priors = counts
+            .iter()
+            .map(|&n| (n as f64 / rows as f64).ln())
+            .collect();
+        Ok(Self {
+            log_priors,
+            means,
+            variances,
+        })
+    }
+
+    /// Class probabilities, `rows × classes`.
+    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
+        let (rows, width) = x.shape();
+        (0..rows)
+            .map(|r| {
+                let joint: Vec<f64> = (0..self.log_priors.len())
+                    .map(|c| {
+                        let mut log_likelihood = self.log_priors[c];
+                        for j in 0..width {
+                            let var = self.variances[c][j];
+                            log_likelihood -= 0.5 * (2.0 * std::f64::consts::PI * var).ln()
+                                + (x.get((r, j)) - self.means[c][j]).powi(2) / (2.0 * var);
+                        }
+                        log_likelihood
+                    })
+                    .collect();
+                let max = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let exp: Vec<f64> = joint.iter().map(|l| (l - max).exp()).collect();
+                let total: f64 = exp.iter().sum();
+                exp.iter().map(|e| e / total).collect()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_scikit_learn_on_a_tiny_example() {
+        // sklearn.naive_bayes.GaussianNB().fit(X, y).predict_proba([[1.5, 0.0]]) with
+        // X = [[1,0],[2,0],[3,1],[4,1]], y = [0,0,1,1] gives [[0.99999..., 4.5e-...]]; the
+        // point is that the zero within-class variance of feature 2 does not break it.
+        let x =
+            DenseMatrix::new(4, 2, vec![1.0, 0.0, 2.0, 0.0, 3.0, 1.0, 4.0, 1.0], false).unwrap();
+        let nb = GaussianNb::fit(&x, &[0, 0, 1, 1], 2, 1e-9).unwrap();
+        let p = nb.predict_proba(&DenseMatrix::new(1, 2, vec![1.5, 0.0], false).unwrap());
+        assert!(
+            p[0][0] > 0.999 && (p[0][0] + p[0][1] - 1.0).abs() < 1e-12,
+            "{p:?}"
+        );
+        let q = nb.predict_proba(&DenseMatrix::new(1, 2, vec![3.5, 1.0], false).unwrap());
+        assert!(q[0][1] > 0.999, "{q:?}");
+    }
+}

@@ -1,0 +1,243 @@
+//! `model` is the fitted model that inference runs: a feature pipeline
+//! (imputation, scaling, one-hot encoding) plus a smartcore estimator, with
+//! prediction on Arrow batches and a versioned, checksummed artifact format.
+//! It knows nothing of where bytes are stored.
+//!
+//! Parameters and fitted models are different types, as in linfa:
+//! [`ModelParams`] is checked before any data is touched, then
+//! [`ModelParams::fit`] returns a [`Model`].
+//!
+//! ```
+//! # fn main() -> model::Result<()> {
+//! use std::sync::Arc;
+//! use arrow::array::{Float64Array, RecordBatch, StringArray};
+//! use arrow::datatypes::{DataType, Field, Schema};
+//! use model::{EstimatorParams, FeatureParams, Model, ModelParams, Prediction, Task};
+//!
+//! let schema = Arc::new(Schema::new(vec![
+//!     Field::new("x", DataType::Float64, true),
+//!     Field::new("label", DataType::Utf8, false),
+//! ]));
+//! let x: Vec<f64> = (0..40).map(f64::from).collect();
+//! let labels: Vec<&str> = x.iter().map(|v| if *v < 20.0 { "low" } else { "high" }).collect();
+//! let train = RecordBatch::try_new(schema, vec![
+//!     Arc::new(Float64Array::from(x)), Arc::new(StringArray::from(labels)),
+//! ]).unwrap();
+//!
+//! let params = ModelParams {
+//!     name: "demo".into(),
+//!     task: Task::Classification,
+//!     target: "label".into(),
+//!     features: FeatureParams { numeric: vec!["x".into()], ..FeatureParams::default() },
+//!     estimator: EstimatorParams::new("decision_tree", Task::Classification, &serde_json::Value::Null)?,
+//!     seed: 42,
+//! };
+//! let fitted = params.fit(&train)?;
+//! let bytes = fitted.to_bytes()?;                 // the artifact
+//! let model = Model::from_bytes(&bytes)?;          // what inference loads
+//! let predictions = model.predict_batch(&train)?;
+//! assert!(matches!(&predictions[0], Prediction::Class { label, .. } if label == "low"));
+//! # Ok(()) }
+//! ```
+
+pub mod artifact;
+mod error;
+pub mod estimator;
+pub mod features;
+
+use arrow::array::RecordBatch;
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+pub use error::{Error, Result};
+pub use estimator::{EstimatorParams, Fitted, Output, Target, Task};
+pub use features::{FeatureParams, FittedFeatures, InputColumn};
+
+/// Everything needed to fit a model, checked before fitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelParams {
+    /// Model name.
+    pub name: String,
+    /// Classification or regression.
+    pub task: Task,
+    /// Target column.
+    pub target: String,
+    /// Preprocessing and feature columns.
+    pub features: FeatureParams,
+    /// Algorithm and hyperparameters.
+    pub estimator: EstimatorParams,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+/// A fitted model.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Model {
+    /// Model name.
+    pub name: String,
+    /// Classification or regression.
+    pub task: Task,
+    /// Target column it predicts.
+    pub target: String,
+    /// Class labels in index order (empty for regression).
+    pub classes: Vec<String>,
+    /// The fitted preprocessing.
+    pub features: FittedFeatures,
+    /// The parameters it was fitted with.
+    pub params: EstimatorParams,
+    /// The fitted estimator.
+    pub estimator: Fitted,
+}
+
+/// One row's prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prediction {
+    /// A class, and its probabilities (in [`Model::classes`] order) when the estimator has them.
+    Class {
+        /// The predicted class.
+        label: String,
+        /// Probability per class.
+        probabilities: Option<Vec<f64>>,
+    },
+    /// A value.
+    Value(f64),
+    /// The row cannot be scored (e.g. an unseen category with the `error` policy).
+    Error(String),
+}
+
+impl ModelParams {
+    /// Checks the parameters without data.
+    pub fn check(&self) -> Result<()> {
+        self.features.check()?;
+        self.estimator.check(self.task)
+    }
+
+    /// Fits preprocessing then the estimator on the training rows. The target
+    /// must have no nulls.
+    pub fn fit(&self, train: &RecordBatch) -> Result<Model> {
+        self.check()?;
+        if train.num_rows() == 0 {
+            return Err(Error::Data("the training data has no rows".into()));
+        }
+        let features = self.features.fit(train)?;
+        let (matrix, errors) = features.transform(train)?;
+        if let Some(error) = errors.iter().flatten().next() {
+            return Err(Error::Data(format!(
+                "training row cannot be encoded: {error}"
+            )));
+        }
+        let x = dense(matrix, train.num_rows(), features.width())?;
+        let (target, classes) = self.encode_target(train)?;
+        let estimator = self.estimator.fit(&x, &target, self.seed)?;
+        Ok(Model {
+            name: self.name.clone(),
+            task: self.task,
+            target: self.target.clone(),
+            classes,
+            features,
+            params: self.estimator.clone(),
+            estimator,
+        })
+    }
+
+    fn encode_target(&self, train: &RecordBatch) -> Result<(Target, Vec<String>)> {
+        let nulls = |n: usize| {
+            Error::Data(format!(
+                "target column '{}' has {n} null value(s)",
+                self.target
+            ))
+        };
+        match self.task {
+            Task::Classification => {
+                let labels = features::text_values(train, &self.target)?;
+                let missing = labels.iter().filter(|l| l.is_none()).count();
+                if missing > 0 {
+                    return Err(nulls(missing));
+                }
+                let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+                classes.sort();
+                classes.dedup();
+                if classes.len() < 2 {
+                    return Err(Error::Data(format!(
+                        "target column '{}' has {} class(es); classification needs at least 2",
+                        self.target,
+                        classes.len()
+                    )));
+                }
+                let y = labels
+                    .iter()
+                    .flatten()
+                    .map(|l| classes.binary_search(l).map(|i| i as i32).unwrap_or(0))
+                    .collect();
+                Ok((Target::Classes(y, classes.len()), classes))
+            }
+            Task::Regression => {
+                let values = features::numeric_values(train, &self.target)?;
+                let missing = values.iter().filter(|v| v.is_none()).count();
+                if missing > 0 {
+                    return Err(nulls(missing));
+                }
+                Ok((
+                    Target::Values(values.into_iter().flatten().collect()),
+                    Vec::new(),
+                ))
+            }
+        }
+    }
+}
+
+impl Model {
+    /// Predicts every row of `batch` (extra columns are ignored).
+    pub fn predict_batch(&self, batch: &RecordBatch) -> Result<Vec<Prediction>> {
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let (matrix, errors) = self.features.transform(batch)?;
+        let x = dense(matrix, rows, self.features.width())?;
+        let output = self.estimator.predict(&x, self.classes.len())?;
+        let predictions = match output {
+            Output::Classes(labels, probabilities) => labels
+                .into_iter()
+                .enumerate()
+                .map(|(i, label)| Prediction::Class {
+                    label: self.classes.get(label).cloned().unwrap_or_default(),
+                    probabilities: probabilities.as_ref().map(|p| p[i].clone()),
+                })
+                .collect::<Vec<_>>(),
+            Output::Values(values) => values.into_iter().map(Prediction::Value).collect(),
+        };
+        Ok(predictions
+            .into_iter()
+            .zip(errors)
+            .map(|(prediction, error)| match error {
+                Some(message) => Prediction::Error(message),
+                None => prediction,
+            })
+            .collect())
+    }
+
+    /// Whether predictions carry class probabilities.
+    pub fn has_probabilities(&self) -> bool {
+        self.task == Task::Classification
+    }
+
+    /// The artifact bytes of this model.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        artifact::to_bytes(self)
+    }
+
+    /// Loads a model from artifact bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        artifact::from_bytes(bytes)
+    }
+
+    /// The input columns inference must provide, with types and categories.
+    pub fn inputs(&self) -> Vec<InputColumn> {
+        self.features.inputs()
+    }
+}
+
+fn dense(values: Vec<f64>, rows: usize, width: usize) -> Result<DenseMatrix<f64>> {
+    DenseMatrix::new(rows, width, values, false).map_err(|e| Error::Data(e.to_string()))
+}

@@ -1,0 +1,188 @@
+//! Every estimator fits the penguins sample and beats its baseline: the
+//! majority class for species (Adelie, 152 of 344) and the mean for body mass.
+
+use arrow::array::AsArray;
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use model::{Model, Prediction, Task};
+use serde_json::json;
+
+use crate::penguins::{load, params, split};
+
+fn accuracy(model: &Model, test: &arrow::array::RecordBatch) -> f64 {
+    let truth = test
+        .column_by_name("species")
+        .unwrap()
+        .as_string::<i32>()
+        .clone();
+    let predictions = model.predict_batch(test).unwrap();
+    let correct = predictions
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| matches!(p, Prediction::Class { label, .. } if label == truth.value(*i)))
+        .count();
+    correct as f64 / predictions.len() as f64
+}
+
+fn rmse(model: &Model, test: &arrow::array::RecordBatch, baseline: Option<f64>) -> f64 {
+    let truth = cast(
+        test.column_by_name("body_mass_g").unwrap(),
+        &DataType::Float64,
+    )
+    .unwrap();
+    let truth = truth.as_primitive::<arrow::datatypes::Float64Type>();
+    let predictions = model.predict_batch(test).unwrap();
+    let squared: f64 = predictions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let value = match (baseline, p) {
+                (Some(b), _) => b,
+                (None, Prediction::Value(v)) => *v,
+                (None, other) => panic!("{other:?}"),
+            };
+            (value - truth.value(i)).powi(2)
+        })
+        .sum();
+    (squared / predictions.len() as f64).sqrt()
+}
+
+#[test]
+fn every_classifier_beats_the_majority_class() {
+    let data = load();
+    let (train, test) = split(&data, false);
+    let adelie = test
+        .column_by_name("species")
+        .unwrap()
+        .as_string::<i32>()
+        .iter()
+        .filter(|s| *s == Some("Adelie"))
+        .count();
+    let baseline = adelie as f64 / test.num_rows() as f64;
+    for (algorithm, extra, floor) in [
+        ("logistic_regression", json!({"alpha": 0.1}), 0.95),
+        ("decision_tree", json!({"max_depth": 6}), 0.90),
+        ("random_forest", json!({"n_trees": 30}), 0.95),
+        ("knn", json!({"k": 5}), 0.95),
+        // Naive Bayes treats the one-hot island/sex features as Gaussians with
+        // near-zero within-class variance, which makes it overconfident; it
+        // still beats the baseline by a wide margin.
+        ("gaussian_nb", json!(null), 0.70),
+    ] {
+        let model = params(algorithm, Task::Classification, extra)
+            .fit(&train)
+            .unwrap();
+        let acc = accuracy(&model, &test);
+        assert!(
+            acc > baseline && acc >= floor,
+            "{algorithm}: accuracy {acc:.3}, baseline {baseline:.3}"
+        );
+        let first = &model.predict_batch(&test).unwrap()[0];
+        if model.has_probabilities() {
+            let Prediction::Class {
+                probabilities: Some(p),
+                ..
+            } = first
+            else {
+                panic!("{algorithm}: {first:?}")
+            };
+            assert_eq!(p.len(), 3);
+            assert!(
+                (p.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+                "{algorithm}: {p:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_regressor_beats_the_mean() {
+    let data = load();
+    let (train, test) = split(&data, true);
+    let mass = cast(
+        train.column_by_name("body_mass_g").unwrap(),
+        &DataType::Float64,
+    )
+    .unwrap();
+    let mass = mass.as_primitive::<arrow::datatypes::Float64Type>();
+    let mean = mass.iter().flatten().sum::<f64>() / mass.len() as f64;
+    for (algorithm, extra) in [
+        ("linear_regression", json!(null)),
+        ("ridge", json!({"alpha": 1.0})),
+        (
+            "decision_tree",
+            json!({"max_depth": 5, "min_samples_leaf": 3}),
+        ),
+        (
+            "random_forest",
+            json!({"n_trees": 30, "min_samples_leaf": 2}),
+        ),
+        ("knn", json!({"k": 7, "weights": "distance"})),
+    ] {
+        let model = params(algorithm, Task::Regression, extra)
+            .fit(&train)
+            .unwrap();
+        let baseline = rmse(&model, &test, Some(mean));
+        let error = rmse(&model, &test, None);
+        assert!(
+            error < 0.7 * baseline,
+            "{algorithm}: rmse {error:.1} vs baseline {baseline:.1}"
+        );
+    }
+}
+
+#[test]
+fn unseen_categories_and_missing_columns() {
+    let data = load();
+    let (train, test) = split(&data, false);
+    let mut p = params("logistic_regression", Task::Classification, json!(null));
+    p.features.unknown_category = model::features::UnknownCategory::Error;
+    let model = p.fit(&train).unwrap();
+    let renamed = arrow::array::StringArray::from(vec!["Atlantis"; test.num_rows()]);
+    let index = test.schema().index_of("island").unwrap();
+    let mut columns = test.columns().to_vec();
+    columns[index] = std::sync::Arc::new(renamed);
+    let odd = arrow::array::RecordBatch::try_new(test.schema(), columns).unwrap();
+    let predictions = model.predict_batch(&odd).unwrap();
+    assert_eq!(
+        predictions[0],
+        Prediction::Error("column 'island': category 'Atlantis' was not seen in training".into())
+    );
+
+    let narrow = test.project(&[0, 1, 2]).unwrap();
+    let err = model.predict_batch(&narrow).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "missing feature column(s) 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'sex'"
+    );
+}
+
+#[test]
+fn bad_parameters_name_the_valid_ones() {
+    let err = model::EstimatorParams::new(
+        "random_forest",
+        Task::Classification,
+        &json!({"n_tree": 10}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("params: unknown field 'n_tree', expected one of 'n_trees', 'max_depth'"),
+        "{err}"
+    );
+    let err = model::EstimatorParams::new("svm_magic", Task::Classification, &json!(null))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expected one of logistic_regression"), "{err}");
+    let err = model::EstimatorParams::new("linear_regression", Task::Classification, &json!(null))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "algorithm: linear_regression does not do classification"
+    );
+    let err = model::EstimatorParams::new("knn", Task::Regression, &json!({"k": 0}))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "params.k: must be at least 1");
+}
