@@ -31,6 +31,7 @@ pub mod config;
 pub mod error;
 pub mod logging;
 pub mod storage;
+pub mod terminal;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -1,8 +1,5 @@
 //! `etl`: raw data → validated, cleaned, split Parquet. See `etl --help`.
 
-// Printing the result is this binary's job; libraries must not print.
-#![allow(clippy::print_stdout)]
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,7 +47,8 @@ async fn run(args: Args) -> Result<(), etl::Error> {
     let mut options = RunOptions::resolve(&config, args.input, args.output);
     options.force = args.force;
     if args.dry_run {
-        print!("{}", etl::plan(&config.etl, &options).await?);
+        let plan = etl::plan(&config.etl, &options).await?.to_string();
+        common::terminal::print(plan.trim_end());
         return Ok(());
     }
     let report = etl::run(&config.etl, &options).await?;
@@ -60,7 +58,7 @@ async fn run(args: Args) -> Result<(), etl::Error> {
     } else {
         "done"
     };
-    println!(
+    common::terminal::print(&format!(
         "{state}: {} → train {}, test {}, validation {}, quarantined {}, duplicates {} ({}/_manifest.json)",
         rows.input,
         rows.train,
@@ -69,6 +67,6 @@ async fn run(args: Args) -> Result<(), etl::Error> {
         rows.quarantined,
         rows.duplicates,
         report.output
-    );
+    ));
     Ok(())
 }

@@ -354,11 +354,7 @@ async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
                 c.name.clone(),
                 c.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 aliases_of(c.version).join(","),
-                c.metrics
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v:.4}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                headline_metrics(&c.metrics),
             ]
         })
         .collect();
@@ -366,6 +362,29 @@ async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
         &["VERSION", "NAME", "CREATED (UTC)", "ALIASES", "METRICS"],
         rows,
     ))
+}
+
+/// Up to four metrics for the list view: the well-known ones first, never baselines.
+fn headline_metrics(metrics: &std::collections::BTreeMap<String, f64>) -> String {
+    const PREFERRED: &[&str] = &["accuracy", "f1_macro", "roc_auc", "rmse", "mae", "r2"];
+    let mut names: Vec<&String> = metrics
+        .keys()
+        .filter(|k| PREFERRED.contains(&k.as_str()))
+        .collect();
+    names.sort_by_key(|k| PREFERRED.iter().position(|p| p == k));
+    if names.is_empty() {
+        names = metrics
+            .keys()
+            .filter(|k| !k.starts_with("baseline_"))
+            .take(4)
+            .collect();
+    }
+    names
+        .iter()
+        .take(4)
+        .map(|k| format!("{k}={:.4}", metrics[*k]))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn show(card: &ModelCard) -> String {

@@ -45,15 +45,3 @@ pub use error::{Error, Result};
 pub use names::{LATEST, Reference, Version};
 pub use publish::PendingVersion;
 pub use registry::{GcReport, Registry, Resolved, VerifyReport};
-
-/// The sections of `pipeline_config.yaml` the registry reads; other stages'
-/// sections are ignored here and checked by their own binaries.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct RegistryConfig {
-    /// Storage locations (`storage.models` is the registry).
-    #[serde(default)]
-    pub storage: common::config::StorageConfig,
-    /// Logging.
-    #[serde(default)]
-    pub logging: common::config::LoggingConfig,
-}

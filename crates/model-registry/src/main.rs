@@ -1,13 +1,10 @@
 //! `model-registry`: versions, aliases and promotion history. See `model-registry --help`.
 
-// Printing results is this binary's job; libraries must not print.
-#![allow(clippy::print_stdout)]
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use common::config::SharedSections;
 use common::logging::{self, Stage};
-use model_registry::RegistryConfig;
 use model_registry::cli::{self, Cli};
 
 fn main() -> ExitCode {
@@ -15,7 +12,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(outcome) => {
             if !outcome.output.is_empty() {
-                println!("{}", outcome.output);
+                common::terminal::print(&outcome.output);
             }
             ExitCode::from(outcome.code)
         }
@@ -29,11 +26,7 @@ fn main() -> ExitCode {
 
 #[tokio::main]
 async fn run(cli: &Cli) -> Result<cli::Outcome, model_registry::Error> {
-    let config: RegistryConfig = if cli.config.exists() {
-        common::config::load(&cli.config)?
-    } else {
-        RegistryConfig::default()
-    };
+    let config = SharedSections::load_if_exists(&cli.config)?;
     logging::init(Stage::Registry, &config.logging)?;
     let location = cli.registry.clone().unwrap_or(config.storage.models);
     let registry = model_registry::Registry::open(&location)?;

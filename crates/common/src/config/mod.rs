@@ -21,7 +21,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-pub use sections::{LogLevel, LoggingConfig, StorageConfig};
+pub use sections::{LogLevel, LoggingConfig, SharedSections, StorageConfig};
 
 use crate::error::{Error, Result};
 

@@ -84,3 +84,27 @@ impl Default for LoggingConfig {
         }
     }
 }
+
+/// The shared sections of `pipeline_config.yaml` (`storage`, `logging`), for
+/// stages that have no section of their own there; other sections are left
+/// to the stages that own them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SharedSections {
+    /// Storage locations.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// Logging.
+    #[serde(default)]
+    pub logging: LoggingConfig,
+}
+
+impl SharedSections {
+    /// Loads the shared sections of `path` if it exists, else the defaults.
+    pub fn load_if_exists(path: &std::path::Path) -> crate::Result<Self> {
+        if path.exists() {
+            super::load(path)
+        } else {
+            Ok(Self::default())
+        }
+    }
+}

@@ -109,9 +109,9 @@ mod tests {
 
     #[test]
     fn matches_scikit_learn_on_a_tiny_example() {
-        // sklearn.naive_bayes.GaussianNB().fit(X, y).predict_proba([[1.5, 0.0]]) with
-        // X = [[1,0],[2,0],[3,1],[4,1]], y = [0,0,1,1] gives [[0.99999..., 4.5e-...]]; the
-        // point is that the zero within-class variance of feature 2 does not break it.
+        // scikit-learn 1.5.2's GaussianNB on X = [[1,0],[2,0],[3,1],[4,1]], y = [0,0,1,1]
+        // gives predict_proba [[1, 0], [0, 1]] for [1.5, 0] and [3.5, 1]: the zero
+        // within-class variance of the second feature must not break it.
         let x =
             DenseMatrix::new(4, 2, vec![1.0, 0.0, 2.0, 0.0, 3.0, 1.0, 4.0, 1.0], false).unwrap();
         let nb = GaussianNb::fit(&x, &[0, 0, 1, 1], 2, 1e-9).unwrap();

@@ -1,0 +1,204 @@
+//! `model_config.yaml`: what to train (task, target, features, preprocessing,
+//! algorithm, hyperparameters, seed) and the registry policy. Everything is
+//! checked before any data is read; hyperparameters are checked by the
+//! algorithm's own typed parameters, which name the valid keys.
+
+use std::path::{Path, PathBuf};
+
+use model::features::{CategoricalImputer, NumericImputer, Scaler, UnknownCategory};
+use model::{EstimatorParams, Task};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The whole `model_config.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// What to train.
+    pub model: ModelSection,
+    /// What to do with the result in the registry.
+    #[serde(default)]
+    pub registry: RegistryPolicy,
+    /// Where the file was read from (for messages); not part of the YAML.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// The `model:` section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Model name in the registry.
+    pub name: String,
+    /// `classification` or `regression`.
+    pub task: Task,
+    /// Target column.
+    pub target: String,
+    /// Feature columns (default: every other column, by its type).
+    #[serde(default)]
+    pub features: FeatureSelection,
+    /// Imputation, scaling, encoding.
+    #[serde(default)]
+    pub preprocessing: Preprocessing,
+    /// Algorithm name.
+    pub algorithm: String,
+    /// Its hyperparameters (keys depend on the algorithm).
+    #[serde(default)]
+    pub params: serde_json::Value,
+    /// Seed of every random choice.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// `model.features`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSelection {
+    /// Numeric columns (imputed, scaled).
+    pub numeric: Option<Vec<String>>,
+    /// Categorical columns (imputed, one-hot encoded).
+    pub categorical: Option<Vec<String>>,
+    /// Numeric columns used unscaled.
+    #[serde(default)]
+    pub passthrough: Vec<String>,
+    /// Columns never used as features (ids, timestamps).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// `model.preprocessing`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Preprocessing {
+    /// `mean`, `median` or `constant`.
+    pub numeric_imputer: NumericImputer,
+    /// Value for `constant`.
+    pub numeric_fill_value: f64,
+    /// `most_frequent` or `constant`.
+    pub categorical_imputer: CategoricalImputer,
+    /// Value for `constant`.
+    pub categorical_fill_value: String,
+    /// `standard`, `minmax` or `none`.
+    pub scaler: Scaler,
+    /// Most frequent categories one-hot encoded per column; rarer ones share "other".
+    pub max_categories: usize,
+    /// `ignore` (all zeros) or `error` (no prediction) for categories unseen in training.
+    pub unknown_category: UnknownCategory,
+}
+
+impl Default for Preprocessing {
+    fn default() -> Self {
+        let d = model::FeatureParams::default();
+        Self {
+            numeric_imputer: d.numeric_imputer,
+            numeric_fill_value: d.numeric_fill_value,
+            categorical_imputer: d.categorical_imputer,
+            categorical_fill_value: d.categorical_fill_value,
+            scaler: d.scaler,
+            max_categories: d.max_categories,
+            unknown_category: d.unknown_category,
+        }
+    }
+}
+
+/// When a trained model is promoted (`registry:`); flags override it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryPolicy {
+    /// `never` (default), `always`, or `if_better`.
+    pub promote: Promote,
+    /// Alias to promote to (default `latest`).
+    pub alias: Option<String>,
+    /// Metric compared by `if_better` (default: accuracy / rmse by task).
+    pub metric: Option<String>,
+}
+
+/// Promotion policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Promote {
+    /// Register only.
+    #[default]
+    Never,
+    /// Always promote the new version.
+    Always,
+    /// Promote if it beats the alias's current version on `metric`.
+    IfBetter,
+}
+
+impl TrainConfig {
+    /// Loads and checks `model_config.yaml`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let mut config: Self = common::config::load(path)?;
+        config.path = path.to_path_buf();
+        config.estimator()?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Parses a config from text (`path` is for messages).
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Self> {
+        let mut config: Self = common::config::from_str(text, path)?;
+        config.path = path.to_path_buf();
+        config.estimator()?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn err(&self, key: &str, message: impl Into<String>) -> Error {
+        Error::Config {
+            path: self.path.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let m = &self.model;
+        if m.name.trim().is_empty() {
+            return Err(self.err("model.name", "must not be empty"));
+        }
+        if m.target.trim().is_empty() {
+            return Err(self.err("model.target", "must not be empty"));
+        }
+        if m.preprocessing.max_categories == 0 {
+            return Err(self.err("model.preprocessing.max_categories", "must be at least 1"));
+        }
+        if let Some(alias) = &self.registry.alias {
+            match alias.parse::<model_registry::Reference>() {
+                Ok(model_registry::Reference::Alias(_)) => {}
+                Ok(model_registry::Reference::Version(_)) => {
+                    return Err(self.err(
+                        "registry.alias",
+                        format!("'{alias}' is a version, not an alias"),
+                    ));
+                }
+                Err(e) => return Err(self.err("registry.alias", e.to_string())),
+            }
+        }
+        Ok(())
+    }
+
+    /// The typed estimator parameters (errors name the valid keys).
+    pub fn estimator(&self) -> Result<EstimatorParams> {
+        EstimatorParams::new(&self.model.algorithm, self.model.task, &self.model.params).map_err(
+            |e| {
+                let message = e.to_string();
+                let (key, rest) = message
+                    .split_once(": ")
+                    .unwrap_or(("params", message.as_str()));
+                self.err(&format!("model.{key}"), rest)
+            },
+        )
+    }
+
+    /// SHA-256 of the effective config (canonical JSON), recorded in the card.
+    pub fn fingerprint(&self) -> String {
+        common::checksum::sha256_hex(&serde_json::to_vec(self).unwrap_or_default())
+    }
+}

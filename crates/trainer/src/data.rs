@@ -1,0 +1,122 @@
+//! Training data: the ETL output, read through its `_manifest.json` (never
+//! by listing files, so a half-written run is never read). Only the fields
+//! the trainer needs are read from the manifest; the rest is the ETL's.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::compute::concat_batches;
+use common::storage::{Location, ParquetSource};
+use futures::TryStreamExt;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Manifest layout versions this trainer reads.
+const MANIFEST_VERSION: u32 = 1;
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    format_version: u32,
+    run_id: String,
+    outputs: BTreeMap<String, Vec<OutputFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OutputFile {
+    path: String,
+}
+
+/// The splits of one ETL run, in memory (training needs them whole).
+#[derive(Debug)]
+pub struct Dataset {
+    /// Training rows.
+    pub train: RecordBatch,
+    /// Test rows (same schema).
+    pub test: RecordBatch,
+    /// `<location>/_manifest.json`.
+    pub manifest_location: String,
+    /// SHA-256 of the manifest's bytes: identifies exactly what was trained on.
+    pub manifest_sha256: String,
+    /// The ETL run id.
+    pub run_id: String,
+}
+
+/// Reads the train and test splits of the ETL output at `location`.
+pub async fn load(location: &str) -> Result<Dataset> {
+    let root = Location::parse(location)?;
+    let manifest_location = root.join("_manifest.json")?;
+    let bytes = match manifest_location.get().await {
+        Ok(bytes) => bytes,
+        Err(common::Error::NotFound { .. }) => {
+            return Err(Error::Data {
+                location: manifest_location.to_string(),
+                message: "no ETL manifest here; run `etl` first or pass --data".into(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
+        location: manifest_location.to_string(),
+        message: format!("not an ETL manifest: {e}"),
+    })?;
+    if manifest.format_version != MANIFEST_VERSION {
+        return Err(Error::Data {
+            location: manifest_location.to_string(),
+            message: format!(
+                "manifest format_version {} is not supported (expected {MANIFEST_VERSION})",
+                manifest.format_version
+            ),
+        });
+    }
+    let files = |split: &str| {
+        manifest
+            .outputs
+            .get(split)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    let train = read_split(&root, "train", files("train"), &manifest_location).await?;
+    let test = read_split(&root, "test", files("test"), &manifest_location).await?;
+    if train.schema() != test.schema() {
+        return Err(Error::Data {
+            location: manifest_location.to_string(),
+            message: "the train and test splits have different schemas".into(),
+        });
+    }
+    Ok(Dataset {
+        train,
+        test,
+        manifest_location: manifest_location.to_string(),
+        manifest_sha256: common::checksum::sha256_hex(&bytes),
+        run_id: manifest.run_id,
+    })
+}
+
+async fn read_split(
+    root: &Location,
+    split: &str,
+    files: &[OutputFile],
+    manifest: &Location,
+) -> Result<RecordBatch> {
+    if files.is_empty() {
+        return Err(Error::Data {
+            location: manifest.to_string(),
+            message: format!("the manifest lists no '{split}' files"),
+        });
+    }
+    let mut schema = None;
+    let mut batches = Vec::new();
+    for file in files {
+        let source = ParquetSource::open(&root.join(&file.path)?).await?;
+        schema.get_or_insert_with(|| source.schema());
+        let read: Vec<RecordBatch> = source.stream(64 * 1024, None)?.try_collect().await?;
+        batches.extend(read);
+    }
+    let schema = schema.unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty()));
+    concat_batches(&schema, &batches).map_err(|e| Error::Data {
+        location: format!("{root}/{split}"),
+        message: e.to_string(),
+    })
+}

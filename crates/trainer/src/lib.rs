@@ -1,0 +1,35 @@
+//! Cauce's trainer: reads the ETL output through its manifest, fits the
+//! feature pipeline and estimator described by `model_config.yaml` on the
+//! training split, evaluates on the test split beside a baseline, writes a
+//! reproducible artifact with a model card, and registers (and optionally
+//! promotes) it in the model registry.
+//!
+//! ```no_run
+//! # async fn example() -> trainer::Result<()> {
+//! use trainer::{TrainConfig, TrainOptions};
+//!
+//! let config = TrainConfig::load("config/model_config.yaml".as_ref())?;
+//! let options = TrainOptions {
+//!     data: "data/processed".into(),
+//!     registry: "models".into(),
+//!     register: true,
+//!     promote: None,
+//!     metric: None,
+//! };
+//! let report = trainer::train(&config, &options).await?;
+//! println!("registered {:?}: {}", report.version, trainer::headline(&report.evaluation));
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod data;
+mod error;
+pub mod evaluate;
+mod features;
+pub mod metrics;
+mod train;
+
+pub use config::{Promote, TrainConfig};
+pub use error::{Error, Result};
+pub use evaluate::Evaluation;
+pub use train::{ARTIFACT_FILE, TrainOptions, TrainReport, default_metric, headline, train};

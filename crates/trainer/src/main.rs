@@ -1,0 +1,98 @@
+//! `trainer`: fit, evaluate and register a model. See `trainer --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use common::config::SharedSections;
+use common::logging::{self, Stage};
+use common::terminal::print;
+use trainer::{Promote, TrainConfig, TrainOptions};
+
+/// Train a model from YAML, evaluate it, register it.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Model config.
+    #[arg(long, default_value = "config/model_config.yaml")]
+    config: PathBuf,
+    /// Pipeline config for storage locations and logging (used if it exists).
+    #[arg(long, default_value = "config/pipeline_config.yaml")]
+    pipeline_config: PathBuf,
+    /// ETL output to train on (default: storage.processed).
+    #[arg(long)]
+    data: Option<String>,
+    /// Model registry (default: storage.models).
+    #[arg(long)]
+    registry: Option<String>,
+    /// Do not register the model.
+    #[arg(long)]
+    no_register: bool,
+    /// Promote the new version (to registry.alias, default latest).
+    #[arg(long, conflicts_with = "promote_if_better")]
+    promote: bool,
+    /// Promote only if it beats the current version on METRIC.
+    #[arg(long, value_name = "METRIC")]
+    promote_if_better: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            logging::record_failure(&e);
+            eprintln!("trainer: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main]
+async fn run(args: Args) -> Result<(), trainer::Error> {
+    let shared = SharedSections::load_if_exists(&args.pipeline_config)?;
+    let config = TrainConfig::load(&args.config)?;
+    logging::init(Stage::Trainer, &shared.logging)?;
+    let promote = match (&args.promote_if_better, args.promote) {
+        (Some(_), _) => Some(Promote::IfBetter),
+        (None, true) => Some(Promote::Always),
+        (None, false) => None,
+    };
+    let options = TrainOptions {
+        data: args.data.unwrap_or(shared.storage.processed),
+        registry: args.registry.unwrap_or(shared.storage.models),
+        register: !args.no_register,
+        promote,
+        metric: args.promote_if_better,
+    };
+    let report = trainer::train(&config, &options).await?;
+    if args.json {
+        print(&serde_json::to_string_pretty(&report).unwrap_or_default());
+        return Ok(());
+    }
+    print(&format!(
+        "{} {}: test {}",
+        report.name,
+        report.algorithm,
+        trainer::headline(&report.evaluation)
+    ));
+    print(&match (&report.version, &report.promoted, &report.gate) {
+        (None, _, _) => "not registered (--no-register)".to_string(),
+        (Some(v), Some(p), _) => format!(
+            "registered {v}; promoted to {} (record {})",
+            p.alias, p.sequence
+        ),
+        (Some(v), None, Some(g)) => match g.current {
+            Some((current, value)) => format!(
+                "registered {v}; not promoted: {} {} does not beat {current}'s {value}",
+                g.metric, g.candidate.1
+            ),
+            None => format!("registered {v}; not promoted"),
+        },
+        (Some(v), None, None) => format!("registered {v} (not promoted)"),
+    });
+    Ok(())
+}

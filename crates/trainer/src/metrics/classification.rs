@@ -1,0 +1,244 @@
+//! Classification metrics: accuracy, balanced accuracy, macro and per-class
+//! precision / recall / F1, ROC AUC (binary, or one-vs-rest macro), log loss,
+//! confusion matrix.
+
+use serde::{Deserialize, Serialize};
+
+/// Metrics of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    /// The class label.
+    pub class: String,
+    /// tp / (tp + fp), 0 when nothing was predicted as this class.
+    pub precision: f64,
+    /// tp / (tp + fn), 0 when the class is absent.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall, 0 when both are 0.
+    pub f1: f64,
+    /// True rows of this class.
+    pub support: u64,
+}
+
+/// All classification metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationMetrics {
+    /// Share of rows predicted right.
+    pub accuracy: f64,
+    /// Mean recall over the classes present.
+    pub balanced_accuracy: f64,
+    /// Unweighted mean of per-class precision.
+    pub precision_macro: f64,
+    /// Unweighted mean of per-class recall.
+    pub recall_macro: f64,
+    /// Unweighted mean of per-class F1.
+    pub f1_macro: f64,
+    /// Binary: AUC of the positive (second) class; multiclass: one-vs-rest macro.
+    pub roc_auc: Option<f64>,
+    /// Mean negative log-probability of the true class (probabilities clipped to [1e-15, 1]).
+    pub log_loss: Option<f64>,
+    /// Per class, in label order.
+    pub per_class: Vec<ClassMetrics>,
+    /// `confusion[true][predicted]` counts, in label order.
+    pub confusion: Vec<Vec<u64>>,
+}
+
+impl ClassificationMetrics {
+    /// The headline numbers as `name → value` (for model cards and `--if-better`).
+    pub fn summary(&self) -> Vec<(&'static str, f64)> {
+        let mut out = vec![
+            ("accuracy", self.accuracy),
+            ("balanced_accuracy", self.balanced_accuracy),
+            ("precision_macro", self.precision_macro),
+            ("recall_macro", self.recall_macro),
+            ("f1_macro", self.f1_macro),
+        ];
+        if let Some(v) = self.roc_auc {
+            out.push(("roc_auc", v));
+        }
+        if let Some(v) = self.log_loss {
+            out.push(("log_loss", v));
+        }
+        out
+    }
+
+    /// A metric by name (as in [`summary`](Self::summary)).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.summary()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Computes every metric. `truth` and `predicted` hold class indexes into
+/// `classes`; `proba` (rows × classes) enables ROC AUC and log loss.
+pub fn classification(
+    truth: &[usize],
+    predicted: &[usize],
+    proba: Option<&[Vec<f64>]>,
+    classes: &[String],
+) -> ClassificationMetrics {
+    let k = classes.len();
+    let n = truth.len().max(1) as f64;
+    let mut confusion = vec![vec![0u64; k]; k];
+    for (&t, &p) in truth.iter().zip(predicted) {
+        confusion[t][p] += 1;
+    }
+    let correct: u64 = (0..k).map(|c| confusion[c][c]).sum();
+    let per_class: Vec<ClassMetrics> = (0..k)
+        .map(|c| {
+            let tp = confusion[c][c] as f64;
+            let predicted_c: u64 = (0..k).map(|t| confusion[t][c]).sum();
+            let support: u64 = confusion[c].iter().sum();
+            let precision = ratio(tp, predicted_c as f64);
+            let recall = ratio(tp, support as f64);
+            let f1 = ratio(2.0 * precision * recall, precision + recall);
+            ClassMetrics {
+                class: classes[c].clone(),
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect();
+    let present: Vec<&ClassMetrics> = per_class.iter().filter(|c| c.support > 0).collect();
+    let mean = |f: fn(&ClassMetrics) -> f64| per_class.iter().map(f).sum::<f64>() / k.max(1) as f64;
+    ClassificationMetrics {
+        accuracy: correct as f64 / n,
+        balanced_accuracy: present.iter().map(|c| c.recall).sum::<f64>()
+            / present.len().max(1) as f64,
+        precision_macro: mean(|c| c.precision),
+        recall_macro: mean(|c| c.recall),
+        f1_macro: mean(|c| c.f1),
+        roc_auc: proba.and_then(|p| roc_auc(truth, p, k)),
+        log_loss: proba.map(|p| log_loss(truth, p)),
+        per_class,
+        confusion,
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+/// Mean negative log-probability of the true class.
+fn log_loss(truth: &[usize], proba: &[Vec<f64>]) -> f64 {
+    let total: f64 = truth
+        .iter()
+        .zip(proba)
+        .map(|(&t, p)| {
+            let sum: f64 = p.iter().sum();
+            let q = if sum > 0.0 { p[t] / sum } else { 0.0 };
+            -q.clamp(1e-15, 1.0).ln()
+        })
+        .sum();
+    total / truth.len().max(1) as f64
+}
+
+/// Binary AUC of class 1, or the one-vs-rest macro average over classes that
+/// have both positives and negatives.
+fn roc_auc(truth: &[usize], proba: &[Vec<f64>], k: usize) -> Option<f64> {
+    let auc_of = |c: usize| {
+        let scores: Vec<(f64, bool)> = truth
+            .iter()
+            .zip(proba)
+            .map(|(&t, p)| (p[c], t == c))
+            .collect();
+        binary_auc(&scores)
+    };
+    if k == 2 {
+        return auc_of(1);
+    }
+    let aucs: Vec<f64> = (0..k).filter_map(auc_of).collect();
+    (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
+}
+
+/// Mann–Whitney U with average ranks for ties; None without both labels.
+fn binary_auc(scores: &[(f64, bool)]) -> Option<f64> {
+    let positives = scores.iter().filter(|s| s.1).count() as f64;
+    let negatives = scores.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        return None;
+    }
+    let mut sorted: Vec<(f64, bool)> = scores.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1].0 == sorted[i].0 {
+            j += 1;
+        }
+        let average_rank = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += sorted[i..=j].iter().filter(|s| s.1).count() as f64 * average_rank;
+        i = j + 1;
+    }
+    Some((rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("c{i}")).collect()
+    }
+
+    #[test]
+    fn multiclass_matches_scikit_learn() {
+        // Constants from scikit-learn 1.5.2 on the same labels: accuracy_score,
+        // balanced_accuracy_score, precision/recall/f1_score(average='macro'), confusion_matrix.
+        let truth = [0, 0, 0, 1, 1, 2, 2, 2, 2, 1];
+        let predicted = [0, 1, 0, 1, 2, 2, 2, 0, 2, 1];
+        let m = classification(&truth, &predicted, None, &labels(3));
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        close(m.accuracy, 0.7);
+        close(m.balanced_accuracy, 0.6944444444444443);
+        close(m.precision_macro, 0.6944444444444443);
+        close(m.recall_macro, 0.6944444444444443);
+        close(m.f1_macro, 0.6944444444444443);
+        assert_eq!(m.confusion, [[2, 1, 0], [0, 2, 1], [1, 0, 3]]);
+        assert_eq!(m.per_class[2].support, 4);
+    }
+
+    #[test]
+    fn binary_auc_and_log_loss_match_scikit_learn() {
+        // scikit-learn 1.5.2: roc_auc_score(y, p1) (ties averaged) and log_loss(y, [1-p1, p1]).
+        let truth = [0, 0, 1, 1, 1, 0];
+        let p1 = [0.1, 0.4, 0.35, 0.8, 0.8, 0.8];
+        let proba: Vec<Vec<f64>> = p1.iter().map(|p| vec![1.0 - p, *p]).collect();
+        let predicted: Vec<usize> = p1.iter().map(|p| usize::from(*p > 0.5)).collect();
+        let m = classification(&truth, &predicted, Some(&proba), &labels(2));
+        assert!(
+            (m.roc_auc.unwrap() - 0.6666666666666667).abs() < 1e-12,
+            "{:?}",
+            m.roc_auc
+        );
+        assert!(
+            (m.log_loss.unwrap() - 0.6202888798308358).abs() < 1e-12,
+            "{:?}",
+            m.log_loss
+        );
+    }
+
+    #[test]
+    fn multiclass_auc_is_one_vs_rest_macro() {
+        // scikit-learn 1.5.2: roc_auc_score(y, P, multi_class='ovr', average='macro').
+        let truth = [0, 1, 2, 2, 1, 0];
+        let proba = vec![
+            vec![0.7, 0.2, 0.1],
+            vec![0.3, 0.4, 0.3],
+            vec![0.2, 0.3, 0.5],
+            vec![0.4, 0.4, 0.2],
+            vec![0.1, 0.8, 0.1],
+            vec![0.5, 0.1, 0.4],
+        ];
+        let m = classification(&truth, &[0, 1, 2, 0, 1, 0], Some(&proba), &labels(3));
+        assert!(
+            (m.roc_auc.unwrap() - 0.8958333333333334).abs() < 1e-12,
+            "{:?}",
+            m.roc_auc
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! One training run: read the ETL splits, fit, evaluate against a baseline,
+//! build the artifact and card, register and (optionally) promote.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::{filter_record_batch, is_not_null};
+use bytes::Bytes;
+use model::{Model, ModelParams};
+use model_registry::{CardInput, GateDecision, Promotion, Registry, Version};
+use serde::Serialize;
+
+use crate::config::{Promote, TrainConfig};
+use crate::data;
+use crate::error::{Error, Result};
+use crate::evaluate::{Evaluation, evaluate};
+
+/// File name of the artifact inside a registry version.
+pub const ARTIFACT_FILE: &str = "model.bin";
+
+/// Where to read and write, and what to do in the registry.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// ETL output location (with `_manifest.json`).
+    pub data: String,
+    /// Registry location.
+    pub registry: String,
+    /// Publish the model as a new version.
+    pub register: bool,
+    /// Promotion policy (overrides the config's `registry.promote`).
+    pub promote: Option<Promote>,
+    /// Metric for `if_better` (overrides the config).
+    pub metric: Option<String>,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// Model name.
+    pub name: String,
+    /// Algorithm.
+    pub algorithm: String,
+    /// Registered version, unless `--no-register`.
+    pub version: Option<Version>,
+    /// The promotion written, if any.
+    pub promoted: Option<Promotion>,
+    /// The quality gate's decision, with `if_better`.
+    pub gate: Option<GateDecision>,
+    /// Test metrics and baseline.
+    pub evaluation: Evaluation,
+    /// Metrics as recorded in the card.
+    pub metrics: BTreeMap<String, f64>,
+    /// SHA-256 of the artifact.
+    pub artifact_sha256: String,
+    /// Artifact size.
+    pub artifact_bytes: usize,
+    /// Rows used: train, test, and rows dropped for a null target.
+    pub rows: BTreeMap<String, u64>,
+    /// Fit time in seconds.
+    pub fit_seconds: f64,
+}
+
+/// Trains, evaluates and (unless told not to) registers a model.
+pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<TrainReport> {
+    let estimator = config.estimator()?;
+    let dataset = data::load(&options.data).await?;
+    let target = &config.model.target;
+    let (train, dropped_train) = drop_null_target(&dataset.train, target)?;
+    let (test, dropped_test) = drop_null_target(&dataset.test, target)?;
+    if dropped_train + dropped_test > 0 {
+        log::warn!(
+            "dropped {} row(s) with a null target '{target}'",
+            dropped_train + dropped_test
+        );
+    }
+    let features = crate::features::resolve(config, &train)?;
+    let params = ModelParams {
+        name: config.model.name.clone(),
+        task: config.model.task,
+        target: target.clone(),
+        features,
+        estimator: estimator.clone(),
+        seed: config.model.seed,
+    };
+    log::info!(
+        "fitting {} on {} rows × {} columns (seed {})",
+        estimator.name(),
+        train.num_rows(),
+        params.features.numeric.len()
+            + params.features.categorical.len()
+            + params.features.passthrough.len(),
+        params.seed
+    );
+    let started = Instant::now();
+    let fit_train = train.clone();
+    let model: Model = tokio::task::spawn_blocking(move || params.fit(&fit_train))
+        .await
+        .map_err(|e| Error::Data {
+            location: "training".into(),
+            message: format!("fit thread failed: {e}"),
+        })??;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    let evaluation = evaluate(&model, &train, &test)?;
+    let metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
+    let artifact = model.to_bytes()?;
+    let artifact_sha256 = common::checksum::sha256_hex(&artifact);
+    let rows: BTreeMap<String, u64> = [
+        ("train".to_string(), train.num_rows() as u64),
+        ("test".to_string(), test.num_rows() as u64),
+        (
+            "dropped_null_target".to_string(),
+            (dropped_train + dropped_test) as u64,
+        ),
+    ]
+    .into();
+    log::info!(
+        "fitted in {fit_seconds:.2} s; test {}",
+        headline(&evaluation)
+    );
+
+    let mut report = TrainReport {
+        name: config.model.name.clone(),
+        algorithm: estimator.name().to_string(),
+        version: None,
+        promoted: None,
+        gate: None,
+        evaluation: evaluation.clone(),
+        metrics: metrics.clone(),
+        artifact_sha256: artifact_sha256.clone(),
+        artifact_bytes: artifact.len(),
+        rows: rows.clone(),
+        fit_seconds,
+    };
+    if !options.register {
+        return Ok(report);
+    }
+    let metadata = serde_json::json!({
+        "task": config.model.task,
+        "algorithm": estimator.name(),
+        "target": target,
+        "classes": model.classes,
+        "inputs": model.inputs(),
+        "feature_names": model.features.feature_names(),
+        "preprocessing": config.model.preprocessing,
+        "data": {
+            "manifest": dataset.manifest_location,
+            "manifest_sha256": dataset.manifest_sha256,
+            "etl_run_id": dataset.run_id,
+        },
+        "config_sha256": config.fingerprint(),
+        "seed": config.model.seed,
+        "rows": rows,
+        "fit_seconds": fit_seconds,
+        "evaluation": evaluation,
+        "artifact": {
+            "file": ARTIFACT_FILE,
+            "format_version": model::artifact::FORMAT_VERSION,
+            "sha256": artifact_sha256,
+        },
+    });
+    let card = CardInput {
+        name: config.model.name.clone(),
+        metrics,
+        params: serde_json::to_value(&estimator).unwrap_or_default(),
+        metadata,
+    };
+    let registry = Registry::open(&options.registry)?;
+    let published = registry
+        .publish(
+            card,
+            vec![(ARTIFACT_FILE.to_string(), Bytes::from(artifact))],
+        )
+        .await?;
+    log::info!("registered {} in {}", published.version, options.registry);
+    report.version = Some(published.version);
+
+    let alias = config
+        .registry
+        .alias
+        .clone()
+        .unwrap_or_else(|| model_registry::LATEST.to_string());
+    match options.promote.unwrap_or(config.registry.promote) {
+        Promote::Never => {}
+        Promote::Always => {
+            let reason = Some(format!("trained by trainer ({})", headline(&evaluation)));
+            report.promoted = Some(registry.promote(published.version, &alias, reason).await?);
+        }
+        Promote::IfBetter => {
+            let metric = options
+                .metric
+                .clone()
+                .or_else(|| config.registry.metric.clone())
+                .unwrap_or_else(|| default_metric(config.model.task).to_string());
+            let decision = registry
+                .promote_if_better(published.version, &alias, &metric, None)
+                .await?;
+            report.promoted = decision.promoted.clone();
+            report.gate = Some(decision);
+        }
+    }
+    Ok(report)
+}
+
+/// The metric `if_better` compares when none is configured.
+pub fn default_metric(task: model::Task) -> &'static str {
+    match task {
+        model::Task::Classification => "accuracy",
+        model::Task::Regression => "rmse",
+    }
+}
+
+/// One line of the main test metric against the baseline.
+pub fn headline(evaluation: &Evaluation) -> String {
+    match evaluation {
+        Evaluation::Classification {
+            model,
+            baseline,
+            rows,
+        } => format!(
+            "accuracy {:.4} (baseline {:.4}), f1_macro {:.4} on {rows} rows",
+            model.accuracy, baseline.accuracy, model.f1_macro
+        ),
+        Evaluation::Regression {
+            model,
+            baseline,
+            rows,
+        } => {
+            format!(
+                "rmse {:.4} (baseline {:.4}), r2 {:.4} on {rows} rows",
+                model.rmse, baseline.rmse, model.r2
+            )
+        }
+    }
+}
+
+fn drop_null_target(batch: &RecordBatch, target: &str) -> Result<(RecordBatch, usize)> {
+    let Some(column) = batch.column_by_name(target) else {
+        return Err(Error::Data {
+            location: "training data".into(),
+            message: format!("no target column '{target}'"),
+        });
+    };
+    if column.null_count() == 0 {
+        return Ok((batch.clone(), 0));
+    }
+    let keep: BooleanArray = is_not_null(column).map_err(model::Error::from)?;
+    let kept = filter_record_batch(batch, &keep).map_err(model::Error::from)?;
+    let dropped = batch.num_rows() - kept.num_rows();
+    Ok((kept, dropped))
+}

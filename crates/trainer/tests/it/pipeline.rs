@@ -1,0 +1,181 @@
+//! The shipped configs on the shipped penguins data: etl → trainer →
+//! registry, then the artifact reloaded from the registry scores exactly as
+//! the model did in memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::storage::Location;
+use common::testing::TestStore;
+use model::Model;
+use model_registry::Registry;
+use trainer::{Evaluation, Promote, TrainConfig, TrainOptions};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+/// Runs the shipped ETL config on the penguins sample into `root/processed`.
+async fn processed(root: &Location) {
+    let csv = std::fs::read(repo("data/raw/penguins.csv")).unwrap();
+    root.join("raw/penguins.csv")
+        .unwrap()
+        .put(csv)
+        .await
+        .unwrap();
+    let pipeline = etl::PipelineConfig::load(&repo("config/pipeline_config.yaml")).unwrap();
+    let options = etl::RunOptions {
+        input: format!("{root}/raw"),
+        output: format!("{root}/processed"),
+        force: false,
+        progress: false,
+    };
+    etl::run(&pipeline.etl, &options).await.unwrap();
+}
+
+fn options(root: &Location) -> TrainOptions {
+    TrainOptions {
+        data: format!("{root}/processed"),
+        registry: format!("{root}/models"),
+        register: true,
+        promote: None,
+        metric: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
+    let store = TestStore::memory();
+    let root = store.location();
+    processed(root).await;
+    let config = TrainConfig::load(&repo("config/model_config.yaml")).unwrap();
+    assert_eq!(config.registry.promote, Promote::IfBetter);
+
+    let first = trainer::train(&config, &options(root)).await.unwrap();
+    let Evaluation::Classification {
+        model,
+        baseline,
+        rows,
+    } = &first.evaluation
+    else {
+        panic!()
+    };
+    assert!(
+        model.accuracy > 0.9 && model.accuracy > baseline.accuracy,
+        "{model:?}"
+    );
+    assert_eq!(*rows, first.rows["test"]);
+    assert_eq!(first.version.map(|v| v.to_string()).as_deref(), Some("v1"));
+    assert_eq!(first.promoted.as_ref().unwrap().alias, "latest");
+
+    // Train/serve consistency: the artifact from the registry scores like the fitted model.
+    let registry = Registry::open(&format!("{root}/models")).unwrap();
+    let resolved = registry.resolve("latest").await.unwrap();
+    assert_eq!(
+        resolved.card.metadata["artifact"]["sha256"],
+        first.artifact_sha256
+    );
+    let reloaded = Model::from_bytes(&resolved.files[trainer::ARTIFACT_FILE]).unwrap();
+    let data = trainer::data::load(&format!("{root}/processed"))
+        .await
+        .unwrap();
+    let again = trainer::evaluate::evaluate(&reloaded, &data.train, &data.test).unwrap();
+    assert_eq!(again, first.evaluation);
+    let card = &resolved.card;
+    assert_eq!(
+        card.metadata["classes"],
+        serde_json::json!(["Adelie", "Chinstrap", "Gentoo"])
+    );
+    assert_eq!(card.metadata["inputs"].as_array().unwrap().len(), 6);
+    assert_eq!(card.params["algorithm"], "random_forest");
+    assert!(card.metrics.contains_key("baseline_accuracy"));
+
+    // The same training again is not better, so the gate keeps v1 in production.
+    let second = trainer::train(&config, &options(root)).await.unwrap();
+    assert_eq!(
+        second.artifact_sha256, first.artifact_sha256,
+        "same data, config and seed → same bytes"
+    );
+    assert_eq!(second.version.map(|v| v.to_string()).as_deref(), Some("v2"));
+    assert!(second.promoted.is_none());
+    assert_eq!(second.gate.as_ref().unwrap().metric, "accuracy");
+    assert_eq!(
+        registry
+            .resolve_version("latest")
+            .await
+            .unwrap()
+            .to_string(),
+        "v1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_beats_the_mean_and_no_register_registers_nothing() {
+    let store = TestStore::memory();
+    let root = store.location();
+    processed(root).await;
+    let yaml = "model:\n  name: mass\n  task: regression\n  target: body_mass_g\n  algorithm: ridge\n  params: {alpha: 1.0}\n  features: {exclude: [year]}\n";
+    let config = TrainConfig::from_yaml(yaml, "inline.yaml".as_ref()).unwrap();
+    let mut opts = options(root);
+    opts.register = false;
+    let report = trainer::train(&config, &opts).await.unwrap();
+    let Evaluation::Regression {
+        model, baseline, ..
+    } = &report.evaluation
+    else {
+        panic!()
+    };
+    assert!(
+        model.rmse < 0.6 * baseline.rmse && model.r2 > 0.7,
+        "{model:?} vs {baseline:?}"
+    );
+    assert!(
+        report.rows["dropped_null_target"] > 0,
+        "the two penguins without measurements"
+    );
+    assert!(
+        Registry::open(&opts.registry)
+            .unwrap()
+            .versions()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn artifact_bytes_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Location::parse(dir.path().to_str().unwrap()).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(processed(&root));
+    let sha = |threads: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_trainer"))
+            .args([
+                "--config",
+                repo("config/model_config.yaml").to_str().unwrap(),
+            ])
+            .args([
+                "--data",
+                &format!("{root}/processed"),
+                "--no-register",
+                "--json",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .env("CAUCE_LOG_DIR", dir.path().join("logs"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["artifact_sha256"].as_str().unwrap().to_string()
+    };
+    assert_eq!(sha("1"), sha("2"));
+}
