@@ -46,6 +46,9 @@ pub struct ModelSection {
     /// Its hyperparameters (keys depend on the algorithm).
     #[serde(default)]
     pub params: serde_json::Value,
+    /// Hyperparameter search with cross-validation (optional).
+    #[serde(default)]
+    pub search: Option<crate::search::SearchConfig>,
     /// Seed of every random choice.
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -168,6 +171,11 @@ impl TrainConfig {
         }
         if m.preprocessing.max_categories == 0 {
             return Err(self.err("model.preprocessing.max_categories", "must be at least 1"));
+        }
+        if let Some(search) = &m.search {
+            search
+                .check(&m.algorithm, m.task, &m.params)
+                .map_err(|message| self.err("model.search", message))?;
         }
         if let Some(alias) = &self.registry.alias {
             match alias.parse::<model_registry::Reference>() {

@@ -34,6 +34,14 @@ pub enum Evaluation {
 }
 
 impl Evaluation {
+    /// The model's value of one metric (`accuracy`, `rmse`, …).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        match self {
+            Evaluation::Classification { model, .. } => model.get(name),
+            Evaluation::Regression { model, .. } => model.get(name),
+        }
+    }
+
     /// `metric → value` for the card: the model's metrics, then `baseline_<metric>`.
     pub fn card_metrics(&self) -> Vec<(String, f64)> {
         let (model, baseline) = match self {

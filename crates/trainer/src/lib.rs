@@ -27,6 +27,7 @@ mod error;
 pub mod evaluate;
 mod features;
 pub mod metrics;
+pub mod search;
 mod train;
 
 pub use config::{Promote, TrainConfig};

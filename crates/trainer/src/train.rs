@@ -15,6 +15,7 @@ use crate::config::{Promote, TrainConfig};
 use crate::data;
 use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
+use crate::search::SearchReport;
 
 /// File name of the artifact inside a registry version.
 pub const ARTIFACT_FILE: &str = "model.bin";
@@ -57,13 +58,17 @@ pub struct TrainReport {
     pub artifact_bytes: usize,
     /// Rows used: train, test, and rows dropped for a null target.
     pub rows: BTreeMap<String, u64>,
-    /// Fit time in seconds.
+    /// Fit time in seconds (the final fit; the search's time is in `search_seconds`).
     pub fit_seconds: f64,
+    /// The hyperparameter search, when configured.
+    pub search: Option<SearchReport>,
+    /// Search time in seconds.
+    pub search_seconds: f64,
 }
 
 /// Trains, evaluates and (unless told not to) registers a model.
 pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<TrainReport> {
-    let estimator = config.estimator()?;
+    let mut estimator = config.estimator()?;
     let dataset = data::load(&options.data).await?;
     let target = &config.model.target;
     let (train, dropped_train) = drop_null_target(&dataset.train, target)?;
@@ -75,7 +80,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         );
     }
     let features = crate::features::resolve(config, &train)?;
-    let params = ModelParams {
+    let mut params = ModelParams {
         name: config.model.name.clone(),
         task: config.model.task,
         target: target.clone(),
@@ -83,6 +88,30 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         estimator: estimator.clone(),
         seed: config.model.seed,
     };
+    let search_started = Instant::now();
+    let search = match &config.model.search {
+        Some(search) => {
+            let (search_config, base, config_params, rows) = (
+                search.clone(),
+                params.clone(),
+                config.model.params.clone(),
+                train.clone(),
+            );
+            let (report, best) = tokio::task::spawn_blocking(move || {
+                crate::search::run(&search_config, &base, &config_params, &rows)
+            })
+            .await
+            .map_err(|e| Error::Data {
+                location: "search".into(),
+                message: format!("search thread failed: {e}"),
+            })??;
+            estimator = best.clone();
+            params.estimator = best;
+            Some(report)
+        }
+        None => None,
+    };
+    let search_seconds = search_started.elapsed().as_secs_f64();
     log::info!(
         "fitting {} on {} rows × {} columns (seed {})",
         estimator.name(),
@@ -102,7 +131,12 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         })??;
     let fit_seconds = started.elapsed().as_secs_f64();
     let evaluation = evaluate(&model, &train, &test)?;
-    let metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
+    let mut metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
+    if let Some(search) = &search {
+        let best = &search.candidates[search.best];
+        metrics.insert(format!("cv_{}", search.metric), best.mean);
+        metrics.insert(format!("cv_{}_std", search.metric), best.std);
+    }
     let artifact = model.to_bytes()?;
     let artifact_sha256 = common::checksum::sha256_hex(&artifact);
     let rows: BTreeMap<String, u64> = [
@@ -131,6 +165,8 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         artifact_bytes: artifact.len(),
         rows: rows.clone(),
         fit_seconds,
+        search: search.clone(),
+        search_seconds,
     };
     if !options.register {
         return Ok(report);
@@ -153,6 +189,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         "rows": rows,
         "fit_seconds": fit_seconds,
         "evaluation": evaluation,
+        "search": search,
         "artifact": {
             "file": ARTIFACT_FILE,
             "format_version": model::artifact::FORMAT_VERSION,

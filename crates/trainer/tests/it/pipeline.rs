@@ -179,3 +179,59 @@ fn artifact_bytes_do_not_depend_on_the_thread_count() {
     };
     assert_eq!(sha("1"), sha("2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grid_search_cross_validates_every_candidate_and_refits_the_best() {
+    let store = TestStore::memory();
+    let root = store.location();
+    processed(root).await;
+    let yaml = "model:\n  name: s\n  task: classification\n  target: species\n  algorithm: knn\n  \
+                features: {exclude: [year]}\n  \
+                search: {kind: grid, cv: 4, metric: f1_macro, space: {k: [1, 5, 25], weights: [uniform, distance]}}\n";
+    let config = TrainConfig::from_yaml(yaml, "inline.yaml".as_ref()).unwrap();
+    let report = trainer::train(&config, &options(root)).await.unwrap();
+    let search = report.search.as_ref().unwrap();
+    assert_eq!(search.candidates.len(), 6);
+    assert!(
+        search
+            .candidates
+            .iter()
+            .all(|c| c.scores.len() == 4 && c.std >= 0.0)
+    );
+    let best = &search.candidates[search.best];
+    assert!(search.candidates.iter().all(|c| c.mean <= best.mean));
+    assert_eq!(report.metrics["cv_f1_macro"], best.mean);
+    let card = Registry::open(&format!("{root}/models"))
+        .unwrap()
+        .resolve("v1")
+        .await
+        .unwrap()
+        .card;
+    assert_eq!(
+        card.params["params"]["k"], best.params["k"],
+        "the refit uses the best candidate"
+    );
+    assert_eq!(
+        card.metadata["search"]["candidates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+
+    let mut no_register = options(root);
+    no_register.register = false;
+    let again = trainer::train(&config, &no_register).await.unwrap();
+    assert_eq!(again.search, report.search, "the search is deterministic");
+    assert_eq!(again.artifact_sha256, report.artifact_sha256);
+
+    let bad = "model:\n  name: s\n  task: classification\n  target: species\n  algorithm: knn\n  \
+               search: {kind: grid, metric: rmse, space: {k: [1]}}\n";
+    let err = TrainConfig::from_yaml(bad, "m.yaml".as_ref())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("m.yaml: model.search: metric: 'rmse' is not one of accuracy"),
+        "{err}"
+    );
+}
