@@ -6,6 +6,9 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use smartcore::ensemble::extra_trees_regressor::{
+    ExtraTreesRegressor, ExtraTreesRegressorParameters,
+};
 use smartcore::ensemble::random_forest_classifier::{
     RandomForestClassifier, RandomForestClassifierParameters,
 };
@@ -20,6 +23,7 @@ use crate::error::Result;
 
 type TreeC = RandomForestClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
 type TreeR = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
+type TreeE = ExtraTreesRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
 /// A fitted classification forest.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,6 +36,37 @@ pub struct ForestClassifier {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ForestRegressor {
     trees: Vec<TreeR>,
+}
+
+/// Fitted extremely randomized trees (regression): random split thresholds,
+/// no bootstrap, grown in parallel like the forests.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExtraTrees {
+    trees: Vec<TreeE>,
+}
+
+/// Grows `n` members on rayon, member `t` with seed `tree_seed(seed, t)`.
+fn grow<M: Send>(n: u16, seed: u64, fit: impl Fn(u64) -> Result<M> + Sync) -> Result<Vec<M>> {
+    (0..u64::from(n))
+        .into_par_iter()
+        .map(|t| fit(tree_seed(seed, t)))
+        .collect()
+}
+
+/// Mean of the members' predictions.
+fn mean_of<M: Sync>(
+    members: &[M],
+    rows: usize,
+    predict: impl Fn(&M) -> Result<Vec<f64>> + Sync + Send,
+) -> Result<Vec<f64>> {
+    let all: Vec<Vec<f64>> = members.par_iter().map(predict).collect::<Result<_>>()?;
+    let mut mean = vec![0.0; rows];
+    for predictions in &all {
+        for (m, p) in mean.iter_mut().zip(predictions) {
+            *m += p / all.len() as f64;
+        }
+    }
+    Ok(mean)
 }
 
 /// SplitMix64: a fixed, well-known mixing of (seed, tree index) into a tree seed.
@@ -52,22 +87,19 @@ impl ForestClassifier {
         width: usize,
     ) -> Result<Self> {
         let m = p.features_per_split(width, true);
-        let trees = (0..u64::from(p.n_trees))
-            .into_par_iter()
-            .map(|t| {
-                let mut params = RandomForestClassifierParameters::default()
-                    .with_n_trees(1)
-                    .with_m(m)
-                    .with_min_samples_leaf(p.min_samples_leaf)
-                    .with_min_samples_split(p.min_samples_split)
-                    .with_criterion(split_criterion(p.criterion))
-                    .with_seed(tree_seed(seed, t));
-                if let Some(depth) = p.max_depth {
-                    params = params.with_max_depth(depth);
-                }
-                trained("random_forest", TreeC::fit(x, y, params))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let trees = grow(p.n_trees, seed, |tree_seed| {
+            let mut params = RandomForestClassifierParameters::default()
+                .with_n_trees(1)
+                .with_m(m)
+                .with_min_samples_leaf(p.min_samples_leaf)
+                .with_min_samples_split(p.min_samples_split)
+                .with_criterion(split_criterion(p.criterion))
+                .with_seed(tree_seed);
+            if let Some(depth) = p.max_depth {
+                params = params.with_max_depth(depth);
+            }
+            trained("random_forest", TreeC::fit(x, y, params))
+        })?;
         Ok(Self { trees, classes })
     }
 
@@ -100,38 +132,58 @@ impl ForestRegressor {
         width: usize,
     ) -> Result<Self> {
         let m = p.features_per_split(width, false);
-        let trees = (0..u64::from(p.n_trees))
-            .into_par_iter()
-            .map(|t| {
-                let mut params = RandomForestRegressorParameters::default()
-                    .with_n_trees(1)
-                    .with_m(m)
-                    .with_min_samples_leaf(p.min_samples_leaf)
-                    .with_min_samples_split(p.min_samples_split)
-                    .with_seed(tree_seed(seed, t));
-                if let Some(depth) = p.max_depth {
-                    params = params.with_max_depth(depth);
-                }
-                trained("random_forest", TreeR::fit(x, y, params))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let trees = grow(p.n_trees, seed, |tree_seed| {
+            let mut params = RandomForestRegressorParameters::default()
+                .with_n_trees(1)
+                .with_m(m)
+                .with_min_samples_leaf(p.min_samples_leaf)
+                .with_min_samples_split(p.min_samples_split)
+                .with_seed(tree_seed);
+            if let Some(depth) = p.max_depth {
+                params = params.with_max_depth(depth);
+            }
+            trained("random_forest", TreeR::fit(x, y, params))
+        })?;
         Ok(Self { trees })
     }
 
     /// Mean of the trees' predictions.
     pub fn predict(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<f64>> {
-        let all: Vec<Vec<f64>> = self
-            .trees
-            .par_iter()
-            .map(|tree| trained("random_forest", tree.predict(x)))
-            .collect::<Result<_>>()?;
-        let mut mean = vec![0.0; rows];
-        for predictions in &all {
-            for (m, p) in mean.iter_mut().zip(predictions) {
-                *m += p / all.len() as f64;
+        mean_of(&self.trees, rows, |tree| {
+            trained("random_forest", tree.predict(x))
+        })
+    }
+}
+
+impl ExtraTrees {
+    pub(super) fn fit(
+        x: &DenseMatrix<f64>,
+        y: &Vec<f64>,
+        p: &ForestParams,
+        seed: u64,
+        width: usize,
+    ) -> Result<Self> {
+        let m = p.features_per_split(width, false);
+        let trees = grow(p.n_trees, seed, |tree_seed| {
+            let mut params = ExtraTreesRegressorParameters::default()
+                .with_n_trees(1)
+                .with_m(m)
+                .with_min_samples_leaf(p.min_samples_leaf)
+                .with_min_samples_split(p.min_samples_split)
+                .with_seed(tree_seed);
+            if let Some(depth) = p.max_depth {
+                params = params.with_max_depth(depth);
             }
-        }
-        Ok(mean)
+            trained("extra_trees", TreeE::fit(x, y, params))
+        })?;
+        Ok(Self { trees })
+    }
+
+    /// Mean of the trees' predictions.
+    pub fn predict(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<f64>> {
+        mean_of(&self.trees, rows, |tree| {
+            trained("extra_trees", tree.predict(x))
+        })
     }
 }
 

@@ -10,6 +10,8 @@ mod params;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
+use smartcore::linear::lasso::{Lasso, LassoParameters};
 use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
@@ -23,12 +25,13 @@ use smartcore::tree::decision_tree_classifier::{
 use smartcore::tree::decision_tree_regressor::{
     DecisionTreeRegressor, DecisionTreeRegressorParameters,
 };
+use smartcore::xgboost::{XGRegressor, XGRegressorParameters};
 
-pub use forest::{ForestClassifier, ForestRegressor};
+pub use forest::{ExtraTrees, ForestClassifier, ForestRegressor};
 pub use naive_bayes::GaussianNb;
 pub use params::{
-    Criterion, ForestParams, KnnParams, LinearParams, LogisticParams, MaxFeatures, NbParams,
-    RidgeParams, TreeParams, Weights,
+    BoostingParams, Criterion, ElasticNetParams, ForestParams, KnnParams, LassoParams,
+    LinearParams, LogisticParams, MaxFeatures, NbParams, RidgeParams, TreeParams, Weights,
 };
 
 use crate::error::{Error, Result, params as invalid};
@@ -48,8 +51,12 @@ pub const ALGORITHMS: &[&str] = &[
     "logistic_regression",
     "linear_regression",
     "ridge",
+    "lasso",
+    "elastic_net",
     "decision_tree",
     "random_forest",
+    "extra_trees",
+    "gradient_boosting",
     "knn",
     "gaussian_nb",
 ];
@@ -64,6 +71,14 @@ pub enum EstimatorParams {
     LinearRegression(LinearParams),
     /// Ridge regression (regression).
     Ridge(RidgeParams),
+    /// Lasso (regression).
+    Lasso(LassoParams),
+    /// Elastic net (regression).
+    ElasticNet(ElasticNetParams),
+    /// Extremely randomized trees (regression).
+    ExtraTrees(ForestParams),
+    /// Gradient-boosted trees (regression).
+    GradientBoosting(BoostingParams),
     /// CART decision tree (both).
     DecisionTree(TreeParams),
     /// Random forest (both).
@@ -90,6 +105,10 @@ impl EstimatorParams {
             "logistic_regression" => Self::LogisticRegression(from_value(params)?),
             "linear_regression" => Self::LinearRegression(from_value(params)?),
             "ridge" => Self::Ridge(from_value(params)?),
+            "lasso" => Self::Lasso(from_value(params)?),
+            "elastic_net" => Self::ElasticNet(from_value(params)?),
+            "extra_trees" => Self::ExtraTrees(from_value(params)?),
+            "gradient_boosting" => Self::GradientBoosting(from_value(params)?),
             "decision_tree" => Self::DecisionTree(from_value(params)?),
             "random_forest" => Self::RandomForest(from_value(params)?),
             "knn" => Self::Knn(from_value(params)?),
@@ -114,6 +133,10 @@ impl EstimatorParams {
             Self::LogisticRegression(_) => "logistic_regression",
             Self::LinearRegression(_) => "linear_regression",
             Self::Ridge(_) => "ridge",
+            Self::Lasso(_) => "lasso",
+            Self::ElasticNet(_) => "elastic_net",
+            Self::ExtraTrees(_) => "extra_trees",
+            Self::GradientBoosting(_) => "gradient_boosting",
             Self::DecisionTree(_) => "decision_tree",
             Self::RandomForest(_) => "random_forest",
             Self::Knn(_) => "knn",
@@ -124,7 +147,15 @@ impl EstimatorParams {
     /// Checks the parameters and that the algorithm supports `task`.
     pub fn check(&self, task: Task) -> Result<()> {
         let classification_only = matches!(self, Self::LogisticRegression(_) | Self::GaussianNb(_));
-        let regression_only = matches!(self, Self::LinearRegression(_) | Self::Ridge(_));
+        let regression_only = matches!(
+            self,
+            Self::LinearRegression(_)
+                | Self::Ridge(_)
+                | Self::Lasso(_)
+                | Self::ElasticNet(_)
+                | Self::ExtraTrees(_)
+                | Self::GradientBoosting(_)
+        );
         if (classification_only && task == Task::Regression)
             || (regression_only && task == Task::Classification)
         {
@@ -141,7 +172,32 @@ impl EstimatorParams {
             Self::DecisionTree(p) => {
                 params::check_tree(p.max_depth, p.min_samples_leaf, p.min_samples_split)
             }
-            Self::RandomForest(p) => p.check(),
+            Self::RandomForest(p) | Self::ExtraTrees(p) => p.check(),
+            Self::Lasso(p) if !nonnegative(p.alpha) || p.max_iter == 0 => Err(invalid(
+                "params",
+                "alpha must be ≥ 0 and max_iter at least 1",
+            )),
+            Self::ElasticNet(p)
+                if !nonnegative(p.alpha)
+                    || !(0.0..=1.0).contains(&p.l1_ratio)
+                    || p.max_iter == 0 =>
+            {
+                Err(invalid(
+                    "params",
+                    "alpha must be ≥ 0, l1_ratio in [0, 1] and max_iter at least 1",
+                ))
+            }
+            Self::GradientBoosting(p)
+                if p.n_estimators == 0
+                    || p.max_depth == 0
+                    || !(p.subsample > 0.0 && p.subsample <= 1.0)
+                    || !nonnegative(p.learning_rate) =>
+            {
+                Err(invalid(
+                    "params",
+                    "n_estimators and max_depth must be at least 1, subsample in (0, 1], learning_rate ≥ 0",
+                ))
+            }
             Self::Knn(p) if p.k == 0 => Err(invalid("params.k", "must be at least 1")),
             Self::GaussianNb(p) if !nonnegative(p.var_smoothing) => {
                 Err(invalid("params.var_smoothing", "must be ≥ 0"))
@@ -166,6 +222,38 @@ impl EstimatorParams {
             (Self::Ridge(p), Target::Values(y)) => {
                 let params = RidgeRegressionParameters::default().with_alpha(p.alpha);
                 Fitted::Ridge(trained(self.name(), RidgeRegression::fit(x, y, params))?)
+            }
+            (Self::Lasso(p), Target::Values(y)) => {
+                let params = LassoParameters::default()
+                    .with_alpha(p.alpha)
+                    .with_max_iter(p.max_iter)
+                    .with_tol(p.tol)
+                    .with_normalize(false);
+                Fitted::Lasso(trained(self.name(), Lasso::fit(x, y, params))?)
+            }
+            (Self::ElasticNet(p), Target::Values(y)) => {
+                let params = ElasticNetParameters::default()
+                    .with_alpha(p.alpha)
+                    .with_l1_ratio(p.l1_ratio)
+                    .with_max_iter(p.max_iter)
+                    .with_tol(p.tol)
+                    .with_normalize(false);
+                Fitted::ElasticNet(trained(self.name(), ElasticNet::fit(x, y, params))?)
+            }
+            (Self::ExtraTrees(p), Target::Values(y)) => {
+                Fitted::ExtraTrees(ExtraTrees::fit(x, y, p, seed, width)?)
+            }
+            (Self::GradientBoosting(p), Target::Values(y)) => {
+                let params = XGRegressorParameters::default()
+                    .with_n_estimators(p.n_estimators)
+                    .with_learning_rate(p.learning_rate)
+                    .with_max_depth(p.max_depth)
+                    .with_min_child_weight(p.min_child_weight)
+                    .with_lambda(p.lambda)
+                    .with_gamma(p.gamma)
+                    .with_subsample(p.subsample)
+                    .with_seed(seed);
+                Fitted::GradientBoosting(trained(self.name(), XGRegressor::fit(x, y, params))?)
             }
             (Self::DecisionTree(p), Target::Classes(y, _)) => {
                 let params = DecisionTreeClassifierParameters {
@@ -243,6 +331,14 @@ pub enum Fitted {
     Linear(LinearRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
     /// Ridge.
     Ridge(RidgeRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    /// Lasso.
+    Lasso(Lasso<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    /// Elastic net.
+    ElasticNet(ElasticNet<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    /// Extra trees.
+    ExtraTrees(ExtraTrees),
+    /// Gradient boosting.
+    GradientBoosting(XGRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>),
     /// Classification tree.
     TreeClassifier(DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>),
     /// Regression tree.
@@ -280,6 +376,12 @@ impl Fitted {
             Fitted::Logistic(m) => from_proba(logistic_proba(m, x, classes)),
             Fitted::Linear(m) => Output::Values(trained("linear_regression", m.predict(x))?),
             Fitted::Ridge(m) => Output::Values(trained("ridge", m.predict(x))?),
+            Fitted::Lasso(m) => Output::Values(trained("lasso", m.predict(x))?),
+            Fitted::ElasticNet(m) => Output::Values(trained("elastic_net", m.predict(x))?),
+            Fitted::ExtraTrees(m) => Output::Values(m.predict(x, rows)?),
+            Fitted::GradientBoosting(m) => {
+                Output::Values(trained("gradient_boosting", m.predict(x))?)
+            }
             Fitted::TreeClassifier(m) => {
                 let proba = trained("decision_tree", m.predict_proba(x))?;
                 from_proba(

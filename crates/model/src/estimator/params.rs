@@ -38,6 +38,87 @@ impl Default for RidgeParams {
     }
 }
 
+/// `lasso` (L1-regularised least squares, coordinate descent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LassoParams {
+    /// L1 regularisation strength.
+    pub alpha: f64,
+    /// Maximum coordinate-descent iterations.
+    pub max_iter: usize,
+    /// Convergence tolerance.
+    pub tol: f64,
+}
+
+impl Default for LassoParams {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            max_iter: 1000,
+            tol: 1e-4,
+        }
+    }
+}
+
+/// `elastic_net` (L1 + L2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ElasticNetParams {
+    /// Overall regularisation strength.
+    pub alpha: f64,
+    /// Share of L1 in the penalty, in [0, 1].
+    pub l1_ratio: f64,
+    /// Maximum iterations.
+    pub max_iter: usize,
+    /// Convergence tolerance.
+    pub tol: f64,
+}
+
+impl Default for ElasticNetParams {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            l1_ratio: 0.5,
+            max_iter: 1000,
+            tol: 1e-4,
+        }
+    }
+}
+
+/// `gradient_boosting` (smartcore's gradient-boosted regression trees).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoostingParams {
+    /// Boosting rounds.
+    pub n_estimators: usize,
+    /// Shrinkage per round.
+    pub learning_rate: f64,
+    /// Depth of each tree.
+    pub max_depth: u16,
+    /// Minimum hessian weight in a child.
+    pub min_child_weight: usize,
+    /// L2 regularisation of leaf weights.
+    pub lambda: f64,
+    /// Minimum loss reduction to split.
+    pub gamma: f64,
+    /// Share of rows sampled per round, in (0, 1].
+    pub subsample: f64,
+}
+
+impl Default for BoostingParams {
+    fn default() -> Self {
+        Self {
+            n_estimators: 100,
+            learning_rate: 0.1,
+            max_depth: 3,
+            min_child_weight: 1,
+            lambda: 1.0,
+            gamma: 0.0,
+            subsample: 1.0,
+        }
+    }
+}
+
 /// Split quality measure of classification trees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -109,6 +109,13 @@ fn every_regressor_beats_the_mean() {
     for (algorithm, extra) in [
         ("linear_regression", json!(null)),
         ("ridge", json!({"alpha": 1.0})),
+        ("lasso", json!({"alpha": 1.0})),
+        ("elastic_net", json!({"alpha": 0.1, "l1_ratio": 0.5})),
+        ("extra_trees", json!({"n_trees": 30, "min_samples_leaf": 2})),
+        (
+            "gradient_boosting",
+            json!({"n_estimators": 100, "max_depth": 3}),
+        ),
         (
             "decision_tree",
             json!({"max_depth": 5, "min_samples_leaf": 3}),
