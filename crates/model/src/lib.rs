@@ -232,6 +232,20 @@ impl Model {
         artifact::from_bytes(bytes)
     }
 
+    /// Feature importances of tree models, `(feature, importance)` sorted by
+    /// importance (one-hot features named `column=value`).
+    pub fn feature_importances(&self) -> Option<Vec<(String, f64)>> {
+        let values = self.estimator.feature_importances()?;
+        let mut pairs: Vec<(String, f64)> = self
+            .features
+            .feature_names()
+            .into_iter()
+            .zip(values)
+            .collect();
+        pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Some(pairs)
+    }
+
     /// The input columns inference must provide, with types and categories.
     pub fn inputs(&self) -> Vec<InputColumn> {
         self.features.inputs()

@@ -60,6 +60,8 @@ pub struct TrainReport {
     pub rows: BTreeMap<String, u64>,
     /// Fit time in seconds (the final fit; the search's time is in `search_seconds`).
     pub fit_seconds: f64,
+    /// Impurity-based feature importances of tree models, largest first.
+    pub feature_importances: Option<Vec<(String, f64)>>,
     /// The hyperparameter search, when configured.
     pub search: Option<SearchReport>,
     /// Search time in seconds.
@@ -165,6 +167,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         artifact_bytes: artifact.len(),
         rows: rows.clone(),
         fit_seconds,
+        feature_importances: model.feature_importances(),
         search: search.clone(),
         search_seconds,
     };
@@ -190,6 +193,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         "fit_seconds": fit_seconds,
         "evaluation": evaluation,
         "search": search,
+        "feature_importances": model.feature_importances(),
         "artifact": {
             "file": ARTIFACT_FILE,
             "format_version": model::artifact::FORMAT_VERSION,

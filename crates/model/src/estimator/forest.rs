@@ -53,6 +53,22 @@ fn grow<M: Send>(n: u16, seed: u64, fit: impl Fn(u64) -> Result<M> + Sync) -> Re
         .collect()
 }
 
+/// Sum of the members' importances (normalised by the caller).
+fn summed_importances<M>(
+    members: &[M],
+    importances: impl Fn(&M) -> Option<Vec<f64>>,
+) -> Option<Vec<f64>> {
+    let mut total: Option<Vec<f64>> = None;
+    for member in members {
+        let values = importances(member)?;
+        match &mut total {
+            Some(t) => t.iter_mut().zip(&values).for_each(|(a, b)| *a += b),
+            None => total = Some(values),
+        }
+    }
+    total
+}
+
 /// Mean of the members' predictions.
 fn mean_of<M: Sync>(
     members: &[M],
@@ -155,7 +171,19 @@ impl ForestRegressor {
     }
 }
 
+impl ForestRegressor {
+    /// Summed impurity importances of the trees.
+    pub fn feature_importances(&self) -> Option<Vec<f64>> {
+        summed_importances(&self.trees, |t| t.compute_feature_importances().ok())
+    }
+}
+
 impl ExtraTrees {
+    /// Summed impurity importances of the trees.
+    pub fn feature_importances(&self) -> Option<Vec<f64>> {
+        summed_importances(&self.trees, |t| t.compute_feature_importances().ok())
+    }
+
     pub(super) fn fit(
         x: &DenseMatrix<f64>,
         y: &Vec<f64>,

@@ -400,6 +400,23 @@ impl Fitted {
     }
 }
 
+impl Fitted {
+    /// Impurity-based feature importances (summing to 1) of tree models, in
+    /// feature order; `None` for models without them. smartcore does not expose
+    /// the trees of a classification forest, so those have none either.
+    pub fn feature_importances(&self) -> Option<Vec<f64>> {
+        let raw = match self {
+            Fitted::TreeClassifier(m) => Some(m.compute_feature_importances(false)),
+            Fitted::TreeRegressor(m) => m.compute_feature_importances(false).ok(),
+            Fitted::ForestRegressor(m) => m.feature_importances(),
+            Fitted::ExtraTrees(m) => m.feature_importances(),
+            _ => None,
+        }?;
+        let total: f64 = raw.iter().sum();
+        (total > 0.0).then(|| raw.iter().map(|v| v / total).collect())
+    }
+}
+
 /// Probabilities of logistic regression from its decision function: the
 /// sigmoid for two classes, the softmax for more.
 fn logistic_proba(

@@ -193,3 +193,28 @@ fn bad_parameters_name_the_valid_ones() {
         .to_string();
     assert_eq!(err, "params.k: must be at least 1");
 }
+
+#[test]
+fn tree_models_report_feature_importances() {
+    let data = load();
+    let (train, _) = split(&data, true);
+    for algorithm in ["decision_tree", "random_forest", "extra_trees"] {
+        let extra = if algorithm == "decision_tree" {
+            json!(null)
+        } else {
+            json!({"n_trees": 10})
+        };
+        let model = params(algorithm, Task::Regression, extra)
+            .fit(&train)
+            .unwrap();
+        let importances = model.feature_importances().unwrap();
+        assert_eq!(importances.len(), model.features.feature_names().len());
+        let total: f64 = importances.iter().map(|(_, v)| v).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{algorithm}: {importances:?}");
+        assert!(importances.windows(2).all(|w| w[0].1 >= w[1].1), "sorted");
+    }
+    let linear = params("ridge", Task::Regression, json!(null))
+        .fit(&train)
+        .unwrap();
+    assert!(linear.feature_importances().is_none());
+}
