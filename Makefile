@@ -2,15 +2,23 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 CARGO ?= cargo
+BIN := target/release
+PIPELINE := config/pipeline_config.yaml
+MODEL := config/model_config.yaml
+SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
+BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test lint fmt s3-server-start s3-server-stop clean
+.PHONY: help build test lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
-build: ## Build the release binaries
-	$(CARGO) build --release --workspace
+build: $(BINARIES) ## Build the release binaries
+
+$(BINARIES) &: $(SOURCES)
+	$(CARGO) build --release --workspace --bins
+	@touch $(BINARIES)
 
 test: ## Run every test; starts (and stops) a local S3 test server on 127.0.0.1
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
@@ -21,6 +29,37 @@ lint: ## Check formatting and run clippy with -D warnings
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+# The stages, chained by the files they exchange.
+data/processed/_manifest.json: $(BIN)/etl $(PIPELINE) $(wildcard data/raw/*)
+	$(BIN)/etl --config $(PIPELINE)
+
+etl: data/processed/_manifest.json ## Run etl on the configured raw data (skips when up to date)
+
+train: data/processed/_manifest.json $(BIN)/trainer ## Train, register (and promote per model_config.yaml)
+	$(BIN)/trainer --config $(MODEL) --pipeline-config $(PIPELINE)
+
+infer: $(BIN)/inference ## Score the configured input with the latest model
+	$(BIN)/inference --config $(PIPELINE)
+
+pipeline: ## etl → train → infer
+	$(MAKE) --no-print-directory etl
+	$(MAKE) --no-print-directory train
+	$(MAKE) --no-print-directory infer
+
+demo: build ## The whole pipeline on the bundled penguins data, with a summary
+	@$(MAKE) --no-print-directory pipeline
+	@echo
+	@echo "== processed data:  data/processed/_manifest.json"
+	@echo "== model registry:  $$($(BIN)/model-registry --config $(PIPELINE) list | tail -n +2 | wc -l) version(s) in models/"
+	@$(BIN)/model-registry --config $(PIPELINE) show latest | head -4
+	@$(BIN)/model-registry --config $(PIPELINE) show latest --json \
+		| python3 -c 'import json,sys; m=json.load(sys.stdin)["metrics"]; print("   test metrics:", ", ".join(f"{k}={m[k]:.4f}" for k in ("accuracy","f1_macro","baseline_accuracy") if k in m))'
+	@echo "== predictions:     data/predictions/_manifest.json"
+	@echo "== logs:            $$(ls logs/*.log | tr '\n' ' ')"
+
+demo-s3: build ## The same pipeline entirely on the local S3 test server
+	scripts/demo-s3.sh
 
 s3-server-start: ## Start the S3 test server; prints the AWS_* exports to eval
 	@scripts/s3-test-server.sh start

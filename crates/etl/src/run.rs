@@ -97,7 +97,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         });
     }
 
-    let run_id = new_run_id();
+    let run_id = common::ids::new_run_id();
     let run_root = plan.output.join(&format!("runs/{run_id}"))?;
     log::info!(
         "run {run_id}: {} input file(s), {} bytes → {}",
@@ -213,18 +213,6 @@ fn same_inputs(recorded: &[InputRecord], plan: &Plan) -> bool {
                 && r.last_modified == s.file.last_modified
                 && r.e_tag == s.file.e_tag
         })
-}
-
-fn new_run_id() -> String {
-    let now = Utc::now();
-    let salt = xxhash_rust::xxh3::xxh3_64(
-        format!("{}-{:?}", std::process::id(), now.timestamp_nanos_opt()).as_bytes(),
-    );
-    format!(
-        "{}-{:06x}",
-        now.format("%Y%m%dT%H%M%S%3fZ"),
-        salt & 0xff_ffff
-    )
 }
 
 /// Results of the data pass.
@@ -511,17 +499,10 @@ fn filter_rows(rows: &[u64], keep: &BooleanArray) -> Vec<u64> {
         .collect()
 }
 
-/// Deletes every object under `root` (a failed run's folder), logging failures.
+/// Deletes every object under `root` (a failed or old run's folder), logging failures.
 async fn delete_all(root: &Location) {
-    match root.list().await {
-        Ok(objects) => {
-            for object in objects {
-                if let Err(e) = root.child_for(&object.location).delete().await {
-                    log::warn!("cleanup: {e}");
-                }
-            }
-        }
-        Err(e) => log::warn!("cleanup of {root}: {e}"),
+    if let Err(e) = root.delete_all().await {
+        log::warn!("cleanup of {root}: {e}");
     }
 }
 

@@ -117,6 +117,12 @@ impl Registry {
         Ok(card)
     }
 
+    /// SHA-256 of `version`'s card file as stored (identifies exactly what was served).
+    pub async fn card_sha256(&self, version: Version) -> Result<String> {
+        let bytes = self.version_dir(version)?.join(CARD_FILE)?.get().await?;
+        Ok(sha256_hex(&bytes))
+    }
+
     /// Cards of every visible version (those with a card), ascending.
     pub async fn versions(&self) -> Result<Vec<ModelCard>> {
         let mut cards = Vec::new();

@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::Model;
 use crate::error::{Error, Result};
 
+/// File name of the artifact in a registry version.
+pub const FILE_NAME: &str = "model.bin";
+
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"CAUCEMDL";
 /// The artifact format this build writes and reads.

@@ -18,7 +18,7 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::search::SearchReport;
 
 /// File name of the artifact inside a registry version.
-pub const ARTIFACT_FILE: &str = "model.bin";
+pub const ARTIFACT_FILE: &str = model::artifact::FILE_NAME;
 
 /// Where to read and write, and what to do in the registry.
 #[derive(Debug, Clone)]

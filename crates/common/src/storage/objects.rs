@@ -106,6 +106,15 @@ impl Location {
         Ok(objects)
     }
 
+    /// Deletes every object below this location (a whole "folder"); returns how many.
+    pub async fn delete_all(&self) -> Result<usize> {
+        let objects = self.list().await?;
+        for object in &objects {
+            self.child_for(&object.location).delete().await?;
+        }
+        Ok(objects.len())
+    }
+
     /// The immediate children of this location: sub-prefix names ("folders")
     /// and the objects directly inside it, both sorted.
     pub async fn list_children(&self) -> Result<(Vec<String>, Vec<ObjectMeta>)> {

@@ -126,15 +126,20 @@ impl ForestClassifier {
             .par_iter()
             .map(|tree| trained("random_forest", tree.predict(x)))
             .collect::<Result<_>>()?;
-        let share = 1.0 / self.trees.len() as f64;
-        let mut proba = vec![vec![0.0; self.classes]; rows];
+        // Count votes as integers and divide once, so shares are exact ratios.
+        let mut counts = vec![vec![0u32; self.classes]; rows];
         for tree_votes in &votes {
             for (row, &class) in tree_votes.iter().enumerate() {
-                if let Some(p) = proba[row].get_mut(class as usize) {
-                    *p += share;
+                if let Some(c) = counts[row].get_mut(class as usize) {
+                    *c += 1;
                 }
             }
         }
+        let trees = self.trees.len() as f64;
+        let proba = counts
+            .into_iter()
+            .map(|row| row.into_iter().map(|c| f64::from(c) / trees).collect())
+            .collect();
         Ok(proba)
     }
 }

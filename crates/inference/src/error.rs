@@ -1,0 +1,47 @@
+//! Inference errors, each naming the file, column, model version or shard.
+
+/// Everything that can stop a scoring run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Config, storage or format error from `common`.
+    #[error(transparent)]
+    Common(#[from] common::Error),
+
+    /// The model could not be loaded or refused the data.
+    #[error(transparent)]
+    Model(#[from] model::Error),
+
+    /// The registry refused (unknown version, tampered artifact, …).
+    #[error(transparent)]
+    Registry(#[from] model_registry::Error),
+
+    /// The input does not match the model's schema.
+    #[error("{file}: {message}")]
+    Schema {
+        /// The input file.
+        file: String,
+        /// What does not match.
+        message: String,
+    },
+
+    /// A setting is invalid (`--shard`, `passthrough`, …).
+    #[error("{key}: {message}")]
+    Config {
+        /// Flag or config key.
+        key: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+
+    /// Arrow failed while building the output.
+    #[error("internal Arrow error: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    /// A worker thread died.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

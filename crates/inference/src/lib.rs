@@ -1,0 +1,35 @@
+//! Cauce's inference stage: score new data (local or S3; Parquet, CSV or
+//! NDJSON) with the model `latest` points at, a pinned version, or an
+//! artifact file, and write predictions as Parquet with a manifest.
+//!
+//! - The model comes from the registry with every checksum verified.
+//! - Each input's schema is checked against the model's before the first
+//!   prediction; rows that cannot be scored get a null prediction and an
+//!   `_error`, never a guess.
+//! - Batches stream through the model on both cores; memory is bounded by
+//!   the batch size; input order is kept within each output file.
+//! - `--shard I/N` splits the input deterministically across processes.
+//!
+//! Per batch, from any Rust program:
+//!
+//! ```no_run
+//! # async fn example(batch: arrow::array::RecordBatch) -> inference::Result<()> {
+//! let (model, record) = inference::load_model("latest", "models").await?;
+//! let scored = inference::predict(&model, &batch, record.version.as_deref().unwrap_or("?"), &["id".into()])?;
+//! assert_eq!(scored.num_rows(), batch.num_rows());
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+mod error;
+mod predict;
+mod run;
+pub mod schema;
+
+pub use config::{InferenceConfig, PipelineConfig, Shard};
+pub use error::{Error, Result};
+pub use predict::{output_schema, predict};
+pub use run::{
+    FORMAT_VERSION, InferenceReport, InputRecord, Manifest, ModelRecord, OutputFile, Rows,
+    RunOptions, load_model, run,
+};

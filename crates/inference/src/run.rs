@@ -1,0 +1,455 @@
+//! One scoring run: resolve the model (checksums verified), select this
+//! shard's share of the input, check every file's schema before the first
+//! prediction, stream batches through the model on both cores, write one
+//! Parquet part per input file under a fresh run folder, and publish the
+//! shard's manifest last. A failed run deletes its folder and leaves the
+//! previous manifest intact.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use common::storage::{
+    BatchStream, Compression, CsvOptions, FileFormat, InputFile, Location, ParquetSink,
+    ParquetSource, read_csv, read_ndjson, select_inputs,
+};
+use futures::StreamExt;
+use model::Model;
+use model_registry::Registry;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{InferenceConfig, PipelineConfig, Shard};
+use crate::error::{Error, Result};
+use crate::predict::{output_schema, predict};
+
+/// Manifest layout version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where to read, write and which model.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Input file, glob or prefix.
+    pub input: String,
+    /// Output location.
+    pub output: String,
+    /// Registry location.
+    pub registry: String,
+    /// `latest`, `vN`, an alias, or an artifact path.
+    pub model: String,
+    /// This process's shard.
+    pub shard: Shard,
+}
+
+impl RunOptions {
+    /// Flags over config over `storage` defaults.
+    pub fn resolve(
+        config: &PipelineConfig,
+        input: Option<String>,
+        output: Option<String>,
+        registry: Option<String>,
+        model: Option<String>,
+        shard: Option<Shard>,
+    ) -> Self {
+        let section = &config.inference;
+        Self {
+            input: input
+                .or_else(|| section.input.clone())
+                .unwrap_or_else(|| config.storage.raw.clone()),
+            output: output
+                .or_else(|| section.output.clone())
+                .unwrap_or_else(|| config.storage.predictions.clone()),
+            registry: registry.unwrap_or_else(|| config.storage.models.clone()),
+            model: model.unwrap_or_else(|| section.model.clone()),
+            shard: shard.unwrap_or_default(),
+        }
+    }
+}
+
+/// The model a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// What was asked for (`latest`, `v3`, a path).
+    pub reference: String,
+    /// The registry version it resolved to (none for an artifact path).
+    pub version: Option<String>,
+    /// Model name.
+    pub name: String,
+    /// SHA-256 of the model card file (none for an artifact path).
+    pub card_sha256: Option<String>,
+    /// SHA-256 of the artifact.
+    pub artifact_sha256: String,
+}
+
+/// An input as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// Location.
+    pub location: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Row groups scored (Parquet split across shards), else all.
+    pub row_groups: Option<Vec<usize>>,
+    /// Rows read.
+    pub rows: u64,
+}
+
+/// An output file, relative to the output root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// Path under the output root.
+    pub path: String,
+    /// Rows.
+    pub rows: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// SHA-256.
+    pub sha256: String,
+}
+
+/// Row counts: `input = predicted + errored`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rows {
+    /// Rows read.
+    pub input: u64,
+    /// Rows with a prediction.
+    pub predicted: u64,
+    /// Rows with an `_error` instead.
+    pub errored: u64,
+}
+
+/// The shard's manifest, written last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// This run.
+    pub run_id: String,
+    /// The model used.
+    pub model: ModelRecord,
+    /// Which shard.
+    pub shard: Shard,
+    /// Inputs scored by this shard.
+    pub inputs: Vec<InputRecord>,
+    /// Output parts, in input order.
+    pub outputs: Vec<OutputFile>,
+    /// Row counts.
+    pub rows: Rows,
+    /// Start.
+    pub started: DateTime<Utc>,
+    /// End.
+    pub finished: DateTime<Utc>,
+    /// Wall time.
+    pub seconds: f64,
+    /// Input rows per second.
+    pub rows_per_second: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct InferenceReport {
+    /// The output root.
+    pub output: String,
+    /// Where the manifest is.
+    pub manifest_location: String,
+    /// The manifest.
+    pub manifest: Manifest,
+}
+
+/// Loads the model: from the registry (every checksum verified) or from an artifact path.
+pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, ModelRecord)> {
+    let artifact_path = reference.contains('/') || reference.ends_with(".bin");
+    if artifact_path {
+        let bytes = Location::parse(reference)?.get().await?;
+        let model = Model::from_bytes(&bytes)?;
+        let record = ModelRecord {
+            reference: reference.to_string(),
+            version: None,
+            name: model.name.clone(),
+            card_sha256: None,
+            artifact_sha256: common::checksum::sha256_hex(&bytes),
+        };
+        return Ok((model, record));
+    }
+    let registry = Registry::open(registry)?;
+    let resolved = registry.resolve(reference).await?;
+    let bytes = resolved
+        .files
+        .get(model::artifact::FILE_NAME)
+        .ok_or_else(|| Error::Config {
+            key: "--model".into(),
+            message: format!(
+                "{} has no {} file",
+                resolved.card.version,
+                model::artifact::FILE_NAME
+            ),
+        })?;
+    let model = Model::from_bytes(bytes)?;
+    let record = ModelRecord {
+        reference: reference.to_string(),
+        version: Some(resolved.card.version.to_string()),
+        name: resolved.card.name.clone(),
+        card_sha256: Some(registry.card_sha256(resolved.card.version).await?),
+        artifact_sha256: common::checksum::sha256_hex(bytes),
+    };
+    Ok((model, record))
+}
+
+/// A unit of work: one file, or some row groups of one Parquet file.
+struct Unit {
+    index: usize,
+    file: InputFile,
+    format: FileFormat,
+    compression: Compression,
+    row_groups: Option<Vec<usize>>,
+}
+
+async fn units(config: &InferenceConfig, input: &str, shard: Shard) -> Result<Vec<Unit>> {
+    let mut files = Vec::new();
+    for file in select_inputs(input).await? {
+        let name = file.location.file_name().to_string();
+        let (format, compression) = match (config.format, FileFormat::from_name(&name)) {
+            (Some(format), detected) => (
+                format,
+                detected.map_or(Compression::from_name(&name), |d| d.1),
+            ),
+            (None, Some(found)) => found,
+            (None, None) => {
+                log::warn!(
+                    "skipping {}: not a .csv, .parquet or .ndjson file",
+                    file.location
+                );
+                continue;
+            }
+        };
+        files.push((file, format, compression));
+    }
+    if files.is_empty() {
+        return Err(Error::Config {
+            key: "input".into(),
+            message: format!("{input}: no CSV, Parquet or NDJSON files"),
+        });
+    }
+    // One big Parquet file is split by row group; otherwise whole files are dealt out.
+    if files.len() == 1 && files[0].1 == FileFormat::Parquet && shard.count > 1 {
+        let (file, format, compression) = files.remove(0);
+        let groups = ParquetSource::open(&file.location).await?.num_row_groups();
+        let mine: Vec<usize> = (0..groups)
+            .filter(|g| g % shard.count == shard.index)
+            .collect();
+        return Ok(vec![Unit {
+            index: 0,
+            file,
+            format,
+            compression,
+            row_groups: Some(mine),
+        }]);
+    }
+    Ok(files
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % shard.count == shard.index)
+        .map(|(index, (file, format, compression))| Unit {
+            index,
+            file,
+            format,
+            compression,
+            row_groups: None,
+        })
+        .collect())
+}
+
+async fn open(
+    unit: &Unit,
+    config: &InferenceConfig,
+) -> Result<(arrow::datatypes::SchemaRef, BatchStream)> {
+    let location = &unit.file.location;
+    Ok(match unit.format {
+        FileFormat::Parquet => {
+            let source = ParquetSource::open(location).await?;
+            (
+                source.schema(),
+                source.stream(config.batch_size, unit.row_groups.clone())?,
+            )
+        }
+        FileFormat::Csv => {
+            let options = CsvOptions {
+                null_tokens: config.null_tokens.clone(),
+                batch_size: config.batch_size,
+                ..CsvOptions::default()
+            };
+            read_csv(location, unit.compression, &options, None).await?
+        }
+        FileFormat::Ndjson => {
+            read_ndjson(location, unit.compression, config.batch_size, 1000, None).await?
+        }
+    })
+}
+
+/// Scores this shard's input and publishes its manifest.
+pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<InferenceReport> {
+    let started = Utc::now();
+    let clock = Instant::now();
+    let (model, record) = load_model(&options.model, &options.registry).await?;
+    let label = record
+        .version
+        .clone()
+        .unwrap_or_else(|| record.reference.clone());
+    log::info!(
+        "model {} ({label}), shard {}/{}",
+        record.name,
+        options.shard.index,
+        options.shard.count
+    );
+    let output = Location::parse(&options.output)?;
+    let units = units(config, &options.input, options.shard).await?;
+    let run_id = common::ids::new_run_id();
+    let runs = output.join(&options.shard.runs_folder())?;
+    let run_root = runs.join(&run_id)?;
+    let model = Arc::new(model);
+    let mut inputs = Vec::new();
+    let mut outputs = Vec::new();
+    let mut rows = Rows::default();
+    for unit in &units {
+        match score(unit, config, &model, &label, &run_root, &mut rows).await {
+            Ok((input, written)) => {
+                inputs.push(input);
+                outputs.push(OutputFile {
+                    path: output
+                        .relative(
+                            &run_root
+                                .join(&format!("part-{:05}.parquet", unit.index))?
+                                .path()
+                                .clone(),
+                        )
+                        .unwrap_or_default(),
+                    rows: written.rows,
+                    bytes: written.bytes,
+                    sha256: written.sha256,
+                });
+            }
+            Err(e) => {
+                let _ = run_root.delete_all().await;
+                return Err(e);
+            }
+        }
+    }
+    let seconds = clock.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        run_id: run_id.clone(),
+        model: record,
+        shard: options.shard,
+        inputs,
+        outputs,
+        rows,
+        started,
+        finished: Utc::now(),
+        seconds,
+        rows_per_second: rows.input as f64 / seconds.max(1e-9),
+    };
+    let manifest_location = output.join(&options.shard.manifest_name())?;
+    if let Err(e) = manifest_location.write_json(&manifest).await {
+        let _ = run_root.delete_all().await;
+        return Err(e.into());
+    }
+    log::info!(
+        "{} rows → {} predicted, {} errored ({:.0} rows/s) → {manifest_location}",
+        rows.input,
+        rows.predicted,
+        rows.errored,
+        manifest.rows_per_second
+    );
+    remove_old_runs(&runs, config.keep_runs, &run_id).await;
+    Ok(InferenceReport {
+        output: output.to_string(),
+        manifest_location: manifest_location.to_string(),
+        manifest,
+    })
+}
+
+async fn score(
+    unit: &Unit,
+    config: &InferenceConfig,
+    model: &Arc<Model>,
+    label: &str,
+    run_root: &Location,
+    rows: &mut Rows,
+) -> Result<(InputRecord, common::storage::WrittenFile)> {
+    let name = unit.file.location.to_string();
+    let (schema, stream) = open(unit, config).await?;
+    crate::schema::check(model, &schema, &config.passthrough, &name)?;
+    let out_schema = output_schema(model, &schema, &config.passthrough)?;
+    let mut sink = ParquetSink::create(
+        &run_root.join(&format!("part-{:05}.parquet", unit.index))?,
+        out_schema,
+        &config.parquet,
+    )?;
+    let workers = rayon::current_num_threads() + 1;
+    let mut scored = stream
+        .map(|batch| {
+            let (model, label, passthrough) = (
+                Arc::clone(model),
+                label.to_string(),
+                config.passthrough.clone(),
+            );
+            async move {
+                let batch = batch?;
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                rayon::spawn(move || {
+                    let _ = tx.send(predict(&model, &batch, &label, &passthrough));
+                });
+                rx.await
+                    .map_err(|_| Error::Internal("a worker thread panicked".into()))?
+            }
+        })
+        .buffered(workers);
+    let mut read = 0u64;
+    while let Some(batch) = scored.next().await {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                let _ = sink.abort().await;
+                return Err(e);
+            }
+        };
+        let ok = batch.column(batch.num_columns() - 1).null_count();
+        read += batch.num_rows() as u64;
+        rows.input += batch.num_rows() as u64;
+        rows.errored += (batch.num_rows() - ok) as u64;
+        rows.predicted += ok as u64;
+        sink.write(&batch).await?;
+    }
+    let written = sink.finish().await?;
+    log::info!("{name}: {read} rows scored");
+    Ok((
+        InputRecord {
+            location: name,
+            size: unit.file.size,
+            row_groups: unit.row_groups.clone(),
+            rows: read,
+        },
+        written,
+    ))
+}
+
+async fn remove_old_runs(runs: &Location, keep: usize, current: &str) {
+    let Ok((folders, _)) = runs.list_children().await else {
+        return;
+    };
+    let runs_only: Vec<&String> = folders
+        .iter()
+        .filter(|f| !f.starts_with("shard-"))
+        .collect();
+    let excess = runs_only.len().saturating_sub(keep.max(1));
+    for old in runs_only
+        .into_iter()
+        .take(excess)
+        .filter(|f| f.as_str() != current)
+    {
+        if let Ok(folder) = runs.join(old)
+            && let Err(e) = folder.delete_all().await
+        {
+            log::warn!("cleanup of {folder}: {e}");
+        }
+    }
+}

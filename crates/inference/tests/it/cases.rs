@@ -1,0 +1,207 @@
+//! Schema enforcement, nulls, unseen categories, empty input, pinned and
+//! tampered versions, and sharding.
+
+use common::storage::Location;
+use common::testing::TestStore;
+use inference::{Error, Shard};
+use model_registry::Registry;
+
+use crate::pipeline::{options, rows, shipped, trained};
+
+async fn setup() -> TestStore {
+    let store = TestStore::memory();
+    trained(store.location()).await;
+    store
+}
+
+async fn put(root: &Location, name: &str, text: &str) {
+    root.join(name)
+        .unwrap()
+        .put(text.to_string())
+        .await
+        .unwrap();
+}
+
+const HEADER: &str =
+    "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n";
+
+#[tokio::test]
+async fn missing_columns_are_named_together_and_nothing_is_written() {
+    let store = setup().await;
+    let root = store.location();
+    put(
+        root,
+        "new/in.csv",
+        "island,bill_length_mm,year\nDream,40,2008\n",
+    )
+    .await;
+    let err = inference::run(&shipped(), &options(root, "new/in.csv", "out"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("missing column(s) 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'sex' that the model (or passthrough) needs"),
+        "{err}"
+    );
+    assert!(
+        !root
+            .join("out/_manifest.json")
+            .unwrap()
+            .exists()
+            .await
+            .unwrap()
+    );
+    assert!(
+        root.join("out").unwrap().list().await.unwrap().is_empty(),
+        "a failed run leaves nothing"
+    );
+}
+
+#[tokio::test]
+async fn wrong_types_are_refused_and_castable_ones_accepted() {
+    let store = setup().await;
+    let root = store.location();
+    put(
+        root,
+        "bad/in.csv",
+        &format!("{HEADER}Adelie,Dream,long,18,190,3800,male,2008\n"),
+    )
+    .await;
+    let err = inference::run(&shipped(), &options(root, "bad/in.csv", "out"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Schema { .. }));
+    assert!(
+        err.to_string().ends_with(
+            "column 'bill_length_mm' has type Utf8, the model needs a number (trained as Float64)"
+        ),
+        "{err}"
+    );
+    // Integers where floats were trained (bill lengths written as whole numbers) are cast.
+    put(
+        root,
+        "ints/in.csv",
+        &format!("{HEADER}Adelie,Dream,40,18,190,3800,male,2008\n"),
+    )
+    .await;
+    let report = inference::run(&shipped(), &options(root, "ints/in.csv", "out"))
+        .await
+        .unwrap();
+    assert_eq!(report.manifest.rows.predicted, 1);
+}
+
+#[tokio::test]
+async fn nulls_are_imputed_and_unseen_categories_follow_the_policy() {
+    let store = setup().await;
+    let root = store.location();
+    let text = format!(
+        "{HEADER}Adelie,Atlantis,NA,NA,NA,NA,NA,2008\nGentoo,Biscoe,47,15,220,5200,female,2009\n"
+    );
+    put(root, "odd/in.csv", &text).await;
+    let report = inference::run(&shipped(), &options(root, "odd/in.csv", "out"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.manifest.rows.predicted, report.manifest.rows.errored),
+        (2, 0),
+        "unknown_category: ignore"
+    );
+    let out = rows(root, "out", &report.manifest).await;
+    assert_eq!(out[1][2].as_deref(), Some("Gentoo"));
+}
+
+#[tokio::test]
+async fn empty_input_gives_an_empty_output_with_a_manifest() {
+    let store = setup().await;
+    let root = store.location();
+    put(root, "empty/in.csv", HEADER).await;
+    let report = inference::run(&shipped(), &options(root, "empty/in.csv", "out"))
+        .await
+        .unwrap();
+    assert_eq!(report.manifest.rows.input, 0);
+    assert_eq!(report.manifest.outputs[0].rows, 0);
+}
+
+#[tokio::test]
+async fn a_pinned_old_version_is_used_after_a_newer_promotion() {
+    let store = setup().await;
+    let root = store.location();
+    // Train again: v2, promoted; then pin v1.
+    crate::pipeline::trained(root).await;
+    let registry = Registry::open(&format!("{root}/models")).unwrap();
+    assert_eq!(
+        registry
+            .resolve_version("latest")
+            .await
+            .unwrap()
+            .to_string(),
+        "v2"
+    );
+    let mut pinned = options(root, "raw/penguins.csv", "pinned");
+    pinned.model = "v1".into();
+    let report = inference::run(&shipped(), &pinned).await.unwrap();
+    assert_eq!(report.manifest.model.version.as_deref(), Some("v1"));
+    let out = rows(root, "pinned", &report.manifest).await;
+    assert!(
+        out.iter().all(|r| r[6].as_deref() == Some("v1")),
+        "model_version column"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_artifact_is_refused() {
+    let store = setup().await;
+    let root = store.location();
+    let artifact = root.join("models/versioned/v1/model.bin").unwrap();
+    let mut bytes = artifact.get().await.unwrap().to_vec();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    artifact.put(bytes).await.unwrap();
+    let err = inference::run(&shipped(), &options(root, "raw/penguins.csv", "out"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("v1/model.bin: sha256 mismatch"), "{err}");
+}
+
+#[tokio::test]
+async fn three_shards_union_equals_the_unsharded_output() {
+    let store = setup().await;
+    let root = store.location();
+    // Several files: shards take whole files.
+    let lines: Vec<String> =
+        std::fs::read_to_string(crate::pipeline::repo("data/raw/penguins.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+    for (i, chunk) in lines.chunks(50).enumerate() {
+        put(
+            root,
+            &format!("many/part-{i}.csv"),
+            &format!("{HEADER}{}\n", chunk.join("\n")),
+        )
+        .await;
+    }
+    let whole = inference::run(&shipped(), &options(root, "many", "whole"))
+        .await
+        .unwrap();
+    let mut expected = rows(root, "whole", &whole.manifest).await;
+    let mut union = Vec::new();
+    for index in 0..3 {
+        let mut opts = options(root, "many", "sharded");
+        opts.shard = Shard { index, count: 3 };
+        let report = inference::run(&shipped(), &opts).await.unwrap();
+        assert!(
+            report
+                .manifest_location
+                .ends_with(&format!("_manifest.shard-{index}-of-3.json"))
+        );
+        union.extend(rows(root, "sharded", &report.manifest).await);
+    }
+    expected.sort();
+    union.sort();
+    assert_eq!(union, expected);
+    assert_eq!(union.len(), 344);
+}

@@ -1,0 +1,7 @@
+//! Integration tests for inference: the whole pipeline on local disk and S3,
+//! schema enforcement, pinned versions, tampered artifacts, sharding.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cases;
+mod pipeline;

@@ -1,0 +1,145 @@
+//! etl → trainer → registry → inference with the shipped configs, on a temp
+//! dir and on the S3 test server: identical predictions from both.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use common::storage::{Location, ParquetSource};
+use common::testing::TestStore;
+use futures::TryStreamExt;
+use inference::{InferenceConfig, Manifest, PipelineConfig, RunOptions, Shard};
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+/// Raw penguins, processed by etl, a model trained and promoted to latest.
+pub async fn trained(root: &Location) {
+    let csv = std::fs::read(repo("data/raw/penguins.csv")).unwrap();
+    root.join("raw/penguins.csv")
+        .unwrap()
+        .put(csv)
+        .await
+        .unwrap();
+    let pipeline = etl::PipelineConfig::load(&repo("config/pipeline_config.yaml")).unwrap();
+    let etl_options = etl::RunOptions {
+        input: format!("{root}/raw"),
+        output: format!("{root}/processed"),
+        force: false,
+        progress: false,
+    };
+    etl::run(&pipeline.etl, &etl_options).await.unwrap();
+    let config = trainer::TrainConfig::load(&repo("config/model_config.yaml")).unwrap();
+    let options = trainer::TrainOptions {
+        data: format!("{root}/processed"),
+        registry: format!("{root}/models"),
+        register: true,
+        promote: Some(trainer::Promote::Always),
+        metric: None,
+    };
+    trainer::train(&config, &options).await.unwrap();
+}
+
+pub fn shipped() -> InferenceConfig {
+    PipelineConfig::load(&repo("config/pipeline_config.yaml"))
+        .unwrap()
+        .inference
+}
+
+pub fn options(root: &Location, input: &str, output: &str) -> RunOptions {
+    RunOptions {
+        input: format!("{root}/{input}"),
+        output: format!("{root}/{output}"),
+        registry: format!("{root}/models"),
+        model: "latest".into(),
+        shard: Shard::default(),
+    }
+}
+
+/// Every output row of a manifest, as text, in file order.
+pub async fn rows(root: &Location, output: &str, manifest: &Manifest) -> Vec<Vec<Option<String>>> {
+    let mut out = Vec::new();
+    for file in &manifest.outputs {
+        let location = root.join(output).unwrap().join(&file.path).unwrap();
+        let batches: Vec<RecordBatch> = ParquetSource::open(&location)
+            .await
+            .unwrap()
+            .stream(4096, None)
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        for batch in batches {
+            let text: Vec<_> = batch
+                .columns()
+                .iter()
+                .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).unwrap())
+                .collect();
+            for i in 0..batch.num_rows() {
+                use arrow::array::{Array, AsArray};
+                out.push(
+                    text.iter()
+                        .map(|c| {
+                            c.as_string::<i32>()
+                                .is_valid(i)
+                                .then(|| c.as_string::<i32>().value(i).to_string())
+                        })
+                        .collect(),
+                );
+            }
+        }
+    }
+    out
+}
+
+async fn pipeline(backend: &str) -> Vec<Vec<Option<String>>> {
+    let store = TestStore::named(backend);
+    let root = store.location();
+    trained(root).await;
+    let report = inference::run(
+        &shipped(),
+        &options(root, "raw/penguins.csv", "predictions"),
+    )
+    .await
+    .unwrap();
+    let m = &report.manifest;
+    assert_eq!(
+        (m.rows.input, m.rows.predicted, m.rows.errored),
+        (344, 344, 0)
+    );
+    assert_eq!(m.model.version.as_deref(), Some("v1"));
+    assert!(m.model.card_sha256.is_some());
+    let predictions = rows(root, "predictions", m).await;
+    // island, year, prediction, three probabilities, model_version, _error.
+    assert_eq!(predictions[0].len(), 8);
+    assert_eq!(
+        predictions[0][0].as_deref(),
+        Some("Torgersen"),
+        "input order is kept"
+    );
+    let accuracy = {
+        let truth: Vec<String> = std::fs::read_to_string(repo("data/raw/penguins.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect();
+        truth
+            .iter()
+            .zip(&predictions)
+            .filter(|(t, p)| p[2].as_deref() == Some(t.as_str()))
+            .count() as f64
+            / 344.0
+    };
+    assert!(accuracy > 0.95, "{accuracy}");
+    predictions
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_predictions_on_local_disk_and_s3() {
+    let local = pipeline("local").await;
+    let s3 = pipeline("s3").await;
+    assert_eq!(local, s3);
+}
