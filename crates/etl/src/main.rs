@@ -29,15 +29,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            logging::record_failure(&e);
-            eprintln!("etl: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::terminal::exit("etl", run(Args::parse()))
 }
 
 #[tokio::main]

@@ -35,14 +35,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            logging::record_failure(&e);
-            eprintln!("inference: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::terminal::exit("inference", run(Args::parse()))
 }
 
 #[tokio::main]
@@ -62,19 +55,10 @@ async fn run(args: Args) -> Result<(), inference::Error> {
         shard,
     );
     let report = inference::run(&config.inference, &options).await?;
-    let m = &report.manifest;
     common::terminal::print(&if args.json {
-        serde_json::to_string_pretty(m).unwrap_or_default()
+        serde_json::to_string_pretty(&report.manifest).unwrap_or_default()
     } else {
-        format!(
-            "{} rows → {} predicted, {} errored with {} {} ({})",
-            m.rows.input,
-            m.rows.predicted,
-            m.rows.errored,
-            m.model.name,
-            m.model.version.as_deref().unwrap_or(&m.model.reference),
-            report.manifest_location
-        )
+        report.summary()
     });
     Ok(())
 }

@@ -155,6 +155,22 @@ pub struct InferenceReport {
     pub manifest: Manifest,
 }
 
+impl InferenceReport {
+    /// One line for a terminal.
+    pub fn summary(&self) -> String {
+        let m = &self.manifest;
+        format!(
+            "{} rows → {} predicted, {} errored with {} {} ({})",
+            m.rows.input,
+            m.rows.predicted,
+            m.rows.errored,
+            m.model.name,
+            m.model.version.as_deref().unwrap_or(&m.model.reference),
+            self.manifest_location
+        )
+    }
+}
+
 /// Loads the model: from the registry (every checksum verified) or from an artifact path.
 pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, ModelRecord)> {
     let artifact_path = reference.contains('/') || reference.ends_with(".bin");

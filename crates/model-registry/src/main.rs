@@ -16,11 +16,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(outcome.code)
         }
-        Err(e) => {
-            logging::record_failure(&e);
-            eprintln!("model-registry: error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => common::terminal::fail("model-registry", &e),
     }
 }
 

@@ -40,15 +40,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            logging::record_failure(&e);
-            eprintln!("trainer: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::terminal::exit("trainer", run(Args::parse()))
 }
 
 #[tokio::main]
@@ -73,26 +65,6 @@ async fn run(args: Args) -> Result<(), trainer::Error> {
         print(&serde_json::to_string_pretty(&report).unwrap_or_default());
         return Ok(());
     }
-    print(&format!(
-        "{} {}: test {}",
-        report.name,
-        report.algorithm,
-        trainer::headline(&report.evaluation)
-    ));
-    print(&match (&report.version, &report.promoted, &report.gate) {
-        (None, _, _) => "not registered (--no-register)".to_string(),
-        (Some(v), Some(p), _) => format!(
-            "registered {v}; promoted to {} (record {})",
-            p.alias, p.sequence
-        ),
-        (Some(v), None, Some(g)) => match g.current {
-            Some((current, value)) => format!(
-                "registered {v}; not promoted: {} {} does not beat {current}'s {value}",
-                g.metric, g.candidate.1
-            ),
-            None => format!("registered {v}; not promoted"),
-        },
-        (Some(v), None, None) => format!("registered {v} (not promoted)"),
-    });
+    print(&report.summary());
     Ok(())
 }

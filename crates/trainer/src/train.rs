@@ -68,6 +68,33 @@ pub struct TrainReport {
     pub search_seconds: f64,
 }
 
+impl TrainReport {
+    /// Two lines for a terminal: the test metrics, and what happened in the registry.
+    pub fn summary(&self) -> String {
+        let registry = match (&self.version, &self.promoted, &self.gate) {
+            (None, _, _) => "not registered (--no-register)".to_string(),
+            (Some(v), Some(p), _) => format!(
+                "registered {v}; promoted to {} (record {})",
+                p.alias, p.sequence
+            ),
+            (Some(v), None, Some(g)) => match g.current {
+                Some((current, value)) => format!(
+                    "registered {v}; not promoted: {} {} does not beat {current}'s {value}",
+                    g.metric, g.candidate.1
+                ),
+                None => format!("registered {v}; not promoted"),
+            },
+            (Some(v), None, None) => format!("registered {v} (not promoted)"),
+        };
+        format!(
+            "{} {}: test {}\n{registry}",
+            self.name,
+            self.algorithm,
+            headline(&self.evaluation)
+        )
+    }
+}
+
 /// Trains, evaluates and (unless told not to) registers a model.
 pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<TrainReport> {
     let mut estimator = config.estimator()?;

@@ -213,19 +213,49 @@ async fn one_parquet_file_is_sharded_by_row_group() {
     let store = setup().await;
     let root = store.location();
     // The ETL's training split, rewritten with 40-row row groups.
-    let manifest: serde_json::Value = root.join("processed/_manifest.json").unwrap().read_json().await.unwrap();
-    let train = root.join("processed").unwrap().join(manifest["outputs"]["train"][0]["path"].as_str().unwrap()).unwrap();
+    let manifest: serde_json::Value = root
+        .join("processed/_manifest.json")
+        .unwrap()
+        .read_json()
+        .await
+        .unwrap();
+    let train = root
+        .join("processed")
+        .unwrap()
+        .join(manifest["outputs"]["train"][0]["path"].as_str().unwrap())
+        .unwrap();
     let source = ParquetSource::open(&train).await.unwrap();
-    let batches: Vec<arrow::array::RecordBatch> = source.stream(1000, None).unwrap().try_collect().await.unwrap();
-    let small_groups = ParquetWriteOptions { compression: ParquetCompression::Snappy, row_group_size: 40 };
-    let mut sink = ParquetSink::create(&root.join("big/all.parquet").unwrap(), source.schema(), &small_groups).unwrap();
+    let batches: Vec<arrow::array::RecordBatch> = source
+        .stream(1000, None)
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let small_groups = ParquetWriteOptions {
+        compression: ParquetCompression::Snappy,
+        row_group_size: 40,
+    };
+    let mut sink = ParquetSink::create(
+        &root.join("big/all.parquet").unwrap(),
+        source.schema(),
+        &small_groups,
+    )
+    .unwrap();
     for batch in &batches {
         sink.write(batch).await.unwrap();
     }
     let written = sink.finish().await.unwrap();
-    assert!(ParquetSource::open(&root.join("big/all.parquet").unwrap()).await.unwrap().num_row_groups() >= 7);
+    assert!(
+        ParquetSource::open(&root.join("big/all.parquet").unwrap())
+            .await
+            .unwrap()
+            .num_row_groups()
+            >= 7
+    );
 
-    let whole = inference::run(&shipped(), &options(root, "big", "whole")).await.unwrap();
+    let whole = inference::run(&shipped(), &options(root, "big", "whole"))
+        .await
+        .unwrap();
     let mut expected = rows(root, "whole", &whole.manifest).await;
     let mut union = Vec::new();
     for index in 0..3 {
