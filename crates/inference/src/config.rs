@@ -53,8 +53,23 @@ pub struct InferenceConfig {
     pub batch_size: usize,
     /// Output Parquet settings.
     pub parquet: ParquetWriteOptions,
+    /// Rows that cannot be scored: `null` (null prediction and an `_error`
+    /// in the output) or `quarantine` (moved, with their input values and
+    /// `_error`, to a `quarantine/` dataset).
+    pub on_error: OnError,
     /// Prediction runs kept under `runs/` per shard.
     pub keep_runs: usize,
+}
+
+/// What happens to a row the model cannot score.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Keep it in the output with a null prediction and `_error`.
+    #[default]
+    Null,
+    /// Move it to `quarantine/` with its input values and `_error`.
+    Quarantine,
 }
 
 impl Default for InferenceConfig {
@@ -68,6 +83,7 @@ impl Default for InferenceConfig {
             null_tokens: vec![String::new(), "NA".into(), "null".into()],
             batch_size: 8192,
             parquet: ParquetWriteOptions::default(),
+            on_error: OnError::Null,
             keep_runs: 2,
         }
     }

@@ -26,7 +26,7 @@ mod predict;
 mod run;
 pub mod schema;
 
-pub use config::{InferenceConfig, PipelineConfig, Shard};
+pub use config::{InferenceConfig, OnError, PipelineConfig, Shard};
 pub use error::{Error, Result};
 pub use predict::{output_schema, predict};
 pub use run::{

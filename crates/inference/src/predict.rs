@@ -116,3 +116,33 @@ fn error_text(prediction: &Prediction) -> String {
         other => format!("unexpected prediction {other:?}"),
     }
 }
+
+/// Splits a scored batch into the rows with a prediction and the failed rows
+/// as quarantine records: every input column as text, plus `_error`.
+pub fn split_errors(
+    input: &RecordBatch,
+    scored: &RecordBatch,
+) -> Result<(RecordBatch, RecordBatch)> {
+    use arrow::array::{Array, BooleanArray};
+    use arrow::compute::{cast, filter, filter_record_batch};
+    let errors = scored.column(scored.num_columns() - 1);
+    let ok: BooleanArray = (0..errors.len()).map(|i| Some(errors.is_null(i))).collect();
+    let failed: BooleanArray = (0..errors.len())
+        .map(|i| Some(errors.is_valid(i)))
+        .collect();
+    let mut fields: Vec<Field> = input
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| Field::new(f.name(), DataType::Utf8, true))
+        .collect();
+    fields.push(Field::new("_error", DataType::Utf8, true));
+    let mut columns: Vec<ArrayRef> = input
+        .columns()
+        .iter()
+        .map(|c| Ok(filter(&cast(c, &DataType::Utf8)?, &failed)?))
+        .collect::<Result<_>>()?;
+    columns.push(filter(errors, &failed)?);
+    let quarantined = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    Ok((filter_record_batch(scored, &ok)?, quarantined))
+}

@@ -18,7 +18,7 @@ use model::Model;
 use model_registry::Registry;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{InferenceConfig, PipelineConfig, Shard};
+use crate::config::{InferenceConfig, OnError, PipelineConfig, Shard};
 use crate::error::{Error, Result};
 use crate::predict::{output_schema, predict};
 
@@ -132,6 +132,9 @@ pub struct Manifest {
     pub inputs: Vec<InputRecord>,
     /// Output parts, in input order.
     pub outputs: Vec<OutputFile>,
+    /// Quarantined rows (with `on_error: quarantine`), one part per input file that had any.
+    #[serde(default)]
+    pub quarantine: Vec<OutputFile>,
     /// Row counts.
     pub rows: Rows,
     /// Start.
@@ -324,24 +327,24 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     let model = Arc::new(model);
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
+    let mut quarantine = Vec::new();
     let mut rows = Rows::default();
+    let relative = |written: common::storage::WrittenFile| OutputFile {
+        path: written
+            .location
+            .strip_prefix(&format!("{output}/"))
+            .unwrap_or(&written.location)
+            .to_string(),
+        rows: written.rows,
+        bytes: written.bytes,
+        sha256: written.sha256,
+    };
     for unit in &units {
         match score(unit, config, &model, &label, &run_root, &mut rows).await {
-            Ok((input, written)) => {
+            Ok((input, written, quarantined)) => {
                 inputs.push(input);
-                outputs.push(OutputFile {
-                    path: output
-                        .relative(
-                            &run_root
-                                .join(&format!("part-{:05}.parquet", unit.index))?
-                                .path()
-                                .clone(),
-                        )
-                        .unwrap_or_default(),
-                    rows: written.rows,
-                    bytes: written.bytes,
-                    sha256: written.sha256,
-                });
+                outputs.push(relative(written));
+                quarantine.extend(quarantined.map(relative));
             }
             Err(e) => {
                 let _ = run_root.delete_all().await;
@@ -357,6 +360,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         shard: options.shard,
         inputs,
         outputs,
+        quarantine,
         rows,
         started,
         finished: Utc::now(),
@@ -390,7 +394,11 @@ async fn score(
     label: &str,
     run_root: &Location,
     rows: &mut Rows,
-) -> Result<(InputRecord, common::storage::WrittenFile)> {
+) -> Result<(
+    InputRecord,
+    common::storage::WrittenFile,
+    Option<common::storage::WrittenFile>,
+)> {
     let name = unit.file.location.to_string();
     let (schema, stream) = open(unit, config).await?;
     crate::schema::check(model, &schema, &config.passthrough, &name)?;
@@ -400,6 +408,8 @@ async fn score(
         out_schema,
         &config.parquet,
     )?;
+    let quarantine_path = run_root.join(&format!("quarantine/part-{:05}.parquet", unit.index))?;
+    let mut quarantine: Option<ParquetSink> = None;
     let workers = rayon::current_num_threads() + 1;
     let mut scored = stream
         .map(|batch| {
@@ -412,7 +422,9 @@ async fn score(
                 let batch = batch?;
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 rayon::spawn(move || {
-                    let _ = tx.send(predict(&model, &batch, &label, &passthrough));
+                    let _ = tx.send(
+                        predict(&model, &batch, &label, &passthrough).map(|scored| (batch, scored)),
+                    );
                 });
                 rx.await
                     .map_err(|_| Error::Internal("a worker thread panicked".into()))?
@@ -421,8 +433,8 @@ async fn score(
         .buffered(workers);
     let mut read = 0u64;
     while let Some(batch) = scored.next().await {
-        let batch = match batch {
-            Ok(batch) => batch,
+        let (input, batch) = match batch {
+            Ok(pair) => pair,
             Err(e) => {
                 let _ = sink.abort().await;
                 return Err(e);
@@ -433,9 +445,28 @@ async fn score(
         rows.input += batch.num_rows() as u64;
         rows.errored += (batch.num_rows() - ok) as u64;
         rows.predicted += ok as u64;
-        sink.write(&batch).await?;
+        if config.on_error == OnError::Quarantine && ok < batch.num_rows() {
+            let (scored, failed) = crate::predict::split_errors(&input, &batch)?;
+            if quarantine.is_none() {
+                quarantine = Some(ParquetSink::create(
+                    &quarantine_path,
+                    failed.schema(),
+                    &config.parquet,
+                )?);
+            }
+            if let Some(q) = quarantine.as_mut() {
+                q.write(&failed).await?;
+            }
+            sink.write(&scored).await?;
+        } else {
+            sink.write(&batch).await?;
+        }
     }
     let written = sink.finish().await?;
+    let quarantined = match quarantine {
+        Some(q) => Some(q.finish().await?),
+        None => None,
+    };
     log::info!("{name}: {read} rows scored");
     Ok((
         InputRecord {
@@ -445,6 +476,7 @@ async fn score(
             rows: read,
         },
         written,
+        quarantined,
     ))
 }
 

@@ -34,7 +34,7 @@
 //! };
 //! let fitted = params.fit(&train)?;
 //! let bytes = fitted.to_bytes()?;                 // the artifact
-//! let model = Model::from_bytes(&bytes)?;          // what inference loads
+//! let model = Model::load(&bytes)?;               // what inference loads
 //! let predictions = model.predict_batch(&train)?;
 //! assert!(matches!(&predictions[0], Prediction::Class { label, .. } if label == "low"));
 //! # Ok(()) }
@@ -227,9 +227,14 @@ impl Model {
         artifact::to_bytes(self)
     }
 
-    /// Loads a model from artifact bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+    /// Loads a model from artifact bytes (see [`artifact`] for the checks made).
+    pub fn load(bytes: &[u8]) -> Result<Self> {
         artifact::from_bytes(bytes)
+    }
+
+    /// Same as [`Model::load`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::load(bytes)
     }
 
     /// Feature importances of tree models, `(feature, importance)` sorted by

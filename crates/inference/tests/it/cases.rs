@@ -271,3 +271,64 @@ async fn one_parquet_file_is_sharded_by_row_group() {
     assert_eq!(union, expected);
     assert_eq!(union.len() as u64, written.rows);
 }
+
+#[tokio::test]
+async fn unscorable_rows_get_an_error_or_go_to_quarantine() {
+    let store = TestStore::memory();
+    let root = store.location();
+    trained(root).await;
+    // Retrain v2 with the `error` policy for unseen categories, and promote it.
+    let mut config =
+        trainer::TrainConfig::load(&crate::pipeline::repo("config/model_config.yaml")).unwrap();
+    config.model.preprocessing.unknown_category = model::features::UnknownCategory::Error;
+    let train_options = trainer::TrainOptions {
+        data: format!("{root}/processed"),
+        registry: format!("{root}/models"),
+        register: true,
+        promote: Some(trainer::Promote::Always),
+        metric: None,
+    };
+    trainer::train(&config, &train_options).await.unwrap();
+    let text = format!(
+        "{HEADER}Adelie,Atlantis,39,18,190,3800,male,2008\nGentoo,Biscoe,47,15,220,5200,female,2009\n"
+    );
+    put(root, "odd/in.csv", &text).await;
+
+    let report = inference::run(&shipped(), &options(root, "odd/in.csv", "nulls"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.manifest.rows.predicted, report.manifest.rows.errored),
+        (1, 1)
+    );
+    let out = rows(root, "nulls", &report.manifest).await;
+    assert_eq!(out[0][2], None, "no prediction for the unscorable row");
+    assert_eq!(
+        out[0][7].as_deref(),
+        Some("column 'island': category 'Atlantis' was not seen in training")
+    );
+    assert_eq!(out[1][2].as_deref(), Some("Gentoo"));
+
+    let mut quarantining = shipped();
+    quarantining.on_error = inference::OnError::Quarantine;
+    let report = inference::run(&quarantining, &options(root, "odd/in.csv", "quarantined"))
+        .await
+        .unwrap();
+    assert_eq!(report.manifest.outputs[0].rows, 1);
+    assert_eq!(report.manifest.quarantine.len(), 1);
+    let q = root
+        .join("quarantined")
+        .unwrap()
+        .join(&report.manifest.quarantine[0].path)
+        .unwrap();
+    let source = common::storage::ParquetSource::open(&q).await.unwrap();
+    let names: Vec<String> = source
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names.last().map(String::as_str), Some("_error"));
+    assert_eq!(names[1], "island");
+    assert_eq!(source.num_rows(), 1);
+}
