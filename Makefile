@@ -34,7 +34,8 @@ fmt: ## Format the code
 data/processed/_manifest.json: $(BIN)/etl $(PIPELINE) $(wildcard data/raw/*)
 	$(BIN)/etl --config $(PIPELINE)
 
-etl: data/processed/_manifest.json ## Run etl on the configured raw data (skips when up to date)
+etl: $(BIN)/etl ## Run etl on the configured raw data (it reports "up to date" when nothing changed)
+	$(BIN)/etl --config $(PIPELINE)
 
 train: data/processed/_manifest.json $(BIN)/trainer ## Train, register (and promote per model_config.yaml)
 	$(BIN)/trainer --config $(MODEL) --pipeline-config $(PIPELINE)
