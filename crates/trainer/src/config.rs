@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use model::features::{CategoricalImputer, NumericImputer, Scaler, UnknownCategory};
 use model::{EstimatorParams, Task};
 use serde::{Deserialize, Serialize};
 
@@ -38,9 +37,9 @@ pub struct ModelSection {
     /// Feature columns (default: every other column, by its type).
     #[serde(default)]
     pub features: FeatureSelection,
-    /// Imputation, scaling, encoding.
+    /// Imputation, scaling, encoding (the feature lists come from `features`).
     #[serde(default)]
-    pub preprocessing: Preprocessing,
+    pub preprocessing: model::FeatureParams,
     /// Algorithm name.
     pub algorithm: String,
     /// Its hyperparameters (keys depend on the algorithm).
@@ -72,41 +71,6 @@ pub struct FeatureSelection {
     /// Columns never used as features (ids, timestamps).
     #[serde(default)]
     pub exclude: Vec<String>,
-}
-
-/// `model.preprocessing`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Preprocessing {
-    /// `mean`, `median` or `constant`.
-    pub numeric_imputer: NumericImputer,
-    /// Value for `constant`.
-    pub numeric_fill_value: f64,
-    /// `most_frequent` or `constant`.
-    pub categorical_imputer: CategoricalImputer,
-    /// Value for `constant`.
-    pub categorical_fill_value: String,
-    /// `standard`, `minmax` or `none`.
-    pub scaler: Scaler,
-    /// Most frequent categories one-hot encoded per column; rarer ones share "other".
-    pub max_categories: usize,
-    /// `ignore` (all zeros) or `error` (no prediction) for categories unseen in training.
-    pub unknown_category: UnknownCategory,
-}
-
-impl Default for Preprocessing {
-    fn default() -> Self {
-        let d = model::FeatureParams::default();
-        Self {
-            numeric_imputer: d.numeric_imputer,
-            numeric_fill_value: d.numeric_fill_value,
-            categorical_imputer: d.categorical_imputer,
-            categorical_fill_value: d.categorical_fill_value,
-            scaler: d.scaler,
-            max_categories: d.max_categories,
-            unknown_category: d.unknown_category,
-        }
-    }
 }
 
 /// When a trained model is promoted (`registry:`); flags override it.

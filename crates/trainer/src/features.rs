@@ -92,18 +92,11 @@ pub fn resolve(config: &TrainConfig, train: &RecordBatch) -> Result<FeatureParam
             format!("the target '{}' cannot also be a feature", m.target),
         ));
     }
-    let p = &m.preprocessing;
     let params = FeatureParams {
         numeric,
         categorical,
         passthrough: selected.passthrough.clone(),
-        numeric_imputer: p.numeric_imputer,
-        numeric_fill_value: p.numeric_fill_value,
-        categorical_imputer: p.categorical_imputer,
-        categorical_fill_value: p.categorical_fill_value.clone(),
-        scaler: p.scaler,
-        max_categories: p.max_categories,
-        unknown_category: p.unknown_category,
+        ..m.preprocessing.clone()
     };
     params
         .check()
