@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use common::storage::WrittenFile;
 use serde::{Deserialize, Serialize};
 
 /// Version of the manifest layout; readers refuse versions they do not know.
@@ -33,17 +32,7 @@ pub struct InputRecord {
 }
 
 /// An output file, with its path relative to the output root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutputFile {
-    /// Path relative to the output root, e.g. `runs/<id>/train/part-00000.parquet`.
-    pub path: String,
-    /// Rows in the file.
-    pub rows: u64,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// SHA-256 of the file.
-    pub sha256: String,
-}
+pub use common::storage::StoredFile as OutputFile;
 
 /// An output column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,22 +112,4 @@ impl Manifest {
     pub fn files(&self, dataset: &str) -> &[OutputFile] {
         self.outputs.get(dataset).map(Vec::as_slice).unwrap_or(&[])
     }
-}
-
-/// Converts written files to manifest entries relative to `root`.
-pub fn output_files(root: &common::storage::Location, files: Vec<WrittenFile>) -> Vec<OutputFile> {
-    let prefix = format!("{root}/");
-    files
-        .into_iter()
-        .map(|f| OutputFile {
-            path: f
-                .location
-                .strip_prefix(&prefix)
-                .unwrap_or(&f.location)
-                .to_string(),
-            rows: f.rows,
-            bytes: f.bytes,
-            sha256: f.sha256,
-        })
-        .collect()
 }

@@ -16,7 +16,7 @@ use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
 use crate::dataset::{Dedup, Split, Splitter, Unique};
 use crate::error::{Error, Result};
 use crate::manifest::{
-    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, RowCounts, Timings, output_files,
+    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, RowCounts, Timings,
 };
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -147,7 +147,15 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         outputs: outcome
             .outputs
             .into_iter()
-            .map(|(name, files)| (name, output_files(&plan.output, files)))
+            .map(|(name, files)| {
+                (
+                    name,
+                    files
+                        .into_iter()
+                        .map(|f| f.relative_to(&plan.output))
+                        .collect(),
+                )
+            })
             .collect(),
         rows: outcome.counts,
         quarantine_reasons: outcome.reasons,
@@ -508,25 +516,7 @@ async fn delete_all(root: &Location) {
 
 /// Keeps the newest `keep` run folders (always including `current`), deletes the rest.
 async fn remove_old_runs(output: &Location, keep: usize, current: &str) {
-    let Ok(runs) = output.join("runs") else {
-        return;
-    };
-    let folders = match runs.list_children().await {
-        Ok((folders, _)) => folders,
-        Err(e) => {
-            log::warn!("listing old runs: {e}");
-            return;
-        }
-    };
-    let excess = folders.len().saturating_sub(keep.max(1));
-    for old in folders
-        .iter()
-        .take(excess)
-        .filter(|f| f.as_str() != current)
-    {
-        if let Ok(folder) = runs.join(old) {
-            log::info!("removing old run {old}");
-            delete_all(&folder).await;
-        }
+    if let Ok(runs) = output.join("runs") {
+        runs.prune_children(keep, current, |_| false).await;
     }
 }

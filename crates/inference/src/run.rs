@@ -94,17 +94,7 @@ pub struct InputRecord {
 }
 
 /// An output file, relative to the output root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutputFile {
-    /// Path under the output root.
-    pub path: String,
-    /// Rows.
-    pub rows: u64,
-    /// Bytes.
-    pub bytes: u64,
-    /// SHA-256.
-    pub sha256: String,
-}
+pub use common::storage::StoredFile as OutputFile;
 
 /// Row counts: `input = predicted + errored`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,7 +197,7 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
         reference: reference.to_string(),
         version: Some(resolved.card.version.to_string()),
         name: resolved.card.name.clone(),
-        card_sha256: Some(registry.card_sha256(resolved.card.version).await?),
+        card_sha256: Some(resolved.card_sha256.clone()),
         artifact_sha256: common::checksum::sha256_hex(bytes),
     };
     Ok((model, record))
@@ -329,22 +319,12 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     let mut outputs = Vec::new();
     let mut quarantine = Vec::new();
     let mut rows = Rows::default();
-    let relative = |written: common::storage::WrittenFile| OutputFile {
-        path: written
-            .location
-            .strip_prefix(&format!("{output}/"))
-            .unwrap_or(&written.location)
-            .to_string(),
-        rows: written.rows,
-        bytes: written.bytes,
-        sha256: written.sha256,
-    };
     for unit in &units {
         match score(unit, config, &model, &label, &run_root, &mut rows).await {
             Ok((input, written, quarantined)) => {
                 inputs.push(input);
-                outputs.push(relative(written));
-                quarantine.extend(quarantined.map(relative));
+                outputs.push(written.relative_to(&output));
+                quarantine.extend(quarantined.map(|q| q.relative_to(&output)));
             }
             Err(e) => {
                 let _ = run_root.delete_all().await;
@@ -379,7 +359,9 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         rows.errored,
         manifest.rows_per_second
     );
-    remove_old_runs(&runs, config.keep_runs, &run_id).await;
+    // Shard folders sit beside the unsharded runs; they are not runs themselves.
+    runs.prune_children(config.keep_runs, &run_id, |f| f.starts_with("shard-"))
+        .await;
     Ok(InferenceReport {
         output: output.to_string(),
         manifest_location: manifest_location.to_string(),
@@ -478,26 +460,4 @@ async fn score(
         written,
         quarantined,
     ))
-}
-
-async fn remove_old_runs(runs: &Location, keep: usize, current: &str) {
-    let Ok((folders, _)) = runs.list_children().await else {
-        return;
-    };
-    let runs_only: Vec<&String> = folders
-        .iter()
-        .filter(|f| !f.starts_with("shard-"))
-        .collect();
-    let excess = runs_only.len().saturating_sub(keep.max(1));
-    for old in runs_only
-        .into_iter()
-        .take(excess)
-        .filter(|f| f.as_str() != current)
-    {
-        if let Ok(folder) = runs.join(old)
-            && let Err(e) = folder.delete_all().await
-        {
-            log::warn!("cleanup of {folder}: {e}");
-        }
-    }
 }

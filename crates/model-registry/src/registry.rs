@@ -29,6 +29,8 @@ pub struct Registry {
 pub struct Resolved {
     /// The card.
     pub card: ModelCard,
+    /// SHA-256 of the card file as stored (identifies exactly what was served).
+    pub card_sha256: String,
     /// File name → content.
     pub files: BTreeMap<String, Bytes>,
 }
@@ -94,9 +96,14 @@ impl Registry {
 
     /// The card of `version`, or [`Error::VersionNotFound`] if it has none.
     pub async fn card(&self, version: Version) -> Result<ModelCard> {
+        Ok(self.read_card(version).await?.0)
+    }
+
+    /// The card of `version` and the SHA-256 of its stored bytes, from one read.
+    async fn read_card(&self, version: Version) -> Result<(ModelCard, String)> {
         let location = self.version_dir(version)?.join(CARD_FILE)?;
-        let card: ModelCard = match location.read_json().await {
-            Ok(card) => card,
+        let bytes = match location.get().await {
+            Ok(bytes) => bytes,
             Err(common::Error::NotFound { .. }) => {
                 return Err(Error::VersionNotFound {
                     registry: self.root.to_string(),
@@ -105,6 +112,10 @@ impl Registry {
             }
             Err(e) => return Err(e.into()),
         };
+        let card: ModelCard = serde_json::from_slice(&bytes).map_err(|e| Error::BadRecord {
+            location: location.to_string(),
+            message: format!("invalid JSON: {e}"),
+        })?;
         if card.format_version != FORMAT_VERSION || card.version != version {
             return Err(Error::BadRecord {
                 location: location.to_string(),
@@ -114,13 +125,7 @@ impl Registry {
                 ),
             });
         }
-        Ok(card)
-    }
-
-    /// SHA-256 of `version`'s card file as stored (identifies exactly what was served).
-    pub async fn card_sha256(&self, version: Version) -> Result<String> {
-        let bytes = self.version_dir(version)?.join(CARD_FILE)?.get().await?;
-        Ok(sha256_hex(&bytes))
+        Ok((card, sha256_hex(&bytes)))
     }
 
     /// Cards of every visible version (those with a card), ascending.
@@ -157,7 +162,7 @@ impl Registry {
     /// size or SHA-256 differs from the card is an error, never a silent load.
     pub async fn resolve(&self, reference: &str) -> Result<Resolved> {
         let version = self.resolve_version(reference).await?;
-        let card = self.card(version).await?;
+        let (card, card_sha256) = self.read_card(version).await?;
         let dir = self.version_dir(version)?;
         let mut files = BTreeMap::new();
         for entry in &card.files {
@@ -177,7 +182,11 @@ impl Registry {
             "resolved {reference} → {version} ({} file(s) verified)",
             files.len()
         );
-        Ok(Resolved { card, files })
+        Ok(Resolved {
+            card,
+            card_sha256,
+            files,
+        })
     }
 
     /// Recomputes every checksum of `version` and lists missing, extra and corrupted files.

@@ -25,7 +25,7 @@ pub use location::{Location, Scheme};
 pub use objects::ByteStream;
 pub(crate) use parquet::hex;
 pub use parquet::{
-    ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, WrittenFile,
+    ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, StoredFile, WrittenFile,
 };
 pub use select::{InputFile, select_inputs};
 pub use text::{CsvOptions, DEFAULT_BATCH_SIZE, open_bytes, read_csv, read_ndjson};

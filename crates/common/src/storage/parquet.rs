@@ -229,6 +229,37 @@ pub struct WrittenFile {
     pub sha256: String,
 }
 
+/// A written file as a manifest records it: its path relative to the
+/// dataset's root, so the dataset can be moved or read from another store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Path relative to the root, e.g. `runs/<id>/train/part-00000.parquet`.
+    pub path: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+impl WrittenFile {
+    /// This file as recorded under `root` (its path made relative to it).
+    pub fn relative_to(self, root: &Location) -> StoredFile {
+        let prefix = format!("{root}/");
+        StoredFile {
+            path: self
+                .location
+                .strip_prefix(&prefix)
+                .unwrap_or(&self.location)
+                .to_string(),
+            rows: self.rows,
+            bytes: self.bytes,
+            sha256: self.sha256,
+        }
+    }
+}
+
 /// A Parquet file being written. Call [`finish`](Self::finish) to commit it or
 /// [`abort`](Self::abort) to discard it; dropping it discards it too.
 pub struct ParquetSink {
