@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real S3-compatible server (moto) on 127.0.0.1 for the test suites, and a
+# A real S3-compatible server (moto, via scripts/s3_test_server.py) on 127.0.0.1 for the test suites, and a
 # Python with pyarrow (CAUCE_TEST_PYTHON) to check our Parquet reads elsewhere.
 #
 #   scripts/s3-test-server.sh install   create .s3-venv with moto (idempotent)
@@ -71,7 +71,7 @@ start() {
     mkdir -p "$STATE"
     local port
     port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$STATE/server.log" 2>&1 &
+    nohup "$VENV/bin/python" "$ROOT/scripts/s3_test_server.py" -H 127.0.0.1 -p "$port" >"$STATE/server.log" 2>&1 &
     echo $! >"$STATE/pid"
     echo "$port" >"$STATE/port"
     for _ in $(seq 1 100); do

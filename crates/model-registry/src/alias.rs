@@ -50,6 +50,10 @@ pub struct Promotion {
     pub by: String,
     /// Free text from `--reason`.
     pub reason: Option<String>,
+    /// Unique to the write that made this record, so that a retried write
+    /// recognises its own record instead of taking the next sequence number.
+    #[serde(default)]
+    pub token: String,
 }
 
 /// The outcome of a quality-gated promotion.
@@ -236,6 +240,7 @@ impl Registry {
                 at: Utc::now(),
                 by: actor(),
                 reason: reason.clone(),
+                token: common::ids::write_token(),
             };
             match dir.join(&record_name(sequence))?.create_json(&record).await {
                 Ok(()) => {

@@ -37,6 +37,7 @@ impl Registry {
                 "claimed_at": Utc::now(),
                 "claimed_by": actor(),
                 "pid": std::process::id(),
+                "token": common::ids::write_token(),
             });
             match dir.join(CLAIM_FILE)?.create_json(&claim).await {
                 Ok(()) => {

@@ -20,8 +20,26 @@ impl Location {
 
     /// Writes `value` as pretty JSON only if nothing is there yet
     /// ([`Error::AlreadyExists`] otherwise).
+    ///
+    /// A document with exactly these bytes already in place counts as
+    /// written: the S3 client retries a request after a server error even
+    /// when its first attempt landed, and that retry then finds our own
+    /// document. Claims made with this therefore carry something unique to
+    /// the writer (time, host, process), so that two writers never produce
+    /// the same bytes.
     pub async fn create_json<T: Serialize>(&self, value: &T) -> Result<()> {
-        self.put_if_absent(self.to_json(value)?).await.map(drop)
+        let bytes = self.to_json(value)?;
+        match self.put_if_absent(bytes.clone()).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_already_exists() => match self.get().await {
+                Ok(existing) if existing.as_ref() == bytes.as_slice() => {
+                    log::debug!("{self}: already holds this document (retried write)");
+                    Ok(())
+                }
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     fn to_json<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {

@@ -215,12 +215,19 @@ pub async fn json_documents_round_trip(root: &Location) {
 
     let card = root.join("card.json").unwrap();
     card.create_json(&manifest).await.unwrap();
+    // The same bytes again: a retried request finding its own document.
+    card.create_json(&manifest).await.unwrap();
+    let other = Manifest {
+        format_version: 1,
+        rows: 43,
+    };
     assert!(
-        card.create_json(&manifest)
+        card.create_json(&other)
             .await
             .unwrap_err()
             .is_already_exists()
     );
+    assert_eq!(card.read_json::<Manifest>().await.unwrap(), manifest);
 
     let bad = root.join("bad.json").unwrap();
     bad.put(&b"{not json"[..]).await.unwrap();
