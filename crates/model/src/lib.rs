@@ -219,7 +219,7 @@ impl Model {
 
     /// Whether predictions carry class probabilities.
     pub fn has_probabilities(&self) -> bool {
-        self.task == Task::Classification
+        self.task == Task::Classification && self.estimator.has_probabilities()
     }
 
     /// The artifact bytes of this model.

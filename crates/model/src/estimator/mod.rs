@@ -6,6 +6,7 @@
 mod forest;
 mod naive_bayes;
 mod params;
+mod svm;
 
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
@@ -30,9 +31,11 @@ use smartcore::xgboost::{XGRegressor, XGRegressorParameters};
 pub use forest::{ExtraTrees, ForestClassifier, ForestRegressor};
 pub use naive_bayes::GaussianNb;
 pub use params::{
-    BoostingParams, Criterion, ElasticNetParams, ForestParams, KnnParams, LassoParams,
-    LinearParams, LogisticParams, MaxFeatures, NbParams, RidgeParams, TreeParams, Weights,
+    BoostingParams, Criterion, ElasticNetParams, ForestParams, Gamma, GammaRule, KernelName,
+    KnnParams, LassoParams, LinearParams, LogisticParams, MaxFeatures, NbParams, RidgeParams,
+    SvmParams, TreeParams, Weights,
 };
+pub use svm::{Kernel, SvmClassifier, SvmRegressor};
 
 use crate::error::{Error, Result, params as invalid};
 
@@ -58,6 +61,7 @@ pub const ALGORITHMS: &[&str] = &[
     "extra_trees",
     "gradient_boosting",
     "knn",
+    "svm",
     "gaussian_nb",
 ];
 
@@ -85,6 +89,8 @@ pub enum EstimatorParams {
     RandomForest(ForestParams),
     /// k nearest neighbours (both).
     Knn(KnnParams),
+    /// Support vector machine (both).
+    Svm(SvmParams),
     /// Gaussian naive Bayes (classification).
     GaussianNb(NbParams),
 }
@@ -112,6 +118,7 @@ impl EstimatorParams {
             "decision_tree" => Self::DecisionTree(from_value(params)?),
             "random_forest" => Self::RandomForest(from_value(params)?),
             "knn" => Self::Knn(from_value(params)?),
+            "svm" => Self::Svm(from_value(params)?),
             "gaussian_nb" => Self::GaussianNb(from_value(params)?),
             other => {
                 return Err(invalid(
@@ -140,6 +147,7 @@ impl EstimatorParams {
             Self::DecisionTree(_) => "decision_tree",
             Self::RandomForest(_) => "random_forest",
             Self::Knn(_) => "knn",
+            Self::Svm(_) => "svm",
             Self::GaussianNb(_) => "gaussian_nb",
         }
     }
@@ -199,6 +207,7 @@ impl EstimatorParams {
                 ))
             }
             Self::Knn(p) if p.k == 0 => Err(invalid("params.k", "must be at least 1")),
+            Self::Svm(p) => p.check(),
             Self::GaussianNb(p) if !nonnegative(p.var_smoothing) => {
                 Err(invalid("params.var_smoothing", "must be ≥ 0"))
             }
@@ -298,6 +307,10 @@ impl EstimatorParams {
                     .with_weight(weight(p.weights));
                 Fitted::KnnRegressor(trained(self.name(), KNNRegressor::fit(x, y, params))?)
             }
+            (Self::Svm(p), Target::Classes(y, classes)) => {
+                Fitted::SvmClassifier(SvmClassifier::fit(x, y, *classes, p, seed)?)
+            }
+            (Self::Svm(p), Target::Values(y)) => Fitted::SvmRegressor(SvmRegressor::fit(x, y, p)?),
             (Self::GaussianNb(p), Target::Classes(y, classes)) => {
                 Fitted::GaussianNb(GaussianNb::fit(x, y, *classes, p.var_smoothing)?)
             }
@@ -351,6 +364,10 @@ pub enum Fitted {
     KnnClassifier(KNNClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>, Euclidian<f64>>),
     /// kNN regressor.
     KnnRegressor(KNNRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>, Euclidian<f64>>),
+    /// Support vector classifier.
+    SvmClassifier(SvmClassifier),
+    /// Support vector regressor.
+    SvmRegressor(SvmRegressor),
     /// Gaussian naive Bayes.
     GaussianNb(GaussianNb),
 }
@@ -395,11 +412,25 @@ impl Fitted {
             Fitted::ForestRegressor(m) => Output::Values(m.predict(x, rows)?),
             Fitted::KnnClassifier(m) => from_proba(trained("knn", m.predict_proba(x))?),
             Fitted::KnnRegressor(m) => Output::Values(trained("knn", m.predict(x))?),
+            Fitted::SvmClassifier(m) => Output::Classes(m.predict(x), None),
+            Fitted::SvmRegressor(m) => Output::Values(m.predict(x)),
             Fitted::GaussianNb(m) => from_proba(m.predict_proba(x)),
         })
     }
-}
 
+    /// Whether [`predict`](Self::predict) gives class probabilities: every
+    /// classifier except the SVM, whose margins are not probabilities.
+    pub fn has_probabilities(&self) -> bool {
+        matches!(
+            self,
+            Fitted::Logistic(_)
+                | Fitted::TreeClassifier(_)
+                | Fitted::ForestClassifier(_)
+                | Fitted::KnnClassifier(_)
+                | Fitted::GaussianNb(_)
+        )
+    }
+}
 impl Fitted {
     /// Impurity-based feature importances (summing to 1) of tree models, in
     /// feature order; `None` for models without them. smartcore does not expose

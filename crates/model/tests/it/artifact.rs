@@ -12,6 +12,7 @@ const ALL: &[(&str, Task)] = &[
     ("random_forest", Task::Classification),
     ("knn", Task::Classification),
     ("gaussian_nb", Task::Classification),
+    ("svm", Task::Classification),
     ("linear_regression", Task::Regression),
     ("ridge", Task::Regression),
     ("lasso", Task::Regression),
@@ -21,6 +22,7 @@ const ALL: &[(&str, Task)] = &[
     ("decision_tree", Task::Regression),
     ("random_forest", Task::Regression),
     ("knn", Task::Regression),
+    ("svm", Task::Regression),
 ];
 
 fn extra(algorithm: &str) -> serde_json::Value {

@@ -64,6 +64,13 @@ fn every_classifier_beats_the_majority_class() {
         ("decision_tree", json!({"max_depth": 6}), 0.90),
         ("random_forest", json!({"n_trees": 30}), 0.95),
         ("knn", json!({"k": 5}), 0.95),
+        ("svm", json!(null), 0.95),
+        ("svm", json!({"kernel": "linear", "c": 0.5}), 0.95),
+        (
+            "svm",
+            json!({"kernel": "poly", "degree": 2, "coef0": 1}),
+            0.90,
+        ),
         // Naive Bayes treats the one-hot island/sex features as Gaussians with
         // near-zero within-class variance, which makes it overconfident; it
         // still beats the baseline by a wide margin.
@@ -125,6 +132,10 @@ fn every_regressor_beats_the_mean() {
             json!({"n_trees": 30, "min_samples_leaf": 2}),
         ),
         ("knn", json!({"k": 7, "weights": "distance"})),
+        // Body mass is in grams (sd ≈ 800): the penalty must be large enough
+        // for margin violations of that size to matter.
+        ("svm", json!({"c": 5000, "epsilon": 50})),
+        ("svm", json!({"kernel": "linear", "c": 100, "epsilon": 50})),
     ] {
         let model = params(algorithm, Task::Regression, extra)
             .fit(&train)
@@ -192,6 +203,26 @@ fn bad_parameters_name_the_valid_ones() {
         .unwrap_err()
         .to_string();
     assert_eq!(err, "params.k: must be at least 1");
+    let err = model::EstimatorParams::new("svm", Task::Classification, &json!({"c": 0}))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "params.c: must be > 0");
+    let err = model::EstimatorParams::new("svm", Task::Regression, &json!({"gamma": "median"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "params: invalid value: string \"median\", expected a number > 0, 'scale' or 'auto'"
+        ),
+        "{err}"
+    );
+    let err = model::EstimatorParams::new("svm", Task::Regression, &json!({"kernel": "cubic"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expected one of 'linear', 'rbf', 'poly', 'sigmoid'"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -235,3 +235,30 @@ async fn grid_search_cross_validates_every_candidate_and_refits_the_best() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn svm_searches_kernels_and_its_reloaded_artifact_scores_identically() {
+    let store = TestStore::memory();
+    let root = store.location();
+    processed(root).await;
+    let yaml = "model:\n  name: s\n  task: classification\n  target: species\n  algorithm: svm\n  \
+                features: {exclude: [year]}\n  \
+                search: {kind: grid, cv: 3, metric: accuracy, space: {kernel: [linear, rbf], c: [0.1, 1.0]}}\n";
+    let config = TrainConfig::from_yaml(yaml, "inline.yaml".as_ref()).unwrap();
+    let report = trainer::train(&config, &options(root)).await.unwrap();
+    assert_eq!(report.search.as_ref().unwrap().candidates.len(), 4);
+    assert!(report.metrics["accuracy"] > 0.95, "{:?}", report.metrics);
+    // Labels only, like scikit-learn's SVC(probability=False).
+    assert!(!report.metrics.contains_key("roc_auc"));
+    assert!(!report.metrics.contains_key("log_loss"));
+
+    let registry = Registry::open(&format!("{root}/models")).unwrap();
+    let resolved = registry.resolve("v1").await.unwrap();
+    let reloaded = Model::from_bytes(&resolved.files[trainer::ARTIFACT_FILE]).unwrap();
+    assert!(!reloaded.has_probabilities());
+    let data = trainer::data::load(&format!("{root}/processed"))
+        .await
+        .unwrap();
+    let again = trainer::evaluate::evaluate(&reloaded, &data.train, &data.test).unwrap();
+    assert_eq!(again, report.evaluation);
+}

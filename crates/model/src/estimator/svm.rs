@@ -1,0 +1,366 @@
+//! Support vector machines. smartcore's SMO solver fits them (one binary SVC
+//! per pair of classes, on rayon; or one SVR); this module keeps what the
+//! solver learned — support vectors, their weights, the bias and the kernel —
+//! as plain data and evaluates the decision function itself. smartcore's own
+//! fitted SVC/SVR borrow their parameters and lose the kernel when
+//! deserialized, so a loaded smartcore SVM cannot predict; these can.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::svm::Kernels;
+use smartcore::svm::svc::{SVC, SVCParameters};
+use smartcore::svm::svr::{SVR, SVRParameters};
+
+use super::params::{Gamma, KernelName, SvmParams};
+use super::trained;
+use crate::error::{Error, Result};
+
+/// A kernel with every parameter resolved (gamma is a number here).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kernel {
+    /// `⟨a, b⟩`.
+    Linear,
+    /// `exp(−γ‖a − b‖²)`.
+    Rbf {
+        /// γ.
+        gamma: f64,
+    },
+    /// `(γ⟨a, b⟩ + coef0)^degree`.
+    Poly {
+        /// γ.
+        gamma: f64,
+        /// Exponent.
+        degree: f64,
+        /// Constant term.
+        coef0: f64,
+    },
+    /// `tanh(γ⟨a, b⟩ + coef0)`.
+    Sigmoid {
+        /// γ.
+        gamma: f64,
+        /// Constant term.
+        coef0: f64,
+    },
+}
+
+impl Kernel {
+    /// Resolves `params` for training data `x` (`gamma: scale` uses its variance).
+    fn resolve(params: &SvmParams, x: &DenseMatrix<f64>) -> Self {
+        let (rows, width) = x.shape();
+        let gamma = match params.gamma {
+            Gamma::Value(g) => g,
+            Gamma::Rule(rule) => {
+                let n = (rows * width) as f64;
+                let values = || (0..rows).flat_map(|r| (0..width).map(move |j| *x.get((r, j))));
+                let mean = values().sum::<f64>() / n;
+                let variance = values().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                rule.gamma(width, variance)
+            }
+        };
+        match params.kernel {
+            KernelName::Linear => Self::Linear,
+            KernelName::Rbf => Self::Rbf { gamma },
+            KernelName::Poly => Self::Poly {
+                gamma,
+                degree: params.degree,
+                coef0: params.coef0,
+            },
+            KernelName::Sigmoid => Self::Sigmoid {
+                gamma,
+                coef0: params.coef0,
+            },
+        }
+    }
+
+    /// The same kernel for smartcore's solver.
+    fn smartcore(self) -> Kernels {
+        match self {
+            Self::Linear => Kernels::linear(),
+            Self::Rbf { gamma } => Kernels::rbf().with_gamma(gamma),
+            Self::Poly {
+                gamma,
+                degree,
+                coef0,
+            } => Kernels::polynomial()
+                .with_gamma(gamma)
+                .with_degree(degree)
+                .with_coef0(coef0),
+            Self::Sigmoid { gamma, coef0 } => {
+                Kernels::sigmoid().with_gamma(gamma).with_coef0(coef0)
+            }
+        }
+    }
+
+    /// `K(a, b)`, with smartcore's formulas.
+    fn apply(self, a: &[f64], b: &[f64]) -> f64 {
+        let dot = || a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        match self {
+            Self::Linear => dot(),
+            Self::Rbf { gamma } => {
+                let squared: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+                (-gamma * squared).exp()
+            }
+            Self::Poly {
+                gamma,
+                degree,
+                coef0,
+            } => (gamma * dot() + coef0).powf(degree),
+            Self::Sigmoid { gamma, coef0 } => (gamma * dot() + coef0).tanh(),
+        }
+    }
+}
+
+/// `f(x) = b + Σ wᵢ K(svᵢ, x)`: what one solver run learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Decision {
+    /// Support vectors, row-major, `width` values each.
+    vectors: Vec<f64>,
+    weights: Vec<f64>,
+    bias: f64,
+}
+
+impl Decision {
+    fn value(&self, kernel: Kernel, width: usize, row: &[f64]) -> f64 {
+        if width == 0 {
+            return self.bias;
+        }
+        self.vectors
+            .chunks_exact(width)
+            .zip(&self.weights)
+            .map(|(sv, w)| w * kernel.apply(sv, row))
+            .sum::<f64>()
+            + self.bias
+    }
+
+    /// Reads the learned state out of a fitted smartcore model's serde form
+    /// (its fields are private): `instances`, `w`, `b`.
+    fn from_smartcore<M: Serialize>(model: &M, what: &'static str) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Learned {
+            instances: Option<Vec<Vec<f64>>>,
+            w: Option<Vec<f64>>,
+            b: Option<f64>,
+        }
+        let learned: Learned = serde_json::to_value(model)
+            .and_then(serde_json::from_value)
+            .map_err(|e| estimator(what, format!("reading the fitted solver: {e}")))?;
+        let (Some(instances), Some(weights), Some(bias)) =
+            (learned.instances, learned.w, learned.b)
+        else {
+            return Err(estimator(
+                what,
+                "the solver returned an unfitted model".into(),
+            ));
+        };
+        Ok(Self {
+            vectors: instances.into_iter().flatten().collect(),
+            weights,
+            bias,
+        })
+    }
+}
+
+fn estimator(algorithm: &'static str, message: String) -> Error {
+    Error::Estimator { algorithm, message }
+}
+
+/// A fitted support vector classifier: one binary machine per pair of
+/// classes, predicting by their votes (ties broken by summed confidence, as
+/// scikit-learn's SVC does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmClassifier {
+    kernel: Kernel,
+    width: usize,
+    classes: usize,
+    /// `(a, b, f)`: `f(x) > 0` votes for class `b`, otherwise `a`.
+    pairs: Vec<(usize, usize, Decision)>,
+}
+
+impl SvmClassifier {
+    /// Fits on `x` and class indexes `y` in `0..classes`; pairs train in parallel.
+    pub fn fit(
+        x: &DenseMatrix<f64>,
+        y: &[i32],
+        classes: usize,
+        params: &SvmParams,
+        seed: u64,
+    ) -> Result<Self> {
+        let width = x.shape().1;
+        let kernel = Kernel::resolve(params, x);
+        let present: Vec<usize> = (0..classes).filter(|&c| y.contains(&(c as i32))).collect();
+        if present.len() < 2 {
+            return Err(Error::Data(
+                "svm needs at least two classes in the training rows".into(),
+            ));
+        }
+        let pairs: Vec<(usize, usize)> = present
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &a)| present[i + 1..].iter().map(move |&b| (a, b)))
+            .collect();
+        let pairs = pairs
+            .into_par_iter()
+            .map(|(a, b)| {
+                let rows: Vec<usize> = (0..y.len())
+                    .filter(|&r| y[r] == a as i32 || y[r] == b as i32)
+                    .collect();
+                let values = rows
+                    .iter()
+                    .flat_map(|&r| (0..width).map(move |j| *x.get((r, j))))
+                    .collect();
+                let sub_x = DenseMatrix::new(rows.len(), width, values, false)
+                    .map_err(|e| Error::Data(e.to_string()))?;
+                // Labels 0 and 1 so that smartcore's `classes` is (a, b) in that order.
+                let sub_y: Vec<i32> = rows.iter().map(|&r| i32::from(y[r] == b as i32)).collect();
+                let solver = SVCParameters::default()
+                    .with_c(params.c)
+                    .with_tol(params.tol)
+                    .with_epoch(params.epochs)
+                    .with_kernel(kernel.smartcore())
+                    .with_seed(Some(seed ^ ((a as u64) << 32 | b as u64)));
+                let svc = trained("svm", SVC::fit(&sub_x, &sub_y, &solver))?;
+                Ok((a, b, Decision::from_smartcore(&svc, "svm")?))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            kernel,
+            width,
+            classes,
+            pairs,
+        })
+    }
+
+    /// Class index of every row of `x`.
+    pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<usize> {
+        let rows = x.shape().0;
+        let mut row = vec![0.0; self.width];
+        (0..rows)
+            .map(|r| {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = *x.get((r, j));
+                }
+                let mut votes = vec![0.0; self.classes];
+                let mut confidence = vec![0.0; self.classes];
+                for (a, b, decision) in &self.pairs {
+                    let f = decision.value(self.kernel, self.width, &row);
+                    votes[if f > 0.0 { *b } else { *a }] += 1.0;
+                    confidence[*b] += f;
+                    confidence[*a] -= f;
+                }
+                // Confidence only breaks ties: squashed into (−1/3, 1/3).
+                let score =
+                    |c: usize| votes[c] + confidence[c] / (3.0 * (confidence[c].abs() + 1.0));
+                (0..self.classes)
+                    .max_by(|&p, &q| score(p).total_cmp(&score(q)).then(q.cmp(&p)))
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+}
+
+/// A fitted epsilon-insensitive support vector regressor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmRegressor {
+    kernel: Kernel,
+    width: usize,
+    decision: Decision,
+}
+
+impl SvmRegressor {
+    /// Fits on `x` and values `y`.
+    pub fn fit(x: &DenseMatrix<f64>, y: &[f64], params: &SvmParams) -> Result<Self> {
+        let kernel = Kernel::resolve(params, x);
+        let solver = SVRParameters::default()
+            .with_c(params.c)
+            .with_eps(params.epsilon)
+            .with_tol(params.tol)
+            .with_kernel(kernel.smartcore());
+        let y = y.to_vec();
+        let svr = trained("svm", SVR::fit(x, &y, &solver))?;
+        Ok(Self {
+            kernel,
+            width: x.shape().1,
+            decision: Decision::from_smartcore(&svr, "svm")?,
+        })
+    }
+
+    /// The prediction for every row of `x`.
+    pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
+        let mut row = vec![0.0; self.width];
+        (0..x.shape().0)
+            .map(|r| {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = *x.get((r, j));
+                }
+                self.decision.value(self.kernel, self.width, &row)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use smartcore::svm::Kernel as _;
+
+    use super::*;
+
+    #[test]
+    fn kernels_match_smartcore() {
+        let (a, b) = (vec![0.5, -1.0, 2.0], vec![1.5, 0.25, -0.75]);
+        for kernel in [
+            Kernel::Linear,
+            Kernel::Rbf { gamma: 0.3 },
+            Kernel::Poly {
+                gamma: 0.5,
+                degree: 3.0,
+                coef0: 1.0,
+            },
+            Kernel::Sigmoid {
+                gamma: 0.2,
+                coef0: 0.1,
+            },
+        ] {
+            let theirs = kernel.smartcore().apply(&a, &b).unwrap();
+            assert!((kernel.apply(&a, &b) - theirs).abs() < 1e-12, "{kernel:?}");
+        }
+    }
+
+    #[test]
+    fn decision_matches_smartcore_predictions() {
+        // Two noisy blobs: our decision function must agree with smartcore's
+        // own predict on the model it just fitted.
+        let mut state = 7u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64 - 0.5
+        };
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..80 {
+            let class = i % 2;
+            let centre = if class == 0 { -1.0 } else { 1.0 };
+            values.extend([centre + 1.5 * noise(), centre + 1.5 * noise()]);
+            labels.push(class);
+        }
+        let x = DenseMatrix::new(80, 2, values, false).unwrap();
+        let params = SvmParams::default();
+        let ours = SvmClassifier::fit(&x, &labels, 2, &params, 1).unwrap();
+        let solver = SVCParameters::default()
+            .with_kernel(ours.kernel.smartcore())
+            .with_seed(Some(1 ^ 1));
+        let theirs = SVC::fit(&x, &labels, &solver).unwrap().predict(&x).unwrap();
+        let theirs: Vec<usize> = theirs.iter().map(|&v| v as usize).collect();
+        assert_eq!(ours.predict(&x), theirs);
+        let correct = theirs
+            .iter()
+            .zip(&labels)
+            .filter(|(p, y)| **p == **y as usize)
+            .count();
+        assert!(correct >= 60, "{correct}/80");
+    }
+}
