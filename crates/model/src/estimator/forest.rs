@@ -16,6 +16,7 @@ use smartcore::ensemble::random_forest_regressor::{
     RandomForestRegressor, RandomForestRegressorParameters,
 };
 use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 
 use super::params::ForestParams;
 use super::{split_criterion, trained};
@@ -172,6 +173,20 @@ impl ForestRegressor {
     pub fn predict(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<f64>> {
         mean_of(&self.trees, rows, |tree| {
             trained("random_forest", tree.predict(x))
+        })
+    }
+}
+
+impl ForestClassifier {
+    /// Summed impurity importances of the trees. smartcore keeps a
+    /// classification forest's trees private, so each one-tree forest is read
+    /// back through its serde form (training-time only: the report and card).
+    pub fn feature_importances(&self) -> Option<Vec<f64>> {
+        type Tree = DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
+        summed_importances(&self.trees, |forest| {
+            let mut value = serde_json::to_value(forest).ok()?;
+            let trees: Vec<Tree> = serde_json::from_value(value.get_mut("trees")?.take()).ok()?;
+            summed_importances(&trees, |tree| Some(tree.compute_feature_importances(false)))
         })
     }
 }

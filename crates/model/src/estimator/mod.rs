@@ -433,12 +433,12 @@ impl Fitted {
 }
 impl Fitted {
     /// Impurity-based feature importances (summing to 1) of tree models, in
-    /// feature order; `None` for models without them. smartcore does not expose
-    /// the trees of a classification forest, so those have none either.
+    /// feature order; `None` for models without them.
     pub fn feature_importances(&self) -> Option<Vec<f64>> {
         let raw = match self {
             Fitted::TreeClassifier(m) => Some(m.compute_feature_importances(false)),
             Fitted::TreeRegressor(m) => m.compute_feature_importances(false).ok(),
+            Fitted::ForestClassifier(m) => m.feature_importances(),
             Fitted::ForestRegressor(m) => m.feature_importances(),
             Fitted::ExtraTrees(m) => m.feature_importances(),
             _ => None,

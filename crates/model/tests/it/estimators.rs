@@ -248,4 +248,19 @@ fn tree_models_report_feature_importances() {
         .fit(&train)
         .unwrap();
     assert!(linear.feature_importances().is_none());
+
+    // Species: flipper length and bill measurements separate the three.
+    let (train, _) = split(&data, false);
+    for algorithm in ["decision_tree", "random_forest"] {
+        let model = params(algorithm, Task::Classification, json!(null))
+            .fit(&train)
+            .unwrap();
+        let importances = model.feature_importances().unwrap();
+        let total: f64 = importances.iter().map(|(_, v)| v).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{algorithm}: {importances:?}");
+        assert!(
+            importances[0].0.starts_with("bill_") || importances[0].0.starts_with("flipper_"),
+            "{algorithm}: {importances:?}"
+        );
+    }
 }
