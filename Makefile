@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test bench bench-smoke lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -20,8 +20,16 @@ $(BINARIES) &: $(SOURCES)
 	$(CARGO) build --release --workspace --bins
 	@touch $(BINARIES)
 
-test: ## Run every test; starts (and stops) a local S3 test server on 127.0.0.1
+test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
+	$(MAKE) --no-print-directory bench-smoke
+
+bench: ## Benchmark against pandas / polars / scikit-learn and write BENCHMARKS.md (~20 min)
+	python3 bench/run.py
+
+bench-smoke: ## The bench harness on tiny data with the debug binaries (part of make test)
+	$(CARGO) build --workspace --bins
+	python3 bench/run.py --smoke --bin-dir target/debug --report target/bench/smoke.md
 
 lint: ## Check formatting and run clippy with -D warnings
 	$(CARGO) fmt --all --check

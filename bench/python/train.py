@@ -1,0 +1,65 @@
+"""scikit-learn peer of Cauce's trainer (bench/config/*.yaml): median /
+most-frequent imputation, standard scaling, one-hot encoding in a Pipeline
+with a ColumnTransformer; fit on the train files, accuracy on the test files,
+model saved with joblib. Prints metrics and row counts as JSON.
+
+usage: train.py {logistic,forest,tree} MODEL.joblib --train F... --test F...
+"""
+
+import argparse
+import json
+
+import joblib
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+NUMERIC = [f"x{j}" for j in range(8)]
+CATEGORICAL = ["cat_a", "cat_b"]
+ESTIMATORS = {
+    "logistic": lambda: LogisticRegression(C=1.0, max_iter=1000),
+    "forest": lambda: RandomForestClassifier(n_estimators=100, max_depth=12, n_jobs=-1,
+                                             random_state=42),
+    "tree": lambda: DecisionTreeClassifier(max_depth=12, random_state=42),
+}
+
+
+def pipeline(algorithm):
+    features = ColumnTransformer([
+        ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")),
+                              ("scale", StandardScaler())]), NUMERIC),
+        ("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
+                                  ("onehot", OneHotEncoder(handle_unknown="ignore"))]),
+         CATEGORICAL),
+    ])
+    return Pipeline([("features", features), ("model", ESTIMATORS[algorithm]())])
+
+
+def read(files):
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return frame[NUMERIC + CATEGORICAL].astype({c: object for c in CATEGORICAL}), \
+        frame["target"].astype("int64")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("algorithm", choices=sorted(ESTIMATORS))
+    parser.add_argument("model")
+    parser.add_argument("--train", nargs="+", required=True)
+    parser.add_argument("--test", nargs="+", required=True)
+    args = parser.parse_args()
+    x_train, y_train = read(args.train)
+    x_test, y_test = read(args.test)
+    model = pipeline(args.algorithm).fit(x_train, y_train)
+    accuracy = float((model.predict(x_test) == y_test.to_numpy()).mean())
+    joblib.dump(model, args.model)
+    print(json.dumps({"accuracy": accuracy, "train": len(y_train), "test": len(y_test)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""`make bench`: Cauce's release binaries against the Python stack users would
+otherwise pick (pandas / polars for ETL, scikit-learn for training and
+inference), side by side on the same machine, the same files and the same work.
+
+Each workload runs --runs times (default 3) per side; the table holds medians
+of wall time, CPU time (user + sys) and peak RSS of the whole process tree,
+measured with wait4(2) (what /usr/bin/time -v reports). Both sides' row counts
+and accuracies are checked against each other; a mismatch fails the bench.
+Writes BENCHMARKS.md (the tables, the machine, the exact commands, then the
+hand-written analysis in bench/notes.md).
+
+    bench/run.py                     # the full benchmark (~20 minutes)
+    bench/run.py --smoke --bin-dir target/debug --report /tmp/b.md
+                                     # tiny sizes, one run: proves the harness works
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV = BENCH / ".venv"
+PY = BENCH / "python"
+CONFIG = BENCH / "config"
+
+FULL = {"etl": 1_000_000, "forest": 100_000, "tree": 1_000_000, "logistic": 1_000_000,
+        "infer": 1_000_000, "memory": 10_000_000}
+SMOKE = {"etl": 4_000, "forest": 3_000, "tree": 4_000, "logistic": 4_000,
+         "infer": 3_000, "memory": 5_000}
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+class Failed(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- measuring
+
+def measure(cmd, work, env=None):
+    """Runs cmd once; returns wall/cpu seconds, peak RSS (MB) and stdout."""
+    out_path, err_path = work / "stdout.txt", work / "stderr.txt"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=out, stderr=err,
+                                 env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise Failed(f"{' '.join(map(str, cmd))} exited {child.returncode}:\n"
+                     f"{err_path.read_text()[-3000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss": usage.ru_maxrss / 1024, "stdout": out_path.read_text()}
+
+
+def repeat(name, runs, make, work):
+    """make(i, folder) -> (cmd, env); each run gets an empty folder."""
+    results = []
+    for i in range(runs):
+        folder = work / f"{name}-{i}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        cmd, env = make(i, folder)
+        results.append({**measure(cmd, folder, env), "folder": folder, "cmd": cmd})
+    med = {k: statistics.median(r[k] for r in results) for k in ("wall", "cpu", "rss")}
+    log(f"{name}: wall {med['wall']:.2f}s cpu {med['cpu']:.2f}s rss {med['rss']:.0f}MB "
+        f"(median of {runs})")
+    return {**med, "runs": results, "cmd": results[0]["cmd"]}
+
+
+# --------------------------------------------------------------------------- setup
+
+def ensure_venv():
+    requirements = (BENCH / "requirements.txt").read_bytes()
+    stamp = VENV / "requirements.sha256"
+    digest = hashlib.sha256(requirements).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return VENV / "bin" / "python"
+    log(f"installing the Python peers into {VENV} (about a minute)")
+    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(BENCH / "requirements.txt")], check=True)
+    stamp.write_text(digest)
+    return VENV / "bin" / "python"
+
+
+def generate(bin_dir, data, rows, ext, seed):
+    path = data / f"synthetic-{rows}-{seed}.{ext}"
+    if not path.exists():
+        log(f"generating {path.name}")
+        tmp = path.with_suffix(".tmp." + ext)
+        subprocess.run([str(bin_dir / "cauce-bench"), "generate", str(tmp), "--rows", str(rows),
+                        "--seed", str(seed)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        tmp.rename(path)
+    return path
+
+
+def manifest_files(processed, split):
+    manifest = json.loads((processed / "_manifest.json").read_text())
+    return [processed / f["path"] for f in manifest["outputs"][split]]
+
+
+# --------------------------------------------------------------------------- workloads
+
+def bench_etl(ctx, rows):
+    csv = generate(ctx.bins, ctx.data, rows, "csv", 42)
+    etl = ctx.bins / "etl"
+    cauce = repeat(f"etl-{rows}-cauce", ctx.runs, lambda i, f: (
+        [etl, "--config", CONFIG / "pipeline.yaml", "--input", csv, "--output", f / "out",
+         "--force"], {"CAUCE_LOG_DIR": str(f / "logs")}), ctx.work)
+    polars = repeat(f"etl-{rows}-polars", ctx.runs, lambda i, f: (
+        [ctx.python, PY / "etl_polars.py", csv, f / "out"], None), ctx.work)
+    pandas = repeat(f"etl-{rows}-pandas", ctx.runs, lambda i, f: (
+        [ctx.python, PY / "etl_pandas.py", csv, f / "out"], None), ctx.work)
+    manifest = json.loads((cauce["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
+    counts = manifest["rows"]
+    ours = {"input": counts["input"], "train": counts["train"], "test": counts["test"]}
+    for peer in (polars, pandas):
+        theirs = json.loads(peer["runs"][0]["stdout"])
+        if theirs["input"] != ours["input"] or \
+                theirs["train"] + theirs["test"] != ours["train"] + ours["test"]:
+            raise Failed(f"ETL row counts differ: cauce {counts}, peer {theirs}")
+        if abs(theirs["test"] / (theirs["train"] + theirs["test"]) - 0.2) > 0.02 + 50 / rows:
+            raise Failed(f"peer split is not 80/20: {theirs}")
+    check = (f"input {ours['input']:,} rows, kept {ours['train'] + ours['test']:,} on both sides "
+             f"(train {ours['train']:,} / test {ours['test']:,} for Cauce)")
+    ctx.checks.append(f"ETL {rows:,}: {check}")
+    ctx.row(f"ETL, {rows:,} rows CSV → split Parquet", cauce, [("polars", polars),
+                                                               ("pandas", pandas)])
+    return cauce["runs"][0]["folder"] / "out"
+
+
+def processed(ctx, rows):
+    """Cauce's ETL output for `rows` synthetic rows (made once, not timed)."""
+    out = ctx.work / f"processed-{rows}"
+    if not (out / "_manifest.json").exists():
+        csv = generate(ctx.bins, ctx.data, rows, "csv", 42)
+        subprocess.run([str(ctx.bins / "etl"), "--config", str(CONFIG / "pipeline.yaml"),
+                        "--input", str(csv), "--output", str(out), "--force"], check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL,
+                       env={**os.environ, "CAUCE_LOG_DIR": str(ctx.work / "logs")})
+    return out
+
+
+def bench_train(ctx, algorithm, rows, title, tolerance):
+    data = processed(ctx, rows)
+    train, test = manifest_files(data, "train"), manifest_files(data, "test")
+    trainer = ctx.bins / "trainer"
+    cauce = repeat(f"train-{algorithm}-{rows}-cauce", ctx.runs, lambda i, f: (
+        [trainer, "--config", CONFIG / f"{algorithm}.yaml", "--pipeline-config",
+         CONFIG / "pipeline.yaml", "--data", data, "--registry", f / "models", "--json"],
+        {"CAUCE_LOG_DIR": str(f / "logs")}), ctx.work)
+    sklearn = repeat(f"train-{algorithm}-{rows}-sklearn", ctx.runs, lambda i, f: (
+        [ctx.python, PY / "train.py", algorithm, f / "model.joblib", "--train", *train,
+         "--test", *test], None), ctx.work)
+    ours = json.loads(cauce["runs"][0]["stdout"])
+    theirs = json.loads(sklearn["runs"][0]["stdout"])
+    accuracy = ours["metrics"]["accuracy"]
+    gap = 100 * (accuracy - theirs["accuracy"])
+    ok = gap >= -tolerance
+    ctx.checks.append(f"{title}: test accuracy Cauce {accuracy:.4f}, scikit-learn "
+                      f"{theirs['accuracy']:.4f} ({gap:+.2f} points; target ≥ −{tolerance}) "
+                      f"on {theirs['test']:,} test rows — {'met' if ok else 'MISSED'}")
+    ctx.targets.append((f"{title}: accuracy within {tolerance} point(s)", ok))
+    if theirs["test"] != ours["rows"]["test"]:
+        raise Failed(f"{title}: test rows differ: {ours['rows']} vs {theirs}")
+    ctx.row(title, cauce, [("scikit-learn", sklearn)])
+    models = cauce["runs"][0]["folder"] / "models" / "versioned" / "v1"
+    return models / "model.bin", sklearn["runs"][0]["folder"] / "model.joblib"
+
+
+def bench_infer(ctx, name, rows, models):
+    source = generate(ctx.bins, ctx.data, rows, "parquet", 7)
+    ours, theirs = models
+    cauce = repeat(f"infer-{name}-{rows}-cauce", ctx.runs, lambda i, f: (
+        [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", ours,
+         "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")}),
+        ctx.work)
+    sklearn = repeat(f"infer-{name}-{rows}-sklearn", ctx.runs, lambda i, f: (
+        [ctx.python, PY / "predict.py", theirs, source, f / "out.parquet"], None), ctx.work)
+    floor = repeat(f"io-floor-{rows}", ctx.runs, lambda i, f: (
+        [ctx.bins / "cauce-bench", "io-floor", source, f / "out.parquet"], None), ctx.work)
+    manifest = json.loads((cauce["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
+    predicted = manifest["rows"]["predicted"]
+    peer_rows = json.loads(sklearn["runs"][0]["stdout"])["rows"]
+    if predicted != peer_rows or predicted != rows:
+        raise Failed(f"inference rows differ: cauce {manifest['rows']}, scikit-learn {peer_rows}")
+    ctx.checks.append(f"Inference {name} {rows:,}: {predicted:,} rows predicted on both sides")
+    ctx.row(f"Inference, {rows:,} rows, {name}", cauce, [("scikit-learn", sklearn),
+                                                         ("I/O floor", floor)])
+    return cauce, sklearn, floor
+
+
+def bench_memory(ctx, rows, model):
+    source = generate(ctx.bins, ctx.data, rows, "parquet", 11)
+    cauce = repeat(f"infer-memory-{rows}-cauce", ctx.runs, lambda i, f: (
+        [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", model,
+         "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")}),
+        ctx.work)
+    ctx.row(f"Inference, {rows:,} rows, logistic (memory)", cauce, [])
+    return cauce
+
+
+def bench_pipeline(ctx):
+    raw = ROOT / "data" / "raw" / "penguins.csv"
+    cauce = repeat("pipeline-penguins-cauce", ctx.runs, lambda i, f: (
+        ["bash", BENCH / "cauce_pipeline.sh", ctx.bins, f], None), ctx.work)
+    python = repeat("pipeline-penguins-python", ctx.runs, lambda i, f: (
+        [ctx.python, PY / "pipeline.py", raw, f], None), ctx.work)
+    ctx.row("Whole pipeline, penguins sample", cauce, [("pandas + scikit-learn", python)])
+    return cauce, python
+
+
+# --------------------------------------------------------------------------- report
+
+class Context:
+    def __init__(self, args):
+        self.bins = Path(args.bin_dir).resolve()
+        self.runs = args.runs
+        self.work = ROOT / "target" / "bench" / ("smoke" if args.smoke else "work")
+        self.data = ROOT / "target" / "bench" / ("smoke-data" if args.smoke else "data")
+        self.python = None
+        self.rows, self.checks, self.targets = [], [], []
+
+    def row(self, workload, cauce, peers):
+        self.rows.append((workload, cauce, peers))
+
+
+def ratio(a, b):
+    return a / b if b > 0 else float("nan")
+
+
+def target(ctx, label, value, limit):
+    ok = value <= limit
+    ctx.targets.append((f"{label}: {value:.2f} (target ≤ {limit})", ok))
+
+
+def evaluate_targets(ctx, results):
+    etl, logistic, forest, tree, infer_log, infer_forest, memory, pipeline = results
+    cauce, polars, pandas = etl[0], etl[1], etl[2]
+    target(ctx, "ETL wall / polars", ratio(cauce["wall"], polars["wall"]), 1.0)
+    target(ctx, "ETL wall / pandas", ratio(cauce["wall"], pandas["wall"]), 0.3)
+    target(ctx, "ETL peak RSS / polars", ratio(cauce["rss"], polars["rss"]), 1.0)
+    for name, (ours, theirs) in (("logistic regression", logistic), ("random forest", forest),
+                                 ("decision tree", tree)):
+        target(ctx, f"train {name} wall / scikit-learn", ratio(ours["wall"], theirs["wall"]), 1.0)
+    for name, (ours, theirs, floor) in (("logistic", infer_log), ("forest", infer_forest)):
+        target(ctx, f"inference {name} wall / scikit-learn", ratio(ours["wall"], theirs["wall"]),
+               0.2)
+    ours, _, floor = infer_log
+    target(ctx, "inference logistic wall / I/O floor", ratio(ours["wall"], floor["wall"]), 1.5)
+    ctx.targets.append((f"inference 10M rows peak RSS: {memory['rss']:.0f} MB (target ≤ 300)",
+                        memory["rss"] <= 300))
+    target(ctx, "whole pipeline wall / Python", ratio(pipeline[0]["wall"], pipeline[1]["wall"]),
+           0.25)
+
+
+def command_line(cmd):
+    shown = []
+    for part in map(str, cmd):
+        shown.append(part.replace(str(ROOT) + "/", ""))
+    return " ".join(shown)
+
+
+def render(ctx, args, elapsed):
+    lines = ["# Benchmarks", "",
+             "Generated by `make bench` (`bench/run.py`); the analysis after the tables is "
+             "`bench/notes.md`. Medians of "
+             f"{ctx.runs} run(s) per side; wall and CPU (user + sys) in seconds, peak RSS of the "
+             "whole process tree in MB, from wait4(2). Ratio = Cauce / peer, measured in the "
+             "same run.", "",
+             f"Machine: {os.cpu_count()} cores, {mem_gib():.0f} GiB memory, {cpu_model()}, "
+             f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
+             f"peers: {peer_versions(ctx)}. Bench took {elapsed / 60:.1f} minutes.", "",
+             "| workload | side | wall s | CPU s | peak RSS MB | wall ratio | RSS ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for workload, cauce, peers in ctx.rows:
+        lines.append(f"| {workload} | **Cauce** | {cauce['wall']:.2f} | {cauce['cpu']:.2f} | "
+                     f"{cauce['rss']:.0f} | | |")
+        for name, peer in peers:
+            lines.append(f"| | {name} | {peer['wall']:.2f} | {peer['cpu']:.2f} | "
+                         f"{peer['rss']:.0f} | {ratio(cauce['wall'], peer['wall']):.2f} | "
+                         f"{ratio(cauce['rss'], peer['rss']):.2f} |")
+    lines += ["", "## Targets", ""]
+    lines += [f"- {'met' if ok else '**missed**'}: {label}" for label, ok in ctx.targets]
+    lines += ["", "## Checks (both sides did the same work)", ""]
+    lines += [f"- {c}" for c in ctx.checks]
+    lines += ["", "## Commands", "", "Data: `target/bench/data/`, made by `cauce-bench generate` "
+              "(seeded; see `crates/bench`). Each run writes to an empty folder.", "", "```"]
+    for workload, cauce, peers in ctx.rows:
+        lines.append(f"# {workload}")
+        lines.append(command_line(cauce["cmd"]))
+        lines += [command_line(p["cmd"]) for _, p in peers]
+    lines += ["```", ""]
+    notes = BENCH / "notes.md"
+    if notes.exists():
+        lines += [notes.read_text()]
+    return "\n".join(lines)
+
+
+def mem_gib():
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0
+
+
+def cpu_model():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.machine()
+
+
+def peer_versions(ctx):
+    pins = [l.strip() for l in (BENCH / "requirements.txt").read_text().splitlines()
+            if l.strip() and not l.startswith("#")]
+    return ", ".join(p for p in pins if p.split("==")[0] in
+                     ("pandas", "polars", "scikit-learn", "pyarrow"))
+
+
+def print_table(ctx):
+    print(f"\n{'workload':<48} {'side':<22} {'wall s':>8} {'CPU s':>8} {'RSS MB':>8} {'ratio':>6}")
+    for workload, cauce, peers in ctx.rows:
+        print(f"{workload:<48} {'Cauce':<22} {cauce['wall']:>8.2f} {cauce['cpu']:>8.2f} "
+              f"{cauce['rss']:>8.0f}")
+        for name, peer in peers:
+            print(f"{'':<48} {name:<22} {peer['wall']:>8.2f} {peer['cpu']:>8.2f} "
+                  f"{peer['rss']:>8.0f} {ratio(cauce['wall'], peer['wall']):>6.2f}")
+    print()
+    for label, ok in ctx.targets:
+        print(f"  {'met   ' if ok else 'MISSED'} {label}")
+    for check in ctx.checks:
+        print(f"  check  {check}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
+    parser.add_argument("--runs", type=int, help="runs per side (default 3; 1 with --smoke)")
+    parser.add_argument("--bin-dir", default=str(ROOT / "target" / "release"),
+                        help="where the Cauce binaries are (default target/release, built first)")
+    parser.add_argument("--report", default=str(ROOT / "BENCHMARKS.md"), help="report to write")
+    args = parser.parse_args()
+    args.runs = args.runs or (1 if args.smoke else 3)
+    sizes = SMOKE if args.smoke else FULL
+    ctx = Context(args)
+    started = time.perf_counter()
+    try:
+        if Path(args.bin_dir).resolve() == (ROOT / "target" / "release").resolve():
+            log("building the release binaries")
+            subprocess.run(["cargo", "build", "--release", "--workspace", "--bins"], check=True,
+                           cwd=ROOT)
+        missing = [b for b in ("etl", "trainer", "inference", "cauce-bench")
+                   if not (ctx.bins / b).exists()]
+        if missing:
+            raise Failed(f"{ctx.bins}: missing binaries {missing}; build them first")
+        ctx.python = ensure_venv()
+        ctx.data.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(ctx.work, ignore_errors=True)
+        ctx.work.mkdir(parents=True)
+        cauce_etl = bench_etl(ctx, sizes["etl"])
+        etl = [ctx.rows[-1][1]] + [p for _, p in ctx.rows[-1][2]]
+        del cauce_etl
+        logistic_models = bench_train(ctx, "logistic", sizes["logistic"],
+                                      f"Train logistic regression, {sizes['logistic']:,} rows", 0.5)
+        logistic = (ctx.rows[-1][1], ctx.rows[-1][2][0][1])
+        forest_models = bench_train(ctx, "forest", sizes["forest"],
+                                    f"Train random forest (100 trees), {sizes['forest']:,} rows", 1)
+        forest = (ctx.rows[-1][1], ctx.rows[-1][2][0][1])
+        bench_train(ctx, "tree", sizes["tree"], f"Train decision tree, {sizes['tree']:,} rows", 1)
+        tree = (ctx.rows[-1][1], ctx.rows[-1][2][0][1])
+        infer_log = bench_infer(ctx, "logistic", sizes["infer"], logistic_models)
+        infer_forest = bench_infer(ctx, "forest", sizes["infer"], forest_models)
+        memory = bench_memory(ctx, sizes["memory"], logistic_models[0])
+        pipeline = bench_pipeline(ctx)
+        evaluate_targets(ctx, (etl, logistic, forest, tree, infer_log, infer_forest, memory,
+                               pipeline))
+    except (Failed, subprocess.CalledProcessError) as e:
+        sys.exit(f"bench: {e}")
+    elapsed = time.perf_counter() - started
+    print_table(ctx)
+    Path(args.report).write_text(render(ctx, args, elapsed))
+    log(f"wrote {args.report} ({elapsed / 60:.1f} minutes)")
+
+
+if __name__ == "__main__":
+    main()
