@@ -195,7 +195,7 @@ impl Model {
         }
         let (matrix, errors) = self.features.transform(batch)?;
         let x = dense(matrix, rows, self.features.width())?;
-        let output = self.estimator.predict(&x, self.classes.len())?;
+        let output = self.estimator.predict(&x)?;
         let predictions = match output {
             Output::Classes(labels, probabilities) => labels
                 .into_iter()

@@ -9,6 +9,7 @@
 //! - [`read_csv`] / [`read_ndjson`]: streaming text reads, gzip handled.
 //! - `read_json` / `write_json` / `create_json`: manifests and cards.
 
+mod blocking;
 mod format;
 mod json;
 mod location;

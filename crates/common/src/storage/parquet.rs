@@ -72,8 +72,11 @@ impl Default for ParquetWriteOptions {
 }
 
 impl ParquetWriteOptions {
-    /// The parquet crate's writer properties for these options.
-    pub fn writer_properties(&self) -> WriterProperties {
+    /// The parquet crate's writer properties for these options and `schema`.
+    /// Floating-point columns are written without a dictionary: their values
+    /// rarely repeat, so the writer would hash every value only to fall back
+    /// to plain encoding when the dictionary page fills up.
+    pub fn writer_properties(&self, schema: &arrow::datatypes::Schema) -> WriterProperties {
         let codec = match self.compression {
             ParquetCompression::None => Codec::UNCOMPRESSED,
             ParquetCompression::Snappy => Codec::SNAPPY,
@@ -81,7 +84,16 @@ impl ParquetWriteOptions {
             ParquetCompression::Gzip => Codec::GZIP(Default::default()),
             ParquetCompression::Zstd => Codec::ZSTD(ZstdLevel::default()),
         };
-        WriterProperties::builder()
+        let mut builder = WriterProperties::builder();
+        for field in schema.fields() {
+            if field.data_type().is_floating() {
+                builder = builder.set_column_dictionary_enabled(
+                    parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                    false,
+                );
+            }
+        }
+        builder
             .set_compression(codec)
             .set_max_row_group_row_count(Some(self.row_group_size.max(1)))
             .set_created_by(format!("cauce {}", env!("CARGO_PKG_VERSION")))
@@ -293,8 +305,12 @@ impl ParquetSink {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let writer = AsyncArrowWriter::try_new(upload, schema, Some(options.writer_properties()))
-            .map_err(|source| parquet_err(location, source))?;
+        let writer = AsyncArrowWriter::try_new(
+            upload,
+            Arc::clone(&schema),
+            Some(options.writer_properties(&schema)),
+        )
+        .map_err(|source| parquet_err(location, source))?;
         Ok(Self {
             writer,
             location: location.clone(),

@@ -93,9 +93,9 @@ pub async fn open(
     if source.format == FileFormat::Parquet {
         return parquet::open(source, batch_size, progress).await;
     }
-    let bytes = common::storage::open_bytes(&source.file.location, source.compression).await?;
+    let inner = source.file.location.open_read(source.compression).await?;
     let (tx, mut rx) = mpsc::channel::<Result<Message>>(2);
-    let reader = strings::blocking_reader(bytes, progress);
+    let reader = strings::Counted { inner, progress };
     let source = Arc::new(source.clone());
     let config = Arc::new(config.clone());
     let thread_source = Arc::clone(&source);

@@ -1,27 +1,29 @@
-//! Shared machinery of the text readers: a blocking `Read` over the async byte
-//! stream, and a sink that builds all-string batches and sends them on.
+//! Shared machinery of the text readers: a blocking `Read` that counts
+//! progress, and a sink that builds all-string batches and sends them on.
 
 use std::io::Read;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::storage::ByteStream;
-use futures::TryStreamExt;
 use tokio::sync::mpsc;
-use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use super::{Message, RawBatch, Rejected};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
-/// A blocking reader over `bytes`, for use on a `spawn_blocking` thread;
-/// counts bytes into `progress` as they are read.
-pub(super) fn blocking_reader(bytes: ByteStream, progress: Progress) -> impl Read + Send + 'static {
-    let bytes = bytes
-        .inspect_ok(move |chunk| progress.advance(chunk.len() as u64))
-        .map_err(std::io::Error::other);
-    SyncIoBridge::new(StreamReader::new(bytes))
+/// Counts the bytes read from `inner` into `progress`.
+pub(super) struct Counted<R> {
+    pub(super) inner: R,
+    pub(super) progress: Progress,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
 }
 
 /// Collects rows as strings and sends a batch every `batch_size` rows.

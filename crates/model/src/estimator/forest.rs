@@ -1,42 +1,39 @@
-//! Random forests trained on both cores. smartcore grows a forest's trees one
-//! after another; here each tree is a one-tree smartcore forest (bootstrap
-//! sample, `max_features` candidates per split) grown on rayon with its own
-//! seed derived from the master seed, so the same seed gives the same model
-//! whatever the thread count. Class probabilities are the trees' vote shares.
+//! Forests trained on both cores. Random forests grow [`hist_tree`] trees
+//! (bootstrap rows, `max_features` candidates per split) on rayon, each with
+//! its own seed derived from the master seed, so the same seed gives the same
+//! model whatever the thread count; the features are binned once for the whole
+//! forest. Class probabilities are the mean of the trees' leaf distributions,
+//! as in scikit-learn. Extra trees (regression) are one-tree smartcore forests
+//! grown the same way.
+//!
+//! [`hist_tree`]: super::hist_tree
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::extra_trees_regressor::{
     ExtraTreesRegressor, ExtraTreesRegressorParameters,
 };
-use smartcore::ensemble::random_forest_classifier::{
-    RandomForestClassifier, RandomForestClassifierParameters,
-};
-use smartcore::ensemble::random_forest_regressor::{
-    RandomForestRegressor, RandomForestRegressorParameters,
-};
+use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::tree::decision_tree_classifier::DecisionTreeClassifier;
 
+use super::hist_tree::{Binned, Growth, Target, Tree, bootstrap};
 use super::params::ForestParams;
-use super::{split_criterion, trained};
+use super::{rows, trained};
 use crate::error::Result;
 
-type TreeC = RandomForestClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
-type TreeR = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 type TreeE = ExtraTreesRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
 /// A fitted classification forest.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestClassifier {
-    trees: Vec<TreeC>,
+    trees: Vec<Tree>,
     classes: usize,
 }
 
 /// A fitted regression forest.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestRegressor {
-    trees: Vec<TreeR>,
+    trees: Vec<Tree>,
 }
 
 /// Fitted extremely randomized trees (regression): random split thresholds,
@@ -94,107 +91,119 @@ fn tree_seed(seed: u64, tree: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Grows `p.n_trees` trees on bootstrap samples of `x`.
+fn grow_forest(
+    x: &DenseMatrix<f64>,
+    target: &Target<'_>,
+    p: &ForestParams,
+    seed: u64,
+    m: usize,
+) -> Result<Vec<Tree>> {
+    let data = Binned::new(x);
+    let growth = Growth {
+        max_depth: p.max_depth,
+        min_samples_leaf: p.min_samples_leaf,
+        min_samples_split: p.min_samples_split,
+        max_features: Some(m),
+        parallel: false,
+    };
+    grow(p.n_trees, seed, |tree_seed| {
+        let rows = bootstrap(data.rows(), tree_seed);
+        Ok(Tree::grow(
+            &data,
+            target,
+            rows,
+            &growth,
+            tree_seed.rotate_left(17),
+        ))
+    })
+}
+
+/// Rows walked through every tree before moving on: one tree's nodes stay
+/// in cache for the whole block.
+const BLOCK: usize = 256;
+
+/// Adds each tree's leaf (`width` values) for every row of `x` into `out`
+/// with `add`, then divides by the number of trees. Blocks of rows run on
+/// rayon; within a block the loop is tree-major.
+fn mean_of_leaves(
+    trees: &[Tree],
+    x: &DenseMatrix<f64>,
+    width: usize,
+    out: &mut [Vec<f64>],
+    add: impl Fn(&mut Vec<f64>, &[f64]) + Sync,
+) {
+    let all: Vec<&[f64]> = rows(x).collect();
+    let scale = 1.0 / trees.len().max(1) as f64;
+    out.par_chunks_mut(BLOCK)
+        .zip(all.par_chunks(BLOCK))
+        .for_each(|(out, block)| {
+            for tree in trees {
+                for (o, row) in out.iter_mut().zip(block) {
+                    add(o, tree.leaf_of(row, width));
+                }
+            }
+            for o in out.iter_mut() {
+                o.iter_mut().for_each(|v| *v *= scale);
+            }
+        });
+}
+
 impl ForestClassifier {
     pub(super) fn fit(
         x: &DenseMatrix<f64>,
-        y: &Vec<i32>,
+        y: &[i32],
         classes: usize,
         p: &ForestParams,
         seed: u64,
         width: usize,
     ) -> Result<Self> {
         let m = p.features_per_split(width, true);
-        let trees = grow(p.n_trees, seed, |tree_seed| {
-            let mut params = RandomForestClassifierParameters::default()
-                .with_n_trees(1)
-                .with_m(m)
-                .with_min_samples_leaf(p.min_samples_leaf)
-                .with_min_samples_split(p.min_samples_split)
-                .with_criterion(split_criterion(p.criterion))
-                .with_seed(tree_seed);
-            if let Some(depth) = p.max_depth {
-                params = params.with_max_depth(depth);
-            }
-            trained("random_forest", TreeC::fit(x, y, params))
-        })?;
+        let target = Target::Classes(y, classes, p.criterion);
+        let trees = grow_forest(x, &target, p, seed, m)?;
         Ok(Self { trees, classes })
     }
 
-    /// Vote shares per class, `rows × classes`.
-    pub fn predict_proba(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<Vec<f64>>> {
-        let votes: Vec<Vec<i32>> = self
-            .trees
-            .par_iter()
-            .map(|tree| trained("random_forest", tree.predict(x)))
-            .collect::<Result<_>>()?;
-        // Count votes as integers and divide once, so shares are exact ratios.
-        let mut counts = vec![vec![0u32; self.classes]; rows];
-        for tree_votes in &votes {
-            for (row, &class) in tree_votes.iter().enumerate() {
-                if let Some(c) = counts[row].get_mut(class as usize) {
-                    *c += 1;
-                }
-            }
-        }
-        let trees = self.trees.len() as f64;
-        let proba = counts
-            .into_iter()
-            .map(|row| row.into_iter().map(|c| f64::from(c) / trees).collect())
-            .collect();
-        Ok(proba)
+    /// Mean leaf class distribution of the trees, `rows × classes`.
+    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
+        let mut proba = vec![vec![0.0; self.classes]; x.shape().0];
+        mean_of_leaves(&self.trees, x, self.classes, &mut proba, |out, leaf| {
+            out.iter_mut().zip(leaf).for_each(|(p, v)| *p += v);
+        });
+        proba
+    }
+
+    /// Summed impurity decreases of the trees.
+    pub fn feature_importances(&self) -> Option<Vec<f64>> {
+        summed_importances(&self.trees, |t| Some(t.gains().to_vec()))
     }
 }
 
 impl ForestRegressor {
     pub(super) fn fit(
         x: &DenseMatrix<f64>,
-        y: &Vec<f64>,
+        y: &[f64],
         p: &ForestParams,
         seed: u64,
         width: usize,
     ) -> Result<Self> {
         let m = p.features_per_split(width, false);
-        let trees = grow(p.n_trees, seed, |tree_seed| {
-            let mut params = RandomForestRegressorParameters::default()
-                .with_n_trees(1)
-                .with_m(m)
-                .with_min_samples_leaf(p.min_samples_leaf)
-                .with_min_samples_split(p.min_samples_split)
-                .with_seed(tree_seed);
-            if let Some(depth) = p.max_depth {
-                params = params.with_max_depth(depth);
-            }
-            trained("random_forest", TreeR::fit(x, y, params))
-        })?;
+        let trees = grow_forest(x, &Target::Values(y), p, seed, m)?;
         Ok(Self { trees })
     }
 
     /// Mean of the trees' predictions.
-    pub fn predict(&self, x: &DenseMatrix<f64>, rows: usize) -> Result<Vec<f64>> {
-        mean_of(&self.trees, rows, |tree| {
-            trained("random_forest", tree.predict(x))
-        })
+    pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
+        let mut values = vec![vec![0.0]; x.shape().0];
+        mean_of_leaves(&self.trees, x, 1, &mut values, |out, leaf| {
+            out[0] += leaf[0]
+        });
+        values.into_iter().map(|v| v[0]).collect()
     }
-}
 
-impl ForestClassifier {
-    /// Summed impurity importances of the trees. smartcore keeps a
-    /// classification forest's trees private, so each one-tree forest is read
-    /// back through its serde form (training-time only: the report and card).
+    /// Summed impurity decreases of the trees.
     pub fn feature_importances(&self) -> Option<Vec<f64>> {
-        type Tree = DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>;
-        summed_importances(&self.trees, |forest| {
-            let mut value = serde_json::to_value(forest).ok()?;
-            let trees: Vec<Tree> = serde_json::from_value(value.get_mut("trees")?.take()).ok()?;
-            summed_importances(&trees, |tree| Some(tree.compute_feature_importances(false)))
-        })
-    }
-}
-
-impl ForestRegressor {
-    /// Summed impurity importances of the trees.
-    pub fn feature_importances(&self) -> Option<Vec<f64>> {
-        summed_importances(&self.trees, |t| t.compute_feature_importances().ok())
+        summed_importances(&self.trees, |t| Some(t.gains().to_vec()))
     }
 }
 

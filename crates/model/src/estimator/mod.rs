@@ -4,9 +4,12 @@
 //! only this module: features, artifact format and inference see the enums.
 
 mod forest;
+mod hist_tree;
+mod logistic;
 mod naive_bayes;
 mod params;
 mod svm;
+mod tree;
 
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
@@ -14,21 +17,15 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
 use smartcore::linear::lasso::{Lasso, LassoParameters};
 use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
-use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 use smartcore::metrics::distance::euclidian::Euclidian;
 use smartcore::neighbors::KNNWeightFunction;
 use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
 use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
-use smartcore::tree::decision_tree_classifier::{
-    DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion,
-};
-use smartcore::tree::decision_tree_regressor::{
-    DecisionTreeRegressor, DecisionTreeRegressorParameters,
-};
 use smartcore::xgboost::{XGRegressor, XGRegressorParameters};
 
 pub use forest::{ExtraTrees, ForestClassifier, ForestRegressor};
+pub use logistic::Logistic;
 pub use naive_bayes::GaussianNb;
 pub use params::{
     BoostingParams, Criterion, ElasticNetParams, ForestParams, Gamma, GammaRule, KernelName,
@@ -36,6 +33,7 @@ pub use params::{
     SvmParams, TreeParams, Weights,
 };
 pub use svm::{Kernel, SvmClassifier, SvmRegressor};
+pub use tree::DecisionTree;
 
 use crate::error::{Error, Result, params as invalid};
 
@@ -176,6 +174,11 @@ impl EstimatorParams {
             Self::LogisticRegression(p) if !nonnegative(p.alpha) => {
                 Err(invalid("params.alpha", "must be ≥ 0"))
             }
+            Self::LogisticRegression(p)
+                if p.max_iter == 0 || !(p.tol.is_finite() && p.tol > 0.0) =>
+            {
+                Err(invalid("params", "max_iter must be at least 1 and tol > 0"))
+            }
             Self::Ridge(p) if !nonnegative(p.alpha) => Err(invalid("params.alpha", "must be ≥ 0")),
             Self::DecisionTree(p) => {
                 params::check_tree(p.max_depth, p.min_samples_leaf, p.min_samples_split)
@@ -220,9 +223,8 @@ impl EstimatorParams {
     pub fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted> {
         let width = x.shape().1;
         let fitted = match (self, y) {
-            (Self::LogisticRegression(p), Target::Classes(y, _)) => {
-                let params = LogisticRegressionParameters::default().with_alpha(p.alpha);
-                Fitted::Logistic(trained(self.name(), LogisticRegression::fit(x, y, params))?)
+            (Self::LogisticRegression(p), Target::Classes(y, classes)) => {
+                Fitted::Logistic(Logistic::fit(x, y, *classes, p)?)
             }
             (Self::LinearRegression(_), Target::Values(y)) => Fitted::Linear(trained(
                 self.name(),
@@ -264,30 +266,12 @@ impl EstimatorParams {
                     .with_seed(seed);
                 Fitted::GradientBoosting(trained(self.name(), XGRegressor::fit(x, y, params))?)
             }
-            (Self::DecisionTree(p), Target::Classes(y, _)) => {
-                let params = DecisionTreeClassifierParameters {
-                    criterion: split_criterion(p.criterion),
-                    max_depth: p.max_depth,
-                    min_samples_leaf: p.min_samples_leaf,
-                    min_samples_split: p.min_samples_split,
-                    seed: Some(seed),
-                };
-                Fitted::TreeClassifier(trained(
-                    self.name(),
-                    DecisionTreeClassifier::fit(x, y, params),
-                )?)
+            (Self::DecisionTree(p), Target::Classes(y, classes)) => {
+                let target = hist_tree::Target::Classes(y, *classes, p.criterion);
+                Fitted::TreeClassifier(DecisionTree::fit(x, &target, p))
             }
             (Self::DecisionTree(p), Target::Values(y)) => {
-                let mut params = DecisionTreeRegressorParameters::default()
-                    .with_min_samples_leaf(p.min_samples_leaf)
-                    .with_min_samples_split(p.min_samples_split);
-                if let Some(depth) = p.max_depth {
-                    params = params.with_max_depth(depth);
-                }
-                Fitted::TreeRegressor(trained(
-                    self.name(),
-                    DecisionTreeRegressor::fit(x, y, params),
-                )?)
+                Fitted::TreeRegressor(DecisionTree::fit(x, &hist_tree::Target::Values(y), p))
             }
             (Self::RandomForest(p), Target::Classes(y, classes)) => {
                 Fitted::ForestClassifier(ForestClassifier::fit(x, y, *classes, p, seed, width)?)
@@ -339,7 +323,7 @@ pub enum Target {
 #[allow(clippy::large_enum_variant)]
 pub enum Fitted {
     /// Logistic regression.
-    Logistic(LogisticRegression<f64, i32, DenseMatrix<f64>, Vec<i32>>),
+    Logistic(Logistic),
     /// Least squares.
     Linear(LinearRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
     /// Ridge.
@@ -353,9 +337,9 @@ pub enum Fitted {
     /// Gradient boosting.
     GradientBoosting(XGRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>),
     /// Classification tree.
-    TreeClassifier(DecisionTreeClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>),
+    TreeClassifier(DecisionTree),
     /// Regression tree.
-    TreeRegressor(DecisionTreeRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    TreeRegressor(DecisionTree),
     /// Classification forest.
     ForestClassifier(ForestClassifier),
     /// Regression forest.
@@ -383,14 +367,14 @@ pub enum Output {
 
 impl Fitted {
     /// Predicts every row of `x`.
-    pub fn predict(&self, x: &DenseMatrix<f64>, classes: usize) -> Result<Output> {
+    pub fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
         let rows = x.shape().0;
         let from_proba = |proba: Vec<Vec<f64>>| {
             let labels = proba.iter().map(|p| argmax(p)).collect();
             Output::Classes(labels, Some(proba))
         };
         Ok(match self {
-            Fitted::Logistic(m) => from_proba(logistic_proba(m, x, classes)),
+            Fitted::Logistic(m) => from_proba(m.predict_proba(x)),
             Fitted::Linear(m) => Output::Values(trained("linear_regression", m.predict(x))?),
             Fitted::Ridge(m) => Output::Values(trained("ridge", m.predict(x))?),
             Fitted::Lasso(m) => Output::Values(trained("lasso", m.predict(x))?),
@@ -399,17 +383,12 @@ impl Fitted {
             Fitted::GradientBoosting(m) => {
                 Output::Values(trained("gradient_boosting", m.predict(x))?)
             }
-            Fitted::TreeClassifier(m) => {
-                let proba = trained("decision_tree", m.predict_proba(x))?;
-                from_proba(
-                    (0..rows)
-                        .map(|r| (0..classes).map(|c| *proba.get((r, c))).collect())
-                        .collect(),
-                )
+            Fitted::TreeClassifier(m) => from_proba(m.predict(x)),
+            Fitted::TreeRegressor(m) => {
+                Output::Values(m.predict(x).into_iter().map(|v| v[0]).collect())
             }
-            Fitted::TreeRegressor(m) => Output::Values(trained("decision_tree", m.predict(x))?),
-            Fitted::ForestClassifier(m) => from_proba(m.predict_proba(x, rows)?),
-            Fitted::ForestRegressor(m) => Output::Values(m.predict(x, rows)?),
+            Fitted::ForestClassifier(m) => from_proba(m.predict_proba(x)),
+            Fitted::ForestRegressor(m) => Output::Values(m.predict(x)),
             Fitted::KnnClassifier(m) => from_proba(trained("knn", m.predict_proba(x))?),
             Fitted::KnnRegressor(m) => Output::Values(trained("knn", m.predict(x))?),
             Fitted::SvmClassifier(m) => Output::Classes(m.predict(x), None),
@@ -436,8 +415,7 @@ impl Fitted {
     /// feature order; `None` for models without them.
     pub fn feature_importances(&self) -> Option<Vec<f64>> {
         let raw = match self {
-            Fitted::TreeClassifier(m) => Some(m.compute_feature_importances(false)),
-            Fitted::TreeRegressor(m) => m.compute_feature_importances(false).ok(),
+            Fitted::TreeClassifier(m) | Fitted::TreeRegressor(m) => Some(m.feature_importances()),
             Fitted::ForestClassifier(m) => m.feature_importances(),
             Fitted::ForestRegressor(m) => m.feature_importances(),
             Fitted::ExtraTrees(m) => m.feature_importances(),
@@ -446,44 +424,6 @@ impl Fitted {
         let total: f64 = raw.iter().sum();
         (total > 0.0).then(|| raw.iter().map(|v| v / total).collect())
     }
-}
-
-/// Probabilities of logistic regression from its decision function: the
-/// sigmoid for two classes, the softmax for more.
-fn logistic_proba(
-    model: &LogisticRegression<f64, i32, DenseMatrix<f64>, Vec<i32>>,
-    x: &DenseMatrix<f64>,
-    classes: usize,
-) -> Vec<Vec<f64>> {
-    let (rows, width) = x.shape();
-    let w = model.coefficients();
-    let b = model.intercept();
-    let known = model.classes().clone();
-    (0..rows)
-        .map(|r| {
-            let dot = |k: usize| {
-                (0..width)
-                    .map(|j| x.get((r, j)) * w.get((k, j)))
-                    .sum::<f64>()
-                    + b.get((k, 0))
-            };
-            let mut proba = vec![0.0; classes];
-            if known.len() == 2 {
-                let p1 = 1.0 / (1.0 + (-dot(0)).exp());
-                proba[known[0] as usize] = 1.0 - p1;
-                proba[known[1] as usize] = p1;
-            } else {
-                let scores: Vec<f64> = (0..known.len()).map(dot).collect();
-                let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
-                let total: f64 = exp.iter().sum();
-                for (k, e) in exp.iter().enumerate() {
-                    proba[known[k] as usize] = e / total;
-                }
-            }
-            proba
-        })
-        .collect()
 }
 
 /// True for finite values ≥ 0 (false for NaN).
@@ -508,12 +448,12 @@ fn weight(weights: Weights) -> KNNWeightFunction {
     }
 }
 
-pub(crate) fn split_criterion(criterion: Criterion) -> SplitCriterion {
-    match criterion {
-        Criterion::Gini => SplitCriterion::Gini,
-        Criterion::Entropy => SplitCriterion::Entropy,
-        Criterion::ClassificationError => SplitCriterion::ClassificationError,
-    }
+/// The rows of `x` as slices. Invariant: every matrix in `model` is built
+/// row-major (`DenseMatrix::new(.., false)`), so its values are its rows end
+/// to end.
+pub(crate) fn rows(x: &DenseMatrix<f64>) -> std::slice::ChunksExact<'_, f64> {
+    let width = x.shape().1.max(1);
+    x.iter().as_slice().chunks_exact(width)
 }
 
 /// Maps smartcore's `Failed` into [`Error::Estimator`].

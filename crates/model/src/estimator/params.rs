@@ -11,11 +11,19 @@ use crate::error::{Result, params};
 pub struct LogisticParams {
     /// L2 regularisation strength (0: none). scikit-learn's `C` is `1 / alpha`.
     pub alpha: f64,
+    /// L-BFGS iterations at most (scikit-learn's `max_iter`).
+    pub max_iter: usize,
+    /// Stop when the gradient's norm is below this (scikit-learn's `tol`).
+    pub tol: f64,
 }
 
 impl Default for LogisticParams {
     fn default() -> Self {
-        Self { alpha: 0.0 }
+        Self {
+            alpha: 0.0,
+            max_iter: 100,
+            tol: 1e-4,
+        }
     }
 }
 

@@ -40,6 +40,7 @@ conformance!(
     parquet_row_group_selection,
     csv_streaming_read_with_inferred_schema,
     csv_gzip_reads_like_plain,
+    blocking_reads_plain_and_gzip,
     csv_with_explicit_schema_and_options,
     csv_decode_error_names_file_and_line,
     ndjson_streaming_read_plain_and_gzip,

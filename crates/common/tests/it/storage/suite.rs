@@ -476,6 +476,31 @@ pub async fn csv_gzip_reads_like_plain(root: &Location) {
     check_penguins(&collect(stream, &schema).await, rows);
 }
 
+pub async fn blocking_reads_plain_and_gzip(root: &Location) {
+    let text = penguin_csv(20_000);
+    let plain = root.join("raw/plain.csv").unwrap();
+    plain.put(text.clone().into_bytes()).await.unwrap();
+    let zipped = root.join("raw/zipped.csv.gz").unwrap();
+    let split = text[..text.len() / 3].rfind('\n').unwrap() + 1;
+    let mut bytes = gzip(&text.as_bytes()[..split]);
+    bytes.extend(gzip(&text.as_bytes()[split..]));
+    zipped.put(bytes).await.unwrap();
+    for (location, compression) in [(plain, Compression::None), (zipped, Compression::Gzip)] {
+        let mut reader = location.open_read(compression).await.unwrap();
+        let read = tokio::task::spawn_blocking(move || {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut reader, &mut out).map(|_| out)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(read, text, "{location}");
+    }
+    let missing = root.join("raw/missing.csv").unwrap();
+    let err = missing.open_read(Compression::None).await.err().unwrap();
+    assert!(err.is_not_found(), "{err}");
+}
+
 pub async fn csv_with_explicit_schema_and_options(root: &Location) {
     let file = root.join("raw/semicolon.csv").unwrap();
     // No header, ';' separator, '-' as null, no trailing newline.

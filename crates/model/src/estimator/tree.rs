@@ -1,0 +1,53 @@
+//! `decision_tree`: one [`hist_tree`](super::hist_tree) tree on every row
+//! and every feature, its histogram passes spread over the cores.
+
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+use super::hist_tree::{Binned, Growth, Target, Tree};
+use super::params::TreeParams;
+use super::rows;
+
+/// A fitted decision tree; leaves hold class probabilities (`width` of
+/// them) or a mean (`width` 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionTree {
+    tree: Tree,
+    width: usize,
+}
+
+impl DecisionTree {
+    /// Fits on `x` with `target`.
+    pub fn fit(x: &DenseMatrix<f64>, target: &Target<'_>, p: &TreeParams) -> Self {
+        let data = Binned::new(x);
+        let growth = Growth {
+            max_depth: p.max_depth,
+            min_samples_leaf: p.min_samples_leaf,
+            min_samples_split: p.min_samples_split,
+            max_features: None,
+            parallel: true,
+        };
+        let rows = (0..x.shape().0 as u32).collect();
+        let width = match target {
+            Target::Classes(_, classes, _) => *classes,
+            Target::Values(_) => 1,
+        };
+        Self {
+            tree: Tree::grow(&data, target, rows, &growth, 0),
+            width,
+        }
+    }
+
+    /// The leaf value of every row: class probabilities or `[mean]`.
+    pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
+        rows(x)
+            .map(|row| self.tree.leaf_of(row, self.width).to_vec())
+            .collect()
+    }
+
+    /// Impurity decrease per feature.
+    pub fn feature_importances(&self) -> Vec<f64> {
+        self.tree.gains().to_vec()
+    }
+}
