@@ -16,7 +16,7 @@ use smartcore::ensemble::extra_trees_regressor::{
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use super::hist_tree::{Binned, Growth, Target, Tree, bootstrap};
+use super::hist_tree::{Binned, Growth, LANES, Target, Tree, bootstrap};
 use super::params::ForestParams;
 use super::{rows, trained};
 use crate::error::Result;
@@ -121,7 +121,7 @@ fn grow_forest(
 
 /// Rows walked through every tree before moving on: one tree's nodes stay
 /// in cache for the whole block.
-const BLOCK: usize = 256;
+const BLOCK: usize = 4096;
 
 /// Adds each tree's leaf (`width` values) for every row of `x` into `out`
 /// with `add`, then divides by the number of trees. Blocks of rows run on
@@ -138,9 +138,13 @@ fn mean_of_leaves(
     out.par_chunks_mut(BLOCK)
         .zip(all.par_chunks(BLOCK))
         .for_each(|(out, block)| {
+            let mut offsets = [0; LANES];
             for tree in trees {
-                for (o, row) in out.iter_mut().zip(block) {
-                    add(o, tree.leaf_of(row, width));
+                for (out, rows) in out.chunks_mut(LANES).zip(block.chunks(LANES)) {
+                    tree.leaves_of(rows, &mut offsets);
+                    for (o, &offset) in out.iter_mut().zip(&offsets) {
+                        add(o, tree.value(offset, width));
+                    }
                 }
             }
             for o in out.iter_mut() {

@@ -164,12 +164,13 @@ pub struct Growth {
     pub parallel: bool,
 }
 
-/// `feature` of a leaf.
-const LEAF: u32 = u32::MAX;
+/// Rows a tree walks at once in [`Tree::leaves_of`].
+pub const LANES: usize = 8;
 
 /// One node in 16 bytes. A split sends a row to `next` when its feature is
-/// ≤ `threshold`, else to `next + 1` (children are stored side by side); a
-/// leaf (`feature == LEAF`) has its value at `values[next..]`.
+/// ≤ `threshold`, else to `next + 1` (children are stored side by side). A
+/// leaf points at itself with an infinite threshold, so a walk needs no
+/// branch: after `depth` steps every row stands on its leaf.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Node {
     threshold: f64,
@@ -178,11 +179,11 @@ struct Node {
 }
 
 impl Node {
-    fn leaf(value: u32) -> Self {
+    fn leaf(at: usize) -> Self {
         Self {
-            threshold: 0.0,
-            feature: LEAF,
-            next: value,
+            threshold: f64::INFINITY,
+            feature: 0,
+            next: at as u32,
         }
     }
 }
@@ -191,8 +192,12 @@ impl Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Per node: where a leaf's value starts in `values`.
+    leaf_values: Vec<u32>,
     /// Leaf values, `leaf_width` each.
     values: Vec<f64>,
+    /// Longest path from the root, in splits.
+    depth: u16,
     /// Total impurity decrease per feature.
     gains: Vec<f64>,
 }
@@ -243,14 +248,18 @@ impl Tree {
         let goal = target.goal();
         let mut tree = Tree {
             nodes: Vec::new(),
+            leaf_values: Vec::new(),
             values: Vec::new(),
+            depth: 0,
             gains: vec![0.0; data.width()],
         };
         let mut rng = Rng(seed);
         // (rows, depth, index of the node to fill)
         let mut stack = vec![(rows, 0u16, 0usize)];
         tree.nodes.push(Node::leaf(0));
+        tree.leaf_values.push(0);
         while let Some((rows, depth, at)) = stack.pop() {
+            tree.depth = tree.depth.max(depth);
             let stats = target.stats(&rows);
             let n = rows.len();
             let deep = growth.max_depth.is_some_and(|d| depth >= d);
@@ -262,15 +271,19 @@ impl Tree {
                 best_split(data, target, &rows, &features, &stats, parent, growth)
             };
             match split {
-                None => tree.nodes[at] = Node::leaf(tree.leaf(goal, &stats)),
+                None => {
+                    tree.nodes[at] = Node::leaf(at);
+                    tree.leaf_values[at] = tree.leaf(goal, &stats);
+                }
                 Some(split) => {
                     let column = &data.columns[split.feature];
                     let (left, right): (Vec<u32>, Vec<u32>) =
                         rows.iter().partition(|&&r| column[r as usize] <= split.bin);
                     tree.gains[split.feature] += split.gain;
                     let (l, r) = (tree.nodes.len(), tree.nodes.len() + 1);
-                    tree.nodes.push(Node::leaf(0));
-                    tree.nodes.push(Node::leaf(0));
+                    tree.nodes.push(Node::leaf(l));
+                    tree.nodes.push(Node::leaf(r));
+                    tree.leaf_values.extend([0, 0]);
                     tree.nodes[at] = Node {
                         threshold: data.edges[split.feature][split.bin as usize],
                         feature: split.feature as u32,
@@ -311,15 +324,45 @@ impl Tree {
     }
 
     /// The leaf value (`width` numbers) for one row.
-    #[inline]
     pub fn leaf_of(&self, row: &[f64], width: usize) -> &[f64] {
-        let mut node = self.nodes[0];
-        while node.feature != LEAF {
-            let right = row[node.feature as usize] > node.threshold;
-            node = self.nodes[node.next as usize + usize::from(right)];
+        let mut offsets = [0; LANES];
+        self.leaves_of(&[row], &mut offsets);
+        self.value(offsets[0], width)
+    }
+
+    /// Offsets into the leaf values (see [`value`](Self::value)) of up to
+    /// [`LANES`] rows. A full set of lanes is walked in lockstep for `depth`
+    /// steps: the lanes are independent and the steps branch-free, so the CPU
+    /// overlaps the node loads of all lanes.
+    #[inline]
+    pub fn leaves_of(&self, rows: &[&[f64]], out: &mut [usize; LANES]) {
+        match <&[&[f64]; LANES]>::try_from(rows) {
+            Ok(full) => *out = self.walk(full),
+            Err(_) => {
+                for (o, row) in out.iter_mut().zip(rows) {
+                    *o = self.walk(&[*row])[0];
+                }
+            }
         }
-        let start = node.next as usize;
-        &self.values[start..start + width]
+    }
+
+    #[inline]
+    fn walk<const N: usize>(&self, rows: &[&[f64]; N]) -> [usize; N] {
+        let mut at = [0usize; N];
+        for _ in 0..self.depth {
+            for (a, row) in at.iter_mut().zip(rows) {
+                let node = self.nodes[*a];
+                let right = row[node.feature as usize] > node.threshold;
+                *a = node.next as usize + usize::from(right);
+            }
+        }
+        at.map(|a| self.leaf_values[a] as usize)
+    }
+
+    /// The `width` leaf values at `offset` (from [`leaves_of`](Self::leaves_of)).
+    #[inline]
+    pub fn value(&self, offset: usize, width: usize) -> &[f64] {
+        &self.values[offset..offset + width]
     }
 
     /// Total impurity decrease per feature.
@@ -499,5 +542,11 @@ mod tests {
         let stump = Tree::grow(&data, &Target::Values(&y), vec![0, 1, 2, 3], &g, 1);
         assert_eq!(stump.nodes.len(), 3);
         assert_eq!(std::mem::size_of::<Node>(), 16);
+        let rows: Vec<&[f64]> = vec![&[1.5, 0.0], &[3.5, 0.0], &[9.0, 0.0]];
+        let mut offsets = [0; LANES];
+        tree.leaves_of(&rows, &mut offsets);
+        for (row, &offset) in rows.iter().zip(&offsets) {
+            assert_eq!(tree.value(offset, 1), tree.leaf_of(row, 1));
+        }
     }
 }
