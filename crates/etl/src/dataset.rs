@@ -9,6 +9,7 @@
 //! 10⁻²¹.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
@@ -18,6 +19,32 @@ use arrow::row::{RowConverter, SortField};
 use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
 
 use crate::error::Result;
+
+/// Keys are already xxh3 hashes: the table uses their low 64 bits as they
+/// are instead of hashing them again with SipHash.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys that are not a single u128 (none here).
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
+    }
+}
+
+type Seen<V> = HashMap<u128, V, BuildHasherDefault<Prehashed>>;
 
 /// Hashes the rows of some columns of a batch.
 #[derive(Debug)]
@@ -53,7 +80,7 @@ impl KeyHasher {
 #[derive(Debug)]
 pub struct Dedup {
     hasher: KeyHasher,
-    seen: HashSet<u128>,
+    seen: HashSet<u128, BuildHasherDefault<Prehashed>>,
 }
 
 impl Dedup {
@@ -61,7 +88,7 @@ impl Dedup {
     pub fn new(schema: &arrow::datatypes::Schema, columns: Vec<usize>) -> Result<Self> {
         Ok(Self {
             hasher: KeyHasher::new(schema, columns)?,
-            seen: HashSet::new(),
+            seen: HashSet::default(),
         })
     }
 
@@ -79,7 +106,7 @@ impl Dedup {
 #[derive(Debug)]
 pub struct Unique {
     hasher: KeyHasher,
-    first: HashMap<u128, (u32, u64)>,
+    first: Seen<(u32, u64)>,
 }
 
 impl Unique {
@@ -87,7 +114,7 @@ impl Unique {
     pub fn new(schema: &arrow::datatypes::Schema, columns: Vec<usize>) -> Result<Self> {
         Ok(Self {
             hasher: KeyHasher::new(schema, columns)?,
-            first: HashMap::new(),
+            first: Seen::default(),
         })
     }
 

@@ -191,7 +191,7 @@ impl Default for EtlConfig {
             split: SplitConfig::default(),
             parquet: ParquetWriteOptions::default(),
             max_rows_per_file: 1_000_000,
-            batch_size: 8192,
+            batch_size: 65_536,
             keep_runs: 3,
         }
     }

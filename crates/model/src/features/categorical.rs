@@ -118,16 +118,16 @@ impl CategoricalColumn {
         names
     }
 
-    pub(super) fn transform(
+    pub(super) fn transform<'a>(
         &self,
-        values: &[Option<String>],
+        values: impl Iterator<Item = Option<&'a str>>,
         matrix: &mut [f64],
         width: usize,
         offset: usize,
         errors: &mut [Option<String>],
     ) {
-        for (row, value) in values.iter().enumerate() {
-            let value = value.as_deref().unwrap_or(&self.fill);
+        for (row, value) in values.enumerate() {
+            let value = value.unwrap_or(&self.fill);
             let position = match self.categories.binary_search_by(|c| c.as_str().cmp(value)) {
                 Ok(i) => Some(i),
                 Err(_) if self.rare.contains(value) => Some(self.categories.len()),
@@ -192,7 +192,7 @@ mod tests {
         let mut m = vec![0.0; 4 * 3];
         let mut errors = vec![None; 4];
         c.transform(
-            &values(&[Some("b"), None, Some("d"), Some("zzz")]),
+            [Some("b"), None, Some("d"), Some("zzz")].into_iter(),
             &mut m,
             3,
             0,
@@ -212,7 +212,7 @@ mod tests {
         let mut m = vec![0.0; 2];
         let mut errors = vec![None; 2];
         c.transform(
-            &values(&[Some("Dream"), Some("Atlantis")]),
+            [Some("Dream"), Some("Atlantis")].into_iter(),
             &mut m,
             1,
             0,

@@ -190,8 +190,8 @@ impl FittedFeatures {
             offset += 1;
         }
         for column in &self.categorical {
-            let values = text_values(batch, &column.name)?;
-            column.transform(&values, &mut matrix, width, offset, &mut errors);
+            let values = text_array(batch, &column.name)?;
+            column.transform(values.iter(), &mut matrix, width, offset, &mut errors);
             offset += column.width();
         }
         Ok((matrix, errors))
@@ -242,6 +242,12 @@ pub(crate) fn numeric_values(batch: &RecordBatch, name: &str) -> Result<Vec<Opti
 
 /// A column as text; strings, booleans and integers are accepted.
 pub(crate) fn text_values(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
+    let text = text_array(batch, name)?;
+    Ok(text.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// Column `name` as strings (cast from any string-like or printable type).
+fn text_array(batch: &RecordBatch, name: &str) -> Result<arrow::array::StringArray> {
     let array = column(batch, name)?;
     let text = cast(array, &DataType::Utf8).map_err(|_| Error::ColumnType {
         column: name.to_string(),
@@ -252,5 +258,5 @@ pub(crate) fn text_values(batch: &RecordBatch, name: &str) -> Result<Vec<Option<
         .as_any()
         .downcast_ref::<arrow::array::StringArray>()
         .ok_or_else(|| Error::Data(format!("column '{name}' did not cast to Utf8")))?;
-    Ok(text.iter().map(|v| v.map(str::to_string)).collect())
+    Ok(text.clone())
 }
