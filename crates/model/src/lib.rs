@@ -1,6 +1,8 @@
 //! `model` is the fitted model that inference runs: a feature pipeline
-//! (imputation, scaling, one-hot encoding) plus a smartcore estimator, with
-//! prediction on Arrow batches and a versioned, checksummed artifact format.
+//! (imputation, scaling, one-hot encoding) plus an estimator (smartcore's, or
+//! Cauce's own histogram trees, logistic regression, naive Bayes and SVM
+//! decision function), with prediction on Arrow batches and a versioned,
+//! checksummed artifact format.
 //! It knows nothing of where bytes are stored.
 //!
 //! Parameters and fitted models are different types, as in linfa:

@@ -1,7 +1,8 @@
 //! Estimators: one enum of typed, validated hyperparameters
 //! ([`EstimatorParams`], unfitted) and one enum of fitted models
-//! ([`Fitted`]). Swapping an implementation (e.g. a faster tree) touches
-//! only this module: features, artifact format and inference see the enums.
+//! ([`Fitted`]). Swapping an implementation touches only this module (as
+//! when smartcore's trees and logistic regression gave way to `hist_tree` and
+//! `logistic`): features, artifact format and inference see the enums.
 
 mod forest;
 mod hist_tree;
