@@ -166,7 +166,9 @@ impl Loss<'_> {
         }
         let (n, width) = (self.y.len(), self.width);
         let data = self.x.iter().as_slice();
-        let (loss, mut gradient) = data
+        // Per-chunk partial sums, added up in chunk order: the result does not
+        // depend on how rayon splits the work, so neither does the model.
+        let partials: Vec<(f64, Vec<f64>)> = data
             .par_chunks(CHUNK * width)
             .enumerate()
             .map(|(chunk, values)| {
@@ -198,15 +200,15 @@ impl Loss<'_> {
                 }
                 (loss, gradient)
             })
-            .reduce(
-                || (0.0, vec![0.0; w.len()]),
-                |(la, mut ga), (lb, gb)| {
-                    ga.iter_mut().zip(&gb).for_each(|(a, b)| *a += b);
-                    (la + lb, ga)
-                },
-            );
+            .collect();
+        let mut loss = 0.0;
+        let mut gradient = vec![0.0; w.len()];
+        for (l, g) in &partials {
+            loss += l;
+            gradient.iter_mut().zip(g).for_each(|(a, b)| *a += b);
+        }
         let scale = 1.0 / n as f64;
-        let mut loss = loss * scale;
+        loss *= scale;
         for (g, wv) in gradient
             .chunks_exact_mut(width + 1)
             .zip(w.chunks_exact(width + 1))
@@ -275,6 +277,33 @@ mod tests {
         }
         let proba = model.predict_proba(&x);
         assert!(proba.iter().all(|p| (p[0] + p[1] - 1.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn same_model_on_one_or_two_threads() {
+        // Several loss chunks, so that a thread-dependent sum order would show.
+        let rows = 3 * CHUNK + 17;
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let values: Vec<f64> = (0..rows * 3).map(|_| next()).collect();
+        let y: Vec<i32> = values
+            .chunks_exact(3)
+            .map(|r| i32::from(r[0] - r[1] + 0.3 * next() > 0.0))
+            .collect();
+        let x = DenseMatrix::new(rows, 3, values, false).unwrap();
+        let fit = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| Logistic::fit(&x, &y, 2, &LogisticParams::default()).unwrap())
+        };
+        assert_eq!(fit(1), fit(2));
     }
 
     #[test]
