@@ -140,7 +140,7 @@ def bench_etl(ctx, rows):
     ctx.checks.append(f"ETL {rows:,}: {check}")
     ctx.row(f"ETL, {rows:,} rows CSV → split Parquet", cauce, [("polars", polars),
                                                                ("pandas", pandas)])
-    return cauce["runs"][0]["folder"] / "out"
+    return cauce, polars, pandas
 
 
 def processed(ctx, rows):
@@ -179,7 +179,8 @@ def bench_train(ctx, algorithm, rows, title, tolerance):
         raise Failed(f"{title}: test rows differ: {ours['rows']} vs {theirs}")
     ctx.row(title, cauce, [("scikit-learn", sklearn)])
     models = cauce["runs"][0]["folder"] / "models" / "versioned" / "v1"
-    return models / "model.bin", sklearn["runs"][0]["folder"] / "model.joblib"
+    artifacts = (models / "model.bin", sklearn["runs"][0]["folder"] / "model.joblib")
+    return (cauce, sklearn), artifacts
 
 
 def bench_infer(ctx, name, rows, models):
@@ -250,7 +251,7 @@ def target(ctx, label, value, limit):
 
 def evaluate_targets(ctx, results):
     etl, logistic, forest, tree, infer_log, infer_forest, memory, pipeline = results
-    cauce, polars, pandas = etl[0], etl[1], etl[2]
+    cauce, polars, pandas = etl
     target(ctx, "ETL wall / polars", ratio(cauce["wall"], polars["wall"]), 1.0)
     target(ctx, "ETL wall / pandas", ratio(cauce["wall"], pandas["wall"]), 0.3)
     target(ctx, "ETL peak RSS / polars", ratio(cauce["rss"], polars["rss"]), 1.0)
@@ -373,17 +374,15 @@ def main():
         ctx.data.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(ctx.work, ignore_errors=True)
         ctx.work.mkdir(parents=True)
-        cauce_etl = bench_etl(ctx, sizes["etl"])
-        etl = [ctx.rows[-1][1]] + [p for _, p in ctx.rows[-1][2]]
-        del cauce_etl
-        logistic_models = bench_train(ctx, "logistic", sizes["logistic"],
-                                      f"Train logistic regression, {sizes['logistic']:,} rows", 0.5)
-        logistic = (ctx.rows[-1][1], ctx.rows[-1][2][0][1])
-        forest_models = bench_train(ctx, "forest", sizes["forest"],
-                                    f"Train random forest (100 trees), {sizes['forest']:,} rows", 1)
-        forest = (ctx.rows[-1][1], ctx.rows[-1][2][0][1])
-        bench_train(ctx, "tree", sizes["tree"], f"Train decision tree, {sizes['tree']:,} rows", 1)
-        tree = (ctx.rows[-1][1], ctx.rows[-1][2][0][1])
+        etl = bench_etl(ctx, sizes["etl"])
+        logistic, logistic_models = bench_train(
+            ctx, "logistic", sizes["logistic"],
+            f"Train logistic regression, {sizes['logistic']:,} rows", 0.5)
+        forest, forest_models = bench_train(
+            ctx, "forest", sizes["forest"],
+            f"Train random forest (100 trees), {sizes['forest']:,} rows", 1)
+        tree, _ = bench_train(ctx, "tree", sizes["tree"],
+                              f"Train decision tree, {sizes['tree']:,} rows", 1)
         infer_log = bench_infer(ctx, "logistic", sizes["infer"], logistic_models)
         infer_forest = bench_infer(ctx, "forest", sizes["infer"], forest_models)
         memory = bench_memory(ctx, sizes["memory"], logistic_models[0])

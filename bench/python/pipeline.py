@@ -18,11 +18,10 @@ import sys
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from train import features  # the same preprocessing as the other peers
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 CATEGORICAL = ["island", "sex"]
@@ -65,14 +64,7 @@ def etl(raw, out):
 
 
 def train(train_df, test_df, registry):
-    features = ColumnTransformer([
-        ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")),
-                              ("scale", StandardScaler())]), NUMERIC),
-        ("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
-                                  ("onehot", OneHotEncoder(handle_unknown="ignore"))]),
-         CATEGORICAL),
-    ])
-    model = Pipeline([("features", features), ("model", RandomForestClassifier(
+    model = Pipeline([("features", features(NUMERIC, CATEGORICAL)), ("model", RandomForestClassifier(
         n_estimators=100, max_depth=8, max_features="sqrt", n_jobs=-1, random_state=42))])
     model.fit(train_df[NUMERIC + CATEGORICAL], train_df["species"])
     accuracy = float((model.predict(test_df[NUMERIC + CATEGORICAL]) == test_df["species"]).mean())

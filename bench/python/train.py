@@ -29,15 +29,21 @@ ESTIMATORS = {
 }
 
 
-def pipeline(algorithm):
-    features = ColumnTransformer([
+def features(numeric, categorical):
+    """Median imputation + scaling of `numeric`, most-frequent imputation +
+    one-hot encoding of `categorical`: Cauce's preprocessing."""
+    return ColumnTransformer([
         ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")),
-                              ("scale", StandardScaler())]), NUMERIC),
+                              ("scale", StandardScaler())]), numeric),
         ("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
                                   ("onehot", OneHotEncoder(handle_unknown="ignore"))]),
-         CATEGORICAL),
+         categorical),
     ])
-    return Pipeline([("features", features), ("model", ESTIMATORS[algorithm]())])
+
+
+def pipeline(algorithm):
+    return Pipeline([("features", features(NUMERIC, CATEGORICAL)),
+                     ("model", ESTIMATORS[algorithm]())])
 
 
 def read(files):

@@ -21,6 +21,7 @@ use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::params::Criterion;
+use super::rows as rows_of;
 
 /// Most bins per feature (bin indexes fit in a `u8`).
 const MAX_BINS: usize = 256;
@@ -46,7 +47,7 @@ impl Binned {
         let (columns, edges) = (0..width)
             .into_par_iter()
             .map(|f| {
-                let values: Vec<f64> = (0..rows).map(|r| *x.get((r, f))).collect();
+                let values: Vec<f64> = rows_of(x).map(|row| row[f]).collect();
                 let edges = edges(&values);
                 let bins = values
                     .iter()
@@ -267,7 +268,7 @@ impl Tree {
             let split = if deep || n < growth.min_samples_split || parent <= 1e-12 {
                 None
             } else {
-                let features = tree.candidates(data.width(), growth, &mut rng);
+                let features = candidates(data.width(), growth, &mut rng);
                 best_split(data, target, &rows, &features, &stats, parent, growth)
             };
             match split {
@@ -295,22 +296,6 @@ impl Tree {
             }
         }
         tree
-    }
-
-    /// Features tried at one node: all, or `max_features` drawn without replacement.
-    fn candidates(&self, width: usize, growth: &Growth, rng: &mut Rng) -> Vec<usize> {
-        let mut all: Vec<usize> = (0..width).collect();
-        match growth.max_features {
-            Some(m) if m < width => {
-                for i in 0..m {
-                    let j = i + rng.below(width - i);
-                    all.swap(i, j);
-                }
-                all.truncate(m.max(1));
-                all
-            }
-            _ => all,
-        }
     }
 
     fn leaf(&mut self, goal: Goal, stats: &[f64]) -> u32 {
@@ -407,6 +392,22 @@ impl Target<'_> {
             self.add(&mut stats, r as usize);
         }
         stats
+    }
+}
+
+/// Features tried at one node: all, or `max_features` drawn without replacement.
+fn candidates(width: usize, growth: &Growth, rng: &mut Rng) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..width).collect();
+    match growth.max_features {
+        Some(m) if m < width => {
+            for i in 0..m {
+                let j = i + rng.below(width - i);
+                all.swap(i, j);
+            }
+            all.truncate(m.max(1));
+            all
+        }
+        _ => all,
     }
 }
 

@@ -14,7 +14,7 @@ use smartcore::svm::svc::{SVC, SVCParameters};
 use smartcore::svm::svr::{SVR, SVRParameters};
 
 use super::params::{Gamma, KernelName, SvmParams};
-use super::trained;
+use super::{rows, trained};
 use crate::error::{Error, Result};
 
 /// A kernel with every parameter resolved (gamma is a number here).
@@ -53,10 +53,10 @@ impl Kernel {
         let gamma = match params.gamma {
             Gamma::Value(g) => g,
             Gamma::Rule(rule) => {
+                let values = x.iter().as_slice();
                 let n = (rows * width) as f64;
-                let values = || (0..rows).flat_map(|r| (0..width).map(move |j| *x.get((r, j))));
-                let mean = values().sum::<f64>() / n;
-                let variance = values().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                let mean = values.iter().sum::<f64>() / n;
+                let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
                 rule.gamma(width, variance)
             }
         };
@@ -204,17 +204,16 @@ impl SvmClassifier {
         let pairs = pairs
             .into_par_iter()
             .map(|(a, b)| {
-                let rows: Vec<usize> = (0..y.len())
-                    .filter(|&r| y[r] == a as i32 || y[r] == b as i32)
-                    .collect();
-                let values = rows
-                    .iter()
-                    .flat_map(|&r| (0..width).map(move |j| *x.get((r, j))))
-                    .collect();
-                let sub_x = DenseMatrix::new(rows.len(), width, values, false)
+                let (mut values, mut sub_y) = (Vec::new(), Vec::new());
+                for (row, &label) in rows(x).zip(y) {
+                    if label == a as i32 || label == b as i32 {
+                        values.extend_from_slice(row);
+                        // 0 and 1 so that smartcore's `classes` is (a, b) in that order.
+                        sub_y.push(i32::from(label == b as i32));
+                    }
+                }
+                let sub_x = DenseMatrix::new(sub_y.len(), width, values, false)
                     .map_err(|e| Error::Data(e.to_string()))?;
-                // Labels 0 and 1 so that smartcore's `classes` is (a, b) in that order.
-                let sub_y: Vec<i32> = rows.iter().map(|&r| i32::from(y[r] == b as i32)).collect();
                 let solver = SVCParameters::default()
                     .with_c(params.c)
                     .with_tol(params.tol)
@@ -235,17 +234,12 @@ impl SvmClassifier {
 
     /// Class index of every row of `x`.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<usize> {
-        let rows = x.shape().0;
-        let mut row = vec![0.0; self.width];
-        (0..rows)
-            .map(|r| {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = *x.get((r, j));
-                }
+        rows(x)
+            .map(|row| {
                 let mut votes = vec![0.0; self.classes];
                 let mut confidence = vec![0.0; self.classes];
                 for (a, b, decision) in &self.pairs {
-                    let f = decision.value(self.kernel, self.width, &row);
+                    let f = decision.value(self.kernel, self.width, row);
                     votes[if f > 0.0 { *b } else { *a }] += 1.0;
                     confidence[*b] += f;
                     confidence[*a] -= f;
@@ -289,14 +283,8 @@ impl SvmRegressor {
 
     /// The prediction for every row of `x`.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
-        let mut row = vec![0.0; self.width];
-        (0..x.shape().0)
-            .map(|r| {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = *x.get((r, j));
-                }
-                self.decision.value(self.kernel, self.width, &row)
-            })
+        rows(x)
+            .map(|row| self.decision.value(self.kernel, self.width, row))
             .collect()
     }
 }
