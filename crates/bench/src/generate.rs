@@ -262,6 +262,25 @@ impl Writer {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn formats_other_than_csv_and_parquet_are_refused_by_name() {
+        let out = Location::parse("memory://bench/data.ndjson").unwrap();
+        let err = generate(&out, FileFormat::Ndjson, &GenerateOptions::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "memory://bench/data.ndjson: cannot generate Ndjson; use .csv or .parquet"
+        );
+        let options = GenerateOptions {
+            batch_rows: 0,
+            ..GenerateOptions::default()
+        };
+        let err = generate(&out, FileFormat::Csv, &options).await.unwrap_err();
+        assert_eq!(err.to_string(), "batch rows must be at least 1");
+    }
+
     #[test]
     fn same_seed_same_batch_and_the_advertised_rates() {
         let options = GenerateOptions::default();

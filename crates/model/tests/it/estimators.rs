@@ -203,6 +203,14 @@ fn bad_parameters_name_the_valid_ones() {
         .unwrap_err()
         .to_string();
     assert_eq!(err, "params.k: must be at least 1");
+    let err = model::EstimatorParams::new(
+        "logistic_regression",
+        Task::Classification,
+        &json!({"tol": 0}),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(err, "params: max_iter must be at least 1 and tol > 0");
     let err = model::EstimatorParams::new("svm", Task::Classification, &json!({"c": 0}))
         .unwrap_err()
         .to_string();
