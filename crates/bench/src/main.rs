@@ -6,11 +6,6 @@ use bench::{GenerateOptions, generate, io_floor};
 use clap::{Parser, Subcommand};
 use common::storage::{FileFormat, Location};
 
-/// mimalloc: Arrow and Parquet allocate and free large buffers per batch;
-/// the system allocator returns them to the OS and page-faults them back.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Benchmark tools (the harness is bench/run.py).
 #[derive(Debug, Parser)]
 #[command(version, about)]

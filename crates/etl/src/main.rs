@@ -7,11 +7,6 @@ use clap::Parser;
 use common::logging::{self, Stage};
 use etl::{PipelineConfig, RunOptions};
 
-/// mimalloc: Arrow and Parquet allocate and free large buffers per batch;
-/// the system allocator returns them to the OS and page-faults them back.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Validate, clean and split raw CSV / Parquet / NDJSON into Parquet.
 #[derive(Debug, Parser)]
 #[command(version, about)]

@@ -469,7 +469,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
             let schema = quarantine_schema(valid.schema().as_ref());
             let names = &state.names;
             let batch = quarantine_batch(&schema, &invalid, &|f| names[f].clone())?;
-            quarantine.write(&batch).await?;
+            quarantine.write(batch).await?;
         }
     }
 
@@ -489,7 +489,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
                 "a row was assigned to a split that is not written".into(),
             ));
         };
-        writer.write(&take_rows(&valid, &mask)?).await?;
+        writer.write(take_rows(&valid, &mask)?).await?;
         match split {
             Split::Train => state.counts.train += count,
             Split::Test => state.counts.test += count,

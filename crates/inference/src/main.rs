@@ -7,11 +7,6 @@ use clap::Parser;
 use common::logging::{self, Stage};
 use inference::{PipelineConfig, RunOptions, Shard};
 
-/// mimalloc: Arrow and Parquet allocate and free large buffers per batch;
-/// the system allocator returns them to the OS and page-faults them back.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Score data with the latest (or a pinned) model and write predictions.
 #[derive(Debug, Parser)]
 #[command(version, about)]

@@ -9,11 +9,6 @@ use common::logging::{self, Stage};
 use common::terminal::print;
 use trainer::{Promote, TrainConfig, TrainOptions};
 
-/// mimalloc: Arrow and Parquet allocate and free large buffers per batch;
-/// the system allocator returns them to the OS and page-faults them back.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Train a model from YAML, evaluate it, register it.
 #[derive(Debug, Parser)]
 #[command(version, about)]
