@@ -78,7 +78,7 @@ impl Plan {
             .await?;
             if sample.is_none() && !names.is_empty() {
                 sample = match stream.next().await {
-                    Some(batch) => Some(batch?.batch),
+                    Some(piece) => Some(piece?.into_batch()?.batch),
                     None => Some(arrow::array::RecordBatch::new_empty(Arc::new(Schema::new(
                         names
                             .iter()

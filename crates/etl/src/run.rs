@@ -377,7 +377,7 @@ async fn pass(
         let mut processed = stream
             .map(|raw| {
                 let transform = Arc::clone(transform);
-                async move { on_rayon(move || transform.process(raw?)).await? }
+                async move { on_rayon(move || transform.process(raw?.into_batch()?)).await? }
             })
             .buffered(workers);
         while let Some(batch) = processed.next().await {

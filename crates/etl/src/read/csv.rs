@@ -1,125 +1,217 @@
 //! CSV with the `csv` crate: ragged rows and invalid UTF-8 become rejected
 //! rows (with their line) instead of failing the file; quoted fields may hold
 //! delimiters and newlines; CRLF and a UTF-8 byte-order mark are handled.
+//!
+//! The reader thread only cuts the file into chunks of whole records
+//! ([`super::split`]); each chunk is parsed where the run processes it, on
+//! the rayon pool, so parsing uses every core.
 
 use std::io::Read;
+use std::sync::Arc;
 
-use super::Rejected;
-use super::strings::Sink;
-use crate::config::EtlConfig;
+use super::split::{Chunker, newlines};
+use super::strings::{Columns, Out};
+use super::{Piece, RawBatch, Rejected};
+use crate::config::CsvConfig;
 use crate::error::{Error, Result};
 use crate::reason::Reason;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// Reads a whole CSV file into `sink`. `columns` names the columns of a
-/// headerless file (otherwise `column_1`, `column_2`, …).
+/// Reads the header (or takes `columns` for a headerless file, else names
+/// them `column_1`, `column_2`, …), then sends the file as chunks of
+/// `batch_size` records.
 pub(super) fn read(
     input: impl Read,
-    config: &EtlConfig,
+    config: &CsvConfig,
     columns: Option<Vec<String>>,
-    mut sink: Sink,
+    file: (usize, Arc<str>),
+    batch_size: usize,
+    out: Out,
 ) -> Result<()> {
-    let csv = &config.csv;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(csv.delimiter as u8)
-        .quote(csv.quote as u8)
-        .escape(csv.escape.map(|c| c as u8))
-        .double_quote(csv.escape.is_none())
-        .comment(csv.comment.map(|c| c as u8))
-        .from_reader(input);
-    let mut record = csv::ByteRecord::new();
-    let file_err = |e: csv::Error| {
-        let line = e
-            .position()
-            .map(|p| format!(" at line {}", p.line()))
-            .unwrap_or_default();
-        Error::File {
-            file: String::new(),
-            message: format!("cannot read CSV{line}: {e}"),
-        }
-    };
-
-    // Whether the next record is the file's first (and may carry a BOM).
-    let mut first = false;
-    let mut pending_first: Option<csv::ByteRecord> = None;
-    if csv.header {
-        if reader.read_byte_record(&mut record).map_err(file_err)? {
-            strip_bom(&mut record);
-            let mut names = Vec::with_capacity(record.len());
-            for (i, field) in record.iter().enumerate() {
-                let name = std::str::from_utf8(field).map_err(|_| Error::File {
-                    file: String::new(),
-                    message: format!("header column {} is not valid UTF-8", i + 1),
-                })?;
-                let name = name.trim().to_string();
-                if names.contains(&name) {
-                    return Err(Error::File {
-                        file: String::new(),
-                        message: format!("column '{name}' appears twice in the header"),
-                    });
-                }
-                names.push(name);
-            }
-            sink.columns(names)?;
-        } else {
-            // An empty file: no columns, no rows.
-            sink.columns(Vec::new())?;
-            return sink.flush();
+    let mut chunker = Chunker::new(input, config);
+    let mut first_data = None;
+    let names = if config.header {
+        match chunker.next(1)? {
+            Some(head) => header(&head.bytes, config)?,
+            None => Vec::new(),
         }
     } else if let Some(names) = columns {
-        sink.columns(names)?;
-        first = true;
-    } else if reader.read_byte_record(&mut record).map_err(file_err)? {
-        strip_bom(&mut record);
-        sink.columns((1..=record.len()).map(|i| format!("column_{i}")).collect())?;
-        pending_first = Some(record.clone());
+        names
     } else {
-        sink.columns(Vec::new())?;
-        return sink.flush();
-    }
-
-    if let Some(record) = pending_first {
-        push(&record, csv.delimiter as u8, &mut sink)?;
-    }
-    loop {
-        if !reader.read_byte_record(&mut record).map_err(file_err)? {
-            break;
+        match chunker.next(1)? {
+            Some(head) => {
+                let width = first_record(&head.bytes, config)?.map_or(0, |r| r.len());
+                first_data = Some(head);
+                (1..=width).map(|i| format!("column_{i}")).collect()
+            }
+            None => Vec::new(),
         }
-        if first {
-            strip_bom(&mut record);
-            first = false;
-        }
-        push(&record, csv.delimiter as u8, &mut sink)?;
+    };
+    out.columns(names.clone())?;
+    if names.is_empty() {
+        // An empty file: no columns, no rows.
+        return Ok(());
     }
-    sink.flush()
+    let parser = Arc::new(Parser {
+        config: config.clone(),
+        names: Arc::from(names),
+        file,
+    });
+    let chunk = |chunk: super::split::Chunk| {
+        Piece::Csv(Chunk {
+            parser: Arc::clone(&parser),
+            bytes: chunk.bytes,
+            first_line: chunk.first_line,
+            records: chunk.records + 1,
+        })
+    };
+    if let Some(head) = first_data {
+        out.piece(chunk(head))?;
+    }
+    while let Some(next) = chunker.next(batch_size)? {
+        out.piece(chunk(next))?;
+    }
+    Ok(())
 }
 
-fn strip_bom(record: &mut csv::ByteRecord) {
-    if record.get(0).is_some_and(|f| f.starts_with(BOM)) {
-        let fields: Vec<Vec<u8>> = record
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                if i == 0 {
-                    f[BOM.len()..].to_vec()
-                } else {
-                    f.to_vec()
+/// The column names from the header record.
+fn header(bytes: &[u8], config: &CsvConfig) -> Result<Vec<String>> {
+    let Some(record) = first_record(bytes, config)? else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::with_capacity(record.len());
+    for (i, field) in record.iter().enumerate() {
+        let name = std::str::from_utf8(field).map_err(|_| Error::File {
+            file: String::new(),
+            message: format!("header column {} is not valid UTF-8", i + 1),
+        })?;
+        let name = name.trim().to_string();
+        if names.contains(&name) {
+            return Err(Error::File {
+                file: String::new(),
+                message: format!("column '{name}' appears twice in the header"),
+            });
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+fn first_record(bytes: &[u8], config: &CsvConfig) -> Result<Option<csv::ByteRecord>> {
+    let mut reader = reader(bytes, config);
+    let mut record = csv::ByteRecord::new();
+    Ok(reader
+        .read_byte_record(&mut record)
+        .map_err(|e| read_error(e, 1))?
+        .then_some(record))
+}
+
+fn reader<'a>(bytes: &'a [u8], config: &CsvConfig) -> csv::Reader<&'a [u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(config.delimiter as u8)
+        .quote(config.quote as u8)
+        .escape(config.escape.map(|c| c as u8))
+        .double_quote(config.escape.is_none())
+        .comment(config.comment.map(|c| c as u8))
+        .from_reader(bytes)
+}
+
+fn read_error(e: csv::Error, first_line: u64) -> Error {
+    let line = e
+        .position()
+        .map(|p| format!(" at line {}", first_line + p.line() - 1))
+        .unwrap_or_default();
+    Error::File {
+        file: String::new(),
+        message: format!("cannot read CSV{line}: {e}"),
+    }
+}
+
+/// What every chunk of one file shares.
+#[derive(Debug)]
+struct Parser {
+    config: CsvConfig,
+    names: Arc<[String]>,
+    /// Index of the file in the plan, and its name for messages.
+    file: (usize, Arc<str>),
+}
+
+/// Whole records of a CSV file, not parsed yet.
+#[derive(Debug)]
+pub struct Chunk {
+    parser: Arc<Parser>,
+    bytes: Vec<u8>,
+    first_line: u64,
+    /// About how many records it holds (sizes the columns).
+    records: usize,
+}
+
+impl Chunk {
+    /// Parses the records into string columns.
+    pub fn parse(self) -> Result<RawBatch> {
+        let parser = &*self.parser;
+        let mut reader = reader(&self.bytes, &parser.config);
+        let mut columns = Columns::with_capacity(
+            parser.file.0,
+            Arc::clone(&parser.names),
+            self.records,
+            self.bytes.len(),
+        );
+        let lines = Lines {
+            bytes: &self.bytes,
+            first_line: self.first_line,
+            comment: parser.config.comment.map(|c| c as u8),
+        };
+        let mut record = csv::ByteRecord::new();
+        while reader
+            .read_byte_record(&mut record)
+            .map_err(|e| read_error(e, self.first_line).in_file(&parser.file.1))?
+        {
+            let line = record.position().map_or(0, |p| lines.of(p));
+            push(&record, line, parser.config.delimiter as u8, &mut columns);
+        }
+        columns.take()
+    }
+}
+
+/// Line numbers of records within a chunk. The csv crate's position is
+/// where the reader stood before the record: after a `\r\n` ending or blank
+/// or comment lines that is a line or more before the record itself, so the
+/// line ends skipped from there are added.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    first_line: u64,
+    comment: Option<u8>,
+}
+
+impl Lines<'_> {
+    /// The line of the record read from `position`.
+    fn of(&self, position: &csv::Position) -> u64 {
+        let from = (position.byte() as usize).min(self.bytes.len());
+        let mut start = from;
+        loop {
+            match self.bytes.get(start) {
+                Some(b'\r' | b'\n') => start += 1,
+                Some(&b) if Some(b) == self.comment => {
+                    start += self.bytes[start..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(self.bytes.len() - start, |p| p + 1);
                 }
-            })
-            .collect();
-        *record = csv::ByteRecord::from(fields);
+                _ => break,
+            }
+        }
+        let skipped = newlines(&self.bytes[from..start.min(self.bytes.len())]);
+        self.first_line - 1 + position.line() + skipped
     }
 }
 
-/// Adds one record to the sink, or rejects it when ragged or not UTF-8.
-fn push(record: &csv::ByteRecord, delimiter: u8, sink: &mut Sink) -> Result<()> {
-    let line = record.position().map(|p| p.line()).unwrap_or(0);
-    let width = sink.width();
+/// Adds one record, or rejects it when ragged or not UTF-8.
+fn push(record: &csv::ByteRecord, line: u64, delimiter: u8, columns: &mut Columns) {
+    let width = columns.width();
     if record.len() != width {
-        return sink.reject(Rejected {
+        return columns.reject(Rejected {
             row: line,
             values: lossy(record),
             raw: raw_text(record, delimiter),
@@ -131,16 +223,17 @@ fn push(record: &csv::ByteRecord, delimiter: u8, sink: &mut Sink) -> Result<()> 
         match std::str::from_utf8(field) {
             Ok(value) => values.push(value),
             Err(_) => {
-                return sink.reject(Rejected {
+                let reason = Reason::invalid_utf8(columns.name(i));
+                return columns.reject(Rejected {
                     row: line,
                     values: lossy(record),
                     raw: raw_text(record, delimiter),
-                    reason: Reason::invalid_utf8(sink.name(i)),
+                    reason,
                 });
             }
         }
     }
-    sink.row(line, values.into_iter().map(Some))
+    columns.row(line, values.into_iter().map(Some));
 }
 
 fn lossy(record: &csv::ByteRecord) -> Vec<Option<String>> {
@@ -153,4 +246,57 @@ fn lossy(record: &csv::ByteRecord) -> Vec<Option<String>> {
 fn raw_text(record: &csv::ByteRecord, delimiter: u8) -> String {
     let joined: Vec<u8> = record.iter().collect::<Vec<_>>().join(&delimiter);
     String::from_utf8_lossy(&joined).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8], first_line: u64, names: &[&str]) -> RawBatch {
+        let parser = Arc::new(Parser {
+            config: CsvConfig {
+                comment: Some('#'),
+                ..CsvConfig::default()
+            },
+            names: names.iter().map(|n| n.to_string()).collect(),
+            file: (0, Arc::from("t.csv")),
+        });
+        Chunk {
+            parser,
+            bytes: bytes.to_vec(),
+            first_line,
+            records: 1,
+        }
+        .parse()
+        .unwrap()
+    }
+
+    #[test]
+    fn lines_are_where_records_start() {
+        let batch = parse(
+            b"1,a\r\n2,b\r\n\r\n3,\"x\ny\"\n# note\n4,d",
+            10,
+            &["n", "s"],
+        );
+        assert_eq!(batch.rows, [10, 11, 13, 16]);
+        assert_eq!(batch.batch.num_rows(), 4);
+        // A chunk that starts with the line feed of a `\r\n` cut before it.
+        let batch = parse(b"\n5,e\n", 7, &["n", "s"]);
+        assert_eq!(batch.rows, [8]);
+    }
+
+    #[test]
+    fn ragged_and_invalid_utf8_rows_are_rejected_with_their_lines() {
+        let batch = parse(b"1,a\n2\n3,\xff\n", 1, &["n", "s"]);
+        assert_eq!(batch.rows, [1]);
+        let rejected: Vec<(u64, String)> = batch
+            .rejected
+            .iter()
+            .map(|r| (r.row, r.reason.key()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [(2, "ragged".to_string()), (3, "utf8(s)".to_string())]
+        );
+    }
 }

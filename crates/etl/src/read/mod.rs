@@ -7,6 +7,7 @@
 mod csv;
 mod ndjson;
 mod parquet;
+mod split;
 mod strings;
 
 use std::sync::Arc;
@@ -68,17 +69,37 @@ impl SourceFile {
     }
 }
 
-/// Batches of one file.
-pub type RawStream = BoxStream<'static, Result<RawBatch>>;
+/// A piece of one file: a batch, or CSV records still to be parsed (parsing
+/// happens where the piece is processed, so it runs in parallel).
+#[derive(Debug)]
+pub enum Piece {
+    /// Rows read already.
+    Batch(RawBatch),
+    /// Whole CSV records.
+    Csv(csv::Chunk),
+}
 
-/// What a reader thread sends: the column names first, then batches.
+impl Piece {
+    /// The rows of the piece, parsing them if needed.
+    pub fn into_batch(self) -> Result<RawBatch> {
+        match self {
+            Piece::Batch(batch) => Ok(batch),
+            Piece::Csv(chunk) => chunk.parse(),
+        }
+    }
+}
+
+/// Pieces of one file, in order.
+pub type RawStream = BoxStream<'static, Result<Piece>>;
+
+/// What a reader thread sends: the column names first, then pieces.
 enum Message {
     Columns(Vec<String>),
-    Batch(RawBatch),
+    Piece(Piece),
 }
 
 /// Opens `source` and returns its column names (as in the file, before
-/// renaming) and a stream of its batches.
+/// renaming) and a stream of its pieces of `batch_size` rows.
 ///
 /// `columns` fixes the column names where the file does not carry them
 /// (headerless CSV, NDJSON after the first file); `None` takes them from the
@@ -100,10 +121,16 @@ pub async fn open(
     let config = Arc::new(config.clone());
     let thread_source = Arc::clone(&source);
     tokio::task::spawn_blocking(move || {
-        let sink = strings::Sink::new(tx.clone(), thread_source.index, batch_size);
+        let out = strings::Out::new(tx.clone());
         let result = match thread_source.format {
-            FileFormat::Csv => csv::read(reader, &config, columns, sink),
-            _ => ndjson::read(reader, columns, sink),
+            FileFormat::Csv => {
+                let file = (thread_source.index, Arc::from(thread_source.name()));
+                csv::read(reader, &config.csv, columns, file, batch_size, out)
+            }
+            _ => {
+                let sink = strings::Sink::new(out, thread_source.index, batch_size);
+                ndjson::read(reader, columns, sink)
+            }
         };
         if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));
@@ -113,7 +140,7 @@ pub async fn open(
     let names = match rx.recv().await {
         Some(Ok(Message::Columns(names))) => names,
         Some(Err(e)) => return Err(e.in_file(&name)),
-        Some(Ok(Message::Batch(_))) | None => {
+        Some(Ok(Message::Piece(_))) | None => {
             return Err(Error::Internal(format!(
                 "{}: reader sent no columns",
                 source.name()
@@ -124,7 +151,7 @@ pub async fn open(
         let name = name.clone();
         async move {
             match m {
-                Ok(Message::Batch(batch)) => Some(Ok(batch)),
+                Ok(Message::Piece(piece)) => Some(Ok(piece)),
                 Ok(Message::Columns(_)) => None,
                 Err(e) => Some(Err(e.in_file(&name))),
             }

@@ -3,7 +3,7 @@
 use common::storage::ParquetSource;
 use futures::StreamExt;
 
-use super::{RawBatch, RawStream, SourceFile};
+use super::{Piece, RawBatch, RawStream, SourceFile};
 use crate::error::Result;
 use crate::progress::Progress;
 
@@ -29,12 +29,12 @@ pub(super) async fn open(
         let rows = (next_row..next_row + n).collect();
         next_row += n;
         progress.advance(size * n / total_rows);
-        Ok(RawBatch {
+        Ok(Piece::Batch(RawBatch {
             file,
             batch,
             rows,
             rejected: Vec::new(),
-        })
+        }))
     });
     Ok((names, stream.boxed()))
 }

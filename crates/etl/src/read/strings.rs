@@ -1,5 +1,6 @@
 //! Shared machinery of the text readers: a blocking `Read` that counts
-//! progress, and a sink that builds all-string batches and sends them on.
+//! progress, all-string columns that become a [`RawBatch`], and the sender
+//! of a file's pieces.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use tokio::sync::mpsc;
 
-use super::{Message, RawBatch, Rejected};
+use super::{Message, Piece, RawBatch, Rejected};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
@@ -26,35 +27,26 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Collects rows as strings and sends a batch every `batch_size` rows.
-pub(super) struct Sink {
-    tx: mpsc::Sender<Result<Message>>,
+/// Rows as strings, column by column, with their source lines and the rows
+/// set aside: what becomes one [`RawBatch`].
+pub(super) struct Columns {
     file: usize,
-    batch_size: usize,
-    names: Vec<String>,
+    names: Arc<[String]>,
     builders: Vec<StringBuilder>,
     rows: Vec<u64>,
     rejected: Vec<Rejected>,
 }
 
-impl Sink {
-    pub(super) fn new(tx: mpsc::Sender<Result<Message>>, file: usize, batch_size: usize) -> Self {
+impl Columns {
+    /// Empty columns named `names`, for rows of input file `file`.
+    pub(super) fn new(file: usize, names: Arc<[String]>) -> Self {
         Self {
-            tx,
             file,
-            batch_size,
-            names: Vec::new(),
-            builders: Vec::new(),
+            builders: names.iter().map(|_| StringBuilder::new()).collect(),
+            names,
             rows: Vec::new(),
             rejected: Vec::new(),
         }
-    }
-
-    /// Announces the column names; must come before any row.
-    pub(super) fn columns(&mut self, names: Vec<String>) -> Result<()> {
-        self.builders = names.iter().map(|_| StringBuilder::new()).collect();
-        self.names = names.clone();
-        self.send(Message::Columns(names))
     }
 
     pub(super) fn name(&self, index: usize) -> &str {
@@ -65,36 +57,47 @@ impl Sink {
         self.names.len()
     }
 
+    /// Empty columns with room for `rows` rows of about `bytes` bytes of text
+    /// in all.
+    pub(super) fn with_capacity(
+        file: usize,
+        names: Arc<[String]>,
+        rows: usize,
+        bytes: usize,
+    ) -> Self {
+        let per_column = bytes / names.len().max(1);
+        Self {
+            file,
+            builders: names
+                .iter()
+                .map(|_| StringBuilder::with_capacity(rows, per_column))
+                .collect(),
+            names,
+            rows: Vec::with_capacity(rows),
+            rejected: Vec::new(),
+        }
+    }
+
+    /// Rows and rejected rows held.
+    pub(super) fn len(&self) -> (usize, usize) {
+        (self.rows.len(), self.rejected.len())
+    }
+
     /// Appends one row; `values` has exactly [`width`](Self::width) entries.
-    pub(super) fn row<'a>(
-        &mut self,
-        line: u64,
-        values: impl Iterator<Item = Option<&'a str>>,
-    ) -> Result<()> {
+    pub(super) fn row<'a>(&mut self, line: u64, values: impl Iterator<Item = Option<&'a str>>) {
         for (builder, value) in self.builders.iter_mut().zip(values) {
             builder.append_option(value);
         }
         self.rows.push(line);
-        if self.rows.len() >= self.batch_size {
-            self.flush()?;
-        }
-        Ok(())
     }
 
     /// Sets a row aside.
-    pub(super) fn reject(&mut self, rejected: Rejected) -> Result<()> {
+    pub(super) fn reject(&mut self, rejected: Rejected) {
         self.rejected.push(rejected);
-        if self.rejected.len() >= self.batch_size {
-            self.flush()?;
-        }
-        Ok(())
     }
 
-    /// Sends what is buffered (also at end of file).
-    pub(super) fn flush(&mut self) -> Result<()> {
-        if self.rows.is_empty() && self.rejected.is_empty() {
-            return Ok(());
-        }
+    /// The rows held as a batch; the columns are empty afterwards.
+    pub(super) fn take(&mut self) -> Result<RawBatch> {
         let fields: Vec<Field> = self
             .names
             .iter()
@@ -108,13 +111,32 @@ impl Sink {
         let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows.len()));
         let batch =
             RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options)?;
-        let raw = RawBatch {
+        Ok(RawBatch {
             file: self.file,
             batch,
             rows: std::mem::take(&mut self.rows),
             rejected: std::mem::take(&mut self.rejected),
-        };
-        self.send(Message::Batch(raw))
+        })
+    }
+}
+
+/// Sends the column names, then pieces of the file, to the run.
+pub(super) struct Out {
+    tx: mpsc::Sender<Result<Message>>,
+}
+
+impl Out {
+    pub(super) fn new(tx: mpsc::Sender<Result<Message>>) -> Self {
+        Self { tx }
+    }
+
+    /// Announces the column names; must come before any piece.
+    pub(super) fn columns(&self, names: Vec<String>) -> Result<()> {
+        self.send(Message::Columns(names))
+    }
+
+    pub(super) fn piece(&self, piece: Piece) -> Result<()> {
+        self.send(Message::Piece(piece))
     }
 
     fn send(&self, message: Message) -> Result<()> {
@@ -122,5 +144,63 @@ impl Sink {
         self.tx
             .blocking_send(Ok(message))
             .map_err(|_| Error::Internal("input reader cancelled".into()))
+    }
+}
+
+/// Collects rows as strings and sends a batch every `batch_size` rows.
+pub(super) struct Sink {
+    out: Out,
+    file: usize,
+    batch_size: usize,
+    columns: Columns,
+}
+
+impl Sink {
+    pub(super) fn new(out: Out, file: usize, batch_size: usize) -> Self {
+        Self {
+            out,
+            file,
+            batch_size,
+            columns: Columns::new(file, Arc::from(Vec::new())),
+        }
+    }
+
+    /// Announces the column names; must come before any row.
+    pub(super) fn columns(&mut self, names: Vec<String>) -> Result<()> {
+        self.columns = Columns::new(self.file, Arc::from(names.clone()));
+        self.out.columns(names)
+    }
+
+    /// Appends one row; `values` has one entry per column.
+    pub(super) fn row<'a>(
+        &mut self,
+        line: u64,
+        values: impl Iterator<Item = Option<&'a str>>,
+    ) -> Result<()> {
+        self.columns.row(line, values);
+        self.flush_when_full()
+    }
+
+    /// Sets a row aside.
+    pub(super) fn reject(&mut self, rejected: Rejected) -> Result<()> {
+        self.columns.reject(rejected);
+        self.flush_when_full()
+    }
+
+    fn flush_when_full(&mut self) -> Result<()> {
+        let (rows, rejected) = self.columns.len();
+        if rows >= self.batch_size || rejected >= self.batch_size {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is buffered (also at end of file).
+    pub(super) fn flush(&mut self) -> Result<()> {
+        if self.columns.len() == (0, 0) {
+            return Ok(());
+        }
+        let batch = self.columns.take()?;
+        self.out.piece(Piece::Batch(batch))
     }
 }

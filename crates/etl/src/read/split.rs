@@ -1,0 +1,412 @@
+//! Cutting a CSV byte stream into chunks of whole records, so that chunks can
+//! be parsed in parallel. Where a record ends depends on quoting (a quoted
+//! field may hold delimiters and newlines), so one thread scans the bytes with
+//! a small state machine that follows csv-core's reading rules exactly
+//! (quotes open only at a field's start, doubled quotes or the escape
+//! character inside quotes, comment lines, `\r`, `\n` and `\r\n` ends). The
+//! scan is a table lookup per byte, several times cheaper than parsing.
+
+use std::io::Read;
+
+use crate::config::CsvConfig;
+use crate::error::{Error, Result};
+
+/// Bytes read from the input at a time.
+const BLOCK: u64 = 1 << 20;
+
+/// The UTF-8 byte-order mark, dropped from the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+// Scanner states, mirroring csv-core's NFA states that matter for record ends.
+/// Between records (csv-core `StartRecord`): blank lines are skipped here.
+const START: u8 = 0;
+const FIELD_START: u8 = 1;
+const FIELD: u8 = 2;
+const QUOTED: u8 = 3;
+/// After the escape character inside quotes.
+const ESCAPED: u8 = 4;
+/// After a quote inside quotes: a doubled quote, or the end of the quoting.
+const QUOTE_IN_QUOTED: u8 = 5;
+const COMMENT: u8 = 6;
+const STATES: usize = 7;
+/// Flag on a transition that ends a record.
+const ENDS_RECORD: u8 = 0x80;
+
+/// Finds record ends for one CSV dialect.
+pub(super) struct Scanner {
+    /// Next state (with [`ENDS_RECORD`]) by state and byte.
+    table: Box<[u8; STATES * 256]>,
+    delimiter: u8,
+    quote: u8,
+    /// Comment lines need the exact scan throughout.
+    comments: bool,
+}
+
+/// What a scan found.
+#[derive(Debug, Default)]
+struct Scanned {
+    records: usize,
+    lines: u64,
+}
+
+impl Scanner {
+    pub(super) fn new(csv: &CsvConfig) -> Self {
+        let delimiter = csv.delimiter as u8;
+        let quote = csv.quote as u8;
+        let escape = csv.escape.map(|c| c as u8);
+        let double_quote = escape.is_none();
+        let comment = csv.comment.map(|c| c as u8);
+        let terminator = |b: u8| b == b'\r' || b == b'\n';
+        let mut table = Box::new([0u8; STATES * 256]);
+        for state in 0..STATES as u8 {
+            for b in 0..=255u8 {
+                // The order of the checks is csv-core's, state by state.
+                let field_start = |b: u8| {
+                    if b == quote {
+                        QUOTED
+                    } else if b == delimiter {
+                        FIELD_START
+                    } else if terminator(b) {
+                        START | ENDS_RECORD
+                    } else {
+                        FIELD
+                    }
+                };
+                let next = match state {
+                    START if terminator(b) => START,
+                    START if comment == Some(b) => COMMENT,
+                    START | FIELD_START => field_start(b),
+                    FIELD if b == delimiter => FIELD_START,
+                    FIELD if terminator(b) => START | ENDS_RECORD,
+                    FIELD => FIELD,
+                    QUOTED if b == quote => QUOTE_IN_QUOTED,
+                    QUOTED if escape == Some(b) => ESCAPED,
+                    QUOTED | ESCAPED => QUOTED,
+                    QUOTE_IN_QUOTED if double_quote && b == quote => QUOTED,
+                    QUOTE_IN_QUOTED if b == delimiter => FIELD_START,
+                    QUOTE_IN_QUOTED if terminator(b) => START | ENDS_RECORD,
+                    QUOTE_IN_QUOTED => FIELD,
+                    _ if b == b'\n' => START, // COMMENT ends at a line feed
+                    _ => COMMENT,
+                };
+                table[state as usize * 256 + b as usize] = next;
+            }
+        }
+        Self {
+            table,
+            delimiter,
+            quote,
+            comments: comment.is_some(),
+        }
+    }
+
+    /// Scans `bytes` from `state`, counting ended records and line feeds into
+    /// `found`; returns the offset just past the record that makes
+    /// `found.records` reach `want`, or `None` when `bytes` ends first.
+    ///
+    /// Outside quotes only quotes and line ends matter, so the scan jumps
+    /// between them with `memchr`; quoted fields (and dialects with comment
+    /// lines) go byte by byte through the table.
+    fn scan(
+        &self,
+        state: &mut u8,
+        bytes: &[u8],
+        found: &mut Scanned,
+        want: usize,
+    ) -> Option<usize> {
+        let mut i = 0;
+        loop {
+            if self.comments || matches!(*state, QUOTED | ESCAPED | QUOTE_IN_QUOTED) {
+                while i < bytes.len() {
+                    let b = bytes[i];
+                    let next = self.table[*state as usize * 256 + b as usize];
+                    *state = next & !ENDS_RECORD;
+                    i += 1;
+                    found.lines += u64::from(b == b'\n');
+                    if next & ENDS_RECORD != 0 {
+                        found.records += 1;
+                        if found.records >= want {
+                            return Some(i);
+                        }
+                    }
+                    if !self.comments && !matches!(*state, QUOTED | ESCAPED | QUOTE_IN_QUOTED) {
+                        break;
+                    }
+                }
+                if i >= bytes.len() {
+                    return None;
+                }
+            }
+            // Unquoted (START, FIELD_START or FIELD) from `i`.
+            let Some(k) = memchr::memchr3(self.quote, b'\n', b'\r', &bytes[i..]) else {
+                if let Some(&last) = bytes[i..].last() {
+                    *state = if last == self.delimiter {
+                        FIELD_START
+                    } else {
+                        FIELD
+                    };
+                }
+                return None;
+            };
+            let at = i + k;
+            // Bytes between `i` and `at` are ordinary or delimiters, so the
+            // state before `at` follows from the byte just before it.
+            let before = match k {
+                0 => *state,
+                _ if bytes[at - 1] == self.delimiter => FIELD_START,
+                _ => FIELD,
+            };
+            i = at + 1;
+            let b = bytes[at];
+            if b == self.quote {
+                // A quote opens quoting only at the start of a field.
+                *state = if before == FIELD { FIELD } else { QUOTED };
+                continue;
+            }
+            found.lines += u64::from(b == b'\n');
+            *state = START;
+            if before != START {
+                found.records += 1;
+                if found.records >= want {
+                    return Some(i);
+                }
+            }
+        }
+    }
+}
+
+/// Whole records of a file, and the line the chunk starts on.
+#[derive(Debug)]
+pub(super) struct Chunk {
+    pub(super) bytes: Vec<u8>,
+    /// 1-based line of the chunk's first byte.
+    pub(super) first_line: u64,
+    /// Records found in it (the last one may lack a line end and not count).
+    pub(super) records: usize,
+}
+
+/// Reads a CSV stream as chunks of whole records.
+pub(super) struct Chunker<R> {
+    input: R,
+    scanner: Scanner,
+    /// Bytes read and not yet handed out; they start at a record boundary.
+    buffer: Vec<u8>,
+    /// How much of `buffer` is scanned, the state there, and what it held.
+    scanned: usize,
+    state: u8,
+    found: Scanned,
+    /// Line of `buffer[0]`.
+    line: u64,
+    /// Bytes to read at a time.
+    block: u64,
+    started: bool,
+    eof: bool,
+}
+
+impl<R: Read> Chunker<R> {
+    pub(super) fn new(input: R, csv: &CsvConfig) -> Self {
+        Self {
+            input,
+            scanner: Scanner::new(csv),
+            buffer: Vec::new(),
+            scanned: 0,
+            state: START,
+            found: Scanned::default(),
+            line: 1,
+            block: BLOCK,
+            started: false,
+            eof: false,
+        }
+    }
+
+    /// The next `records` records (fewer at the end of the input), or `None`
+    /// when the input is exhausted. A chunk may also hold blank or comment
+    /// lines, or nothing but them.
+    pub(super) fn next(&mut self, records: usize) -> Result<Option<Chunk>> {
+        loop {
+            let unscanned = &self.buffer[self.scanned..];
+            if let Some(end) =
+                self.scanner
+                    .scan(&mut self.state, unscanned, &mut self.found, records.max(1))
+            {
+                let cut = self.scanned + end;
+                // The next chunk will likely be as large as this one: room
+                // for it up front saves regrowing (and copying) the buffer.
+                let mut rest = Vec::with_capacity(cut + BLOCK as usize);
+                rest.extend_from_slice(&self.buffer[cut..]);
+                let mut bytes = std::mem::replace(&mut self.buffer, rest);
+                bytes.truncate(cut);
+                return Ok(Some(self.hand_out(bytes)));
+            }
+            self.scanned = self.buffer.len();
+            if self.eof {
+                if self.buffer.is_empty() {
+                    return Ok(None);
+                }
+                let bytes = std::mem::take(&mut self.buffer);
+                return Ok(Some(self.hand_out(bytes)));
+            }
+            self.fill()?;
+        }
+    }
+
+    fn hand_out(&mut self, bytes: Vec<u8>) -> Chunk {
+        let first_line = self.line;
+        let found = std::mem::take(&mut self.found);
+        self.line += found.lines;
+        self.scanned = 0;
+        self.state = START;
+        Chunk {
+            bytes,
+            first_line,
+            records: found.records,
+        }
+    }
+
+    /// Appends the next block of input (dropping a leading byte-order mark).
+    fn fill(&mut self) -> Result<()> {
+        let read = (&mut self.input)
+            .take(self.block)
+            .read_to_end(&mut self.buffer)
+            .map_err(|e| Error::File {
+                file: String::new(),
+                message: format!("cannot read CSV after line {}: {e}", self.line),
+            })?;
+        if read == 0 {
+            self.eof = true;
+        }
+        if !self.started && (self.buffer.len() >= BOM.len() || self.eof) {
+            self.started = true;
+            if self.buffer.starts_with(BOM) {
+                self.buffer.drain(..BOM.len());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Number of line feeds in `bytes`.
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(
+        delimiter: char,
+        quote: char,
+        escape: Option<char>,
+        comment: Option<char>,
+    ) -> CsvConfig {
+        CsvConfig {
+            delimiter,
+            quote,
+            escape,
+            comment,
+            ..CsvConfig::default()
+        }
+    }
+
+    /// Splits `input` into chunks of `n` records each.
+    fn chunks(input: &[u8], csv: &CsvConfig, n: usize) -> Vec<(u64, Vec<u8>)> {
+        chunks_read_by(input, csv, n, BLOCK)
+    }
+
+    /// The same, reading `block` bytes at a time (so that scans stop and
+    /// resume inside quoted fields and between `\r` and `\n`).
+    fn chunks_read_by(input: &[u8], csv: &CsvConfig, n: usize, block: u64) -> Vec<(u64, Vec<u8>)> {
+        let mut chunker = Chunker::new(input, csv);
+        chunker.block = block;
+        let mut out = Vec::new();
+        while let Some(chunk) = chunker.next(n).unwrap() {
+            out.push((chunk.first_line, chunk.bytes));
+        }
+        out
+    }
+
+    /// Records as the csv crate reads them from `input` in one piece.
+    fn records(input: &[u8], csv: &CsvConfig) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(csv.delimiter as u8)
+            .quote(csv.quote as u8)
+            .escape(csv.escape.map(|c| c as u8))
+            .double_quote(csv.escape.is_none())
+            .comment(csv.comment.map(|c| c as u8))
+            .from_reader(input);
+        reader
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn cuts_only_between_records() {
+        let csv = CsvConfig::default();
+        let input = b"a,b\n\"x\ny\",2\r\n3,\"q\"\"\n\"\n\n4,5";
+        let got = chunks(input, &csv, 1);
+        let expected: [(u64, &[u8]); 4] = [
+            (1, b"a,b\n"),
+            (2, b"\"x\ny\",2\r"),
+            (3, b"\n3,\"q\"\"\n\"\n"),
+            (6, b"\n4,5"),
+        ];
+        assert_eq!(got, expected.map(|(l, b)| (l, b.to_vec())));
+        let got = chunks(input, &csv, 2);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].0, 3);
+    }
+
+    #[test]
+    fn byte_order_mark_is_dropped() {
+        let csv = CsvConfig::default();
+        assert_eq!(chunks(b"\xEF\xBB\xBFa,b\n1,2\n", &csv, 1)[0].1, b"a,b\n");
+        assert_eq!(chunks(b"\xEF\xBB", &csv, 1), [(1, b"\xEF\xBB".to_vec())]);
+        assert!(chunks(b"\xEF\xBB\xBF", &csv, 1).is_empty());
+    }
+
+    #[test]
+    fn every_dialect_splits_where_csv_core_does() {
+        let dialects = [
+            config(',', '"', None, None),
+            config(',', '"', Some('\\'), None),
+            config(',', '"', None, Some('#')),
+            config(';', '\'', None, None),
+        ];
+        let alphabet = b"ab,;'\"\\#\r\n";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for csv in dialects {
+            for _ in 0..400 {
+                let len = (seed % 40) as usize;
+                let input: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let whole = records(&input, &csv);
+                for (n, block) in [(1, 1), (2, 3), (3, BLOCK)] {
+                    let mut pieces = Vec::new();
+                    let mut seen = Vec::new();
+                    for (line, chunk) in chunks_read_by(&input, &csv, n, block) {
+                        assert_eq!(line, 1 + newlines(&seen), "first line of a chunk");
+                        pieces.extend(records(&chunk, &csv));
+                        seen.extend(chunk);
+                    }
+                    assert_eq!(seen, input, "the chunks are the input");
+                    assert_eq!(
+                        pieces,
+                        whole,
+                        "dialect {csv:?}, {n} per chunk read by {block}, input {:?}",
+                        String::from_utf8_lossy(&input)
+                    );
+                }
+            }
+        }
+    }
+}
