@@ -7,9 +7,12 @@
 //! - [`select_inputs`]: one file, a glob or a prefix → sorted input files.
 //! - [`ParquetSource`] / [`ParquetSink`]: streaming Parquet read and write.
 //! - [`read_csv`] / [`read_ndjson`]: streaming text reads, gzip handled.
+//! - [`RecordChunker`]: a CSV stream cut into chunks of whole records, for
+//!   parsing in parallel.
 //! - `read_json` / `write_json` / `create_json`: manifests and cards.
 
 mod blocking;
+mod csv_split;
 mod format;
 mod json;
 mod location;
@@ -21,6 +24,7 @@ mod text;
 use arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 
+pub use csv_split::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
 pub use format::{Compression, FileFormat};
 pub use location::{Location, Scheme};
 pub use objects::ByteStream;

@@ -1,9 +1,12 @@
 //! Streaming CSV and NDJSON reads: the object's bytes (gunzipped on the fly
-//! when compressed) are pushed through arrow's push decoders, so memory is
-//! bounded by the batch size whatever the file size.
+//! when compressed) are pushed through arrow's decoders, so memory is bounded
+//! by the batch size whatever the file size.
 //!
-//! Without a schema, one is inferred from the first rows (`infer_rows`); the
-//! sampled bytes are then decoded too, so the object is read only once.
+//! CSV is cut into chunks of whole records by one blocking reader thread
+//! ([`RecordChunker`]) and the chunks are decoded in parallel on Tokio's
+//! blocking pool, in order. Without a schema, one is inferred from the first
+//! rows (`infer_rows`); the sampled bytes are then decoded too, so the object
+//! is read only once.
 
 use std::collections::VecDeque;
 use std::io::Cursor;
@@ -17,6 +20,7 @@ use bytes::{Buf, Bytes};
 use futures::{StreamExt, TryStreamExt};
 use tokio_util::io::{ReaderStream, StreamReader};
 
+use super::csv_split::{CsvDialect, RecordChunk, RecordChunker};
 use super::{BatchStream, ByteStream, Compression, Location};
 use crate::error::{Error, Result};
 
@@ -60,6 +64,15 @@ impl Default for CsvOptions {
 }
 
 impl CsvOptions {
+    fn dialect(&self) -> CsvDialect {
+        CsvDialect {
+            delimiter: self.delimiter,
+            quote: self.quote,
+            escape: self.escape,
+            comment: self.comment,
+        }
+    }
+
     fn null_regex(&self) -> Result<regex::Regex, ArrowError> {
         let alternatives: Vec<String> = self.null_tokens.iter().map(|t| regex::escape(t)).collect();
         regex::Regex::new(&format!("^(?:{})$", alternatives.join("|")))
@@ -109,35 +122,167 @@ pub async fn read_csv(
     options: &CsvOptions,
     schema: Option<SchemaRef>,
 ) -> Result<(SchemaRef, BatchStream)> {
+    let name = location.to_string();
     let decode_err = |source| Error::Decode {
-        location: location.to_string(),
+        location: name.clone(),
         format: "CSV",
         source,
     };
-    let mut bytes = open_bytes(location, compression).await?;
+    let io_err = |source| Error::Io {
+        location: location.to_string(),
+        source,
+    };
     let format = options.format().map_err(decode_err)?;
-    let (schema, sampled) = match schema {
-        Some(schema) => (schema, VecDeque::new()),
+    let input = location.open_read(compression).await?;
+
+    // The first chunk holds the header and the rows to infer from (or a batch).
+    let header = usize::from(options.has_header);
+    let batch_size = options.batch_size.max(1);
+    let first = header
+        + match schema {
+            Some(_) => batch_size,
+            None => options.infer_rows.max(1),
+        };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let dialect = options.dialect();
+    tokio::task::spawn_blocking(move || {
+        let mut chunker = RecordChunker::new(input, &dialect);
+        let mut records = first;
+        loop {
+            let next = chunker.next(records).transpose();
+            let stop = !matches!(next, Some(Ok(_)));
+            if let Some(next) = next
+                && tx.blocking_send(next).is_err()
+            {
+                return;
+            }
+            if stop {
+                return;
+            }
+            records = batch_size;
+        }
+    });
+    let first = rx.recv().await.transpose().map_err(io_err)?;
+    let schema = match schema {
+        Some(schema) => schema,
         None => {
-            let sampled = sample(&mut bytes, options.infer_rows + 1).await?;
-            let text = whole_lines(&sampled);
+            let text = first.as_ref().map_or(&[][..], |c| &c.bytes[..]);
             let (inferred, _) = format
                 .infer_schema(Cursor::new(text), Some(options.infer_rows))
                 .map_err(decode_err)?;
-            (Arc::new(inferred), sampled)
+            Arc::new(inferred)
         }
     };
-    let mut builder = arrow::csv::ReaderBuilder::new(Arc::clone(&schema))
-        .with_format(format)
-        .with_batch_size(options.batch_size);
-    if options.has_header {
-        builder = builder.with_header_validation(false);
+
+    let decoder = Arc::new(ChunkDecoder {
+        schema: Arc::clone(&schema),
+        format,
+        has_header: options.has_header,
+        batch_size,
+        location: name.clone(),
+    });
+    let chunks = futures::stream::iter(first.map(Ok))
+        .chain(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let stream = chunks
+        .enumerate()
+        .map(move |(i, chunk)| {
+            let decoder = Arc::clone(&decoder);
+            let name = name.clone();
+            async move {
+                let chunk = chunk.map_err(|source| Error::Io {
+                    location: name.clone(),
+                    source,
+                })?;
+                tokio::task::spawn_blocking(move || decoder.decode(chunk, i == 0))
+                    .await
+                    .map_err(|e| Error::Io {
+                        location: name,
+                        source: std::io::Error::other(format!("CSV decoding stopped: {e}")),
+                    })?
+            }
+        })
+        .buffered(parallel)
+        .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
+        .try_flatten();
+    Ok((schema, stream.boxed()))
+}
+
+/// Decodes chunks of whole CSV records into batches of the schema.
+struct ChunkDecoder {
+    schema: SchemaRef,
+    format: arrow::csv::reader::Format,
+    has_header: bool,
+    batch_size: usize,
+    location: String,
+}
+
+impl ChunkDecoder {
+    /// The batches of one chunk; the first chunk starts with the header.
+    fn decode(&self, chunk: RecordChunk, first: bool) -> Result<Vec<RecordBatch>> {
+        let header = first && self.has_header;
+        let mut builder = arrow::csv::ReaderBuilder::new(Arc::clone(&self.schema))
+            .with_format(self.format.clone().with_header(header))
+            .with_batch_size(self.batch_size);
+        if header {
+            builder = builder.with_header_validation(false);
+        }
+        let mut decoder = builder.build_decoder();
+        let err = |source| Error::Decode {
+            location: self.location.clone(),
+            format: "CSV",
+            source: file_lines(source, chunk.records_before),
+        };
+        let mut batches = Vec::new();
+        let mut rest = &chunk.bytes[..];
+        loop {
+            if rest.is_empty() {
+                // The end: an empty decode finishes a last line without newline.
+                decoder.decode(&[]).map_err(err)?;
+                batches.extend(decoder.flush().map_err(err)?);
+                return Ok(batches);
+            }
+            let consumed = decoder.decode(rest).map_err(err)?;
+            rest = &rest[consumed..];
+            if decoder.capacity() == 0 || consumed == 0 {
+                batches.extend(decoder.flush().map_err(err)?);
+            }
+        }
     }
-    let decoder = CsvDecoder(builder.build_decoder());
-    Ok((
-        schema,
-        decode_stream(location, "CSV", bytes, sampled, decoder),
-    ))
+}
+
+/// Arrow numbers rows from the start of what it decoded; a chunk starts
+/// `records_before` records into the file, so its numbers are moved by that
+/// much, to read as they would for the whole file.
+fn file_lines(error: ArrowError, records_before: u64) -> ArrowError {
+    if records_before == 0 {
+        return error;
+    }
+    let shift = |message: String| {
+        let patterns = [" at line ", "fields for line "];
+        for pattern in patterns {
+            if let Some(at) = message.find(pattern) {
+                let start = at + pattern.len();
+                let digits = message[start..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .map_or(message.len(), |end| start + end);
+                if let Ok(line) = message[start..digits].parse::<u64>() {
+                    return format!(
+                        "{}{}{}",
+                        &message[..start],
+                        line + records_before,
+                        &message[digits..]
+                    );
+                }
+            }
+        }
+        message
+    };
+    match error {
+        ArrowError::CsvError(message) => ArrowError::CsvError(shift(message)),
+        ArrowError::ParseError(message) => ArrowError::ParseError(shift(message)),
+        other => other,
+    }
 }
 
 /// Streams a newline-delimited JSON file as record batches; returns the schema used.
@@ -206,26 +351,12 @@ fn whole_lines(chunks: &VecDeque<Bytes>) -> Vec<u8> {
     text
 }
 
-/// The common shape of arrow's CSV and JSON push decoders.
+/// The shape of arrow's push decoders (JSON) that [`decode_stream`] drives.
 trait PushDecoder: Send + 'static {
     fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError>;
     fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError>;
     /// A full batch is buffered and must be flushed before decoding more.
     fn is_full(&self) -> bool;
-}
-
-struct CsvDecoder(arrow::csv::reader::Decoder);
-
-impl PushDecoder for CsvDecoder {
-    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError> {
-        self.0.decode(buf)
-    }
-    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        self.0.flush()
-    }
-    fn is_full(&self) -> bool {
-        self.0.capacity() == 0
-    }
 }
 
 struct JsonDecoder {

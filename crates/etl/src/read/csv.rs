@@ -3,13 +3,14 @@
 //! delimiters and newlines; CRLF and a UTF-8 byte-order mark are handled.
 //!
 //! The reader thread only cuts the file into chunks of whole records
-//! ([`super::split`]); each chunk is parsed where the run processes it, on
+//! ([`RecordChunker`]); each chunk is parsed where the run processes it, on
 //! the rayon pool, so parsing uses every core.
 
 use std::io::Read;
 use std::sync::Arc;
 
-use super::split::{Chunker, newlines};
+use common::storage::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
+
 use super::strings::{Columns, Out};
 use super::{Piece, RawBatch, Rejected};
 use crate::config::CsvConfig;
@@ -27,17 +28,24 @@ pub(super) fn read(
     batch_size: usize,
     out: Out,
 ) -> Result<()> {
-    let mut chunker = Chunker::new(input, config);
+    let mut chunker = RecordChunker::new(input, &dialect(config));
+    let mut next = |records: usize| {
+        let line = chunker.line();
+        chunker.next(records).map_err(|e| Error::File {
+            file: String::new(),
+            message: format!("cannot read CSV after line {line}: {e}"),
+        })
+    };
     let mut first_data = None;
     let names = if config.header {
-        match chunker.next(1)? {
+        match next(1)? {
             Some(head) => header(&head.bytes, config)?,
             None => Vec::new(),
         }
     } else if let Some(names) = columns {
         names
     } else {
-        match chunker.next(1)? {
+        match next(1)? {
             Some(head) => {
                 let width = first_record(&head.bytes, config)?.map_or(0, |r| r.len());
                 first_data = Some(head);
@@ -56,7 +64,7 @@ pub(super) fn read(
         names: Arc::from(names),
         file,
     });
-    let chunk = |chunk: super::split::Chunk| {
+    let chunk = |chunk: RecordChunk| {
         Piece::Csv(Chunk {
             parser: Arc::clone(&parser),
             bytes: chunk.bytes,
@@ -67,10 +75,19 @@ pub(super) fn read(
     if let Some(head) = first_data {
         out.piece(chunk(head))?;
     }
-    while let Some(next) = chunker.next(batch_size)? {
-        out.piece(chunk(next))?;
+    while let Some(records) = next(batch_size)? {
+        out.piece(chunk(records))?;
     }
     Ok(())
+}
+
+fn dialect(config: &CsvConfig) -> CsvDialect {
+    CsvDialect {
+        delimiter: config.delimiter as u8,
+        quote: config.quote as u8,
+        escape: config.escape.map(|c| c as u8),
+        comment: config.comment.map(|c| c as u8),
+    }
 }
 
 /// The column names from the header record.
@@ -106,14 +123,15 @@ fn first_record(bytes: &[u8], config: &CsvConfig) -> Result<Option<csv::ByteReco
 }
 
 fn reader<'a>(bytes: &'a [u8], config: &CsvConfig) -> csv::Reader<&'a [u8]> {
+    let dialect = dialect(config);
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(config.delimiter as u8)
-        .quote(config.quote as u8)
-        .escape(config.escape.map(|c| c as u8))
-        .double_quote(config.escape.is_none())
-        .comment(config.comment.map(|c| c as u8))
+        .delimiter(dialect.delimiter)
+        .quote(dialect.quote)
+        .escape(dialect.escape)
+        .double_quote(dialect.escape.is_none())
+        .comment(dialect.comment)
         .from_reader(bytes)
 }
 
@@ -202,7 +220,7 @@ impl Lines<'_> {
                 _ => break,
             }
         }
-        let skipped = newlines(&self.bytes[from..start.min(self.bytes.len())]);
+        let skipped = line_feeds(&self.bytes[from..start.min(self.bytes.len())]);
         self.first_line - 1 + position.line() + skipped
     }
 }

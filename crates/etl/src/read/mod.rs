@@ -7,7 +7,6 @@
 mod csv;
 mod ndjson;
 mod parquet;
-mod split;
 mod strings;
 
 use std::sync::Arc;

@@ -569,6 +569,54 @@ pub async fn csv_decode_error_names_file_and_line(root: &Location) {
         .to_string();
     assert!(err.starts_with(&format!("{file}: CSV error")), "{err}");
     assert!(err.contains("line 4"), "{err}");
+
+    // Past the first chunk (batches of 2 rows here), the numbers still count
+    // from the start of the file.
+    let small = CsvOptions {
+        batch_size: 2,
+        ..CsvOptions::default()
+    };
+    let file = root.join("raw/later.csv").unwrap();
+    file.put(&b"a,b\n1,2\n3,4\n5,6\n7,x\n9,10\n11\n"[..])
+        .await
+        .unwrap();
+    let schema: SchemaRef = Arc::new(Schema::new(vec![
+        Field::new("a", DataType::Int64, true),
+        Field::new("b", DataType::Int64, true),
+    ]));
+    let (_, stream) = read_csv(&file, Compression::None, &small, Some(schema.clone()))
+        .await
+        .unwrap();
+    let err = stream
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("value 'x'") && err.contains("at line 4."),
+        "{err}"
+    );
+    let whole = CsvOptions {
+        batch_size: 100,
+        ..CsvOptions::default()
+    };
+    let fixed = root.join("raw/later-ragged.csv").unwrap();
+    fixed
+        .put(&b"a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11\n"[..])
+        .await
+        .unwrap();
+    for options in [small, whole] {
+        let given = Some(schema.clone());
+        let (_, stream) = read_csv(&fixed, Compression::None, &options, given)
+            .await
+            .unwrap();
+        let err = stream
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("for line 7,"), "{err}");
+    }
 }
 
 pub async fn ndjson_streaming_read_plain_and_gzip(root: &Location) {

@@ -4,12 +4,10 @@
 //! a small state machine that follows csv-core's reading rules exactly
 //! (quotes open only at a field's start, doubled quotes or the escape
 //! character inside quotes, comment lines, `\r`, `\n` and `\r\n` ends). The
-//! scan is a table lookup per byte, several times cheaper than parsing.
+//! scan jumps between quotes and line ends, several times cheaper than
+//! parsing.
 
 use std::io::Read;
-
-use crate::config::CsvConfig;
-use crate::error::{Error, Result};
 
 /// Bytes read from the input at a time.
 const BLOCK: u64 = 1 << 20;
@@ -32,8 +30,32 @@ const STATES: usize = 7;
 /// Flag on a transition that ends a record.
 const ENDS_RECORD: u8 = 0x80;
 
+/// The CSV syntax that decides where records end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvDialect {
+    /// Field separator.
+    pub delimiter: u8,
+    /// Quote character.
+    pub quote: u8,
+    /// Escape character inside quotes (`None`: a quote is escaped by doubling it).
+    pub escape: Option<u8>,
+    /// Lines starting with this byte are skipped.
+    pub comment: Option<u8>,
+}
+
+impl Default for CsvDialect {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            quote: b'"',
+            escape: None,
+            comment: None,
+        }
+    }
+}
+
 /// Finds record ends for one CSV dialect.
-pub(super) struct Scanner {
+struct Scanner {
     /// Next state (with [`ENDS_RECORD`]) by state and byte.
     table: Box<[u8; STATES * 256]>,
     delimiter: u8,
@@ -50,12 +72,14 @@ struct Scanned {
 }
 
 impl Scanner {
-    pub(super) fn new(csv: &CsvConfig) -> Self {
-        let delimiter = csv.delimiter as u8;
-        let quote = csv.quote as u8;
-        let escape = csv.escape.map(|c| c as u8);
+    fn new(dialect: &CsvDialect) -> Self {
+        let CsvDialect {
+            delimiter,
+            quote,
+            escape,
+            comment,
+        } = *dialect;
         let double_quote = escape.is_none();
-        let comment = csv.comment.map(|c| c as u8);
         let terminator = |b: u8| b == b'\r' || b == b'\n';
         let mut table = Box::new([0u8; STATES * 256]);
         for state in 0..STATES as u8 {
@@ -175,18 +199,22 @@ impl Scanner {
     }
 }
 
-/// Whole records of a file, and the line the chunk starts on.
+/// Whole records of a file, and where in the file they start.
 #[derive(Debug)]
-pub(super) struct Chunk {
-    pub(super) bytes: Vec<u8>,
+pub struct RecordChunk {
+    /// The records' bytes, from just after the previous chunk's last record.
+    pub bytes: Vec<u8>,
     /// 1-based line of the chunk's first byte.
-    pub(super) first_line: u64,
-    /// Records found in it (the last one may lack a line end and not count).
-    pub(super) records: usize,
+    pub first_line: u64,
+    /// Records ended in the chunk (a last record without a line end at the
+    /// end of the file is not counted).
+    pub records: usize,
+    /// Records ended before the chunk.
+    pub records_before: u64,
 }
 
 /// Reads a CSV stream as chunks of whole records.
-pub(super) struct Chunker<R> {
+pub struct RecordChunker<R> {
     input: R,
     scanner: Scanner,
     /// Bytes read and not yet handed out; they start at a record boundary.
@@ -195,24 +223,36 @@ pub(super) struct Chunker<R> {
     scanned: usize,
     state: u8,
     found: Scanned,
-    /// Line of `buffer[0]`.
+    /// Line of `buffer[0]`, and records before it.
     line: u64,
+    records_before: u64,
     /// Bytes to read at a time.
     block: u64,
     started: bool,
     eof: bool,
 }
 
-impl<R: Read> Chunker<R> {
-    pub(super) fn new(input: R, csv: &CsvConfig) -> Self {
+impl<R> std::fmt::Debug for RecordChunker<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordChunker")
+            .field("line", &self.line)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> RecordChunker<R> {
+    /// Chunks of `input`, read as `dialect`.
+    pub fn new(input: R, dialect: &CsvDialect) -> Self {
         Self {
             input,
-            scanner: Scanner::new(csv),
+            scanner: Scanner::new(dialect),
             buffer: Vec::new(),
             scanned: 0,
             state: START,
             found: Scanned::default(),
             line: 1,
+            records_before: 0,
             block: BLOCK,
             started: false,
             eof: false,
@@ -222,7 +262,7 @@ impl<R: Read> Chunker<R> {
     /// The next `records` records (fewer at the end of the input), or `None`
     /// when the input is exhausted. A chunk may also hold blank or comment
     /// lines, or nothing but them.
-    pub(super) fn next(&mut self, records: usize) -> Result<Option<Chunk>> {
+    pub fn next(&mut self, records: usize) -> std::io::Result<Option<RecordChunk>> {
         loop {
             let unscanned = &self.buffer[self.scanned..];
             if let Some(end) =
@@ -250,28 +290,31 @@ impl<R: Read> Chunker<R> {
         }
     }
 
-    fn hand_out(&mut self, bytes: Vec<u8>) -> Chunk {
-        let first_line = self.line;
+    /// The line the next chunk starts on (for messages about read errors).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn hand_out(&mut self, bytes: Vec<u8>) -> RecordChunk {
         let found = std::mem::take(&mut self.found);
+        let chunk = RecordChunk {
+            bytes,
+            first_line: self.line,
+            records: found.records,
+            records_before: self.records_before,
+        };
         self.line += found.lines;
+        self.records_before += found.records as u64;
         self.scanned = 0;
         self.state = START;
-        Chunk {
-            bytes,
-            first_line,
-            records: found.records,
-        }
+        chunk
     }
 
     /// Appends the next block of input (dropping a leading byte-order mark).
-    fn fill(&mut self) -> Result<()> {
+    fn fill(&mut self) -> std::io::Result<()> {
         let read = (&mut self.input)
             .take(self.block)
-            .read_to_end(&mut self.buffer)
-            .map_err(|e| Error::File {
-                file: String::new(),
-                message: format!("cannot read CSV after line {}: {e}", self.line),
-            })?;
+            .read_to_end(&mut self.buffer)?;
         if read == 0 {
             self.eof = true;
         }
@@ -286,7 +329,7 @@ impl<R: Read> Chunker<R> {
 }
 
 /// Number of line feeds in `bytes`.
-pub(super) fn newlines(bytes: &[u8]) -> u64 {
+pub fn line_feeds(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
@@ -294,48 +337,50 @@ pub(super) fn newlines(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    fn config(
-        delimiter: char,
-        quote: char,
-        escape: Option<char>,
-        comment: Option<char>,
-    ) -> CsvConfig {
-        CsvConfig {
+    fn config(delimiter: u8, quote: u8, escape: Option<u8>, comment: Option<u8>) -> CsvDialect {
+        CsvDialect {
             delimiter,
             quote,
             escape,
             comment,
-            ..CsvConfig::default()
         }
     }
 
     /// Splits `input` into chunks of `n` records each.
-    fn chunks(input: &[u8], csv: &CsvConfig, n: usize) -> Vec<(u64, Vec<u8>)> {
+    fn chunks(input: &[u8], csv: &CsvDialect, n: usize) -> Vec<(u64, Vec<u8>)> {
         chunks_read_by(input, csv, n, BLOCK)
+            .into_iter()
+            .map(|(line, bytes, _)| (line, bytes))
+            .collect()
     }
 
     /// The same, reading `block` bytes at a time (so that scans stop and
     /// resume inside quoted fields and between `\r` and `\n`).
-    fn chunks_read_by(input: &[u8], csv: &CsvConfig, n: usize, block: u64) -> Vec<(u64, Vec<u8>)> {
-        let mut chunker = Chunker::new(input, csv);
+    fn chunks_read_by(
+        input: &[u8],
+        csv: &CsvDialect,
+        n: usize,
+        block: u64,
+    ) -> Vec<(u64, Vec<u8>, u64)> {
+        let mut chunker = RecordChunker::new(input, csv);
         chunker.block = block;
         let mut out = Vec::new();
         while let Some(chunk) = chunker.next(n).unwrap() {
-            out.push((chunk.first_line, chunk.bytes));
+            out.push((chunk.first_line, chunk.bytes, chunk.records_before));
         }
         out
     }
 
     /// Records as the csv crate reads them from `input` in one piece.
-    fn records(input: &[u8], csv: &CsvConfig) -> Vec<Vec<Vec<u8>>> {
+    fn records(input: &[u8], csv: &CsvDialect) -> Vec<Vec<Vec<u8>>> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(csv.delimiter as u8)
-            .quote(csv.quote as u8)
-            .escape(csv.escape.map(|c| c as u8))
+            .delimiter(csv.delimiter)
+            .quote(csv.quote)
+            .escape(csv.escape)
             .double_quote(csv.escape.is_none())
-            .comment(csv.comment.map(|c| c as u8))
+            .comment(csv.comment)
             .from_reader(input);
         reader
             .byte_records()
@@ -345,7 +390,7 @@ mod tests {
 
     #[test]
     fn cuts_only_between_records() {
-        let csv = CsvConfig::default();
+        let csv = CsvDialect::default();
         let input = b"a,b\n\"x\ny\",2\r\n3,\"q\"\"\n\"\n\n4,5";
         let got = chunks(input, &csv, 1);
         let expected: [(u64, &[u8]); 4] = [
@@ -362,7 +407,7 @@ mod tests {
 
     #[test]
     fn byte_order_mark_is_dropped() {
-        let csv = CsvConfig::default();
+        let csv = CsvDialect::default();
         assert_eq!(chunks(b"\xEF\xBB\xBFa,b\n1,2\n", &csv, 1)[0].1, b"a,b\n");
         assert_eq!(chunks(b"\xEF\xBB", &csv, 1), [(1, b"\xEF\xBB".to_vec())]);
         assert!(chunks(b"\xEF\xBB\xBF", &csv, 1).is_empty());
@@ -371,10 +416,10 @@ mod tests {
     #[test]
     fn every_dialect_splits_where_csv_core_does() {
         let dialects = [
-            config(',', '"', None, None),
-            config(',', '"', Some('\\'), None),
-            config(',', '"', None, Some('#')),
-            config(';', '\'', None, None),
+            config(b',', b'"', None, None),
+            config(b',', b'"', Some(b'\\'), None),
+            config(b',', b'"', None, Some(b'#')),
+            config(b';', b'\'', None, None),
         ];
         let alphabet = b"ab,;'\"\\#\r\n";
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -393,8 +438,9 @@ mod tests {
                 for (n, block) in [(1, 1), (2, 3), (3, BLOCK)] {
                     let mut pieces = Vec::new();
                     let mut seen = Vec::new();
-                    for (line, chunk) in chunks_read_by(&input, &csv, n, block) {
-                        assert_eq!(line, 1 + newlines(&seen), "first line of a chunk");
+                    for (line, chunk, before) in chunks_read_by(&input, &csv, n, block) {
+                        assert_eq!(line, 1 + line_feeds(&seen), "first line of a chunk");
+                        assert_eq!(before, pieces.len() as u64, "records before a chunk");
                         pieces.extend(records(&chunk, &csv));
                         seen.extend(chunk);
                     }
