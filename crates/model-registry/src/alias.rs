@@ -147,22 +147,42 @@ impl Registry {
     }
 
     /// Re-promotes the version the alias pointed at before its current one.
+    /// If another promotion lands meanwhile, the rollback is decided again
+    /// against it (it never undoes a record it did not see).
     pub async fn rollback(&self, alias: &str, reason: Option<String>) -> Result<Promotion> {
-        let current = self
-            .current(alias)
-            .await?
-            .ok_or_else(|| Error::AliasNotSet {
-                registry: self.root().to_string(),
+        names::alias(alias)?;
+        for _ in 0..MAX_CLAIMS {
+            let current = self
+                .current(alias)
+                .await?
+                .ok_or_else(|| Error::AliasNotSet {
+                    registry: self.root().to_string(),
+                    alias: alias.to_string(),
+                })?;
+            let previous = current.previous.ok_or_else(|| Error::NoPrevious {
                 alias: alias.to_string(),
             })?;
-        let previous = current.previous.ok_or_else(|| Error::NoPrevious {
-            alias: alias.to_string(),
-        })?;
-        self.card(previous).await?;
-        self.append(alias, previous, Action::Rollback, reason).await
+            self.card(previous).await?;
+            let claim = self
+                .claim(
+                    alias,
+                    Some(&current),
+                    previous,
+                    Action::Rollback,
+                    reason.clone(),
+                )
+                .await?;
+            if let Some(record) = claim {
+                return Ok(record);
+            }
+        }
+        Err(self.contention())
     }
 
-    /// Promotes `version` only if its `metric` beats the alias's current version's.
+    /// Promotes `version` only if its `metric` beats the alias's current
+    /// version's. The comparison holds for the record it is appended after:
+    /// if another promotion lands between the comparison and the write, the
+    /// gate compares again with the new current version.
     pub async fn promote_if_better(
         &self,
         version: Version,
@@ -183,38 +203,48 @@ impl Registry {
         names::alias(alias)?;
         let candidate = metric_of(&self.card(version).await?)?;
         let higher_is_better = !lower_is_better(metric);
-        let current = match self.current(alias).await? {
-            Some(record) => Some((
-                record.version,
-                metric_of(&self.card(record.version).await?)?,
-            )),
-            None => None,
-        };
-        let better = match current {
-            None => true,
-            Some((_, value)) if higher_is_better => candidate > value,
-            Some((_, value)) => candidate < value,
-        };
-        let promoted = if better {
-            let reason = reason.or_else(|| {
+        for _ in 0..MAX_CLAIMS {
+            let record = self.current(alias).await?;
+            let current = match &record {
+                Some(record) => Some((
+                    record.version,
+                    metric_of(&self.card(record.version).await?)?,
+                )),
+                None => None,
+            };
+            let better = match current {
+                None => true,
+                Some((_, value)) if higher_is_better => candidate > value,
+                Some((_, value)) => candidate < value,
+            };
+            let decision = |promoted| GateDecision {
+                metric: metric.to_string(),
+                higher_is_better,
+                candidate: (version, candidate),
+                current,
+                promoted,
+            };
+            if !better {
+                return Ok(decision(None));
+            }
+            let reason = reason.clone().or_else(|| {
                 Some(format!(
                     "{metric} {candidate} beats {:?}",
                     current.map(|c| c.1)
                 ))
             });
-            Some(self.append(alias, version, Action::Promote, reason).await?)
-        } else {
-            None
-        };
-        Ok(GateDecision {
-            metric: metric.to_string(),
-            higher_is_better,
-            candidate: (version, candidate),
-            current,
-            promoted,
-        })
+            let claim = self
+                .claim(alias, record.as_ref(), version, Action::Promote, reason)
+                .await?;
+            if let Some(promoted) = claim {
+                return Ok(decision(Some(promoted)));
+            }
+        }
+        Err(self.contention())
     }
 
+    /// Appends a record pointing `alias` at `version` after whatever record
+    /// is newest when it writes.
     async fn append(
         &self,
         alias: &str,
@@ -222,44 +252,63 @@ impl Registry {
         action: Action,
         reason: Option<String>,
     ) -> Result<Promotion> {
-        let dir = self.root().join(names::alias(alias)?)?;
         for _ in 0..MAX_CLAIMS {
-            let last = self.sequences(alias).await?.last().copied();
-            let previous = match last {
-                Some(sequence) => Some(self.record(alias, sequence).await?.version),
-                None => None,
-            };
-            let sequence = last.unwrap_or(0) + 1;
-            let record = Promotion {
-                format_version: RECORD_FORMAT_VERSION,
-                sequence,
-                alias: alias.to_string(),
-                version,
-                previous,
-                action,
-                at: Utc::now(),
-                by: actor(),
-                reason: reason.clone(),
-                token: common::ids::write_token(),
-            };
-            match dir.join(&record_name(sequence))?.create_json(&record).await {
-                Ok(()) => {
-                    log::info!(
-                        "{alias}: {:?} → {version} (record {sequence}, {action:?})",
-                        previous
-                    );
-                    return Ok(record);
-                }
-                // Someone else took this sequence number: re-read and try the next.
-                Err(common::Error::AlreadyExists { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            let current = self.current(alias).await?;
+            let claim = self
+                .claim(alias, current.as_ref(), version, action, reason.clone())
+                .await?;
+            if let Some(record) = claim {
+                return Ok(record);
             }
         }
-        Err(Error::Contention {
+        Err(self.contention())
+    }
+
+    /// Writes the record that follows `after` (the alias's newest record as
+    /// the caller saw it), create-if-absent. `None` when another record took
+    /// that sequence number first: the caller re-reads and decides again.
+    async fn claim(
+        &self,
+        alias: &str,
+        after: Option<&Promotion>,
+        version: Version,
+        action: Action,
+        reason: Option<String>,
+    ) -> Result<Option<Promotion>> {
+        let sequence = after.map_or(0, |r| r.sequence) + 1;
+        let previous = after.map(|r| r.version);
+        let record = Promotion {
+            format_version: RECORD_FORMAT_VERSION,
+            sequence,
+            alias: alias.to_string(),
+            version,
+            previous,
+            action,
+            at: Utc::now(),
+            by: actor(),
+            reason,
+            token: common::ids::write_token(),
+        };
+        let dir = self.root().join(names::alias(alias)?)?;
+        match dir.join(&record_name(sequence))?.create_json(&record).await {
+            Ok(()) => {
+                log::info!(
+                    "{alias}: {:?} → {version} (record {sequence}, {action:?})",
+                    previous
+                );
+                Ok(Some(record))
+            }
+            Err(common::Error::AlreadyExists { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn contention(&self) -> Error {
+        Error::Contention {
             registry: self.root().to_string(),
             what: "promotion sequence number",
             attempts: MAX_CLAIMS,
-        })
+        }
     }
 }
 

@@ -31,6 +31,7 @@ macro_rules! conformance {
 conformance!(
     sixteen_concurrent_publishers_get_versions_1_to_16,
     eight_concurrent_promotions_form_one_history,
+    concurrent_gated_promotions_only_ever_improve,
     killed_publisher_leaves_no_visible_version_and_gc_cleans_up,
     flipped_byte_fails_verify_and_resolve,
     if_better_rollback_and_history,

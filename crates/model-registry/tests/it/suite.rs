@@ -146,6 +146,72 @@ pub fn eight_concurrent_promotions_form_one_history(root: &str) {
     });
 }
 
+/// Eight quality-gated promotions at once: whatever the interleaving, no
+/// candidate is promoted over a better one that landed first, so the history
+/// only ever improves and ends at the best version.
+pub fn concurrent_gated_promotions_only_ever_improve(root: &str) {
+    // Published in an order unrelated to their accuracy.
+    let accuracies = [0.83, 0.91, 0.80, 0.95, 0.87, 0.93, 0.81, 0.89];
+    let versions: Vec<Version> = runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let mut versions = Vec::new();
+        for (i, accuracy) in accuracies.iter().enumerate() {
+            versions.push(publish(&registry, &format!("g{i}"), &[("accuracy", *accuracy)]).await);
+        }
+        versions
+    });
+    let handles: Vec<_> = versions
+        .iter()
+        .map(|&version| {
+            let root = root.to_string();
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    Registry::open(&root)
+                        .unwrap()
+                        .promote_if_better(version, "latest", "accuracy", None)
+                        .await
+                        .unwrap()
+                })
+            })
+        })
+        .collect();
+    let decisions: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let accuracy_of: BTreeMap<Version, f64> = versions.iter().copied().zip(accuracies).collect();
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let history = registry.history("latest").await.unwrap();
+        let promoted = decisions.iter().filter(|d| d.promoted.is_some()).count();
+        assert_eq!(
+            history.len(),
+            promoted,
+            "every accepted promotion is recorded"
+        );
+        assert_eq!(history[0].previous, None);
+        for pair in history.windows(2) {
+            assert_eq!(pair[1].previous, Some(pair[0].version));
+            assert!(
+                accuracy_of[&pair[1].version] > accuracy_of[&pair[0].version],
+                "{} replaced the better {}",
+                pair[1].version,
+                pair[0].version
+            );
+        }
+        assert_eq!(
+            history.last().unwrap().version,
+            versions[3],
+            "the best one wins"
+        );
+        for decision in &decisions {
+            if let (None, Some((_, current))) = (&decision.promoted, decision.current) {
+                assert!(
+                    current >= decision.candidate.1,
+                    "refused against a worse version"
+                );
+            }
+        }
+    });
+}
+
 pub fn killed_publisher_leaves_no_visible_version_and_gc_cleans_up(root: &str) {
     runtime().block_on(async {
         let registry = Registry::open(root).unwrap();
