@@ -12,7 +12,7 @@
 //! - `read_json` / `write_json` / `create_json`: manifests and cards.
 
 mod blocking;
-mod csv_split;
+mod chunks;
 mod format;
 mod json;
 mod location;
@@ -24,7 +24,7 @@ mod text;
 use arrow::array::RecordBatch;
 use futures::stream::BoxStream;
 
-pub use csv_split::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
+pub use chunks::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
 pub use format::{Compression, FileFormat};
 pub use location::{Location, Scheme};
 pub use objects::ByteStream;
@@ -33,7 +33,7 @@ pub use parquet::{
     ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, StoredFile, WrittenFile,
 };
 pub use select::{InputFile, select_inputs};
-pub use text::{CsvOptions, DEFAULT_BATCH_SIZE, open_bytes, read_csv, read_ndjson};
+pub use text::{CsvOptions, DEFAULT_BATCH_SIZE, read_csv, read_ndjson};
 
 /// A stream of record batches read from storage.
 pub type BatchStream = BoxStream<'static, crate::Result<RecordBatch>>;

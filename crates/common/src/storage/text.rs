@@ -1,27 +1,24 @@
-//! Streaming CSV and NDJSON reads: the object's bytes (gunzipped on the fly
-//! when compressed) are pushed through arrow's decoders, so memory is bounded
-//! by the batch size whatever the file size.
+//! Streaming CSV and NDJSON reads. One blocking thread reads the object
+//! (gunzipped on the fly when compressed) and cuts it into chunks of whole
+//! records ([`RecordChunker`]: CSV records, or lines); the chunks are decoded
+//! by arrow's decoders in parallel on Tokio's blocking pool and come out in
+//! order. Memory is bounded by the batch size times the chunks in flight,
+//! whatever the file size.
 //!
-//! CSV is cut into chunks of whole records by one blocking reader thread
-//! ([`RecordChunker`]) and the chunks are decoded in parallel on Tokio's
-//! blocking pool, in order. Without a schema, one is inferred from the first
-//! rows (`infer_rows`); the sampled bytes are then decoded too, so the object
-//! is read only once.
+//! Without a schema, one is inferred from the first chunk (`infer_rows`
+//! records); that chunk is then decoded too, so the object is read only once.
 
-use std::collections::VecDeque;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
-use async_compression::tokio::bufread::GzipDecoder;
-use bytes::{Buf, Bytes};
 use futures::{StreamExt, TryStreamExt};
-use tokio_util::io::{ReaderStream, StreamReader};
+use tokio::sync::mpsc;
 
-use super::csv_split::{CsvDialect, RecordChunk, RecordChunker};
-use super::{BatchStream, ByteStream, Compression, Location};
+use super::chunks::{CsvDialect, RecordChunk, RecordChunker};
+use super::{BatchStream, Compression, Location};
 use crate::error::{Error, Result};
 
 /// Default number of rows per record batch.
@@ -95,26 +92,6 @@ impl CsvOptions {
     }
 }
 
-/// Opens `location` as a byte stream, decompressing it when `compression` says so.
-pub async fn open_bytes(location: &Location, compression: Compression) -> Result<ByteStream> {
-    let raw = location.get_stream().await?;
-    match compression {
-        Compression::None => Ok(raw),
-        Compression::Gzip => {
-            let reader = StreamReader::new(raw.map_err(std::io::Error::other));
-            let mut decoder = GzipDecoder::new(reader);
-            decoder.multiple_members(true);
-            let name = location.to_string();
-            Ok(ReaderStream::with_capacity(decoder, 256 * 1024)
-                .map_err(move |source| Error::Io {
-                    location: name.clone(),
-                    source,
-                })
-                .boxed())
-        }
-    }
-}
-
 /// Streams a CSV file as record batches; returns the schema used (given or inferred).
 pub async fn read_csv(
     location: &Location,
@@ -122,47 +99,22 @@ pub async fn read_csv(
     options: &CsvOptions,
     schema: Option<SchemaRef>,
 ) -> Result<(SchemaRef, BatchStream)> {
-    let name = location.to_string();
     let decode_err = |source| Error::Decode {
-        location: name.clone(),
-        format: "CSV",
-        source,
-    };
-    let io_err = |source| Error::Io {
         location: location.to_string(),
+        format: "CSV",
         source,
     };
     let format = options.format().map_err(decode_err)?;
     let input = location.open_read(compression).await?;
-
-    // The first chunk holds the header and the rows to infer from (or a batch).
-    let header = usize::from(options.has_header);
     let batch_size = options.batch_size.max(1);
-    let first = header
+    // The first chunk holds the header and the rows to infer from (or a batch).
+    let first = usize::from(options.has_header)
         + match schema {
             Some(_) => batch_size,
             None => options.infer_rows.max(1),
         };
-    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    let dialect = options.dialect();
-    tokio::task::spawn_blocking(move || {
-        let mut chunker = RecordChunker::new(input, &dialect);
-        let mut records = first;
-        loop {
-            let next = chunker.next(records).transpose();
-            let stop = !matches!(next, Some(Ok(_)));
-            if let Some(next) = next
-                && tx.blocking_send(next).is_err()
-            {
-                return;
-            }
-            if stop {
-                return;
-            }
-            records = batch_size;
-        }
-    });
-    let first = rx.recv().await.transpose().map_err(io_err)?;
+    let chunker = RecordChunker::new(input, &options.dialect());
+    let (first, rest) = chunks(location, chunker, first, batch_size).await?;
     let schema = match schema {
         Some(schema) => schema,
         None => {
@@ -173,53 +125,150 @@ pub async fn read_csv(
             Arc::new(inferred)
         }
     };
-
-    let decoder = Arc::new(ChunkDecoder {
+    let decoder = CsvChunks {
         schema: Arc::clone(&schema),
         format,
         has_header: options.has_header,
         batch_size,
-        location: name.clone(),
+    };
+    let stream = decode_chunks(location, "CSV", first, rest, move |chunk, index| {
+        decoder.decode(chunk, index == 0)
     });
-    let chunks = futures::stream::iter(first.map(Ok))
-        .chain(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    Ok((schema, stream))
+}
+
+/// Streams a newline-delimited JSON file as record batches; returns the schema used.
+pub async fn read_ndjson(
+    location: &Location,
+    compression: Compression,
+    batch_size: usize,
+    infer_rows: usize,
+    schema: Option<SchemaRef>,
+) -> Result<(SchemaRef, BatchStream)> {
+    let decode_err = |source| Error::Decode {
+        location: location.to_string(),
+        format: "NDJSON",
+        source,
+    };
+    let input = location.open_read(compression).await?;
+    let batch_size = batch_size.max(1);
+    let first = match schema {
+        Some(_) => batch_size,
+        None => infer_rows.max(1),
+    };
+    let chunker = RecordChunker::lines(input);
+    let (first, rest) = chunks(location, chunker, first, batch_size).await?;
+    let schema = match schema {
+        Some(schema) => schema,
+        None => {
+            let text = first.as_ref().map_or(&[][..], |c| &c.bytes[..]);
+            let (inferred, _) =
+                arrow::json::reader::infer_json_schema(Cursor::new(text), Some(infer_rows))
+                    .map_err(decode_err)?;
+            Arc::new(inferred)
+        }
+    };
+    let decoded = Arc::clone(&schema);
+    let stream = decode_chunks(location, "NDJSON", first, rest, move |chunk, _| {
+        decode_json(&decoded, batch_size, &chunk)
+    });
+    Ok((schema, stream))
+}
+
+/// Chunks still to come from the reader thread.
+type Chunks = mpsc::Receiver<std::io::Result<RecordChunk>>;
+
+/// Starts the reader thread: a first chunk of `first` records, then chunks
+/// of `batch_size`. Returns the first chunk (`None` for an empty object) and
+/// the channel of the others.
+async fn chunks(
+    location: &Location,
+    mut chunker: RecordChunker<Box<dyn Read + Send>>,
+    first: usize,
+    batch_size: usize,
+) -> Result<(Option<RecordChunk>, Chunks)> {
+    let (tx, mut rx) = mpsc::channel(2);
+    // Reading blocks (a remote object is read through the runtime that
+    // opened it), so it runs on a blocking thread; it stops when the
+    // receiver is dropped.
+    tokio::task::spawn_blocking(move || {
+        let mut records = first;
+        loop {
+            let next = chunker.next(records).transpose();
+            let more = matches!(next, Some(Ok(_)));
+            if let Some(next) = next
+                && tx.blocking_send(next).is_err()
+            {
+                return;
+            }
+            if !more {
+                return;
+            }
+            records = batch_size;
+        }
+    });
+    let first = rx.recv().await.transpose().map_err(|source| Error::Io {
+        location: location.to_string(),
+        source,
+    })?;
+    Ok((first, rx))
+}
+
+/// Decodes `first` and the chunks after it with `decode(chunk, index)` on the
+/// blocking pool, as many at once as there are cores, keeping their order.
+fn decode_chunks(
+    location: &Location,
+    format: &'static str,
+    first: Option<RecordChunk>,
+    mut rest: Chunks,
+    decode: impl Fn(RecordChunk, usize) -> Result<Vec<RecordBatch>, ArrowError> + Send + Sync + 'static,
+) -> BatchStream {
+    let name = location.to_string();
+    let decode = Arc::new(decode);
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let stream = chunks
+    futures::stream::iter(first.map(Ok))
+        .chain(futures::stream::poll_fn(move |cx| rest.poll_recv(cx)))
         .enumerate()
-        .map(move |(i, chunk)| {
-            let decoder = Arc::clone(&decoder);
+        .map(move |(index, chunk)| {
+            let decode = Arc::clone(&decode);
             let name = name.clone();
             async move {
-                let chunk = chunk.map_err(|source| Error::Io {
+                let io = |source| Error::Io {
                     location: name.clone(),
                     source,
-                })?;
-                tokio::task::spawn_blocking(move || decoder.decode(chunk, i == 0))
+                };
+                let chunk = chunk.map_err(io)?;
+                tokio::task::spawn_blocking(move || decode(chunk, index))
                     .await
-                    .map_err(|e| Error::Io {
-                        location: name,
-                        source: std::io::Error::other(format!("CSV decoding stopped: {e}")),
+                    .map_err(|e| {
+                        io(std::io::Error::other(format!(
+                            "{format} decoding stopped: {e}"
+                        )))
                     })?
+                    .map_err(|source| Error::Decode {
+                        location: name.clone(),
+                        format,
+                        source,
+                    })
             }
         })
         .buffered(parallel)
         .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
-        .try_flatten();
-    Ok((schema, stream.boxed()))
+        .try_flatten()
+        .boxed()
 }
 
 /// Decodes chunks of whole CSV records into batches of the schema.
-struct ChunkDecoder {
+struct CsvChunks {
     schema: SchemaRef,
     format: arrow::csv::reader::Format,
     has_header: bool,
     batch_size: usize,
-    location: String,
 }
 
-impl ChunkDecoder {
+impl CsvChunks {
     /// The batches of one chunk; the first chunk starts with the header.
-    fn decode(&self, chunk: RecordChunk, first: bool) -> Result<Vec<RecordBatch>> {
+    fn decode(&self, chunk: RecordChunk, first: bool) -> Result<Vec<RecordBatch>, ArrowError> {
         let header = first && self.has_header;
         let mut builder = arrow::csv::ReaderBuilder::new(Arc::clone(&self.schema))
             .with_format(self.format.clone().with_header(header))
@@ -228,11 +277,7 @@ impl ChunkDecoder {
             builder = builder.with_header_validation(false);
         }
         let mut decoder = builder.build_decoder();
-        let err = |source| Error::Decode {
-            location: self.location.clone(),
-            format: "CSV",
-            source: file_lines(source, chunk.records_before),
-        };
+        let err = |e| file_lines(e, chunk.records_before);
         let mut batches = Vec::new();
         let mut rest = &chunk.bytes[..];
         loop {
@@ -245,7 +290,11 @@ impl ChunkDecoder {
             let consumed = decoder.decode(rest).map_err(err)?;
             rest = &rest[consumed..];
             if decoder.capacity() == 0 || consumed == 0 {
-                batches.extend(decoder.flush().map_err(err)?);
+                let flushed = decoder.flush().map_err(err)?;
+                if consumed == 0 && flushed.is_none() {
+                    return Err(ArrowError::CsvError("the decoder made no progress".into()));
+                }
+                batches.extend(flushed);
             }
         }
     }
@@ -285,164 +334,40 @@ fn file_lines(error: ArrowError, records_before: u64) -> ArrowError {
     }
 }
 
-/// Streams a newline-delimited JSON file as record batches; returns the schema used.
-pub async fn read_ndjson(
-    location: &Location,
-    compression: Compression,
+/// The batches of a chunk of whole NDJSON lines. Arrow's JSON errors carry
+/// no position, so the chunk's lines are named.
+fn decode_json(
+    schema: &SchemaRef,
     batch_size: usize,
-    infer_rows: usize,
-    schema: Option<SchemaRef>,
-) -> Result<(SchemaRef, BatchStream)> {
-    let decode_err = |source| Error::Decode {
-        location: location.to_string(),
-        format: "NDJSON",
-        source,
+    chunk: &RecordChunk,
+) -> Result<Vec<RecordBatch>, ArrowError> {
+    let lines = |e: ArrowError| {
+        let ends = super::line_feeds(&chunk.bytes);
+        let partial = u64::from(!chunk.bytes.ends_with(b"\n"));
+        let last = (chunk.first_line + ends + partial).saturating_sub(1);
+        ArrowError::JsonError(format!(
+            "{} (in lines {}-{last})",
+            e.to_string().trim_start_matches("Json error: "),
+            chunk.first_line
+        ))
     };
-    let mut bytes = open_bytes(location, compression).await?;
-    let (schema, sampled) = match schema {
-        Some(schema) => (schema, VecDeque::new()),
-        None => {
-            let sampled = sample(&mut bytes, infer_rows).await?;
-            let text = whole_lines(&sampled);
-            let (inferred, _) =
-                arrow::json::reader::infer_json_schema(Cursor::new(text), Some(infer_rows))
-                    .map_err(decode_err)?;
-            (Arc::new(inferred), sampled)
-        }
-    };
-    let decoder = arrow::json::ReaderBuilder::new(Arc::clone(&schema))
+    let mut decoder = arrow::json::ReaderBuilder::new(Arc::clone(schema))
         .with_batch_size(batch_size)
-        .build_decoder()
-        .map_err(decode_err)?;
-    let decoder = JsonDecoder {
-        inner: decoder,
-        batch_size,
-    };
-    Ok((
-        schema,
-        decode_stream(location, "NDJSON", bytes, sampled, decoder),
-    ))
-}
-
-/// Reads chunks until `lines` newlines have been seen, the sample reaches 64 MiB, or EOF.
-async fn sample(bytes: &mut ByteStream, lines: usize) -> Result<VecDeque<Bytes>> {
-    const MAX_SAMPLE: usize = 64 << 20;
-    let mut chunks = VecDeque::new();
-    let (mut seen_lines, mut seen_bytes) = (0, 0);
-    while seen_lines < lines && seen_bytes < MAX_SAMPLE {
-        let Some(chunk) = bytes.next().await else {
-            break;
-        };
-        let chunk = chunk?;
-        seen_lines += chunk.iter().filter(|&&b| b == b'\n').count();
-        seen_bytes += chunk.len();
-        chunks.push_back(chunk);
-    }
-    Ok(chunks)
-}
-
-/// The sampled bytes cut after the last newline, so that inference never sees
-/// a truncated last row (unless the whole sample is one line).
-fn whole_lines(chunks: &VecDeque<Bytes>) -> Vec<u8> {
-    let mut text: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
-    if let Some(last_newline) = text.iter().rposition(|&b| b == b'\n') {
-        text.truncate(last_newline + 1);
-    }
-    text
-}
-
-/// The shape of arrow's push decoders (JSON) that [`decode_stream`] drives.
-trait PushDecoder: Send + 'static {
-    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError>;
-    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError>;
-    /// A full batch is buffered and must be flushed before decoding more.
-    fn is_full(&self) -> bool;
-}
-
-struct JsonDecoder {
-    inner: arrow::json::reader::Decoder,
-    batch_size: usize,
-}
-
-impl PushDecoder for JsonDecoder {
-    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError> {
-        self.inner.decode(buf)
-    }
-    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        self.inner.flush()
-    }
-    fn is_full(&self) -> bool {
-        self.inner.len() >= self.batch_size
-    }
-}
-
-struct DecodeState<D> {
-    bytes: ByteStream,
-    pending: VecDeque<Bytes>,
-    current: Bytes,
-    decoder: D,
-    finished: bool,
-    location: String,
-    format: &'static str,
-}
-
-/// Drives a push decoder over a byte stream, yielding a batch whenever one is full
-/// and the remainder at end of input.
-fn decode_stream<D: PushDecoder>(
-    location: &Location,
-    format: &'static str,
-    bytes: ByteStream,
-    pending: VecDeque<Bytes>,
-    decoder: D,
-) -> BatchStream {
-    let state = DecodeState {
-        bytes,
-        pending,
-        current: Bytes::new(),
-        decoder,
-        finished: false,
-        location: location.to_string(),
-        format,
-    };
-    futures::stream::try_unfold(state, |mut st| async move {
-        loop {
-            if st.finished {
-                return Ok(None);
-            }
-            if st.current.is_empty() {
-                let next = match st.pending.pop_front() {
-                    Some(chunk) => Some(chunk),
-                    None => st.bytes.next().await.transpose()?,
-                };
-                match next {
-                    Some(chunk) => st.current = chunk,
-                    None => {
-                        // End of input: an empty decode finishes a last line without newline.
-                        st.finished = true;
-                        st.decoder.decode(&[]).map_err(|e| st.error(e))?;
-                        let batch = st.decoder.flush().map_err(|e| st.error(e))?;
-                        return Ok(batch.map(|b| (b, st)));
-                    }
-                }
-            }
-            let consumed = st.decoder.decode(&st.current).map_err(|e| st.error(e))?;
-            st.current.advance(consumed);
-            if st.decoder.is_full()
-                && let Some(batch) = st.decoder.flush().map_err(|e| st.error(e))?
-            {
-                return Ok(Some((batch, st)));
-            }
+        .build_decoder()?;
+    let mut batches = Vec::new();
+    let mut rest = &chunk.bytes[..];
+    while !rest.is_empty() {
+        let consumed = decoder.decode(rest).map_err(lines)?;
+        rest = &rest[consumed..];
+        if decoder.len() >= batch_size || consumed == 0 {
+            batches.extend(decoder.flush().map_err(lines)?);
         }
-    })
-    .boxed()
-}
-
-impl<D> DecodeState<D> {
-    fn error(&self, source: ArrowError) -> Error {
-        Error::Decode {
-            location: self.location.clone(),
-            format: self.format,
-            source,
+        if consumed == 0 && !rest.is_empty() && decoder.is_empty() {
+            return Err(lines(ArrowError::JsonError(
+                "the decoder made no progress".into(),
+            )));
         }
     }
+    batches.extend(decoder.flush().map_err(lines)?);
+    Ok(batches)
 }

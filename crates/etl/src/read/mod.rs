@@ -76,6 +76,8 @@ pub enum Piece {
     Batch(RawBatch),
     /// Whole CSV records.
     Csv(csv::Chunk),
+    /// Whole NDJSON lines.
+    Ndjson(ndjson::Chunk),
 }
 
 impl Piece {
@@ -84,6 +86,7 @@ impl Piece {
         match self {
             Piece::Batch(batch) => Ok(batch),
             Piece::Csv(chunk) => chunk.parse(),
+            Piece::Ndjson(chunk) => chunk.parse(),
         }
     }
 }
@@ -126,10 +129,7 @@ pub async fn open(
                 let file = (thread_source.index, Arc::from(thread_source.name()));
                 csv::read(reader, &config.csv, columns, file, batch_size, out)
             }
-            _ => {
-                let sink = strings::Sink::new(out, thread_source.index, batch_size);
-                ndjson::read(reader, columns, sink)
-            }
+            _ => ndjson::read(reader, columns, thread_source.index, batch_size, out),
         };
         if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));

@@ -4,12 +4,14 @@
 //! the file. Missing keys are nulls. Scalars become their text; nested values
 //! their compact JSON.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
+use std::sync::Arc;
 
+use common::storage::{RecordChunk, RecordChunker};
 use serde_json::{Map, Value};
 
-use super::Rejected;
-use super::strings::Sink;
+use super::strings::{Columns, Out};
+use super::{Piece, RawBatch, Rejected};
 use crate::error::{Error, Result};
 use crate::reason::Reason;
 
@@ -19,58 +21,93 @@ const DISCOVER_LINES: usize = 1000;
 /// A parsed line: the object, or the row set aside.
 type Parsed = std::result::Result<Map<String, Value>, Rejected>;
 
-pub(super) fn read(input: impl Read, columns: Option<Vec<String>>, mut sink: Sink) -> Result<()> {
-    let mut lines = BufReader::with_capacity(256 * 1024, input);
-    let mut buffer = Vec::new();
-    let mut line_no = 0u64;
-    let mut next_line = |buffer: &mut Vec<u8>| -> Result<Option<u64>> {
-        buffer.clear();
-        let n = lines.read_until(b'\n', buffer).map_err(|e| Error::File {
+/// Finds the columns (the keys of the first lines, unless `columns` gives
+/// them), then sends the file as chunks of `batch_size` lines, parsed later
+/// on the rayon pool.
+pub(super) fn read(
+    input: impl Read,
+    columns: Option<Vec<String>>,
+    file: usize,
+    batch_size: usize,
+    out: Out,
+) -> Result<()> {
+    let mut chunker = RecordChunker::lines(input);
+    let mut next = |lines: usize| {
+        let line = chunker.line();
+        chunker.next(lines).map_err(|e| Error::File {
             file: String::new(),
-            message: format!("read error after line {line_no}: {e}"),
-        })?;
-        if n == 0 {
-            return Ok(None);
-        }
-        line_no += 1;
-        Ok(Some(line_no))
+            message: format!("read error after line {}: {e}", line.saturating_sub(1)),
+        })
     };
-
-    // Parsed rows held back while the columns are being discovered.
-    let mut held: Vec<(u64, Parsed)> = Vec::new();
+    let mut first = None;
     let names = match columns {
         Some(names) => names,
         None => {
+            first = next(DISCOVER_LINES)?;
             let mut names: Vec<String> = Vec::new();
-            while held.len() < DISCOVER_LINES {
-                let Some(line) = next_line(&mut buffer)? else {
-                    break;
-                };
-                let Some(parsed) = parse(&buffer, line) else {
-                    continue;
-                };
-                if let Ok(object) = &parsed {
+            for (_, line) in first.iter().flat_map(lines) {
+                if let Some(Ok(object)) = parse(line, 0) {
                     for key in object.keys() {
                         if !names.contains(key) {
                             names.push(key.clone());
                         }
                     }
                 }
-                held.push((line, parsed));
             }
             names
         }
     };
-    sink.columns(names.clone())?;
-    for (line, parsed) in held {
-        push(line, parsed, &names, &mut sink)?;
+    out.columns(names.clone())?;
+    let names: Arc<[String]> = Arc::from(names);
+    let chunk = |records: RecordChunk| {
+        Piece::Ndjson(Chunk {
+            names: Arc::clone(&names),
+            file,
+            records,
+        })
+    };
+    if let Some(records) = first {
+        out.piece(chunk(records))?;
     }
-    while let Some(line) = next_line(&mut buffer)? {
-        if let Some(parsed) = parse(&buffer, line) {
-            push(line, parsed, &names, &mut sink)?;
+    while let Some(records) = next(batch_size)? {
+        out.piece(chunk(records))?;
+    }
+    Ok(())
+}
+
+/// Whole lines of an NDJSON file, not parsed yet.
+#[derive(Debug)]
+pub struct Chunk {
+    names: Arc<[String]>,
+    file: usize,
+    records: RecordChunk,
+}
+
+impl Chunk {
+    /// Parses the lines into string columns.
+    pub fn parse(self) -> Result<RawBatch> {
+        let mut columns = Columns::with_capacity(
+            self.file,
+            Arc::clone(&self.names),
+            self.records.records + 1,
+            self.records.bytes.len(),
+        );
+        for (line, bytes) in lines(&self.records) {
+            if let Some(parsed) = parse(bytes, line) {
+                push(line, parsed, &self.names, &mut columns);
+            }
         }
+        columns.take()
     }
-    sink.flush()
+}
+
+/// The lines of a chunk with their numbers.
+fn lines(chunk: &RecordChunk) -> impl Iterator<Item = (u64, &[u8])> {
+    let bytes = &chunk.bytes[..];
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    (chunk.first_line..)
+        .zip(body.split(|&b| b == b'\n'))
+        .filter(move |_| !bytes.is_empty())
 }
 
 /// Parses one line; `None` for a blank line.
@@ -108,14 +145,14 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn push(line: u64, parsed: Parsed, names: &[String], sink: &mut Sink) -> Result<()> {
+fn push(line: u64, parsed: Parsed, names: &[String], columns: &mut Columns) {
     let object = match parsed {
         Ok(object) => object,
-        Err(rejected) => return sink.reject(rejected),
+        Err(rejected) => return columns.reject(rejected),
     };
     if let Some(unknown) = object.keys().find(|k| !names.contains(k)) {
         let raw = Value::Object(object.clone()).to_string();
-        return sink.reject(Rejected {
+        return columns.reject(Rejected {
             row: line,
             values: names.iter().map(|n| object.get(n).and_then(text)).collect(),
             raw,
@@ -123,7 +160,7 @@ fn push(line: u64, parsed: Parsed, names: &[String], sink: &mut Sink) -> Result<
         });
     }
     let values: Vec<Option<String>> = names.iter().map(|n| object.get(n).and_then(text)).collect();
-    sink.row(line, values.iter().map(|v| v.as_deref()))
+    columns.row(line, values.iter().map(|v| v.as_deref()));
 }
 
 /// A JSON value as cell text; `null` is a missing value.

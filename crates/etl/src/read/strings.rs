@@ -38,25 +38,6 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    /// Empty columns named `names`, for rows of input file `file`.
-    pub(super) fn new(file: usize, names: Arc<[String]>) -> Self {
-        Self {
-            file,
-            builders: names.iter().map(|_| StringBuilder::new()).collect(),
-            names,
-            rows: Vec::new(),
-            rejected: Vec::new(),
-        }
-    }
-
-    pub(super) fn name(&self, index: usize) -> &str {
-        self.names.get(index).map(String::as_str).unwrap_or("?")
-    }
-
-    pub(super) fn width(&self) -> usize {
-        self.names.len()
-    }
-
     /// Empty columns with room for `rows` rows of about `bytes` bytes of text
     /// in all.
     pub(super) fn with_capacity(
@@ -78,9 +59,12 @@ impl Columns {
         }
     }
 
-    /// Rows and rejected rows held.
-    pub(super) fn len(&self) -> (usize, usize) {
-        (self.rows.len(), self.rejected.len())
+    pub(super) fn name(&self, index: usize) -> &str {
+        self.names.get(index).map(String::as_str).unwrap_or("?")
+    }
+
+    pub(super) fn width(&self) -> usize {
+        self.names.len()
     }
 
     /// Appends one row; `values` has exactly [`width`](Self::width) entries.
@@ -144,63 +128,5 @@ impl Out {
         self.tx
             .blocking_send(Ok(message))
             .map_err(|_| Error::Internal("input reader cancelled".into()))
-    }
-}
-
-/// Collects rows as strings and sends a batch every `batch_size` rows.
-pub(super) struct Sink {
-    out: Out,
-    file: usize,
-    batch_size: usize,
-    columns: Columns,
-}
-
-impl Sink {
-    pub(super) fn new(out: Out, file: usize, batch_size: usize) -> Self {
-        Self {
-            out,
-            file,
-            batch_size,
-            columns: Columns::new(file, Arc::from(Vec::new())),
-        }
-    }
-
-    /// Announces the column names; must come before any row.
-    pub(super) fn columns(&mut self, names: Vec<String>) -> Result<()> {
-        self.columns = Columns::new(self.file, Arc::from(names.clone()));
-        self.out.columns(names)
-    }
-
-    /// Appends one row; `values` has one entry per column.
-    pub(super) fn row<'a>(
-        &mut self,
-        line: u64,
-        values: impl Iterator<Item = Option<&'a str>>,
-    ) -> Result<()> {
-        self.columns.row(line, values);
-        self.flush_when_full()
-    }
-
-    /// Sets a row aside.
-    pub(super) fn reject(&mut self, rejected: Rejected) -> Result<()> {
-        self.columns.reject(rejected);
-        self.flush_when_full()
-    }
-
-    fn flush_when_full(&mut self) -> Result<()> {
-        let (rows, rejected) = self.columns.len();
-        if rows >= self.batch_size || rejected >= self.batch_size {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Sends what is buffered (also at end of file).
-    pub(super) fn flush(&mut self) -> Result<()> {
-        if self.columns.len() == (0, 0) {
-            return Ok(());
-        }
-        let batch = self.columns.take()?;
-        self.out.piece(Piece::Batch(batch))
     }
 }

@@ -349,6 +349,20 @@ async fn ndjson_rows_with_bad_json_are_quarantined_and_keys_become_columns() {
     let lines: Vec<String> = fx.quarantine(&m).await.into_iter().map(|q| q.1).collect();
     assert_eq!(lines, ["e.ndjson:3", "e.ndjson:4"]);
 
+    // The same file in chunks of two lines (parsed in parallel): same rows,
+    // same lines.
+    let whole = fx.output_rows(&m).await;
+    let small = fx.run("batch_size: 2\n").await.unwrap().manifest;
+    assert_eq!((small.rows.input, small.rows.quarantined), (6, 2));
+    assert_eq!(fx.output_rows(&small).await, whole);
+    let lines: Vec<String> = fx
+        .quarantine(&small)
+        .await
+        .into_iter()
+        .map(|q| q.1)
+        .collect();
+    assert_eq!(lines, ["e.ndjson:3", "e.ndjson:4"]);
+
     // A key the first file does not have is a column mismatch, like in CSV.
     let fx = Fixture::memory(&[
         ("a.ndjson", b"{\"id\": 1}\n"),

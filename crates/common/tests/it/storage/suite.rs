@@ -654,6 +654,31 @@ pub async fn ndjson_streaming_read_plain_and_gzip(root: &Location) {
         assert_eq!(mass.value(1), 1.5);
     }
 
+    // Batches ending inside the byte stream's pieces, mid-number: every
+    // record must arrive whole whatever the batch size.
+    let mut long = String::new();
+    for i in 0..3000 {
+        long.push_str(&format!(
+            "{{\"id\": {i}, \"x\": {}, \"y\": {}}}\n",
+            (i as f64 * 0.7311).sin() * 1e3,
+            (i as f64).sqrt() / 7.0
+        ));
+    }
+    let file = root.join("raw/long.ndjson").unwrap();
+    file.put(long).await.unwrap();
+    for batch_size in [1, 2, 3, 7, 8192] {
+        let (schema, stream) = read_ndjson(&file, Compression::None, batch_size, 10, None)
+            .await
+            .unwrap();
+        let batch = collect(stream, &schema).await;
+        let ids = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        assert_eq!(ids.values().to_vec(), (0..3000).collect::<Vec<i64>>());
+    }
+
     let broken = root.join("raw/broken.ndjson").unwrap();
     broken.put(&b"{\"id\": 1}\n{\"id\": \n"[..]).await.unwrap();
     let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
@@ -666,4 +691,5 @@ pub async fn ndjson_streaming_read_plain_and_gzip(root: &Location) {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with(&format!("{broken}: NDJSON error")), "{err}");
+    assert!(err.ends_with("(in lines 1-2)"), "{err}");
 }

@@ -1,5 +1,6 @@
-//! Cutting a CSV byte stream into chunks of whole records, so that chunks can
-//! be parsed in parallel. Where a record ends depends on quoting (a quoted
+//! Cutting a text stream into chunks of whole records, so that chunks can be
+//! parsed in parallel: lines for NDJSON, CSV records for CSV. Where a CSV
+//! record ends depends on quoting (a quoted
 //! field may hold delimiters and newlines), so one thread scans the bytes with
 //! a small state machine that follows csv-core's reading rules exactly
 //! (quotes open only at a field's start, doubled quotes or the escape
@@ -213,10 +214,11 @@ pub struct RecordChunk {
     pub records_before: u64,
 }
 
-/// Reads a CSV stream as chunks of whole records.
+/// Reads a CSV or NDJSON stream as chunks of whole records.
 pub struct RecordChunker<R> {
     input: R,
-    scanner: Scanner,
+    /// CSV records; `None`: lines.
+    scanner: Option<Scanner>,
     /// Bytes read and not yet handed out; they start at a record boundary.
     buffer: Vec<u8>,
     /// How much of `buffer` is scanned, the state there, and what it held.
@@ -242,11 +244,20 @@ impl<R> std::fmt::Debug for RecordChunker<R> {
 }
 
 impl<R: Read> RecordChunker<R> {
-    /// Chunks of `input`, read as `dialect`.
+    /// Chunks of CSV records of `input`, read as `dialect`.
     pub fn new(input: R, dialect: &CsvDialect) -> Self {
+        Self::with(input, Some(Scanner::new(dialect)))
+    }
+
+    /// Chunks of lines of `input` (NDJSON: a record per line).
+    pub fn lines(input: R) -> Self {
+        Self::with(input, None)
+    }
+
+    fn with(input: R, scanner: Option<Scanner>) -> Self {
         Self {
             input,
-            scanner: Scanner::new(dialect),
+            scanner,
             buffer: Vec::new(),
             scanned: 0,
             state: START,
@@ -265,10 +276,12 @@ impl<R: Read> RecordChunker<R> {
     pub fn next(&mut self, records: usize) -> std::io::Result<Option<RecordChunk>> {
         loop {
             let unscanned = &self.buffer[self.scanned..];
-            if let Some(end) =
-                self.scanner
-                    .scan(&mut self.state, unscanned, &mut self.found, records.max(1))
-            {
+            let want = records.max(1);
+            let end = match &self.scanner {
+                Some(scanner) => scanner.scan(&mut self.state, unscanned, &mut self.found, want),
+                None => scan_lines(unscanned, &mut self.found, want),
+            };
+            if let Some(end) = end {
                 let cut = self.scanned + end;
                 // The next chunk will likely be as large as this one: room
                 // for it up front saves regrowing (and copying) the buffer.
@@ -326,6 +339,18 @@ impl<R: Read> RecordChunker<R> {
         }
         Ok(())
     }
+}
+
+/// Counts lines like [`Scanner::scan`] counts records.
+fn scan_lines(bytes: &[u8], found: &mut Scanned, want: usize) -> Option<usize> {
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        found.lines += 1;
+        found.records += 1;
+        if found.records >= want {
+            return Some(at + 1);
+        }
+    }
+    None
 }
 
 /// Number of line feeds in `bytes`.
@@ -403,6 +428,22 @@ mod tests {
         let got = chunks(input, &csv, 2);
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].0, 3);
+    }
+
+    #[test]
+    fn lines_are_cut_after_line_feeds() {
+        let mut chunker =
+            RecordChunker::lines(&b"\xEF\xBB\xBF{\"a\":1}\n{\"a\":\"x,\\\"y\"}\r\n\n{}"[..]);
+        chunker.block = 3;
+        let mut got = Vec::new();
+        while let Some(chunk) = chunker.next(2).unwrap() {
+            got.push((chunk.first_line, chunk.records_before, chunk.bytes));
+        }
+        let expected: [(u64, u64, &[u8]); 2] = [
+            (1, 0, b"{\"a\":1}\n{\"a\":\"x,\\\"y\"}\r\n"),
+            (3, 2, b"\n{}"),
+        ];
+        assert_eq!(got, expected.map(|(l, r, b)| (l, r, b.to_vec())));
     }
 
     #[test]
