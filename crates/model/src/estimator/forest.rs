@@ -16,6 +16,7 @@ use smartcore::ensemble::extra_trees_regressor::{
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
+use super::compiled::{Compiled, Lazy};
 use super::hist_tree::{Binned, Growth, LANES, Target, Tree, bootstrap};
 use super::params::ForestParams;
 use super::{rows, trained};
@@ -28,12 +29,17 @@ type TreeE = ExtraTreesRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 pub struct ForestClassifier {
     trees: Vec<Tree>,
     classes: usize,
+    /// The trees compiled for prediction, on first use.
+    #[serde(skip)]
+    compiled: Lazy<Option<Compiled>>,
 }
 
 /// A fitted regression forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestRegressor {
     trees: Vec<Tree>,
+    #[serde(skip)]
+    compiled: Lazy<Option<Compiled>>,
 }
 
 /// Fitted extremely randomized trees (regression): random split thresholds,
@@ -165,15 +171,25 @@ impl ForestClassifier {
         let m = p.features_per_split(width, true);
         let target = Target::Classes(y, classes, p.criterion);
         let trees = grow_forest(x, &target, p, seed, m)?;
-        Ok(Self { trees, classes })
+        Ok(Self {
+            trees,
+            classes,
+            compiled: Lazy::default(),
+        })
     }
 
     /// Mean leaf class distribution of the trees, `rows × classes`.
     pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
         let mut proba = vec![vec![0.0; self.classes]; x.shape().0];
-        mean_of_leaves(&self.trees, x, self.classes, &mut proba, |out, leaf| {
-            out.iter_mut().zip(leaf).for_each(|(p, v)| *p += v);
-        });
+        let compiled = self
+            .compiled
+            .get_or_init(|| Compiled::new(&self.trees, x.shape().1));
+        match compiled {
+            Some(compiled) => compiled.mean_of_leaves(&self.trees, x, self.classes, &mut proba),
+            None => mean_of_leaves(&self.trees, x, self.classes, &mut proba, |out, leaf| {
+                out.iter_mut().zip(leaf).for_each(|(p, v)| *p += v);
+            }),
+        }
         proba
     }
 
@@ -193,15 +209,24 @@ impl ForestRegressor {
     ) -> Result<Self> {
         let m = p.features_per_split(width, false);
         let trees = grow_forest(x, &Target::Values(y), p, seed, m)?;
-        Ok(Self { trees })
+        Ok(Self {
+            trees,
+            compiled: Lazy::default(),
+        })
     }
 
     /// Mean of the trees' predictions.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
         let mut values = vec![vec![0.0]; x.shape().0];
-        mean_of_leaves(&self.trees, x, 1, &mut values, |out, leaf| {
-            out[0] += leaf[0]
-        });
+        let compiled = self
+            .compiled
+            .get_or_init(|| Compiled::new(&self.trees, x.shape().1));
+        match compiled {
+            Some(compiled) => compiled.mean_of_leaves(&self.trees, x, 1, &mut values),
+            None => mean_of_leaves(&self.trees, x, 1, &mut values, |out, leaf| {
+                out[0] += leaf[0]
+            }),
+        }
         values.into_iter().map(|v| v[0]).collect()
     }
 

@@ -354,6 +354,22 @@ impl Tree {
     pub fn gains(&self) -> &[f64] {
         &self.gains
     }
+
+    /// Longest path from the root, in splits.
+    pub fn depth(&self) -> u16 {
+        self.depth
+    }
+
+    /// Each node as `(threshold, feature, next)` (see [`Node`]); a leaf has
+    /// an infinite threshold and points at itself.
+    pub fn nodes(&self) -> impl Iterator<Item = (f64, u32, u32)> + '_ {
+        self.nodes.iter().map(|n| (n.threshold, n.feature, n.next))
+    }
+
+    /// Where each node's leaf values start in the values (leaves only).
+    pub fn leaf_offsets(&self) -> &[u32] {
+        &self.leaf_values
+    }
 }
 
 /// Training targets.

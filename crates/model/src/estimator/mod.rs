@@ -4,6 +4,7 @@
 //! when smartcore's trees and logistic regression gave way to `hist_tree` and
 //! `logistic`): features, artifact format and inference see the enums.
 
+mod compiled;
 mod forest;
 mod hist_tree;
 mod logistic;
