@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 
@@ -27,15 +28,41 @@ impl Cleaner {
             _ => return Ok(Arc::clone(column)),
         };
         let strings = column.as_string::<i32>();
-        let cleaned: StringArray = strings
+        let needs_trim = |v: &str| {
+            v.as_bytes()
+                .first()
+                .zip(v.as_bytes().last())
+                .is_some_and(|(&a, &z)| {
+                    // Non-ASCII ends may be Unicode whitespace: ask `trim`.
+                    a.is_ascii_whitespace()
+                        || z.is_ascii_whitespace()
+                        || !a.is_ascii()
+                        || !z.is_ascii()
+                })
+                && v.trim().len() != v.len()
+        };
+        if self.trim && strings.iter().flatten().any(needs_trim) {
+            let cleaned: StringArray = strings
+                .iter()
+                .map(|value| {
+                    let value = value?.trim();
+                    (!self.null_tokens.iter().any(|t| t == value)).then_some(value)
+                })
+                .collect();
+            return Ok(Arc::new(cleaned));
+        }
+        // Nothing to trim: the values stay where they are and only the
+        // null tokens become nulls.
+        if self.null_tokens.is_empty() {
+            return Ok(column);
+        }
+        let valid: NullBuffer = strings
             .iter()
-            .map(|value| {
-                let value = value?;
-                let value = if self.trim { value.trim() } else { value };
-                (!self.null_tokens.iter().any(|t| t == value)).then_some(value)
-            })
+            .map(|value| value.is_some_and(|v| !self.null_tokens.iter().any(|t| t == v)))
             .collect();
-        Ok(Arc::new(cleaned))
+        let (offsets, values, _) = strings.clone().into_parts();
+        let nulls = (valid.null_count() > 0).then_some(valid);
+        Ok(Arc::new(StringArray::try_new(offsets, values, nulls)?))
     }
 }
 
@@ -61,6 +88,35 @@ mod tests {
         assert_eq!(
             out.iter().collect::<Vec<_>>(),
             [Some("a"), None, None, None, Some("b")]
+        );
+        // Nothing to trim: tokens still become nulls, values keep their text.
+        let plain: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a"),
+            Some(""),
+            None,
+            Some("NA"),
+            Some("é"),
+        ]));
+        let out = cleaner.clean(&plain).unwrap();
+        assert_eq!(
+            out.as_string::<i32>().iter().collect::<Vec<_>>(),
+            [Some("a"), None, None, None, Some("é")]
+        );
+        // Unicode whitespace at an end is trimmed too.
+        let wide: ArrayRef = Arc::new(StringArray::from(vec![Some("\u{a0}x\u{2003}"), Some("y")]));
+        let out = cleaner.clean(&wide).unwrap();
+        assert_eq!(
+            out.as_string::<i32>().iter().collect::<Vec<_>>(),
+            [Some("x"), Some("y")]
+        );
+        let keep = Cleaner {
+            trim: false,
+            null_tokens: vec![String::new()],
+        };
+        let out = keep.clean(&input).unwrap();
+        assert_eq!(
+            out.as_string::<i32>().iter().collect::<Vec<_>>(),
+            [Some(" a "), Some("NA"), Some("  "), None, Some("b")]
         );
     }
 }
