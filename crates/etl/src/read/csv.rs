@@ -166,8 +166,19 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    /// Parses the records into string columns.
+    /// Parses the records into string columns. UTF-8 is checked per column
+    /// at the end; only a chunk with a cell that is not UTF-8 is parsed again
+    /// checking every cell, to reject just the rows that hold one.
     pub fn parse(self) -> Result<RawBatch> {
+        match self.parse_checking(false)? {
+            Some(batch) => Ok(batch),
+            None => self.parse_checking(true)?.ok_or_else(|| {
+                Error::Internal("a CSV chunk failed its UTF-8 check after its rows were".into())
+            }),
+        }
+    }
+
+    fn parse_checking(&self, each_cell: bool) -> Result<Option<RawBatch>> {
         let parser = &*self.parser;
         let mut reader = reader(&self.bytes, &parser.config);
         let mut columns = Columns::with_capacity(
@@ -181,13 +192,14 @@ impl Chunk {
             first_line: self.first_line,
             comment: parser.config.comment.map(|c| c as u8),
         };
+        let delimiter = parser.config.delimiter as u8;
         let mut record = csv::ByteRecord::new();
         while reader
             .read_byte_record(&mut record)
             .map_err(|e| read_error(e, self.first_line).in_file(&parser.file.1))?
         {
             let line = record.position().map_or(0, |p| lines.of(p));
-            push(&record, line, parser.config.delimiter as u8, &mut columns);
+            push(&record, line, delimiter, each_cell, &mut columns);
         }
         columns.take()
     }
@@ -225,8 +237,15 @@ impl Lines<'_> {
     }
 }
 
-/// Adds one record, or rejects it when ragged or not UTF-8.
-fn push(record: &csv::ByteRecord, line: u64, delimiter: u8, columns: &mut Columns) {
+/// Adds one record, or rejects it when ragged (or, with `each_cell`, when a
+/// cell is not UTF-8).
+fn push(
+    record: &csv::ByteRecord,
+    line: u64,
+    delimiter: u8,
+    each_cell: bool,
+    columns: &mut Columns,
+) {
     let width = columns.width();
     if record.len() != width {
         return columns.reject(Rejected {
@@ -236,22 +255,16 @@ fn push(record: &csv::ByteRecord, line: u64, delimiter: u8, columns: &mut Column
             reason: Reason::ragged(width, record.len()),
         });
     }
-    let mut values: Vec<&str> = Vec::with_capacity(width);
-    for (i, field) in record.iter().enumerate() {
-        match std::str::from_utf8(field) {
-            Ok(value) => values.push(value),
-            Err(_) => {
-                let reason = Reason::invalid_utf8(columns.name(i));
-                return columns.reject(Rejected {
-                    row: line,
-                    values: lossy(record),
-                    raw: raw_text(record, delimiter),
-                    reason,
-                });
-            }
-        }
+    if each_cell && let Some(i) = record.iter().position(|f| std::str::from_utf8(f).is_err()) {
+        let reason = Reason::invalid_utf8(columns.name(i));
+        return columns.reject(Rejected {
+            row: line,
+            values: lossy(record),
+            raw: raw_text(record, delimiter),
+            reason,
+        });
     }
-    columns.row(line, values.into_iter().map(Some));
+    columns.row(line, record.iter().map(Some));
 }
 
 fn lossy(record: &csv::ByteRecord) -> Vec<Option<String>> {
@@ -316,5 +329,12 @@ mod tests {
             rejected,
             [(2, "ragged".to_string()), (3, "utf8(s)".to_string())]
         );
+        // Halves of one character in neighbouring cells (the same column on
+        // two rows, or two columns of a row) are not UTF-8 cells, though the
+        // bytes side by side would be.
+        let batch = parse(b"1,\xc3\n2,\xa9\n\xc3,\xa9\n4,ok\n", 1, &["n", "s"]);
+        assert_eq!(batch.rows, [4]);
+        let rejected: Vec<u64> = batch.rejected.iter().map(|r| r.row).collect();
+        assert_eq!(rejected, [1, 2, 3]);
     }
 }

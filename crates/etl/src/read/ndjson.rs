@@ -97,7 +97,10 @@ impl Chunk {
                 push(line, parsed, &self.names, &mut columns);
             }
         }
-        columns.take()
+        // Every cell came from a JSON string: UTF-8 already.
+        columns
+            .take()?
+            .ok_or_else(|| Error::Internal("an NDJSON cell is not UTF-8".into()))
     }
 }
 
@@ -160,7 +163,7 @@ fn push(line: u64, parsed: Parsed, names: &[String], columns: &mut Columns) {
         });
     }
     let values: Vec<Option<String>> = names.iter().map(|n| object.get(n).and_then(text)).collect();
-    columns.row(line, values.iter().map(|v| v.as_deref()));
+    columns.row(line, values.iter().map(|v| v.as_deref().map(str::as_bytes)));
 }
 
 /// A JSON value as cell text; `null` is a missing value.

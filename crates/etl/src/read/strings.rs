@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
+use arrow::array::{ArrayRef, BinaryBuilder, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use tokio::sync::mpsc;
 
@@ -28,11 +28,13 @@ impl<R: Read> Read for Counted<R> {
 }
 
 /// Rows as strings, column by column, with their source lines and the rows
-/// set aside: what becomes one [`RawBatch`].
+/// set aside: what becomes one [`RawBatch`]. Cells are collected as bytes
+/// and checked as UTF-8 once per column when the batch is made (one pass
+/// over the column instead of a check per cell).
 pub(super) struct Columns {
     file: usize,
     names: Arc<[String]>,
-    builders: Vec<StringBuilder>,
+    builders: Vec<BinaryBuilder>,
     rows: Vec<u64>,
     rejected: Vec<Rejected>,
 }
@@ -51,7 +53,7 @@ impl Columns {
             file,
             builders: names
                 .iter()
-                .map(|_| StringBuilder::with_capacity(rows, per_column))
+                .map(|_| BinaryBuilder::with_capacity(rows, per_column))
                 .collect(),
             names,
             rows: Vec::with_capacity(rows),
@@ -67,8 +69,9 @@ impl Columns {
         self.names.len()
     }
 
-    /// Appends one row; `values` has exactly [`width`](Self::width) entries.
-    pub(super) fn row<'a>(&mut self, line: u64, values: impl Iterator<Item = Option<&'a str>>) {
+    /// Appends one row; `values` has exactly [`width`](Self::width)
+    /// entries. Bytes that are not UTF-8 make [`take`](Self::take) fail.
+    pub(super) fn row<'a>(&mut self, line: u64, values: impl Iterator<Item = Option<&'a [u8]>>) {
         for (builder, value) in self.builders.iter_mut().zip(values) {
             builder.append_option(value);
         }
@@ -80,27 +83,31 @@ impl Columns {
         self.rejected.push(rejected);
     }
 
-    /// The rows held as a batch; the columns are empty afterwards.
-    pub(super) fn take(&mut self) -> Result<RawBatch> {
+    /// The rows held as a batch; the columns are empty afterwards. `None`
+    /// when a cell is not UTF-8 (rows with such cells must be rejected one
+    /// by one instead).
+    pub(super) fn take(&mut self) -> Result<Option<RawBatch>> {
         let fields: Vec<Field> = self
             .names
             .iter()
             .map(|n| Field::new(n, DataType::Utf8, true))
             .collect();
-        let columns: Vec<ArrayRef> = self
-            .builders
-            .iter_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef)
-            .collect();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for builder in &mut self.builders {
+            match StringArray::try_from_binary(builder.finish()) {
+                Ok(text) => columns.push(Arc::new(text)),
+                Err(_) => return Ok(None),
+            }
+        }
         let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(self.rows.len()));
         let batch =
             RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options)?;
-        Ok(RawBatch {
+        Ok(Some(RawBatch {
             file: self.file,
             batch,
             rows: std::mem::take(&mut self.rows),
             rejected: std::mem::take(&mut self.rejected),
-        })
+        }))
     }
 }
 
