@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Builder, RecordBatch, StringArray, StringBuilder};
+use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use model::{Model, Prediction, Task};
+use model::{Model, Output, Predictions, Task};
 
 use crate::error::{Error, Result};
 
@@ -47,7 +47,7 @@ pub fn predict(
     passthrough: &[String],
 ) -> Result<RecordBatch> {
     let schema = output_schema(model, &batch.schema(), passthrough)?;
-    let predictions = model.predict_batch(batch)?;
+    let Predictions { output, errors } = model.predict_columns(batch)?;
     let rows = batch.num_rows();
     let mut columns: Vec<ArrayRef> = Vec::new();
     for name in passthrough {
@@ -56,65 +56,52 @@ pub fn predict(
             .ok_or_else(|| Error::Internal(format!("passthrough '{name}' vanished")))?;
         columns.push(Arc::clone(column));
     }
-    let mut errors = StringBuilder::new();
-    match model.task {
-        Task::Classification => {
-            let mut labels = StringBuilder::new();
-            let k = model.classes.len();
-            let mut proba: Vec<Float64Builder> = (0..k)
-                .map(|_| Float64Builder::with_capacity(rows))
-                .collect();
-            for prediction in &predictions {
-                match prediction {
-                    Prediction::Class {
-                        label,
-                        probabilities,
-                    } => {
-                        labels.append_value(label);
-                        for (c, builder) in proba.iter_mut().enumerate() {
-                            builder.append_option(probabilities.as_ref().map(|p| p[c]));
-                        }
-                        errors.append_null();
-                    }
-                    other => {
-                        labels.append_null();
-                        proba.iter_mut().for_each(|b| b.append_null());
-                        errors.append_value(error_text(other));
-                    }
+    let scored = |i: usize| errors.get(i).is_some_and(Option::is_none);
+    match (model.task, output) {
+        (Task::Classification, Output::Classes(labels, proba)) => {
+            let mut text = StringBuilder::with_capacity(rows, rows * 8);
+            for (i, &label) in labels.iter().enumerate() {
+                match model.classes.get(label) {
+                    Some(class) if scored(i) => text.append_value(class),
+                    _ => text.append_null(),
                 }
             }
-            columns.push(Arc::new(labels.finish()));
+            columns.push(Arc::new(text.finish()));
             if model.has_probabilities() {
-                columns.extend(proba.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+                let proba = proba
+                    .filter(|p| p.classes == model.classes.len())
+                    .ok_or_else(|| {
+                        Error::Internal("the model gave no probability for each class".into())
+                    })?;
+                for class in 0..proba.classes {
+                    let column: Float64Array = proba
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| scored(i).then_some(p[class]))
+                        .collect();
+                    columns.push(Arc::new(column));
+                }
             }
         }
-        Task::Regression => {
-            let mut values = Float64Builder::with_capacity(rows);
-            for prediction in &predictions {
-                match prediction {
-                    Prediction::Value(v) => {
-                        values.append_value(*v);
-                        errors.append_null();
-                    }
-                    other => {
-                        values.append_null();
-                        errors.append_value(error_text(other));
-                    }
-                }
-            }
-            columns.push(Arc::new(values.finish()));
+        (Task::Regression, Output::Values(values)) => {
+            let column: Float64Array = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| scored(i).then_some(*v))
+                .collect();
+            columns.push(Arc::new(column));
+        }
+        (task, _) => {
+            return Err(Error::Internal(format!(
+                "the model's output does not match its task ({task:?})"
+            )));
         }
     }
     columns.push(Arc::new(StringArray::from(vec![version; rows])));
-    columns.push(Arc::new(errors.finish()));
+    columns.push(Arc::new(
+        errors.iter().map(Option::as_deref).collect::<StringArray>(),
+    ));
     Ok(RecordBatch::try_new(schema, columns)?)
-}
-
-fn error_text(prediction: &Prediction) -> String {
-    match prediction {
-        Prediction::Error(message) => message.clone(),
-        other => format!("unexpected prediction {other:?}"),
-    }
 }
 
 /// Splits a scored batch into the rows with a prediction and the failed rows

@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 pub use error::{Error, Result};
-pub use estimator::{EstimatorParams, Fitted, Output, Target, Task};
+pub use estimator::{EstimatorParams, Fitted, Output, Proba, Target, Task};
 pub use features::{FeatureParams, FittedFeatures, InputColumn};
 
 /// Everything needed to fit a model, checked before fitting.
@@ -89,6 +89,16 @@ pub struct Model {
     pub params: EstimatorParams,
     /// The fitted estimator.
     pub estimator: Fitted,
+}
+
+/// The predictions of a batch, column by column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// Class indexes into [`Model::classes`] (and probabilities), or values.
+    pub output: Output,
+    /// Per row: why it could not be scored (its prediction is then not
+    /// meaningful).
+    pub errors: Vec<Option<String>>,
 }
 
 /// One row's prediction.
@@ -189,22 +199,39 @@ impl ModelParams {
 }
 
 impl Model {
-    /// Predicts every row of `batch` (extra columns are ignored).
-    pub fn predict_batch(&self, batch: &RecordBatch) -> Result<Vec<Prediction>> {
+    /// Predicts every row of `batch` (extra columns are ignored), column by
+    /// column: class indexes into [`Model::classes`] (with probabilities) or
+    /// values, and per row the reason it could not be scored, if any. No
+    /// allocation per row; what batch scoring should use.
+    pub fn predict_columns(&self, batch: &RecordBatch) -> Result<Predictions> {
         let rows = batch.num_rows();
         if rows == 0 {
-            return Ok(Vec::new());
+            let output = match self.task {
+                Task::Classification => Output::Classes(Vec::new(), None),
+                Task::Regression => Output::Values(Vec::new()),
+            };
+            return Ok(Predictions {
+                output,
+                errors: Vec::new(),
+            });
         }
         let (matrix, errors) = self.features.transform(batch)?;
         let x = dense(matrix, rows, self.features.width())?;
         let output = self.estimator.predict(&x)?;
+        Ok(Predictions { output, errors })
+    }
+
+    /// Predicts every row of `batch` (extra columns are ignored), one
+    /// [`Prediction`] per row.
+    pub fn predict_batch(&self, batch: &RecordBatch) -> Result<Vec<Prediction>> {
+        let Predictions { output, errors } = self.predict_columns(batch)?;
         let predictions = match output {
             Output::Classes(labels, probabilities) => labels
                 .into_iter()
                 .enumerate()
                 .map(|(i, label)| Prediction::Class {
                     label: self.classes.get(label).cloned().unwrap_or_default(),
-                    probabilities: probabilities.as_ref().map(|p| p[i].clone()),
+                    probabilities: probabilities.as_ref().map(|p| p.row(i).to_vec()),
                 })
                 .collect::<Vec<_>>(),
             Output::Values(values) => values.into_iter().map(Prediction::Value).collect(),

@@ -89,31 +89,47 @@ pub fn sixteen_concurrent_publishers_get_versions_1_to_16(root: &str) {
     });
 }
 
-pub fn eight_concurrent_promotions_form_one_history(root: &str) {
-    let versions: Vec<Version> = runtime().block_on(async {
+/// Publishes one version per entry of `accuracies`, in order.
+fn publish_all(root: &str, tag: &str, accuracies: &[f64]) -> Vec<Version> {
+    runtime().block_on(async {
         let registry = Registry::open(root).unwrap();
         let mut versions = Vec::new();
-        for i in 0..8 {
-            versions.push(publish(&registry, &format!("m{i}"), &[]).await);
+        for (i, accuracy) in accuracies.iter().enumerate() {
+            let metrics = [("accuracy", *accuracy)];
+            versions.push(publish(&registry, &format!("{tag}{i}"), &metrics).await);
         }
         versions
-    });
+    })
+}
+
+/// Runs `act(root, version)` for every version at once, each on a thread of
+/// its own with its own registry handle and runtime.
+fn on_threads<T: Send + 'static>(
+    root: &str,
+    versions: &[Version],
+    act: fn(&str, Version) -> T,
+) -> Vec<T> {
     let handles: Vec<_> = versions
         .iter()
         .map(|&version| {
             let root = root.to_string();
-            std::thread::spawn(move || {
-                runtime().block_on(async {
-                    Registry::open(&root)
-                        .unwrap()
-                        .promote(version, "latest", None)
-                        .await
-                        .unwrap()
-                })
-            })
+            std::thread::spawn(move || act(&root, version))
         })
         .collect();
-    let records: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+pub fn eight_concurrent_promotions_form_one_history(root: &str) {
+    let versions = publish_all(root, "m", &[0.5; 8]);
+    let records = on_threads(root, &versions, |root, version| {
+        runtime().block_on(async {
+            Registry::open(root)
+                .unwrap()
+                .promote(version, "latest", None)
+                .await
+                .unwrap()
+        })
+    });
     runtime().block_on(async {
         let registry = Registry::open(root).unwrap();
         let history = registry.history("latest").await.unwrap();
@@ -152,30 +168,16 @@ pub fn eight_concurrent_promotions_form_one_history(root: &str) {
 pub fn concurrent_gated_promotions_only_ever_improve(root: &str) {
     // Published in an order unrelated to their accuracy.
     let accuracies = [0.83, 0.91, 0.80, 0.95, 0.87, 0.93, 0.81, 0.89];
-    let versions: Vec<Version> = runtime().block_on(async {
-        let registry = Registry::open(root).unwrap();
-        let mut versions = Vec::new();
-        for (i, accuracy) in accuracies.iter().enumerate() {
-            versions.push(publish(&registry, &format!("g{i}"), &[("accuracy", *accuracy)]).await);
-        }
-        versions
-    });
-    let handles: Vec<_> = versions
-        .iter()
-        .map(|&version| {
-            let root = root.to_string();
-            std::thread::spawn(move || {
-                runtime().block_on(async {
-                    Registry::open(&root)
-                        .unwrap()
-                        .promote_if_better(version, "latest", "accuracy", None)
-                        .await
-                        .unwrap()
-                })
-            })
+    let versions = publish_all(root, "g", &accuracies);
+    let decisions = on_threads(root, &versions, |root, version| {
+        runtime().block_on(async {
+            Registry::open(root)
+                .unwrap()
+                .promote_if_better(version, "latest", "accuracy", None)
+                .await
+                .unwrap()
         })
-        .collect();
-    let decisions: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    });
     let accuracy_of: BTreeMap<Version, f64> = versions.iter().copied().zip(accuracies).collect();
     runtime().block_on(async {
         let registry = Registry::open(root).unwrap();

@@ -134,37 +134,34 @@ impl Compiled {
         Some(Self { edges, trees })
     }
 
-    /// The mean of the trees' leaves (`width` values each) for every row of
-    /// `x`, into `out`. `trees` are the ones this was compiled from. Blocks
-    /// of rows run on rayon; within a block the loop is tree-major.
+    /// The mean of the trees' leaves (`width` values per row, row after row)
+    /// for every row of `x`, into `out`. `trees` are the ones this was
+    /// compiled from. Blocks of rows run on rayon; within a block the loop is
+    /// tree-major.
     pub(super) fn mean_of_leaves(
         &self,
         trees: &[Tree],
         x: &DenseMatrix<f64>,
         width: usize,
-        out: &mut [Vec<f64>],
+        out: &mut [f64],
     ) {
         let all: Vec<&[f64]> = rows(x).collect();
         let features = x.shape().1.min(self.edges.len());
         let scale = 1.0 / trees.len().max(1) as f64;
-        out.par_chunks_mut(BLOCK)
+        out.par_chunks_mut(BLOCK * width)
             .zip(all.par_chunks(BLOCK))
             .for_each(|(out, rows)| {
                 let bins = self.bins(rows, features);
                 let n = rows.len().div_ceil(LANES) * LANES;
                 let mut offsets = vec![0u32; n];
-                let mut sums = vec![0.0; rows.len() * width];
                 for (tree, compiled) in trees.iter().zip(&self.trees) {
                     compiled.leaves(tree, &bins, n, &mut offsets);
-                    for (sum, &offset) in sums.chunks_exact_mut(width).zip(&offsets) {
+                    for (sum, &offset) in out.chunks_exact_mut(width).zip(&offsets) {
                         let leaf = tree.value(offset as usize, width);
                         sum.iter_mut().zip(leaf).for_each(|(s, v)| *s += v);
                     }
                 }
-                for (o, sum) in out.iter_mut().zip(sums.chunks_exact(width)) {
-                    o.clear();
-                    o.extend(sum.iter().map(|v| v * scale));
-                }
+                out.iter_mut().for_each(|v| *v *= scale);
             });
     }
 
@@ -292,17 +289,17 @@ mod tests {
             false,
         )
         .unwrap();
-        let mut got = vec![Vec::new(); probes.len()];
+        let mut got = vec![0.0; probes.len() * 2];
         compiled.mean_of_leaves(&trees, &x, 2, &mut got);
         let scale = 1.0 / trees.len() as f64;
-        for (row, got) in probes.iter().zip(&got) {
+        for (row, got) in probes.iter().zip(got.chunks_exact(2)) {
             let mut sum = [0.0; 2];
             for tree in &trees {
                 let leaf = tree.leaf_of(row, 2);
                 sum.iter_mut().zip(leaf).for_each(|(s, v)| *s += v);
             }
             let expected: Vec<f64> = sum.iter().map(|s| s * scale).collect();
-            assert_eq!(got, &expected, "row {row:?}");
+            assert_eq!(got, expected, "row {row:?}");
         }
     }
 

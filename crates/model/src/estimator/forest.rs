@@ -19,7 +19,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use super::compiled::{Compiled, Lazy};
 use super::hist_tree::{Binned, Growth, LANES, Target, Tree, bootstrap};
 use super::params::ForestParams;
-use super::{rows, trained};
+use super::{Proba, rows, trained};
 use crate::error::Result;
 
 type TreeE = ExtraTreesRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
@@ -129,34 +129,43 @@ fn grow_forest(
 /// in cache for the whole block.
 const BLOCK: usize = 4096;
 
-/// Adds each tree's leaf (`width` values) for every row of `x` into `out`
-/// with `add`, then divides by the number of trees. Blocks of rows run on
-/// rayon; within a block the loop is tree-major.
-fn mean_of_leaves(
-    trees: &[Tree],
-    x: &DenseMatrix<f64>,
-    width: usize,
-    out: &mut [Vec<f64>],
-    add: impl Fn(&mut Vec<f64>, &[f64]) + Sync,
-) {
+/// The mean of the trees' leaves (`width` values per row, row after row)
+/// for every row of `x`, into `out`. Blocks of rows run on rayon; within a
+/// block the loop is tree-major, so a tree's nodes stay in cache for the
+/// whole block.
+fn mean_of_leaves(trees: &[Tree], x: &DenseMatrix<f64>, width: usize, out: &mut [f64]) {
     let all: Vec<&[f64]> = rows(x).collect();
     let scale = 1.0 / trees.len().max(1) as f64;
-    out.par_chunks_mut(BLOCK)
+    out.par_chunks_mut(BLOCK * width)
         .zip(all.par_chunks(BLOCK))
         .for_each(|(out, block)| {
             let mut offsets = [0; LANES];
             for tree in trees {
-                for (out, rows) in out.chunks_mut(LANES).zip(block.chunks(LANES)) {
+                for (out, rows) in out.chunks_mut(LANES * width).zip(block.chunks(LANES)) {
                     tree.leaves_of(rows, &mut offsets);
-                    for (o, &offset) in out.iter_mut().zip(&offsets) {
-                        add(o, tree.value(offset, width));
+                    for (o, &offset) in out.chunks_exact_mut(width).zip(&offsets) {
+                        let leaf = tree.value(offset, width);
+                        o.iter_mut().zip(leaf).for_each(|(s, v)| *s += v);
                     }
                 }
             }
-            for o in out.iter_mut() {
-                o.iter_mut().for_each(|v| *v *= scale);
-            }
+            out.iter_mut().for_each(|v| *v *= scale);
         });
+}
+
+/// The mean of the trees' leaves, compiled when the trees allow it.
+fn predict_mean(
+    trees: &[Tree],
+    compiled: &Lazy<Option<Compiled>>,
+    x: &DenseMatrix<f64>,
+    width: usize,
+) -> Vec<f64> {
+    let mut out = vec![0.0; x.shape().0 * width];
+    match compiled.get_or_init(|| Compiled::new(trees, x.shape().1)) {
+        Some(compiled) => compiled.mean_of_leaves(trees, x, width, &mut out),
+        None => mean_of_leaves(trees, x, width, &mut out),
+    }
+    out
 }
 
 impl ForestClassifier {
@@ -178,19 +187,12 @@ impl ForestClassifier {
         })
     }
 
-    /// Mean leaf class distribution of the trees, `rows × classes`.
-    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
-        let mut proba = vec![vec![0.0; self.classes]; x.shape().0];
-        let compiled = self
-            .compiled
-            .get_or_init(|| Compiled::new(&self.trees, x.shape().1));
-        match compiled {
-            Some(compiled) => compiled.mean_of_leaves(&self.trees, x, self.classes, &mut proba),
-            None => mean_of_leaves(&self.trees, x, self.classes, &mut proba, |out, leaf| {
-                out.iter_mut().zip(leaf).for_each(|(p, v)| *p += v);
-            }),
+    /// Mean leaf class distribution of the trees.
+    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Proba {
+        Proba {
+            classes: self.classes,
+            values: predict_mean(&self.trees, &self.compiled, x, self.classes),
         }
-        proba
     }
 
     /// Summed impurity decreases of the trees.
@@ -217,17 +219,7 @@ impl ForestRegressor {
 
     /// Mean of the trees' predictions.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
-        let mut values = vec![vec![0.0]; x.shape().0];
-        let compiled = self
-            .compiled
-            .get_or_init(|| Compiled::new(&self.trees, x.shape().1));
-        match compiled {
-            Some(compiled) => compiled.mean_of_leaves(&self.trees, x, 1, &mut values),
-            None => mean_of_leaves(&self.trees, x, 1, &mut values, |out, leaf| {
-                out[0] += leaf[0]
-            }),
-        }
-        values.into_iter().map(|v| v[0]).collect()
+        predict_mean(&self.trees, &self.compiled, x, 1)
     }
 
     /// Summed impurity decreases of the trees.

@@ -18,7 +18,7 @@ use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::params::LogisticParams;
-use super::rows;
+use super::{Proba, rows};
 use crate::error::{Error, Result};
 
 /// Rows per rayon task in a loss pass.
@@ -87,21 +87,24 @@ impl Logistic {
         })
     }
 
-    /// Class probabilities of every row, `rows × classes`.
-    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
+    /// Class probabilities of every row.
+    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Proba {
         let mut scores = vec![0.0; self.coefficients.len() / (self.width + 1)];
-        rows(x)
-            .map(|row| {
-                scores_of(&self.coefficients, self.width, row, &mut scores);
-                if self.classes == 2 {
-                    let p1 = sigmoid(scores[0]);
-                    vec![1.0 - p1, p1]
-                } else {
-                    softmax(&mut scores);
-                    scores.clone()
-                }
-            })
-            .collect()
+        let mut values = Vec::with_capacity(x.shape().0 * self.classes);
+        for row in rows(x) {
+            scores_of(&self.coefficients, self.width, row, &mut scores);
+            if self.classes == 2 {
+                let p1 = sigmoid(scores[0]);
+                values.extend([1.0 - p1, p1]);
+            } else {
+                softmax(&mut scores);
+                values.extend_from_slice(&scores);
+            }
+        }
+        Proba {
+            classes: self.classes,
+            values,
+        }
     }
 
     /// The coefficients, `vectors × (width + 1)` (intercept last in each).

@@ -361,20 +361,54 @@ pub enum Fitted {
 /// What a fitted estimator returns for a matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Class indexes, and probabilities (`rows × classes`) when available.
-    Classes(Vec<usize>, Option<Vec<Vec<f64>>>),
+    /// Class indexes, and probabilities when available.
+    Classes(Vec<usize>, Option<Proba>),
     /// Values.
     Values(Vec<f64>),
+}
+
+/// Class probabilities of many rows in one buffer, row after row
+/// (`values[row * classes + class]`): no allocation per row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proba {
+    /// Number of classes (row length).
+    pub classes: usize,
+    /// The probabilities, `rows × classes`.
+    pub values: Vec<f64>,
+}
+
+impl Proba {
+    /// From one vector per row, each `classes` long.
+    pub fn from_rows(rows: Vec<Vec<f64>>, classes: usize) -> Self {
+        Self {
+            classes,
+            values: rows.into_iter().flatten().collect(),
+        }
+    }
+
+    /// The rows' probabilities, in row order.
+    pub fn iter(&self) -> std::slice::ChunksExact<'_, f64> {
+        self.values.chunks_exact(self.classes.max(1))
+    }
+
+    /// The probabilities of row `i`.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.classes..(i + 1) * self.classes]
+    }
+
+    /// The most likely class of every row.
+    pub fn labels(&self) -> Vec<usize> {
+        self.iter().map(argmax).collect()
+    }
 }
 
 impl Fitted {
     /// Predicts every row of `x`.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
         let rows = x.shape().0;
-        let from_proba = |proba: Vec<Vec<f64>>| {
-            let labels = proba.iter().map(|p| argmax(p)).collect();
-            Output::Classes(labels, Some(proba))
-        };
+        let from_proba = |proba: Proba| Output::Classes(proba.labels(), Some(proba));
+        let from_rows =
+            |proba: Vec<Vec<f64>>, classes: usize| from_proba(Proba::from_rows(proba, classes));
         Ok(match self {
             Fitted::Logistic(m) => from_proba(m.predict_proba(x)),
             Fitted::Linear(m) => Output::Values(trained("linear_regression", m.predict(x))?),
@@ -385,17 +419,25 @@ impl Fitted {
             Fitted::GradientBoosting(m) => {
                 Output::Values(trained("gradient_boosting", m.predict(x))?)
             }
-            Fitted::TreeClassifier(m) => from_proba(m.predict(x)),
+            Fitted::TreeClassifier(m) => from_rows(m.predict(x), m.width()),
             Fitted::TreeRegressor(m) => {
                 Output::Values(m.predict(x).into_iter().map(|v| v[0]).collect())
             }
             Fitted::ForestClassifier(m) => from_proba(m.predict_proba(x)),
             Fitted::ForestRegressor(m) => Output::Values(m.predict(x)),
-            Fitted::KnnClassifier(m) => from_proba(trained("knn", m.predict_proba(x))?),
+            Fitted::KnnClassifier(m) => {
+                let proba = trained("knn", m.predict_proba(x))?;
+                let classes = proba.first().map_or(0, Vec::len);
+                from_rows(proba, classes)
+            }
             Fitted::KnnRegressor(m) => Output::Values(trained("knn", m.predict(x))?),
             Fitted::SvmClassifier(m) => Output::Classes(m.predict(x), None),
             Fitted::SvmRegressor(m) => Output::Values(m.predict(x)),
-            Fitted::GaussianNb(m) => from_proba(m.predict_proba(x)),
+            Fitted::GaussianNb(m) => {
+                let proba = m.predict_proba(x);
+                let classes = proba.first().map_or(0, Vec::len);
+                from_rows(proba, classes)
+            }
         })
     }
 

@@ -46,6 +46,11 @@ impl DecisionTree {
             .collect()
     }
 
+    /// Values per leaf: classes, or 1 for regression.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     /// Impurity decrease per feature.
     pub fn feature_importances(&self) -> Vec<f64> {
         self.tree.gains().to_vec()

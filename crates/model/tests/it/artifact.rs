@@ -1,7 +1,7 @@
 //! Artifacts: round trips for every estimator, byte-identical refits
 //! whatever the thread count, and clear errors for bad files.
 
-use model::{Model, Task};
+use model::{Model, Output, Task};
 use serde_json::json;
 
 use crate::penguins::{load, params, split};
@@ -43,11 +43,39 @@ fn every_estimator_round_trips_with_identical_predictions() {
             .unwrap();
         let bytes = fitted.to_bytes().unwrap();
         let loaded = Model::from_bytes(&bytes).unwrap();
+        let rows = loaded.predict_batch(&test).unwrap();
         assert_eq!(
             fitted.predict_batch(&test).unwrap(),
-            loaded.predict_batch(&test).unwrap(),
+            rows,
             "{algorithm} {task:?}"
         );
+        // The columnar form says the same, row for row.
+        let columns = loaded.predict_columns(&test).unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            match (row, &columns.output) {
+                (
+                    model::Prediction::Class {
+                        label,
+                        probabilities,
+                    },
+                    Output::Classes(labels, proba),
+                ) => {
+                    assert_eq!(&loaded.classes[labels[i]], label, "{algorithm}");
+                    assert_eq!(
+                        probabilities.as_deref(),
+                        proba.as_ref().map(|p| p.row(i)),
+                        "{algorithm}"
+                    );
+                }
+                (model::Prediction::Value(v), Output::Values(values)) => {
+                    assert_eq!(*v, values[i], "{algorithm}");
+                }
+                (model::Prediction::Error(e), _) => {
+                    assert_eq!(columns.errors[i].as_deref(), Some(e.as_str()));
+                }
+                other => panic!("{algorithm}: {other:?}"),
+            }
+        }
         assert_eq!(
             loaded.to_bytes().unwrap(),
             bytes,

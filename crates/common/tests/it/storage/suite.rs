@@ -539,6 +539,19 @@ pub async fn csv_with_explicit_schema_and_options(root: &Location) {
     assert_eq!(values.value(2), 4.0);
 }
 
+/// The error a CSV read with `schema` and `options` fails with while streaming.
+async fn stream_error(file: &Location, options: &CsvOptions, schema: &SchemaRef) -> String {
+    let given = Some(Arc::clone(schema));
+    let (_, stream) = read_csv(file, Compression::None, options, given)
+        .await
+        .unwrap();
+    stream
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 pub async fn csv_decode_error_names_file_and_line(root: &Location) {
     let file = root.join("raw/broken.csv").unwrap();
     file.put(&b"a,b\n1,2\n3,4\n5,6,7\n"[..]).await.unwrap();
@@ -554,19 +567,7 @@ pub async fn csv_decode_error_names_file_and_line(root: &Location) {
         Field::new("a", DataType::Int64, true),
         Field::new("b", DataType::Int64, true),
     ]));
-    let (_, stream) = read_csv(
-        &file,
-        Compression::None,
-        &CsvOptions::default(),
-        Some(schema),
-    )
-    .await
-    .unwrap();
-    let err = stream
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = stream_error(&file, &CsvOptions::default(), &schema).await;
     assert!(err.starts_with(&format!("{file}: CSV error")), "{err}");
     assert!(err.contains("line 4"), "{err}");
 
@@ -580,18 +581,7 @@ pub async fn csv_decode_error_names_file_and_line(root: &Location) {
     file.put(&b"a,b\n1,2\n3,4\n5,6\n7,x\n9,10\n11\n"[..])
         .await
         .unwrap();
-    let schema: SchemaRef = Arc::new(Schema::new(vec![
-        Field::new("a", DataType::Int64, true),
-        Field::new("b", DataType::Int64, true),
-    ]));
-    let (_, stream) = read_csv(&file, Compression::None, &small, Some(schema.clone()))
-        .await
-        .unwrap();
-    let err = stream
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = stream_error(&file, &small, &schema).await;
     assert!(
         err.contains("value 'x'") && err.contains("at line 4."),
         "{err}"
@@ -606,15 +596,7 @@ pub async fn csv_decode_error_names_file_and_line(root: &Location) {
         .await
         .unwrap();
     for options in [small, whole] {
-        let given = Some(schema.clone());
-        let (_, stream) = read_csv(&fixed, Compression::None, &options, given)
-            .await
-            .unwrap();
-        let err = stream
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap_err()
-            .to_string();
+        let err = stream_error(&fixed, &options, &schema).await;
         assert!(err.contains("for line 7,"), "{err}");
     }
 }
