@@ -66,19 +66,32 @@ def measure(cmd, work, env=None):
             "rss": usage.ru_maxrss / 1024, "stdout": out_path.read_text()}
 
 
-def repeat(name, runs, make, work):
-    """make(i, folder) -> (cmd, env); each run gets an empty folder."""
-    results = []
+def interleaved(runs, work, sides):
+    """sides: [(name, make)], make(i, folder) -> (cmd, env). Run i of every
+    side goes before run i + 1 of any, so a slow spell of this shared machine
+    hits all sides alike; each run gets an empty folder. Returns one result
+    (medians and the runs) per side, in order."""
+    results = {name: [] for name, _ in sides}
     for i in range(runs):
-        folder = work / f"{name}-{i}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        cmd, env = make(i, folder)
-        results.append({**measure(cmd, folder, env), "folder": folder, "cmd": cmd})
-    med = {k: statistics.median(r[k] for r in results) for k in ("wall", "cpu", "rss")}
-    log(f"{name}: wall {med['wall']:.2f}s cpu {med['cpu']:.2f}s rss {med['rss']:.0f}MB "
-        f"(median of {runs})")
-    return {**med, "runs": results, "cmd": results[0]["cmd"]}
+        for name, make in sides:
+            folder = work / f"{name}-{i}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            cmd, env = make(i, folder)
+            results[name].append({**measure(cmd, folder, env), "folder": folder, "cmd": cmd})
+    summaries = []
+    for name, _ in sides:
+        runs_of = results[name]
+        med = {k: statistics.median(r[k] for r in runs_of) for k in ("wall", "cpu", "rss")}
+        log(f"{name}: wall {med['wall']:.2f}s cpu {med['cpu']:.2f}s rss {med['rss']:.0f}MB "
+            f"(median of {runs})")
+        summaries.append({**med, "runs": runs_of, "cmd": runs_of[0]["cmd"]})
+    return summaries
+
+
+def repeat(name, runs, make, work):
+    """One side alone: make(i, folder) -> (cmd, env)."""
+    return interleaved(runs, work, [(name, make)])[0]
 
 
 # --------------------------------------------------------------------------- setup
@@ -118,13 +131,15 @@ def manifest_files(processed, split):
 def bench_etl(ctx, rows):
     csv = generate(ctx.bins, ctx.data, rows, "csv", 42)
     etl = ctx.bins / "etl"
-    cauce = repeat(f"etl-{rows}-cauce", ctx.runs, lambda i, f: (
-        [etl, "--config", CONFIG / "pipeline.yaml", "--input", csv, "--output", f / "out",
-         "--force"], {"CAUCE_LOG_DIR": str(f / "logs")}), ctx.work)
-    polars = repeat(f"etl-{rows}-polars", ctx.runs, lambda i, f: (
-        [ctx.python, PY / "etl_polars.py", csv, f / "out"], None), ctx.work)
-    pandas = repeat(f"etl-{rows}-pandas", ctx.runs, lambda i, f: (
-        [ctx.python, PY / "etl_pandas.py", csv, f / "out"], None), ctx.work)
+    cauce, polars, pandas = interleaved(ctx.runs, ctx.work, [
+        (f"etl-{rows}-cauce", lambda i, f: (
+            [etl, "--config", CONFIG / "pipeline.yaml", "--input", csv, "--output", f / "out",
+             "--force"], {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"etl-{rows}-polars", lambda i, f: (
+            [ctx.python, PY / "etl_polars.py", csv, f / "out"], None)),
+        (f"etl-{rows}-pandas", lambda i, f: (
+            [ctx.python, PY / "etl_pandas.py", csv, f / "out"], None)),
+    ])
     manifest = json.loads((cauce["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
     counts = manifest["rows"]
     ours = {"input": counts["input"], "train": counts["train"], "test": counts["test"]}
@@ -159,13 +174,15 @@ def bench_train(ctx, algorithm, rows, title, tolerance):
     data = processed(ctx, rows)
     train, test = manifest_files(data, "train"), manifest_files(data, "test")
     trainer = ctx.bins / "trainer"
-    cauce = repeat(f"train-{algorithm}-{rows}-cauce", ctx.runs, lambda i, f: (
-        [trainer, "--config", CONFIG / f"{algorithm}.yaml", "--pipeline-config",
-         CONFIG / "pipeline.yaml", "--data", data, "--registry", f / "models", "--json"],
-        {"CAUCE_LOG_DIR": str(f / "logs")}), ctx.work)
-    sklearn = repeat(f"train-{algorithm}-{rows}-sklearn", ctx.runs, lambda i, f: (
-        [ctx.python, PY / "train.py", algorithm, f / "model.joblib", "--train", *train,
-         "--test", *test], None), ctx.work)
+    cauce, sklearn = interleaved(ctx.runs, ctx.work, [
+        (f"train-{algorithm}-{rows}-cauce", lambda i, f: (
+            [trainer, "--config", CONFIG / f"{algorithm}.yaml", "--pipeline-config",
+             CONFIG / "pipeline.yaml", "--data", data, "--registry", f / "models", "--json"],
+            {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"train-{algorithm}-{rows}-sklearn", lambda i, f: (
+            [ctx.python, PY / "train.py", algorithm, f / "model.joblib", "--train", *train,
+             "--test", *test], None)),
+    ])
     ours = json.loads(cauce["runs"][0]["stdout"])
     theirs = json.loads(sklearn["runs"][0]["stdout"])
     accuracy = ours["metrics"]["accuracy"]
@@ -186,14 +203,15 @@ def bench_train(ctx, algorithm, rows, title, tolerance):
 def bench_infer(ctx, name, rows, models):
     source = generate(ctx.bins, ctx.data, rows, "parquet", 7)
     ours, theirs = models
-    cauce = repeat(f"infer-{name}-{rows}-cauce", ctx.runs, lambda i, f: (
-        [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", ours,
-         "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")}),
-        ctx.work)
-    sklearn = repeat(f"infer-{name}-{rows}-sklearn", ctx.runs, lambda i, f: (
-        [ctx.python, PY / "predict.py", theirs, source, f / "out.parquet"], None), ctx.work)
-    floor = repeat(f"io-floor-{rows}", ctx.runs, lambda i, f: (
-        [ctx.bins / "cauce-bench", "io-floor", source, f / "out.parquet"], None), ctx.work)
+    cauce, sklearn, floor = interleaved(ctx.runs, ctx.work, [
+        (f"infer-{name}-{rows}-cauce", lambda i, f: (
+            [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", ours,
+             "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"infer-{name}-{rows}-sklearn", lambda i, f: (
+            [ctx.python, PY / "predict.py", theirs, source, f / "out.parquet"], None)),
+        (f"io-floor-{name}-{rows}", lambda i, f: (
+            [ctx.bins / "cauce-bench", "io-floor", source, f / "out.parquet"], None)),
+    ])
     manifest = json.loads((cauce["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
     predicted = manifest["rows"]["predicted"]
     peer_rows = json.loads(sklearn["runs"][0]["stdout"])["rows"]
@@ -217,10 +235,12 @@ def bench_memory(ctx, rows, model):
 
 def bench_pipeline(ctx):
     raw = ROOT / "data" / "raw" / "penguins.csv"
-    cauce = repeat("pipeline-penguins-cauce", ctx.runs, lambda i, f: (
-        ["bash", BENCH / "cauce_pipeline.sh", ctx.bins, f], None), ctx.work)
-    python = repeat("pipeline-penguins-python", ctx.runs, lambda i, f: (
-        [ctx.python, PY / "pipeline.py", raw, f], None), ctx.work)
+    cauce, python = interleaved(ctx.runs, ctx.work, [
+        ("pipeline-penguins-cauce", lambda i, f: (
+            ["bash", BENCH / "cauce_pipeline.sh", ctx.bins, f], None)),
+        ("pipeline-penguins-python", lambda i, f: (
+            [ctx.python, PY / "pipeline.py", raw, f], None)),
+    ])
     ctx.row("Whole pipeline, penguins sample", cauce, [("pandas + scikit-learn", python)])
     return cauce, python
 
@@ -282,7 +302,8 @@ def render(ctx, args, elapsed):
              "`bench/notes.md`. Medians of "
              f"{ctx.runs} run(s) per side; wall and CPU (user + sys) in seconds, peak RSS of the "
              "whole process tree in MB, from wait4(2). Ratio = Cauce / peer, measured in the "
-             "same run.", "",
+             "same run with the sides' runs interleaved (run 1 of each side, then run 2, …), "
+             "so a slow spell of this shared machine hits every side alike.", "",
              f"Machine: {os.cpu_count()} cores, {mem_gib():.0f} GiB memory, {cpu_model()}, "
              f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
              f"peers: {peer_versions(ctx)}. Bench took {elapsed / 60:.1f} minutes.", "",
