@@ -207,7 +207,13 @@ impl Model {
         let rows = batch.num_rows();
         if rows == 0 {
             let output = match self.task {
-                Task::Classification => Output::Classes(Vec::new(), None),
+                Task::Classification => {
+                    let proba = self.has_probabilities().then(|| Proba {
+                        classes: self.classes.len(),
+                        values: Vec::new(),
+                    });
+                    Output::Classes(Vec::new(), proba)
+                }
                 Task::Regression => Output::Values(Vec::new()),
             };
             return Ok(Predictions {

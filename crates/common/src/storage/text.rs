@@ -276,28 +276,69 @@ impl CsvChunks {
         if header {
             builder = builder.with_header_validation(false);
         }
-        let mut decoder = builder.build_decoder();
-        let err = |e| file_lines(e, chunk.records_before);
-        let mut batches = Vec::new();
-        let mut rest = &chunk.bytes[..];
-        loop {
-            if rest.is_empty() {
-                // The end: an empty decode finishes a last line without newline.
-                decoder.decode(&[]).map_err(err)?;
-                batches.extend(decoder.flush().map_err(err)?);
-                return Ok(batches);
+        decode_all(&mut builder.build_decoder(), &chunk.bytes)
+            .map_err(|e| file_lines(e, chunk.records_before))
+    }
+}
+
+/// Arrow's push decoders (CSV, JSON), as [`decode_all`] drives them.
+trait PushDecoder {
+    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError>;
+    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError>;
+    /// A full batch is buffered: flush before decoding more.
+    fn is_full(&self) -> bool;
+}
+
+impl PushDecoder for arrow::csv::reader::Decoder {
+    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError> {
+        arrow::csv::reader::Decoder::decode(self, buf)
+    }
+    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
+        arrow::csv::reader::Decoder::flush(self)
+    }
+    fn is_full(&self) -> bool {
+        self.capacity() == 0
+    }
+}
+
+/// Arrow's JSON decoder with its batch size (it does not say when it is full).
+struct JsonDecoder(arrow::json::reader::Decoder, usize);
+
+impl PushDecoder for JsonDecoder {
+    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError> {
+        self.0.decode(buf)
+    }
+    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
+        self.0.flush()
+    }
+    fn is_full(&self) -> bool {
+        self.0.len() >= self.1
+    }
+}
+
+/// Every batch in `bytes`, which hold whole records.
+fn decode_all(
+    decoder: &mut impl PushDecoder,
+    mut bytes: &[u8],
+) -> Result<Vec<RecordBatch>, ArrowError> {
+    let mut batches = Vec::new();
+    while !bytes.is_empty() {
+        let consumed = decoder.decode(bytes)?;
+        bytes = &bytes[consumed..];
+        if decoder.is_full() || consumed == 0 {
+            let flushed = decoder.flush()?;
+            if consumed == 0 && flushed.is_none() {
+                return Err(ArrowError::ParseError(
+                    "the decoder made no progress".into(),
+                ));
             }
-            let consumed = decoder.decode(rest).map_err(err)?;
-            rest = &rest[consumed..];
-            if decoder.capacity() == 0 || consumed == 0 {
-                let flushed = decoder.flush().map_err(err)?;
-                if consumed == 0 && flushed.is_none() {
-                    return Err(ArrowError::CsvError("the decoder made no progress".into()));
-                }
-                batches.extend(flushed);
-            }
+            batches.extend(flushed);
         }
     }
+    // The end: an empty decode finishes a last record without a line end.
+    decoder.decode(&[])?;
+    batches.extend(decoder.flush()?);
+    Ok(batches)
 }
 
 /// Arrow numbers rows from the start of what it decoded; a chunk starts
@@ -351,23 +392,8 @@ fn decode_json(
             chunk.first_line
         ))
     };
-    let mut decoder = arrow::json::ReaderBuilder::new(Arc::clone(schema))
+    let decoder = arrow::json::ReaderBuilder::new(Arc::clone(schema))
         .with_batch_size(batch_size)
         .build_decoder()?;
-    let mut batches = Vec::new();
-    let mut rest = &chunk.bytes[..];
-    while !rest.is_empty() {
-        let consumed = decoder.decode(rest).map_err(lines)?;
-        rest = &rest[consumed..];
-        if decoder.len() >= batch_size || consumed == 0 {
-            batches.extend(decoder.flush().map_err(lines)?);
-        }
-        if consumed == 0 && !rest.is_empty() && decoder.is_empty() {
-            return Err(lines(ArrowError::JsonError(
-                "the decoder made no progress".into(),
-            )));
-        }
-    }
-    batches.extend(decoder.flush().map_err(lines)?);
-    Ok(batches)
+    decode_all(&mut JsonDecoder(decoder, batch_size), &chunk.bytes).map_err(lines)
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use common::storage::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
 
-use super::strings::{Columns, Out};
+use super::strings::{Columns, Out, next_chunk};
 use super::{Piece, RawBatch, Rejected};
 use crate::config::CsvConfig;
 use crate::error::{Error, Result};
@@ -28,18 +28,13 @@ pub(super) fn read(
     batch_size: usize,
     out: Out,
 ) -> Result<()> {
-    let mut chunker = RecordChunker::new(input, &dialect(config));
-    let mut next = |records: usize| {
-        let line = chunker.line();
-        chunker.next(records).map_err(|e| Error::File {
-            file: String::new(),
-            message: format!("cannot read CSV after line {line}: {e}"),
-        })
-    };
+    let dialect = dialect(config);
+    let mut chunker = RecordChunker::new(input, &dialect);
+    let mut next = |records: usize| next_chunk(&mut chunker, records);
     let mut first_data = None;
     let names = if config.header {
         match next(1)? {
-            Some(head) => header(&head.bytes, config)?,
+            Some(head) => header(&head.bytes, &dialect)?,
             None => Vec::new(),
         }
     } else if let Some(names) = columns {
@@ -47,7 +42,7 @@ pub(super) fn read(
     } else {
         match next(1)? {
             Some(head) => {
-                let width = first_record(&head.bytes, config)?.map_or(0, |r| r.len());
+                let width = first_record(&head.bytes, &dialect)?.map_or(0, |r| r.len());
                 first_data = Some(head);
                 (1..=width).map(|i| format!("column_{i}")).collect()
             }
@@ -60,7 +55,7 @@ pub(super) fn read(
         return Ok(());
     }
     let parser = Arc::new(Parser {
-        config: config.clone(),
+        dialect,
         names: Arc::from(names),
         file,
     });
@@ -91,8 +86,8 @@ fn dialect(config: &CsvConfig) -> CsvDialect {
 }
 
 /// The column names from the header record.
-fn header(bytes: &[u8], config: &CsvConfig) -> Result<Vec<String>> {
-    let Some(record) = first_record(bytes, config)? else {
+fn header(bytes: &[u8], dialect: &CsvDialect) -> Result<Vec<String>> {
+    let Some(record) = first_record(bytes, dialect)? else {
         return Ok(Vec::new());
     };
     let mut names = Vec::with_capacity(record.len());
@@ -113,8 +108,8 @@ fn header(bytes: &[u8], config: &CsvConfig) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn first_record(bytes: &[u8], config: &CsvConfig) -> Result<Option<csv::ByteRecord>> {
-    let mut reader = reader(bytes, config);
+fn first_record(bytes: &[u8], dialect: &CsvDialect) -> Result<Option<csv::ByteRecord>> {
+    let mut reader = reader(bytes, dialect);
     let mut record = csv::ByteRecord::new();
     Ok(reader
         .read_byte_record(&mut record)
@@ -122,8 +117,7 @@ fn first_record(bytes: &[u8], config: &CsvConfig) -> Result<Option<csv::ByteReco
         .then_some(record))
 }
 
-fn reader<'a>(bytes: &'a [u8], config: &CsvConfig) -> csv::Reader<&'a [u8]> {
-    let dialect = dialect(config);
+fn reader<'a>(bytes: &'a [u8], dialect: &CsvDialect) -> csv::Reader<&'a [u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -149,7 +143,7 @@ fn read_error(e: csv::Error, first_line: u64) -> Error {
 /// What every chunk of one file shares.
 #[derive(Debug)]
 struct Parser {
-    config: CsvConfig,
+    dialect: CsvDialect,
     names: Arc<[String]>,
     /// Index of the file in the plan, and its name for messages.
     file: (usize, Arc<str>),
@@ -180,7 +174,7 @@ impl Chunk {
 
     fn parse_checking(&self, each_cell: bool) -> Result<Option<RawBatch>> {
         let parser = &*self.parser;
-        let mut reader = reader(&self.bytes, &parser.config);
+        let mut reader = reader(&self.bytes, &parser.dialect);
         let mut columns = Columns::with_capacity(
             parser.file.0,
             Arc::clone(&parser.names),
@@ -190,9 +184,9 @@ impl Chunk {
         let lines = Lines {
             bytes: &self.bytes,
             first_line: self.first_line,
-            comment: parser.config.comment.map(|c| c as u8),
+            comment: parser.dialect.comment,
         };
-        let delimiter = parser.config.delimiter as u8;
+        let delimiter = parser.dialect.delimiter;
         let mut record = csv::ByteRecord::new();
         while reader
             .read_byte_record(&mut record)
@@ -201,7 +195,7 @@ impl Chunk {
             let line = record.position().map_or(0, |p| lines.of(p));
             push(&record, line, delimiter, each_cell, &mut columns);
         }
-        columns.take()
+        columns.into_batch()
     }
 }
 
@@ -285,9 +279,9 @@ mod tests {
 
     fn parse(bytes: &[u8], first_line: u64, names: &[&str]) -> RawBatch {
         let parser = Arc::new(Parser {
-            config: CsvConfig {
-                comment: Some('#'),
-                ..CsvConfig::default()
+            dialect: CsvDialect {
+                comment: Some(b'#'),
+                ..CsvDialect::default()
             },
             names: names.iter().map(|n| n.to_string()).collect(),
             file: (0, Arc::from("t.csv")),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::storage::{RecordChunk, RecordChunker};
 use serde_json::{Map, Value};
 
-use super::strings::{Columns, Out};
+use super::strings::{Columns, Out, next_chunk};
 use super::{Piece, RawBatch, Rejected};
 use crate::error::{Error, Result};
 use crate::reason::Reason;
@@ -32,13 +32,7 @@ pub(super) fn read(
     out: Out,
 ) -> Result<()> {
     let mut chunker = RecordChunker::lines(input);
-    let mut next = |lines: usize| {
-        let line = chunker.line();
-        chunker.next(lines).map_err(|e| Error::File {
-            file: String::new(),
-            message: format!("read error after line {}: {e}", line.saturating_sub(1)),
-        })
-    };
+    let mut next = |lines: usize| next_chunk(&mut chunker, lines);
     let mut first = None;
     let names = match columns {
         Some(names) => names,
@@ -99,7 +93,7 @@ impl Chunk {
         }
         // Every cell came from a JSON string: UTF-8 already.
         columns
-            .take()?
+            .into_batch()?
             .ok_or_else(|| Error::Internal("an NDJSON cell is not UTF-8".into()))
     }
 }

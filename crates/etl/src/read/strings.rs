@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BinaryBuilder, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
+use common::storage::{RecordChunk, RecordChunker};
 use tokio::sync::mpsc;
 
 use super::{Message, Piece, RawBatch, Rejected};
@@ -83,10 +84,9 @@ impl Columns {
         self.rejected.push(rejected);
     }
 
-    /// The rows held as a batch; the columns are empty afterwards. `None`
-    /// when a cell is not UTF-8 (rows with such cells must be rejected one
-    /// by one instead).
-    pub(super) fn take(&mut self) -> Result<Option<RawBatch>> {
+    /// The rows as a batch. `None` when a cell is not UTF-8 (rows with such
+    /// cells must be rejected one by one instead).
+    pub(super) fn into_batch(mut self) -> Result<Option<RawBatch>> {
         let fields: Vec<Field> = self
             .names
             .iter()
@@ -105,10 +105,23 @@ impl Columns {
         Ok(Some(RawBatch {
             file: self.file,
             batch,
-            rows: std::mem::take(&mut self.rows),
-            rejected: std::mem::take(&mut self.rejected),
+            rows: self.rows,
+            rejected: self.rejected,
         }))
     }
+}
+
+/// The next `records` records of a text file; a read error names the last
+/// line read before it.
+pub(super) fn next_chunk<R: Read>(
+    chunker: &mut RecordChunker<R>,
+    records: usize,
+) -> Result<Option<RecordChunk>> {
+    let line = chunker.line();
+    chunker.next(records).map_err(|e| Error::File {
+        file: String::new(),
+        message: format!("read error after line {}: {e}", line.saturating_sub(1)),
+    })
 }
 
 /// Sends the column names, then pieces of the file, to the run.

@@ -28,19 +28,7 @@ impl Cleaner {
             _ => return Ok(Arc::clone(column)),
         };
         let strings = column.as_string::<i32>();
-        let needs_trim = |v: &str| {
-            v.as_bytes()
-                .first()
-                .zip(v.as_bytes().last())
-                .is_some_and(|(&a, &z)| {
-                    // Non-ASCII ends may be Unicode whitespace: ask `trim`.
-                    a.is_ascii_whitespace()
-                        || z.is_ascii_whitespace()
-                        || !a.is_ascii()
-                        || !z.is_ascii()
-                })
-                && v.trim().len() != v.len()
-        };
+        let needs_trim = |v: &str| v.trim().len() != v.len();
         if self.trim && strings.iter().flatten().any(needs_trim) {
             let cleaned: StringArray = strings
                 .iter()

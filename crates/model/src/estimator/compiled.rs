@@ -227,13 +227,7 @@ mod tests {
 
     /// The same with feature 0 scaled, so its bins (and thresholds) differ.
     fn forest_scaled(scale: f64) -> (Vec<Tree>, Vec<Vec<f64>>) {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::estimator::test_uniform(0x9E37_79B9_7F4A_7C15);
         let rows: Vec<[f64; 3]> = (0..2000)
             .map(|_| [next() * 10.0 * scale, (next() * 3.0).floor(), next() - 0.5])
             .collect();

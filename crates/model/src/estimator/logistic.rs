@@ -286,13 +286,8 @@ mod tests {
     fn same_model_on_one_or_two_threads() {
         // Several loss chunks, so that a thread-dependent sum order would show.
         let rows = 3 * CHUNK + 17;
-        let mut state = 11u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut uniform = crate::estimator::test_uniform(11);
+        let mut next = || uniform() - 0.5;
         let values: Vec<f64> = (0..rows * 3).map(|_| next()).collect();
         let y: Vec<i32> = values
             .chunks_exact(3)

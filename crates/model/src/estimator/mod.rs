@@ -475,6 +475,19 @@ fn nonnegative(value: f64) -> bool {
     value.is_finite() && value >= 0.0
 }
 
+/// A seeded stream of numbers in [0, 1) for the estimators' tests (an LCG:
+/// the tests need fixed data, not good randomness).
+#[cfg(test)]
+fn test_uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 fn argmax(values: &[f64]) -> usize {
     values
         .iter()

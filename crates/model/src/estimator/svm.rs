@@ -320,13 +320,8 @@ mod tests {
     fn decision_matches_smartcore_predictions() {
         // Two noisy blobs: our decision function must agree with smartcore's
         // own predict on the model it just fitted.
-        let mut state = 7u64;
-        let mut noise = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64 - 0.5
-        };
+        let mut uniform = crate::estimator::test_uniform(7);
+        let mut noise = || uniform() - 0.5;
         let mut values = Vec::new();
         let mut labels = Vec::new();
         for i in 0..80 {

@@ -49,6 +49,18 @@ fn every_estimator_round_trips_with_identical_predictions() {
             rows,
             "{algorithm} {task:?}"
         );
+        // An empty batch has the same shape of output, with no rows.
+        match loaded.predict_columns(&test.slice(0, 0)).unwrap().output {
+            Output::Classes(labels, proba) => {
+                assert!(labels.is_empty());
+                let classes = proba.map(|p| (p.classes, p.values.len()));
+                let expected = loaded
+                    .has_probabilities()
+                    .then_some((loaded.classes.len(), 0));
+                assert_eq!(classes, expected, "{algorithm}");
+            }
+            Output::Values(values) => assert!(values.is_empty()),
+        }
         // The columnar form says the same, row for row.
         let columns = loaded.predict_columns(&test).unwrap();
         for (i, row) in rows.iter().enumerate() {
