@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FeatureParams, InputColumn};
@@ -126,24 +127,31 @@ impl CategoricalColumn {
         offset: usize,
         errors: &mut [Option<String>],
     ) {
+        // A batch holds few distinct values: each is looked up once, then
+        // found by hash (binary search compared strings ~log2(k) times a row).
+        let mut seen: HashMap<&str, Option<usize>> = HashMap::new();
         for (row, value) in values.enumerate() {
             let value = value.unwrap_or(&self.fill);
-            let position = match self.categories.binary_search_by(|c| c.as_str().cmp(value)) {
-                Ok(i) => Some(i),
-                Err(_) if self.rare.contains(value) => Some(self.categories.len()),
-                Err(_) => {
-                    if self.unknown == UnknownCategory::Error && errors[row].is_none() {
-                        errors[row] = Some(format!(
-                            "column '{}': category '{value}' was not seen in training",
-                            self.name
-                        ));
-                    }
-                    None
+            let position = *seen.entry(value).or_insert_with(|| self.position(value));
+            match position {
+                Some(i) => matrix[row * width + offset + i] = 1.0,
+                None if self.unknown == UnknownCategory::Error && errors[row].is_none() => {
+                    errors[row] = Some(format!(
+                        "column '{}': category '{value}' was not seen in training",
+                        self.name
+                    ));
                 }
-            };
-            if let Some(i) = position {
-                matrix[row * width + offset + i] = 1.0;
+                None => {}
             }
+        }
+    }
+
+    /// The one-hot column of `value` among this feature's columns, if any.
+    fn position(&self, value: &str) -> Option<usize> {
+        match self.categories.binary_search_by(|c| c.as_str().cmp(value)) {
+            Ok(i) => Some(i),
+            Err(_) if self.rare.contains(value) => Some(self.categories.len()),
+            Err(_) => None,
         }
     }
 
@@ -189,16 +197,20 @@ mod tests {
         assert_eq!(c.categories, ["a", "b"]);
         assert_eq!(c.rare.iter().collect::<Vec<_>>(), ["c", "d"]);
         assert_eq!(c.width(), 3);
-        let mut m = vec![0.0; 4 * 3];
-        let mut errors = vec![None; 4];
+        // Each value twice: the second time it comes from the batch's memo.
+        let batch = [Some("b"), None, Some("d"), Some("zzz")];
+        let mut m = vec![0.0; 8 * 3];
+        let mut errors = vec![None; 8];
         c.transform(
-            [Some("b"), None, Some("d"), Some("zzz")].into_iter(),
+            batch.iter().chain(&batch).copied(),
             &mut m,
             3,
             0,
             &mut errors,
         );
-        assert_eq!(m, [0., 1., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0.]);
+        let once = [0., 1., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0.];
+        assert_eq!(m[..12], once);
+        assert_eq!(m[12..], once);
         assert!(errors.iter().all(Option::is_none), "ignore policy");
     }
 
@@ -209,19 +221,31 @@ mod tests {
             ..FeatureParams::default()
         };
         let c = CategoricalColumn::fit("island", &values(&[Some("Dream")]), &params).unwrap();
-        let mut m = vec![0.0; 2];
-        let mut errors = vec![None; 2];
+        let mut m = vec![0.0; 4];
+        let mut errors = vec![None; 4];
         c.transform(
-            [Some("Dream"), Some("Atlantis")].into_iter(),
+            [
+                Some("Dream"),
+                Some("Atlantis"),
+                Some("Dream"),
+                Some("Atlantis"),
+            ]
+            .into_iter(),
             &mut m,
             1,
             0,
             &mut errors,
         );
-        assert_eq!(errors[0], None);
-        assert_eq!(
-            errors[1].as_deref(),
-            Some("column 'island': category 'Atlantis' was not seen in training")
-        );
+        assert_eq!(m, [1., 0., 1., 0.]);
+        for row in [0, 2] {
+            assert_eq!(errors[row], None);
+        }
+        for row in [1, 3] {
+            assert_eq!(
+                errors[row].as_deref(),
+                Some("column 'island': category 'Atlantis' was not seen in training"),
+                "row {row}"
+            );
+        }
     }
 }

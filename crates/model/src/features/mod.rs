@@ -7,7 +7,7 @@
 mod categorical;
 mod numeric;
 
-use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use serde::{Deserialize, Serialize};
@@ -185,8 +185,8 @@ impl FittedFeatures {
         let mut errors: Vec<Option<String>> = vec![None; rows];
         let mut offset = 0;
         for column in &self.numeric {
-            let values = numeric_values(batch, &column.name)?;
-            column.transform(&values, &mut matrix, width, offset);
+            let values = float_array(batch, &column.name)?;
+            column.transform(present(&values), &mut matrix, width, offset);
             offset += 1;
         }
         for column in &self.categorical {
@@ -219,8 +219,19 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
         })
 }
 
-/// A column as `f64` values; integers, floats, decimals and booleans are accepted.
+/// A column as `f64` values; integers, floats, decimals and booleans are
+/// accepted, and NaN counts as missing.
 pub(crate) fn numeric_values(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
+    Ok(present(&float_array(batch, name)?).collect())
+}
+
+/// The values of `array`, with NaN as missing.
+fn present(array: &Float64Array) -> impl Iterator<Item = Option<f64>> + '_ {
+    array.iter().map(|v| v.filter(|x| !x.is_nan()))
+}
+
+/// Column `name` cast to `Float64` (integers, floats, decimals and booleans).
+fn float_array(batch: &RecordBatch, name: &str) -> Result<Float64Array> {
     let array = column(batch, name)?;
     let numeric = array.data_type().is_numeric()
         || *array.data_type() == DataType::Boolean
@@ -233,11 +244,11 @@ pub(crate) fn numeric_values(batch: &RecordBatch, name: &str) -> Result<Vec<Opti
         });
     }
     let floats = cast(array, &DataType::Float64)?;
-    let floats = floats
+    floats
         .as_any()
-        .downcast_ref::<arrow::array::Float64Array>()
-        .ok_or_else(|| Error::Data(format!("column '{name}' did not cast to Float64")))?;
-    Ok(floats.iter().map(|v| v.filter(|x| !x.is_nan())).collect())
+        .downcast_ref::<Float64Array>()
+        .cloned()
+        .ok_or_else(|| Error::Data(format!("column '{name}' did not cast to Float64")))
 }
 
 /// A column as text; strings, booleans and integers are accepted.

@@ -93,12 +93,12 @@ impl NumericColumn {
 
     pub(super) fn transform(
         &self,
-        values: &[Option<f64>],
+        values: impl Iterator<Item = Option<f64>>,
         matrix: &mut [f64],
         width: usize,
         offset: usize,
     ) {
-        for (row, value) in values.iter().enumerate() {
+        for (row, value) in values.enumerate() {
             matrix[row * width + offset] = (value.unwrap_or(self.fill) - self.center) / self.scale;
         }
     }
@@ -179,7 +179,7 @@ mod tests {
         );
         assert_eq!((c.fill, c.center, c.scale), (3.0, 1.0, 9.0));
         let mut m = vec![0.0; 2];
-        c.transform(&[None, Some(10.0)], &mut m, 1, 0);
+        c.transform([None, Some(10.0)].into_iter(), &mut m, 1, 0);
         assert_eq!(m, [2.0 / 9.0, 1.0]);
     }
 
