@@ -94,3 +94,29 @@ fn a_run_prints_counts_logs_to_its_file_and_then_is_up_to_date() {
     assert_eq!(code, 0);
     assert!(stdout.starts_with("up to date: 2 → train"), "{stdout}");
 }
+
+#[test]
+fn missing_bucket_is_one_line_naming_it() {
+    // Needs the S3 test server for its endpoint; the bucket is what is missing.
+    let _server = common::testing::TestStore::s3();
+    let dir = workspace("etl: {}\n");
+    let (code, _, stderr) = etl(
+        &[
+            "--config",
+            "pipeline.yaml",
+            "--input",
+            "s3://cauce-no-such-bucket/raw/in.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("etl: error: s3://cauce-no-such-bucket/raw/in.csv: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("NoSuchBucket: The specified bucket does not exist"),
+        "{stderr}"
+    );
+}
