@@ -12,6 +12,16 @@ pub enum Error {
     #[error(transparent)]
     Model(#[from] model::Error),
 
+    /// A model artifact could not be read (not a Cauce model, another
+    /// format version, truncated or altered).
+    #[error("{location}: {source}")]
+    Artifact {
+        /// Where the artifact was read from.
+        location: String,
+        /// What is wrong with it.
+        source: model::Error,
+    },
+
     /// The registry refused (unknown version, tampered artifact, …).
     #[error(transparent)]
     Registry(#[from] model_registry::Error),

@@ -168,8 +168,12 @@ impl InferenceReport {
 pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, ModelRecord)> {
     let artifact_path = reference.contains('/') || reference.ends_with(".bin");
     if artifact_path {
-        let bytes = Location::parse(reference)?.get().await?;
-        let model = Model::from_bytes(&bytes)?;
+        let location = Location::parse(reference)?;
+        let bytes = location.get().await?;
+        let model = Model::from_bytes(&bytes).map_err(|source| Error::Artifact {
+            location: location.to_string(),
+            source,
+        })?;
         let record = ModelRecord {
             reference: reference.to_string(),
             version: None,
@@ -192,7 +196,15 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
                 model::artifact::FILE_NAME
             ),
         })?;
-    let model = Model::from_bytes(bytes)?;
+    let model = Model::from_bytes(bytes).map_err(|source| Error::Artifact {
+        location: format!(
+            "{}/versioned/{}/{}",
+            registry.root(),
+            resolved.card.version,
+            model::artifact::FILE_NAME
+        ),
+        source,
+    })?;
     let record = ModelRecord {
         reference: reference.to_string(),
         version: Some(resolved.card.version.to_string()),

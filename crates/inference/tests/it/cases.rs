@@ -332,3 +332,19 @@ async fn unscorable_rows_get_an_error_or_go_to_quarantine() {
     assert_eq!(names[1], "island");
     assert_eq!(source.num_rows(), 1);
 }
+
+#[tokio::test]
+async fn an_artifact_that_is_not_a_model_is_named() {
+    let store = setup().await;
+    let root = store.location();
+    put(root, "elsewhere/model.bin", "junk").await;
+    let path = root.join("elsewhere/model.bin").unwrap().to_string();
+    let err = inference::load_model(&path, &root.join("models").unwrap().to_string())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("{path}: model artifact: not a Cauce model artifact (bad magic bytes)")
+    );
+}
