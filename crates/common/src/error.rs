@@ -104,7 +104,7 @@ pub enum Error {
     },
 
     /// A Parquet file could not be read or written.
-    #[error("{location}: Parquet error: {source}")]
+    #[error("{location}: Parquet error: {}", parquet_message(source))]
     Parquet {
         /// The Parquet file.
         location: String,
@@ -157,6 +157,16 @@ pub enum Error {
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A Parquet error's text without the "Parquet error: " that its own
+/// `Display` puts before general errors (the variant above says it once).
+fn parquet_message(source: &parquet::errors::ParquetError) -> String {
+    let text = source.to_string();
+    match text.strip_prefix("Parquet error: ") {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
 
 impl Error {
     /// Wraps an object_store error for `location`, keeping "not found" and

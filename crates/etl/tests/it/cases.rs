@@ -293,9 +293,10 @@ async fn one_broken_file_among_several_fails_the_run_and_keeps_the_previous_outp
         .unwrap();
     let err = fx.run("").await.unwrap_err().to_string();
     assert!(
-        err.starts_with(&format!("{}/raw/d.parquet: Parquet error", fx.root())),
+        err.starts_with(&format!("{}/raw/d.parquet: Parquet error: ", fx.root())),
         "{err}"
     );
+    assert_eq!(err.matches("Parquet error").count(), 1, "{err}");
 
     assert_eq!(
         fx.manifest().await.unwrap(),
