@@ -108,7 +108,14 @@ impl Location {
             Path::from_absolute_path(normalize(&absolute)).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             // Deleting the last file of a folder removes the folder, as on S3.
-            store: Arc::new(LocalFileSystem::new().with_automatic_cleanup(true)),
+            // A write returns once the file and its folder entry are on disk
+            // (fsync), so a manifest published after its data files never
+            // survives a power cut that they do not.
+            store: Arc::new(
+                LocalFileSystem::new()
+                    .with_automatic_cleanup(true)
+                    .with_fsync(true),
+            ),
             path,
             display: given.trim_end_matches('/').to_string(),
             scheme: Scheme::Local,
