@@ -270,6 +270,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn local_writes_are_fsynced() {
+        // object_store shows the setting only in its Debug output.
+        let store = format!("{:?}", Location::parse("data/raw").unwrap().store());
+        assert!(store.contains("fsync: true"), "{store}");
+    }
+
+    #[test]
     fn relative_local_paths_become_absolute() {
         let loc = Location::parse("data/raw/").unwrap();
         assert_eq!(loc.scheme(), Scheme::Local);
