@@ -5,7 +5,9 @@
 //! (exactly between its distinct values when it has at most 256), and a
 //! node's best split comes from per-bin histograms: one pass over its rows per
 //! candidate feature. This is how LightGBM and scikit-learn's
-//! HistGradientBoosting find splits. Thresholds are midpoints between
+//! HistGradientBoosting find splits. When every split tries every feature
+//! (a single tree), only the smaller child's histograms are counted; the
+//! larger child's are its parent's minus its sibling's. Thresholds are midpoints between
 //! training values, so a tree predicts on raw features without the bins.
 //!
 //! Impurities are scikit-learn's: Gini, entropy or misclassification for
@@ -255,31 +257,53 @@ impl Tree {
             gains: vec![0.0; data.width()],
         };
         let mut rng = Rng(seed);
-        // (rows, depth, index of the node to fill)
-        let mut stack = vec![(rows, 0u16, 0usize)];
+        // When every split tries every feature, a child's histograms are its
+        // parent's minus its sibling's: only the smaller child is counted.
+        let every_feature = growth.max_features.is_none_or(|m| m >= data.width());
+        let may_split = |rows: usize, depth: u16| {
+            rows >= growth.min_samples_split && growth.max_depth.is_none_or(|d| depth < d)
+        };
+        // (rows, depth, index of the node to fill, histograms if known)
+        let mut stack = vec![(rows, 0u16, 0usize, None)];
         tree.nodes.push(Node::leaf(0));
         tree.leaf_values.push(0);
-        while let Some((rows, depth, at)) = stack.pop() {
+        while let Some((rows, depth, at, known)) = stack.pop() {
             tree.depth = tree.depth.max(depth);
             let stats = target.stats(&rows);
-            let n = rows.len();
-            let deep = growth.max_depth.is_some_and(|d| depth >= d);
             let parent = goal.total_impurity(&stats);
-            let split = if deep || n < growth.min_samples_split || parent <= 1e-12 {
+            let split = if !may_split(rows.len(), depth) || parent <= 1e-12 {
                 None
             } else {
                 let features = candidates(data.width(), growth, &mut rng);
-                best_split(data, target, &rows, &features, &stats, parent, growth)
+                let hists =
+                    known.unwrap_or_else(|| histograms(data, target, &rows, &features, growth));
+                best_split(data, goal, &features, &hists, &stats, parent, growth)
+                    .map(|split| (split, hists))
             };
             match split {
                 None => {
                     tree.nodes[at] = Node::leaf(at);
                     tree.leaf_values[at] = tree.leaf(goal, &stats);
                 }
-                Some(split) => {
+                Some((split, hists)) => {
                     let column = &data.columns[split.feature];
                     let (left, right): (Vec<u32>, Vec<u32>) =
                         rows.iter().partition(|&&r| column[r as usize] <= split.bin);
+                    drop(rows);
+                    let (left_hists, right_hists) =
+                        if every_feature && may_split(left.len().max(right.len()), depth + 1) {
+                            let left_smaller = left.len() <= right.len();
+                            let smaller = if left_smaller { &left } else { &right };
+                            let counted = histograms(data, target, smaller, &all(data), growth);
+                            let rest = subtract(hists, &counted);
+                            if left_smaller {
+                                (Some(counted), Some(rest))
+                            } else {
+                                (Some(rest), Some(counted))
+                            }
+                        } else {
+                            (None, None)
+                        };
                     tree.gains[split.feature] += split.gain;
                     let (l, r) = (tree.nodes.len(), tree.nodes.len() + 1);
                     tree.nodes.push(Node::leaf(l));
@@ -290,8 +314,8 @@ impl Tree {
                         feature: split.feature as u32,
                         next: l as u32,
                     };
-                    stack.push((right, depth + 1, r));
-                    stack.push((left, depth + 1, l));
+                    stack.push((right, depth + 1, r, right_hists));
+                    stack.push((left, depth + 1, l, left_hists));
                 }
             }
         }
@@ -427,33 +451,72 @@ fn candidates(width: usize, growth: &Growth, rng: &mut Rng) -> Vec<usize> {
     }
 }
 
-/// The best split of `rows` over `features`, if any improves the impurity.
-fn best_split(
+/// Per feature tried (in the order of `features`), its histogram over a
+/// node's rows: `bins × stride` slots, row statistics summed per bin.
+type Histograms = Vec<Vec<f64>>;
+
+/// Every feature, in order: what a node tries when `max_features` is off.
+fn all(data: &Binned) -> Vec<usize> {
+    (0..data.width()).collect()
+}
+
+/// The histograms of `rows` for `features`, over both cores when the node
+/// is big enough (per feature, so the sums do not depend on the threads).
+fn histograms(
     data: &Binned,
     target: &Target<'_>,
     rows: &[u32],
     features: &[usize],
-    stats: &[f64],
-    parent: f64,
     growth: &Growth,
-) -> Option<Split> {
-    let goal = target.goal();
-    let stride = goal.stride();
-    let scan = |&f: &usize| -> Option<Split> {
-        let bins = data.edges[f].len() + 1;
-        if bins < 2 {
-            return None;
-        }
+) -> Histograms {
+    let stride = target.goal().stride();
+    let count = |&f: &usize| -> Vec<f64> {
         let column = &data.columns[f];
-        let mut hist = vec![0.0; bins * stride];
+        let mut hist = vec![0.0; (data.edges[f].len() + 1) * stride];
         for &r in rows {
             let b = column[r as usize] as usize;
             target.add(&mut hist[b * stride..(b + 1) * stride], r as usize);
         }
-        let mut left = vec![0.0; stride];
-        let mut right = vec![0.0; stride];
-        let mut best: Option<Split> = None;
-        let min_leaf = growth.min_samples_leaf as f64;
+        hist
+    };
+    if growth.parallel && rows.len() * features.len() >= PARALLEL_WORK {
+        features.par_iter().map(count).collect()
+    } else {
+        features.iter().map(count).collect()
+    }
+}
+
+/// A parent's histograms minus one child's: the other child's. Class
+/// counts stay exact; regression sums may differ from a recount in the last
+/// bits.
+fn subtract(mut parent: Histograms, child: &Histograms) -> Histograms {
+    for (p, c) in parent.iter_mut().zip(child) {
+        for (p, c) in p.iter_mut().zip(c) {
+            *p -= c;
+        }
+    }
+    parent
+}
+
+/// The best split among `features` (with their `hists`), if any improves
+/// the impurity. Ties keep the earlier feature.
+fn best_split(
+    data: &Binned,
+    goal: Goal,
+    features: &[usize],
+    hists: &Histograms,
+    stats: &[f64],
+    parent: f64,
+    growth: &Growth,
+) -> Option<Split> {
+    let stride = goal.stride();
+    let min_leaf = growth.min_samples_leaf as f64;
+    let mut left = vec![0.0; stride];
+    let mut right = vec![0.0; stride];
+    let mut best: Option<Split> = None;
+    for (&f, hist) in features.iter().zip(hists) {
+        let bins = data.edges[f].len() + 1;
+        left.fill(0.0);
         for b in 0..bins - 1 {
             for (s, (l, h)) in left.iter_mut().zip(&hist[b * stride..]).enumerate() {
                 *l += h;
@@ -475,24 +538,8 @@ fn best_split(
                 });
             }
         }
-        best
-    };
-    let pick = |a: Option<Split>, b: Option<Split>| match (a, b) {
-        (Some(a), Some(b)) => Some(if b.gain > a.gain { b } else { a }),
-        (a, b) => a.or(b),
-    };
-    if growth.parallel && rows.len() * features.len() >= PARALLEL_WORK {
-        // Ties keep the earlier feature in both paths, so the result does not
-        // depend on how rayon splits the work.
-        features
-            .par_iter()
-            .map(&scan)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .fold(None, pick)
-    } else {
-        features.iter().map(scan).fold(None, pick)
     }
+    best
 }
 
 #[cfg(test)]
@@ -511,6 +558,34 @@ mod tests {
             min_samples_split: 2,
             max_features: None,
             parallel: false,
+        }
+    }
+
+    #[test]
+    fn a_parent_minus_one_child_is_the_other_child() {
+        let mut uniform = crate::estimator::test_uniform(5);
+        let values: Vec<f64> = (0..4_000).map(|_| uniform() * 100.0).collect();
+        let x = DenseMatrix::new(1_000, 4, values, false).unwrap();
+        let data = Binned::new(&x);
+        let classes: Vec<i32> = (0..1_000).map(|_| (uniform() * 3.0) as i32).collect();
+        let numbers: Vec<f64> = (0..1_000).map(|_| uniform() * 1e3 - 500.0).collect();
+        let rows = bootstrap(1_000, 11); // with repeats, as a forest's trees see them
+        let column = &data.columns[2];
+        let (left, right): (Vec<u32>, Vec<u32>) =
+            rows.iter().partition(|&&r| column[r as usize] <= 120);
+        let (every, g) = (all(&data), growth());
+        let classes = Target::Classes(&classes, 3, Criterion::Gini);
+        let count = |target: &Target<'_>, rows: &[u32]| histograms(&data, target, rows, &every, &g);
+        assert_eq!(
+            subtract(count(&classes, &rows), &count(&classes, &left)),
+            count(&classes, &right),
+            "class counts are exact"
+        );
+        let numbers = Target::Values(&numbers);
+        let derived = subtract(count(&numbers, &rows), &count(&numbers, &left));
+        let counted = count(&numbers, &right);
+        for (d, c) in derived.iter().flatten().zip(counted.iter().flatten()) {
+            assert!((d - c).abs() <= 1e-9 * c.abs().max(1.0), "{d} vs {c}");
         }
     }
 
