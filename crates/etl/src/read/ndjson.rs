@@ -1,13 +1,22 @@
 //! Newline-delimited JSON: one object per line. Keys of the first rows fix the
 //! columns; a later key outside them, a line that is not an object, or
 //! malformed JSON makes that row rejected (with its line) instead of failing
-//! the file. Missing keys are nulls. Scalars become their text; nested values
-//! their compact JSON.
+//! the file. Missing keys are nulls. Strings become their text, numbers and
+//! booleans their JSON text as written, nested values their compact JSON.
+//!
+//! A line is parsed without building a JSON value: each key is looked up
+//! among the columns and its value kept as a slice of the line, so a cell
+//! costs no allocation unless its string has escapes.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
 
 use common::storage::{RecordChunk, RecordChunker};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::strings::{Columns, Out, next_chunk};
@@ -86,9 +95,30 @@ impl Chunk {
             self.records.records + 1,
             self.records.bytes.len(),
         );
+        let index: HashMap<&str, usize> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.as_str(), i))
+            .collect();
+        let mut cells: Vec<Option<Cow<'_, str>>> = Vec::with_capacity(self.names.len());
         for (line, bytes) in lines(&self.records) {
-            if let Some(parsed) = parse(bytes, line) {
-                push(line, parsed, &self.names, &mut columns);
+            let trimmed = bytes.trim_ascii();
+            if trimmed.is_empty() {
+                continue;
+            }
+            match row(trimmed, &index) {
+                Ok(Row::Known(values)) => {
+                    cells.clear();
+                    cells.extend(values.iter().map(|v| v.and_then(text)));
+                    columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
+                }
+                Ok(Row::Unknown(key)) => columns.reject(unknown(line, trimmed, &key, &self.names)),
+                Err(_) => {
+                    if let Some(Err(rejected)) = parse(trimmed, line) {
+                        columns.reject(rejected);
+                    }
+                }
             }
         }
         // Every cell came from a JSON string: UTF-8 already.
@@ -142,31 +172,178 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn push(line: u64, parsed: Parsed, names: &[String], columns: &mut Columns) {
-    let object = match parsed {
-        Ok(object) => object,
-        Err(rejected) => return columns.reject(rejected),
-    };
-    if let Some(unknown) = object.keys().find(|k| !names.contains(k)) {
-        let raw = Value::Object(object.clone()).to_string();
-        return columns.reject(Rejected {
-            row: line,
-            values: names.iter().map(|n| object.get(n).and_then(text)).collect(),
-            raw,
-            reason: Reason::unknown_field(unknown),
-        });
+/// A line's values by column (`None`: key absent), or the first key that is
+/// not a column.
+enum Row<'a> {
+    Known(Vec<Option<&'a RawValue>>),
+    Unknown(String),
+}
+
+/// Parses one object line against the columns; an error (malformed JSON, not
+/// an object) is then described by [`parse`].
+fn row<'a>(line: &'a [u8], index: &HashMap<&str, usize>) -> serde_json::Result<Row<'a>> {
+    let mut deserializer = serde_json::Deserializer::from_slice(line);
+    let row = RowSeed(index).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(row)
+}
+
+struct RowSeed<'i, 'n>(&'i HashMap<&'n str, usize>);
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_, '_> {
+    type Value = Row<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Row<'de>, D::Error> {
+        deserializer.deserialize_map(self)
     }
-    let values: Vec<Option<String>> = names.iter().map(|n| object.get(n).and_then(text)).collect();
-    columns.row(line, values.iter().map(|v| v.as_deref().map(str::as_bytes)));
+}
+
+impl<'de> Visitor<'de> for RowSeed<'_, '_> {
+    type Value = Row<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row<'de>, A::Error> {
+        let mut values = vec![None; self.0.len()];
+        let mut unknown = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            match self.0.get(key.as_ref()) {
+                // A repeated key keeps its last value, as serde_json's maps do.
+                Some(&i) => values[i] = Some(value),
+                None => unknown = unknown.or(Some(key.into_owned())),
+            }
+        }
+        Ok(match unknown {
+            Some(key) => Row::Unknown(key),
+            None => Row::Known(values),
+        })
+    }
+}
+
+/// An object key, borrowed from the line unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
 }
 
 /// A JSON value as cell text; `null` is a missing value.
-fn text(value: &Value) -> Option<String> {
+fn text(value: &RawValue) -> Option<Cow<'_, str>> {
+    let json = value.get();
+    match json.as_bytes().first() {
+        Some(b'n') => None,
+        Some(b'"') => match json[1..json.len() - 1].contains('\\') {
+            false => Some(Cow::Borrowed(&json[1..json.len() - 1])),
+            // serde_json has checked the string, so it decodes.
+            true => serde_json::from_str::<String>(json).ok().map(Cow::Owned),
+        },
+        Some(b'{' | b'[') => serde_json::from_str::<Value>(json)
+            .ok()
+            .map(|nested| Cow::Owned(nested.to_string())),
+        _ => Some(Cow::Borrowed(json)),
+    }
+}
+
+/// The row of a line that has a key outside the columns.
+fn unknown(line: u64, trimmed: &[u8], key: &str, names: &[String]) -> Rejected {
+    let object = match parse(trimmed, line) {
+        Some(Ok(object)) => object,
+        _ => Map::new(),
+    };
+    Rejected {
+        row: line,
+        values: names
+            .iter()
+            .map(|n| object.get(n).and_then(value_text))
+            .collect(),
+        raw: Value::Object(object).to_string(),
+        reason: Reason::unknown_field(key),
+    }
+}
+
+/// A parsed JSON value as cell text (the rejected rows' values).
+fn value_text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
         nested => Some(nested.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(line: &str, names: &[&str]) -> Vec<Option<String>> {
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        match row(line.as_bytes(), &index).unwrap() {
+            Row::Known(values) => values
+                .iter()
+                .map(|v| v.and_then(text).map(Cow::into_owned))
+                .collect(),
+            Row::Unknown(key) => panic!("unknown key {key}"),
+        }
+    }
+
+    #[test]
+    fn cells_are_strings_unescaped_scalars_as_written_and_nested_compact() {
+        let line = r#"{"s": "a\"b\u00e9", "n": 1.50, "e": -2E3, "b": true, "z": null, "o": {"k": [1, 2]}, "t\u0061g": "x"}"#;
+        assert_eq!(
+            cells(line, &["s", "n", "e", "b", "z", "o", "tag", "absent"]),
+            [
+                Some("a\"bé".into()),
+                Some("1.50".into()),
+                Some("-2E3".into()),
+                Some("true".into()),
+                None,
+                Some(r#"{"k":[1,2]}"#.into()),
+                Some("x".into()),
+                None,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value() {
+        assert_eq!(cells(r#"{"a": 1, "a": 2}"#, &["a"]), [Some("2".into())]);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_lines_are_told_apart() {
+        let index: HashMap<&str, usize> = [("a", 0)].into();
+        assert!(matches!(
+            row(br#"{"a": 1, "b\u0032": 2, "c": 3}"#, &index),
+            Ok(Row::Unknown(key)) if key == "b2"
+        ));
+        for bad in [&br#"[1, 2]"#[..], br#"{"a": 1"#, br#"{"a": 1} x"#] {
+            assert!(
+                row(bad, &index).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let rejected = unknown(7, br#"{"a": "x", "b": 2}"#, "b", &["a".into()]);
+        assert_eq!(
+            (rejected.row, rejected.values, rejected.raw.as_str()),
+            (7, vec![Some("x".into())], r#"{"a":"x","b":2}"#)
+        );
     }
 }
