@@ -114,11 +114,16 @@ impl Chunk {
                     columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
                 }
                 Ok(Row::Unknown(key)) => columns.reject(unknown(line, trimmed, &key, &self.names)),
-                Err(_) => {
-                    if let Some(Err(rejected)) = parse(trimmed, line) {
-                        columns.reject(rejected);
-                    }
-                }
+                // serde_json's own value parser words the reason.
+                Err(error) => columns.reject(match parse(trimmed, line) {
+                    Some(Err(rejected)) => rejected,
+                    _ => Rejected {
+                        row: line,
+                        values: Vec::new(),
+                        raw: String::from_utf8_lossy(trimmed).into_owned(),
+                        reason: Reason::json(error.to_string()),
+                    },
+                }),
             }
         }
         // Every cell came from a JSON string: UTF-8 already.
