@@ -23,7 +23,7 @@ pub enum Error {
 
     /// Declared columns absent from an input file.
     #[error(
-        "{file}: missing declared column(s) {}; the file has {}",
+        "{file}: missing declared column(s) {}; the file has {}{note}",
         quoted(columns),
         quoted(present)
     )]
@@ -34,6 +34,8 @@ pub enum Error {
         columns: Vec<String>,
         /// The columns it does have.
         present: Vec<String>,
+        /// How the file's columns were found, where that explains it.
+        note: String,
     },
 
     /// A file's columns differ from the first file's.

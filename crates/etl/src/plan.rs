@@ -205,10 +205,19 @@ fn output_columns(
             .cloned()
             .collect();
         if !missing_declared.is_empty() && !fill {
+            let note = match sources[i].format {
+                FileFormat::Ndjson => format!(
+                    " (an NDJSON file's columns are the keys of its first {} lines: \
+                     raise etl.infer_rows to look further)",
+                    config.infer_rows.max(1000)
+                ),
+                _ => String::new(),
+            };
             return Err(Error::MissingColumns {
                 file: sources[i].name(),
                 columns: missing_declared,
                 present,
+                note,
             });
         }
         let missing: Vec<String> = reference_names

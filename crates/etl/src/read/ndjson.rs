@@ -24,15 +24,16 @@ use super::{Piece, RawBatch, Rejected};
 use crate::error::{Error, Result};
 use crate::reason::Reason;
 
-/// Lines read to discover the columns when they are not given.
+/// Fewest lines read to discover the columns when they are not given (the
+/// plan reads `etl.infer_rows` lines when that is more).
 const DISCOVER_LINES: usize = 1000;
 
 /// A parsed line: the object, or the row set aside.
 type Parsed = std::result::Result<Map<String, Value>, Rejected>;
 
-/// Finds the columns (the keys of the first lines, unless `columns` gives
-/// them), then sends the file as chunks of `batch_size` lines, parsed later
-/// on the rayon pool.
+/// Finds the columns (the keys of the first `batch_size` lines, at least
+/// [`DISCOVER_LINES`], unless `columns` gives them), then sends the file as
+/// chunks of `batch_size` lines, parsed later on the rayon pool.
 pub(super) fn read(
     input: impl Read,
     columns: Option<Vec<String>>,
@@ -46,7 +47,7 @@ pub(super) fn read(
     let names = match columns {
         Some(names) => names,
         None => {
-            first = next(DISCOVER_LINES)?;
+            first = next(batch_size.max(DISCOVER_LINES))?;
             let mut names: Vec<String> = Vec::new();
             for (_, line) in first.iter().flat_map(lines) {
                 if let Some(Ok(object)) = parse(line, 0) {

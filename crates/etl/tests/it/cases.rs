@@ -318,6 +318,40 @@ async fn one_broken_file_among_several_fails_the_run_and_keeps_the_previous_outp
 }
 
 #[tokio::test]
+async fn an_ndjson_key_first_seen_late_is_found_by_raising_infer_rows() {
+    let mut text = String::new();
+    for i in 0..1_500 {
+        match i {
+            1_200 => text.push_str(&format!("{{\"id\": {i}, \"late\": 7}}\n")),
+            _ => text.push_str(&format!("{{\"id\": {i}}}\n")),
+        }
+    }
+    let fx = Fixture::memory(&[("late.ndjson", text.as_bytes())]).await;
+    let declared = "columns:\n  late: {type: int64}\n";
+    let err = fx.run(declared).await.unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "late.ndjson: missing declared column(s) 'late'; the file has 'id' (an NDJSON \
+             file's columns are the keys of its first 1000 lines: raise etl.infer_rows to look further)"
+        ),
+        "{err}"
+    );
+    let m = fx
+        .run(&format!("{declared}infer_rows: 2000\n"))
+        .await
+        .unwrap()
+        .manifest;
+    assert_eq!((m.rows.input, m.rows.quarantined), (1_500, 0));
+    let late: Vec<_> = fx
+        .output_rows(&m)
+        .await
+        .into_iter()
+        .filter(|row| row[1].is_some())
+        .collect();
+    assert_eq!(late, [s(&["1200", "7"])]);
+}
+
+#[tokio::test]
 async fn ndjson_rows_with_bad_json_are_quarantined_and_keys_become_columns() {
     let text = b"{\"id\": 1, \"tags\": [\"a\"], \"ok\": true}\n{\"id\": 2, \"ok\": false}\n{\"id\": 3,\n[1, 2]\n\n{\"id\": 4, \"ok\": true, \"late\": 1}\n{\"id\": 5, \"ok\": null}\n";
     let fx = Fixture::memory(&[("e.ndjson", text)]).await;
