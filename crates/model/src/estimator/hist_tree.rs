@@ -7,8 +7,9 @@
 //! candidate feature. This is how LightGBM and scikit-learn's
 //! HistGradientBoosting find splits. When every split tries every feature
 //! (a single tree), only the smaller child's histograms are counted; the
-//! larger child's are its parent's minus its sibling's. Thresholds are midpoints between
-//! training values, so a tree predicts on raw features without the bins.
+//! larger child's are its parent's minus its sibling's. Thresholds are
+//! midpoints between training values, so a tree predicts on raw features
+//! without the bins.
 //!
 //! Impurities are scikit-learn's: Gini, entropy or misclassification for
 //! classification, squared error for regression. Leaves keep class
