@@ -106,15 +106,16 @@ impl Location {
             .map_err(|e| invalid(format!("cannot resolve path: {e}")))?;
         let path =
             Path::from_absolute_path(normalize(&absolute)).map_err(|e| invalid(e.to_string()))?;
+        let fsync = fsync_setting(std::env::var(FSYNC_ENV).ok().as_deref()).map_err(invalid)?;
         Ok(Self {
             // Deleting the last file of a folder removes the folder, as on S3.
-            // A write returns once the file and its folder entry are on disk
-            // (fsync), so a manifest published after its data files never
+            // With fsync a write returns once the file and its folder entry
+            // are on disk, so a manifest published after its data files never
             // survives a power cut that they do not.
             store: Arc::new(
                 LocalFileSystem::new()
                     .with_automatic_cleanup(true)
-                    .with_fsync(true),
+                    .with_fsync(fsync),
             ),
             path,
             display: given.trim_end_matches('/').to_string(),
@@ -252,6 +253,21 @@ fn normalize(path: &std::path::Path) -> PathBuf {
     out
 }
 
+/// Environment variable that turns off fsync of local writes (`0`).
+pub const FSYNC_ENV: &str = "CAUCE_FSYNC";
+
+/// Whether local writes are fsynced, from [`FSYNC_ENV`]'s value: on unless
+/// it says otherwise.
+fn fsync_setting(value: Option<&str>) -> std::result::Result<bool, String> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "1" | "true" | "on" | "yes") => Ok(true),
+        Some("0" | "false" | "off" | "no") => Ok(false),
+        Some(other) => Err(format!(
+            "{FSYNC_ENV}='{other}' is not one of 1, 0, true, false, on, off, yes, no"
+        )),
+    }
+}
+
 /// One in-memory store per name, shared by the whole process, so that a writer
 /// and a reader given the same `memory://name` see the same objects.
 fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
@@ -270,10 +286,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn local_writes_are_fsynced() {
-        // object_store shows the setting only in its Debug output.
+    fn local_writes_are_fsynced_unless_turned_off() {
+        // object_store shows the setting only in its Debug output. The tests
+        // run without CAUCE_FSYNC, so this is the default.
         let store = format!("{:?}", Location::parse("data/raw").unwrap().store());
         assert!(store.contains("fsync: true"), "{store}");
+        assert_eq!(fsync_setting(None), Ok(true));
+        assert_eq!(fsync_setting(Some(" On ")), Ok(true));
+        assert_eq!(fsync_setting(Some("0")), Ok(false));
+        assert_eq!(fsync_setting(Some("FALSE")), Ok(false));
+        assert_eq!(
+            fsync_setting(Some("maybe")),
+            Err("CAUCE_FSYNC='maybe' is not one of 1, 0, true, false, on, off, yes, no".into())
+        );
     }
 
     #[test]

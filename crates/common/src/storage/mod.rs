@@ -26,7 +26,7 @@ use futures::stream::BoxStream;
 
 pub use chunks::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
 pub use format::{Compression, FileFormat};
-pub use location::{Location, Scheme};
+pub use location::{FSYNC_ENV, Location, Scheme};
 pub use objects::ByteStream;
 pub(crate) use parquet::hex;
 pub use parquet::{
