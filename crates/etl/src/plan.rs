@@ -209,7 +209,7 @@ fn output_columns(
                 FileFormat::Ndjson => format!(
                     " (an NDJSON file's columns are the keys of its first {} lines: \
                      raise etl.infer_rows to look further)",
-                    config.infer_rows.max(1000)
+                    config.infer_rows.max(read::NDJSON_DISCOVER_LINES)
                 ),
                 _ => String::new(),
             };

@@ -196,14 +196,14 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
                 model::artifact::FILE_NAME
             ),
         })?;
-    let model = Model::from_bytes(bytes).map_err(|source| Error::Artifact {
-        location: format!(
-            "{}/versioned/{}/{}",
-            registry.root(),
-            resolved.card.version,
-            model::artifact::FILE_NAME
-        ),
-        source,
+    let model = Model::from_bytes(bytes).map_err(|source| {
+        let location = registry
+            .version_dir(resolved.card.version)
+            .and_then(|dir| Ok(dir.join(model::artifact::FILE_NAME)?));
+        Error::Artifact {
+            location: location.map_or_else(|e| e.to_string(), |l| l.to_string()),
+            source,
+        }
     })?;
     let record = ModelRecord {
         reference: reference.to_string(),

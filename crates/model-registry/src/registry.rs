@@ -82,7 +82,8 @@ impl Registry {
         &self.root
     }
 
-    pub(crate) fn version_dir(&self, version: Version) -> Result<Location> {
+    /// The folder of `version` (`versioned/vN/`).
+    pub fn version_dir(&self, version: Version) -> Result<Location> {
         Ok(self.root.join(&format!("versioned/{version}"))?)
     }
 

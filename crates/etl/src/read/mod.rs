@@ -9,6 +9,9 @@ mod ndjson;
 mod parquet;
 mod strings;
 
+/// Fewest lines of an NDJSON file whose keys make its columns.
+pub(crate) use ndjson::DISCOVER_LINES as NDJSON_DISCOVER_LINES;
+
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;

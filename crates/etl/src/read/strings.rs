@@ -71,7 +71,8 @@ impl Columns {
     }
 
     /// Appends one row; `values` has exactly [`width`](Self::width)
-    /// entries. Bytes that are not UTF-8 make [`take`](Self::take) fail.
+    /// entries. Bytes that are not UTF-8 make [`into_batch`](Self::into_batch)
+    /// give `None`.
     pub(super) fn row<'a>(&mut self, line: u64, values: impl Iterator<Item = Option<&'a [u8]>>) {
         for (builder, value) in self.builders.iter_mut().zip(values) {
             builder.append_option(value);
