@@ -1,7 +1,8 @@
 //! `common` is the floor every Cauce stage stands on: typed YAML config
 //! ([`config`]), logging to stderr and `logs/<stage>.log` ([`logging`]), one
 //! storage layer over `object_store` for local disk, S3 and memory
-//! ([`storage`]), and SHA-256 checksums ([`checksum`]).
+//! ([`storage`]), SHA-256 checksums ([`checksum`]) and did-you-mean
+//! suggestions for mistyped names ([`suggest`]).
 //!
 //! ```
 //! use common::storage::{Location, ParquetSink, ParquetSource, ParquetWriteOptions};
@@ -32,6 +33,7 @@ pub mod error;
 pub mod ids;
 pub mod logging;
 pub mod storage;
+pub mod suggest;
 pub mod terminal;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,6 +1,13 @@
 //! Evaluation on the test split, beside a baseline that needs no learning:
 //! the training split's majority class (with its class frequencies as
 //! probabilities), or the training mean.
+//!
+//! Every test row counts. A test row whose class never appears in training
+//! is a wrong prediction (its class is added to the labels, with
+//! probability 0). A row the model cannot score (an unseen category under
+//! `unknown_category: error`) is counted in `unscored`: a wrong prediction
+//! for classification; regression metrics, which need a value, cover the
+//! scored rows. `rows` is always the number of test rows.
 
 use arrow::array::RecordBatch;
 use model::{Model, Prediction, Task};
@@ -19,8 +26,11 @@ pub enum Evaluation {
         model: ClassificationMetrics,
         /// The majority class on the test split.
         baseline: ClassificationMetrics,
-        /// Test rows scored.
+        /// Test rows (all of them count).
         rows: u64,
+        /// Test rows the model could not score (counted as wrong).
+        #[serde(default)]
+        unscored: u64,
     },
     /// Regression.
     Regression {
@@ -28,8 +38,11 @@ pub enum Evaluation {
         model: RegressionMetrics,
         /// The training mean on the test split.
         baseline: RegressionMetrics,
-        /// Test rows scored.
+        /// Test rows.
         rows: u64,
+        /// Test rows the model could not score (left out of the metrics).
+        #[serde(default)]
+        unscored: u64,
     },
 }
 
@@ -61,41 +74,107 @@ impl Evaluation {
         );
         out
     }
+
+    /// Test rows evaluated (always every test row).
+    pub fn rows(&self) -> u64 {
+        match self {
+            Evaluation::Classification { rows, .. } | Evaluation::Regression { rows, .. } => *rows,
+        }
+    }
+
+    /// Test rows the model could not score.
+    pub fn unscored(&self) -> u64 {
+        match self {
+            Evaluation::Classification { unscored, .. }
+            | Evaluation::Regression { unscored, .. } => *unscored,
+        }
+    }
 }
 
 /// Scores `test` with `model` and with the baseline learned from `train`.
+/// Rows with a null target must have been removed.
 pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Result<Evaluation> {
     let predictions = model.predict_batch(test)?;
+    let rows = test.num_rows() as u64;
+    let unscored = predictions
+        .iter()
+        .filter(|p| matches!(p, Prediction::Error(_)))
+        .count() as u64;
+    if unscored > 0 {
+        log::warn!(
+            "{unscored} of {rows} test row(s) could not be scored (e.g. an unseen category with unknown_category: error); they count as wrong"
+        );
+    }
     match model.task {
         Task::Classification => {
+            let truth_text: Vec<String> = text(test, &model.target)?
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect();
+            // The model's classes, then the test's classes it never saw.
+            let mut labels = model.classes.clone();
+            let mut unseen: Vec<&str> = truth_text
+                .iter()
+                .map(String::as_str)
+                .filter(|t| {
+                    model
+                        .classes
+                        .binary_search_by(|c| c.as_str().cmp(t))
+                        .is_err()
+                })
+                .collect();
+            unseen.sort_unstable();
+            unseen.dedup();
+            if !unseen.is_empty() {
+                let count = truth_text
+                    .iter()
+                    .filter(|t| unseen.binary_search(&t.as_str()).is_ok())
+                    .count();
+                log::warn!(
+                    "{count} test row(s) have a class the training split never had ({}); they count as wrong",
+                    unseen.join(", ")
+                );
+            }
+            labels.extend(unseen.iter().map(|u| u.to_string()));
             let index = |label: &str| {
                 model
                     .classes
                     .binary_search_by(|c| c.as_str().cmp(label))
                     .ok()
+                    .or_else(|| {
+                        unseen
+                            .binary_search(&label)
+                            .ok()
+                            .map(|i| model.classes.len() + i)
+                    })
+                    .unwrap_or(0)
             };
-            let truth_all = text(test, &model.target)?;
-            let (mut truth, mut predicted, mut proba) = (Vec::new(), Vec::new(), Vec::new());
-            for (t, p) in truth_all.iter().zip(&predictions) {
-                let (
-                    Some(t),
+            let truth: Vec<usize> = truth_text.iter().map(|t| index(t)).collect();
+            let mut predicted = Vec::with_capacity(truth.len());
+            let mut proba = Vec::with_capacity(truth.len());
+            let mut has_proba = true;
+            for p in &predictions {
+                match p {
                     Prediction::Class {
                         label,
                         probabilities,
-                    },
-                ) = (t.as_deref().and_then(index), p)
-                else {
-                    continue;
-                };
-                truth.push(t);
-                predicted.push(index(label).unwrap_or(0));
-                proba.push(probabilities.clone());
+                    } => {
+                        predicted.push(Some(index(label)));
+                        match probabilities {
+                            Some(p) => proba.push(p.clone()),
+                            None => has_proba = false,
+                        }
+                    }
+                    _ => {
+                        predicted.push(None);
+                        proba.push(Vec::new());
+                    }
+                }
             }
-            let proba: Option<Vec<Vec<f64>>> = proba.into_iter().collect();
             let k = model.classes.len();
             let mut counts = vec![0usize; k];
             for label in text(train, &model.target)?.iter().flatten() {
-                if let Some(i) = index(label) {
+                if let Ok(i) = model.classes.binary_search_by(|c| c.as_str().cmp(label)) {
                     counts[i] += 1;
                 }
             }
@@ -108,14 +187,20 @@ pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Resul
             let frequencies: Vec<f64> = counts.iter().map(|&c| c as f64 / total).collect();
             let baseline_proba = vec![frequencies; truth.len()];
             Ok(Evaluation::Classification {
-                model: classification(&truth, &predicted, proba.as_deref(), &model.classes),
+                model: classification(
+                    &truth,
+                    &predicted,
+                    has_proba.then_some(proba.as_slice()),
+                    &labels,
+                ),
                 baseline: classification(
                     &truth,
-                    &vec![majority; truth.len()],
+                    &vec![Some(majority); truth.len()],
                     Some(&baseline_proba),
-                    &model.classes,
+                    &labels,
                 ),
-                rows: truth.len() as u64,
+                rows,
+                unscored,
             })
         }
         Task::Regression => {
@@ -132,10 +217,12 @@ pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Resul
                 .flatten()
                 .collect();
             let mean = train_values.iter().sum::<f64>() / train_values.len().max(1) as f64;
+            let all_truth: Vec<f64> = truth_all.iter().flatten().copied().collect();
             Ok(Evaluation::Regression {
                 model: regression(&truth, &predicted),
-                baseline: regression(&truth, &vec![mean; truth.len()]),
-                rows: truth.len() as u64,
+                baseline: regression(&all_truth, &vec![mean; all_truth.len()]),
+                rows,
+                unscored,
             })
         }
     }

@@ -100,6 +100,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     let mut estimator = config.estimator()?;
     let dataset = data::load(&options.data).await?;
     let target = &config.model.target;
+    crate::features::check_target(config, &dataset.train.schema(), &dataset.manifest_location)?;
     let (train, dropped_train) = drop_null_target(&dataset.train, target)?;
     let (test, dropped_test) = drop_null_target(&dataset.test, target)?;
     if dropped_train + dropped_test > 0 {
@@ -107,6 +108,9 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
             "dropped {} row(s) with a null target '{target}'",
             dropped_train + dropped_test
         );
+    }
+    if config.model.task == model::Task::Classification {
+        crate::features::warn_about_classes(config, &train);
     }
     let features = crate::features::resolve(config, &train)?;
     let mut params = ModelParams {
@@ -175,6 +179,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
             "dropped_null_target".to_string(),
             (dropped_train + dropped_test) as u64,
         ),
+        ("unscored".to_string(), evaluation.unscored()),
     ]
     .into();
     log::info!(
@@ -285,6 +290,7 @@ pub fn headline(evaluation: &Evaluation) -> String {
             model,
             baseline,
             rows,
+            ..
         } => format!(
             "accuracy {:.4} (baseline {:.4}), f1_macro {:.4} on {rows} rows",
             model.accuracy, baseline.accuracy, model.f1_macro
@@ -293,6 +299,7 @@ pub fn headline(evaluation: &Evaluation) -> String {
             model,
             baseline,
             rows,
+            ..
         } => {
             format!(
                 "rmse {:.4} (baseline {:.4}), r2 {:.4} on {rows} rows",

@@ -77,9 +77,17 @@ impl Binned {
     }
 }
 
-/// Bin edges of one feature: midpoints between consecutive distinct values,
-/// or between values at evenly spaced quantiles of a sample when there are
-/// more than [`MAX_BINS`] distinct values.
+/// Bin edges of one feature, placed the way LightGBM and scikit-learn's
+/// HistGradientBoosting place them: on the distinct values of (a sample of)
+/// the column, each weighted by how often it occurs. With at most
+/// [`MAX_BINS`] distinct values every one gets its own bin (edges at the
+/// midpoints between neighbours). With more, distinct values are taken in
+/// order into the current bin until it holds its share of the rows not yet
+/// binned, so a heavily repeated value closes a bin by itself and ties never
+/// merge two cuts into one; a bin is also closed whenever the distinct values
+/// left are only just enough to give every remaining bin one. A column with
+/// more than [`MAX_BINS`] distinct values therefore always gets exactly
+/// [`MAX_BINS`] bins.
 fn edges(values: &[f64]) -> Vec<f64> {
     let step = values.len().div_ceil(EDGE_SAMPLE).max(1);
     let mut sample: Vec<f64> = values
@@ -88,20 +96,40 @@ fn edges(values: &[f64]) -> Vec<f64> {
         .copied()
         .filter(|v| !v.is_nan())
         .collect();
-    sample.sort_by(f64::total_cmp);
-    let mut distinct = sample.clone();
-    distinct.dedup();
+    sample.sort_unstable_by(f64::total_cmp);
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    for v in sample {
+        match distinct.last_mut() {
+            // -0.0 and 0.0 are one value for a threshold test.
+            Some((last, count)) if *last == v => *count += 1,
+            _ => distinct.push((v, 1)),
+        }
+    }
     let cut = |a: f64, b: f64| a + (b - a) / 2.0;
     if distinct.len() <= MAX_BINS {
-        return distinct.windows(2).map(|w| cut(w[0], w[1])).collect();
+        return distinct.windows(2).map(|w| cut(w[0].0, w[1].0)).collect();
     }
-    let mut edges: Vec<f64> = (1..MAX_BINS)
-        .filter_map(|q| {
-            let i = q * sample.len() / MAX_BINS;
-            (i > 0 && sample[i - 1] < sample[i]).then(|| cut(sample[i - 1], sample[i]))
-        })
-        .collect();
-    edges.dedup();
+    let mut edges = Vec::with_capacity(MAX_BINS - 1);
+    let mut rows_left: usize = distinct.iter().map(|d| d.1).sum();
+    let mut in_bin = 0;
+    for (i, pair) in distinct.windows(2).enumerate() {
+        let bins_left = MAX_BINS - edges.len();
+        if bins_left == 1 {
+            break;
+        }
+        in_bin += pair[0].1;
+        let share = rows_left as f64 / bins_left as f64;
+        let values_after = distinct.len() - 1 - i;
+        let close = in_bin as f64 >= share
+            // Let a value that fills a bin alone start its own.
+            || (pair[1].1 as f64 >= share && in_bin as f64 >= share / 2.0)
+            || values_after < bins_left;
+        if close {
+            edges.push(cut(pair[0].0, pair[1].0));
+            rows_left -= in_bin;
+            in_bin = 0;
+        }
+    }
     edges
 }
 
@@ -594,10 +622,93 @@ mod tests {
     fn edges_sit_between_distinct_values_or_at_quantiles() {
         assert_eq!(edges(&[3.0, 1.0, 2.0, 2.0]), vec![1.5, 2.5]);
         assert!(edges(&[5.0, 5.0]).is_empty());
+        assert!(edges(&[f64::NAN, 1.0, f64::NAN]).is_empty());
         let many: Vec<f64> = (0..10_000).map(f64::from).collect();
         let e = edges(&many);
         assert_eq!(e.len(), MAX_BINS - 1);
         assert!(e.windows(2).all(|w| w[0] < w[1]));
+        // Evenly spread: every bin holds 10_000 / 256 ≈ 39 rows, give or take one.
+        let sizes = bin_sizes(&many, &e);
+        assert!(sizes.iter().all(|&s| (38..=41).contains(&s)), "{sizes:?}");
+    }
+
+    /// Rows per bin of `values` cut at `edges`.
+    fn bin_sizes(values: &[f64], edges: &[f64]) -> Vec<usize> {
+        let mut sizes = vec![0; edges.len() + 1];
+        for v in values {
+            sizes[edges.partition_point(|e| e < v)] += 1;
+        }
+        sizes
+    }
+
+    fn distinct(values: &[f64]) -> usize {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted.dedup();
+        sorted.len()
+    }
+
+    /// Regression (issue 11.1): a column of rounded measurements with a few
+    /// hundred distinct values and many ties got 2–8 cuts instead of 255,
+    /// because a quantile cut was kept only where the sampled values differed
+    /// exactly at the quantile's index.
+    #[test]
+    fn tied_columns_get_min_of_distinct_and_max_bins() {
+        let mut u = crate::estimator::test_uniform(11);
+        let mut normal = move || {
+            // Box–Muller from the seeded uniform stream.
+            let (a, b) = (u().max(1e-12), u());
+            (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+        };
+        let n: i32 = 54_000;
+        // Carat-like weights: log-normal, rounded to 0.01 (a few hundred distinct values).
+        let carat: Vec<f64> = (0..n)
+            .map(|_| ((normal() * 0.5 - 0.4).exp() * 100.0).round() / 100.0)
+            .collect();
+        // Lengths in mm rounded to 0.01 over a narrow range.
+        let length: Vec<f64> = (0..n)
+            .map(|_| ((5.7 + normal() * 1.1) * 100.0).round() / 100.0)
+            .collect();
+        // One value in 90% of the rows, then a long tail of distinct values.
+        let skewed: Vec<f64> = (0..n)
+            .map(|i| if i % 10 != 0 { 0.0 } else { f64::from(i) })
+            .collect();
+        // Few distinct values, each repeated evenly: every one its own bin.
+        let small: Vec<f64> = (0..n).map(|i| f64::from(i % 200)).collect();
+        // 300 evenly repeated values: the old rule's worst case.
+        let even: Vec<f64> = (0..n).map(|i| f64::from(i % 300) / 10.0).collect();
+        for (name, column) in [
+            ("carat", &carat),
+            ("length", &length),
+            ("skewed", &skewed),
+            ("small", &small),
+            ("even", &even),
+        ] {
+            let e = edges(column);
+            let d = distinct(column);
+            assert!(d > 100, "{name}: only {d} distinct values");
+            assert_eq!(e.len() + 1, d.min(MAX_BINS), "{name}: {d} distinct values");
+            assert!(e.windows(2).all(|w| w[0] < w[1]), "{name}");
+            let sizes = bin_sizes(column, &e);
+            assert!(sizes.iter().all(|&s| s > 0), "{name}: an empty bin");
+            // Balanced: no bin holds more than twice its share unless it is
+            // one repeated value.
+            let share = n as usize / MAX_BINS;
+            for (b, &size) in sizes.iter().enumerate() {
+                let lo = if b == 0 { f64::NEG_INFINITY } else { e[b - 1] };
+                let hi = if b < e.len() { e[b] } else { f64::INFINITY };
+                let values: Vec<f64> = column
+                    .iter()
+                    .copied()
+                    .filter(|v| *v > lo && *v <= hi)
+                    .collect();
+                assert!(
+                    size <= 2 * share + 1 || distinct(&values) == 1,
+                    "{name}: bin {b} holds {size} rows of {} values",
+                    distinct(&values)
+                );
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! from the training rows ([`FeatureParams::fit`]) and become
 //! [`FittedFeatures`], which turn any batch with the same columns into the
 //! dense matrix the estimator sees. Numeric columns are imputed then scaled;
-//! categorical columns are imputed then one-hot encoded.
+//! categorical columns are imputed then one-hot encoded. Non-finite numbers
+//! (NaN, ±inf) are missing values, in fitting and in transforming.
 
 mod categorical;
 mod numeric;
@@ -220,14 +221,17 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
 }
 
 /// A column as `f64` values; integers, floats, decimals and booleans are
-/// accepted, and NaN counts as missing.
+/// accepted, and NaN and ±inf count as missing.
 pub(crate) fn numeric_values(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(present(&float_array(batch, name)?).collect())
 }
 
-/// The values of `array`, with NaN as missing.
+/// The values of `array`, with NaN and ±inf as missing: the one rule for
+/// non-finite numbers, in training and in serving alike. They are imputed
+/// like nulls (scikit-learn's imputers do so for NaN), never fed to an
+/// estimator, whose splits and weights would treat ±inf as a real value.
 fn present(array: &Float64Array) -> impl Iterator<Item = Option<f64>> + '_ {
-    array.iter().map(|v| v.filter(|x| !x.is_nan()))
+    array.iter().map(|v| v.filter(|x| x.is_finite()))
 }
 
 /// Column `name` cast to `Float64` (integers, floats, decimals and booleans).
@@ -270,4 +274,43 @@ fn text_array(batch: &RecordBatch, name: &str) -> Result<arrow::array::StringArr
         .downcast_ref::<arrow::array::StringArray>()
         .ok_or_else(|| Error::Data(format!("column '{name}' did not cast to Utf8")))?;
     Ok(text.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    fn batch(values: Vec<Option<f64>>) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Float64Array::from(values))]).unwrap()
+    }
+
+    /// Regression (issue 11.5): ±inf reached the estimator as a value (and
+    /// NaN-free fits learned means of infinity).
+    #[test]
+    fn nan_and_infinities_are_missing_in_fit_and_transform() {
+        let params = FeatureParams {
+            numeric: vec!["x".into()],
+            scaler: Scaler::None,
+            ..FeatureParams::default()
+        };
+        let train = batch(vec![
+            Some(1.0),
+            Some(f64::INFINITY),
+            Some(3.0),
+            Some(f64::NAN),
+        ]);
+        let fitted = params.fit(&train).unwrap();
+        let (matrix, errors) = fitted.transform(&train).unwrap();
+        // Mean of the finite values (2), in place of inf and NaN, as of a null.
+        assert_eq!(matrix, [1.0, 2.0, 3.0, 2.0]);
+        assert!(errors.iter().all(Option::is_none));
+        assert!(fitted.inputs()[0].nullable);
+        let serve = batch(vec![Some(f64::NEG_INFINITY), None, Some(f64::NAN)]);
+        assert_eq!(fitted.transform(&serve).unwrap().0, [2.0, 2.0, 2.0]);
+    }
 }

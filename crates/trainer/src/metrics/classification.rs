@@ -70,40 +70,69 @@ impl ClassificationMetrics {
     }
 }
 
-/// Computes every metric. `truth` and `predicted` hold class indexes into
-/// `classes`; `proba` (rows × classes) enables ROC AUC and log loss.
+/// Computes every metric over every row. `truth` holds indexes into
+/// `labels`; `predicted` holds the predicted index, or `None` for a row the
+/// model could not score, which counts as wrong (it lowers accuracy and its
+/// class's recall) and is left out of the confusion matrix, ROC AUC and log
+/// loss. `proba` (one row per truth row; rows of unscored rows are ignored)
+/// enables ROC AUC and log loss: its width is the number of classes the model
+/// knows, the first labels; a true label beyond them (a class never seen in
+/// training) has probability 0.
 pub fn classification(
     truth: &[usize],
-    predicted: &[usize],
+    predicted: &[Option<usize>],
     proba: Option<&[Vec<f64>]>,
-    classes: &[String],
+    labels: &[String],
 ) -> ClassificationMetrics {
-    let k = classes.len();
+    let k = labels.len();
     let n = truth.len().max(1) as f64;
     let mut confusion = vec![vec![0u64; k]; k];
-    for (&t, &p) in truth.iter().zip(predicted) {
-        confusion[t][p] += 1;
+    let mut support = vec![0u64; k];
+    for (&t, p) in truth.iter().zip(predicted) {
+        support[t] += 1;
+        if let Some(p) = *p {
+            confusion[t][p] += 1;
+        }
     }
     let correct: u64 = (0..k).map(|c| confusion[c][c]).sum();
     let per_class: Vec<ClassMetrics> = (0..k)
         .map(|c| {
             let tp = confusion[c][c] as f64;
             let predicted_c: u64 = (0..k).map(|t| confusion[t][c]).sum();
-            let support: u64 = confusion[c].iter().sum();
             let precision = ratio(tp, predicted_c as f64);
-            let recall = ratio(tp, support as f64);
+            let recall = ratio(tp, support[c] as f64);
             let f1 = ratio(2.0 * precision * recall, precision + recall);
             ClassMetrics {
-                class: classes[c].clone(),
+                class: labels[c].clone(),
                 precision,
                 recall,
                 f1,
-                support,
+                support: support[c],
             }
         })
         .collect();
     let present: Vec<&ClassMetrics> = per_class.iter().filter(|c| c.support > 0).collect();
     let mean = |f: fn(&ClassMetrics) -> f64| per_class.iter().map(f).sum::<f64>() / k.max(1) as f64;
+    let scored = |proba: &[Vec<f64>]| -> (Vec<usize>, Vec<Vec<f64>>) {
+        truth
+            .iter()
+            .zip(predicted)
+            .zip(proba)
+            .filter(|((_, p), _)| p.is_some())
+            .map(|((&t, _), row)| (t, row.clone()))
+            .unzip()
+    };
+    let (auc, loss) = match proba {
+        Some(proba) => {
+            let (truth, proba) = scored(proba);
+            let width = proba.first().map_or(0, Vec::len);
+            (
+                roc_auc(&truth, &proba, width),
+                Some(log_loss(&truth, &proba)),
+            )
+        }
+        None => (None, None),
+    };
     ClassificationMetrics {
         accuracy: correct as f64 / n,
         balanced_accuracy: present.iter().map(|c| c.recall).sum::<f64>()
@@ -111,8 +140,8 @@ pub fn classification(
         precision_macro: mean(|c| c.precision),
         recall_macro: mean(|c| c.recall),
         f1_macro: mean(|c| c.f1),
-        roc_auc: proba.and_then(|p| roc_auc(truth, p, k)),
-        log_loss: proba.map(|p| log_loss(truth, p)),
+        roc_auc: auc,
+        log_loss: loss,
         per_class,
         confusion,
     }
@@ -129,15 +158,19 @@ fn log_loss(truth: &[usize], proba: &[Vec<f64>]) -> f64 {
         .zip(proba)
         .map(|(&t, p)| {
             let sum: f64 = p.iter().sum();
-            let q = if sum > 0.0 { p[t] / sum } else { 0.0 };
+            let q = match p.get(t) {
+                Some(&pt) if sum > 0.0 => pt / sum,
+                _ => 0.0,
+            };
             -q.clamp(1e-15, 1.0).ln()
         })
         .sum();
     total / truth.len().max(1) as f64
 }
 
-/// Binary AUC of class 1, or the one-vs-rest macro average over classes that
-/// have both positives and negatives.
+/// Binary AUC of class 1, or the one-vs-rest macro average over the model's
+/// `k` classes that have both positives and negatives (rows of a class the
+/// model does not know are negatives for every class).
 fn roc_auc(truth: &[usize], proba: &[Vec<f64>], k: usize) -> Option<f64> {
     let auc_of = |c: usize| {
         let scores: Vec<(f64, bool)> = truth
@@ -185,13 +218,50 @@ mod tests {
         (0..n).map(|i| format!("c{i}")).collect()
     }
 
+    fn some(predicted: &[usize]) -> Vec<Option<usize>> {
+        predicted.iter().copied().map(Some).collect()
+    }
+
+    /// Regression (issue 11.2): test rows of a class never seen in training,
+    /// and rows the model could not score, were dropped from the metrics.
+    #[test]
+    fn unseen_classes_and_unscored_rows_count_as_wrong() {
+        // Labels c0, c1 known to the model (probabilities 2 wide); c2 unseen.
+        let truth = [0, 1, 2, 2, 0];
+        let predicted = [Some(0), Some(1), Some(0), Some(1), None];
+        let proba = vec![
+            vec![0.9, 0.1],
+            vec![0.2, 0.8],
+            vec![0.6, 0.4],
+            vec![0.3, 0.7],
+            vec![],
+        ];
+        let m = classification(&truth, &predicted, Some(&proba), &labels(3));
+        // scikit-learn, scoring the unscored row as a wrong label:
+        // accuracy_score([0,1,2,2,0], [0,1,0,1,9]) = 0.4.
+        assert!((m.accuracy - 0.4).abs() < 1e-12);
+        assert_eq!(m.per_class[2].support, 2);
+        assert_eq!(m.per_class[2].recall, 0.0);
+        assert_eq!(m.per_class[0].support, 2);
+        assert_eq!(m.per_class[0].recall, 0.5);
+        assert_eq!(m.confusion, [[1, 0, 0], [0, 1, 0], [1, 1, 0]]);
+        // Log loss over the 4 scored rows; the unseen class has probability 0 (clipped).
+        let expected = (-(0.9f64.ln()) - 0.8f64.ln() - 2.0 * 1e-15f64.ln()) / 4.0;
+        assert!(
+            (m.log_loss.unwrap() - expected).abs() < 1e-9,
+            "{:?}",
+            m.log_loss
+        );
+        assert!(m.roc_auc.is_some());
+    }
+
     #[test]
     fn multiclass_matches_scikit_learn() {
         // Constants from scikit-learn 1.5.2 on the same labels: accuracy_score,
         // balanced_accuracy_score, precision/recall/f1_score(average='macro'), confusion_matrix.
         let truth = [0, 0, 0, 1, 1, 2, 2, 2, 2, 1];
         let predicted = [0, 1, 0, 1, 2, 2, 2, 0, 2, 1];
-        let m = classification(&truth, &predicted, None, &labels(3));
+        let m = classification(&truth, &some(&predicted), None, &labels(3));
         let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         close(m.accuracy, 0.7);
         close(m.balanced_accuracy, 0.6944444444444443);
@@ -209,7 +279,7 @@ mod tests {
         let p1 = [0.1, 0.4, 0.35, 0.8, 0.8, 0.8];
         let proba: Vec<Vec<f64>> = p1.iter().map(|p| vec![1.0 - p, *p]).collect();
         let predicted: Vec<usize> = p1.iter().map(|p| usize::from(*p > 0.5)).collect();
-        let m = classification(&truth, &predicted, Some(&proba), &labels(2));
+        let m = classification(&truth, &some(&predicted), Some(&proba), &labels(2));
         assert!(
             (m.roc_auc.unwrap() - 0.6666666666666667).abs() < 1e-12,
             "{:?}",
@@ -234,7 +304,7 @@ mod tests {
             vec![0.1, 0.8, 0.1],
             vec![0.5, 0.1, 0.4],
         ];
-        let m = classification(&truth, &[0, 1, 2, 0, 1, 0], Some(&proba), &labels(3));
+        let m = classification(&truth, &some(&[0, 1, 2, 0, 1, 0]), Some(&proba), &labels(3));
         assert!(
             (m.roc_auc.unwrap() - 0.8958333333333334).abs() < 1e-12,
             "{:?}",

@@ -58,6 +58,7 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
         model,
         baseline,
         rows,
+        unscored,
     } = &first.evaluation
     else {
         panic!()
@@ -67,6 +68,7 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
         "{model:?}"
     );
     assert_eq!(*rows, first.rows["test"]);
+    assert_eq!(*unscored, 0);
     assert_eq!(first.version.map(|v| v.to_string()).as_deref(), Some("v1"));
     assert_eq!(first.promoted.as_ref().unwrap().alias, "latest");
 

@@ -1,0 +1,230 @@
+//! Issue 11's trainer defects, each on a small crafted ETL output: every
+//! test row counts, every named column exists, uninformative columns are
+//! dropped instead of crashing an estimator, and messages name what is wrong.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{Field, Schema};
+use common::storage::{Location, ParquetSink, ParquetWriteOptions};
+use common::testing::TestStore;
+use trainer::{Evaluation, TrainConfig, TrainOptions};
+
+/// Writes `train` and `test` as an ETL output (Parquet files and manifest) under `root/processed`.
+pub async fn write_processed(root: &Location, train: &RecordBatch, test: &RecordBatch) {
+    let processed = root.join("processed").unwrap();
+    for (split, batch) in [("train", train), ("test", test)] {
+        let file = processed
+            .join(&format!("runs/r1/{split}/part-00000.parquet"))
+            .unwrap();
+        let mut sink =
+            ParquetSink::create(&file, batch.schema(), &ParquetWriteOptions::default()).unwrap();
+        sink.write(batch).await.unwrap();
+        sink.finish().await.unwrap();
+    }
+    let manifest = serde_json::json!({
+        "format_version": 1,
+        "run_id": "r1",
+        "outputs": {
+            "train": [{"path": "runs/r1/train/part-00000.parquet"}],
+            "test": [{"path": "runs/r1/test/part-00000.parquet"}],
+        },
+    });
+    processed
+        .join("_manifest.json")
+        .unwrap()
+        .put(serde_json::to_vec(&manifest).unwrap())
+        .await
+        .unwrap();
+}
+
+pub fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns.into_iter().map(|c| c.1).collect(),
+    )
+    .unwrap()
+}
+
+fn floats(values: impl IntoIterator<Item = f64>) -> ArrayRef {
+    Arc::new(Float64Array::from_iter_values(values))
+}
+
+fn labels(values: impl IntoIterator<Item = &'static str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+fn options(root: &Location) -> TrainOptions {
+    TrainOptions {
+        data: format!("{root}/processed"),
+        registry: format!("{root}/models"),
+        register: false,
+        promote: None,
+        metric: None,
+    }
+}
+
+fn config(yaml: &str) -> TrainConfig {
+    TrainConfig::from_yaml(yaml, "m.yaml".as_ref()).unwrap()
+}
+
+/// Two classes learnable from `x`; the test split adds a class never trained on.
+fn unseen_class_data() -> (RecordBatch, RecordBatch) {
+    let x: Vec<f64> = (0..40).map(f64::from).collect();
+    let y: Vec<&str> = x
+        .iter()
+        .map(|v| if *v < 20.0 { "a" } else { "b" })
+        .collect();
+    let train = batch(vec![("x", floats(x)), ("y", labels(y))]);
+    let test = batch(vec![
+        ("x", floats([1.0, 30.0, 5.0, 35.0])),
+        ("y", labels(["a", "b", "c", "c"])),
+    ]);
+    (train, test)
+}
+
+/// Regression (issue 11.2): test rows of a class never seen in training were
+/// dropped, so the card said 4 test rows and the metrics covered 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_rows_of_unseen_classes_count_as_wrong() {
+    let store = TestStore::memory();
+    let root = store.location();
+    let (train, test) = unseen_class_data();
+    write_processed(root, &train, &test).await;
+    for algorithm in ["decision_tree", "logistic_regression", "knn"] {
+        let yaml = format!(
+            "model: {{name: m, task: classification, target: y, algorithm: {algorithm}}}\n"
+        );
+        let report = trainer::train(&config(&yaml), &options(root))
+            .await
+            .unwrap();
+        let Evaluation::Classification {
+            model,
+            rows,
+            unscored,
+            ..
+        } = &report.evaluation
+        else {
+            panic!()
+        };
+        assert_eq!((*rows, *unscored), (4, 0), "{algorithm}");
+        assert_eq!(report.rows["test"], 4);
+        assert_eq!(
+            model.accuracy, 0.5,
+            "{algorithm}: the two 'c' rows are wrong"
+        );
+        assert_eq!(model.per_class.len(), 3);
+        assert_eq!(model.per_class[2].class, "c");
+        assert_eq!(model.per_class[2].support, 2);
+        assert!(model.log_loss.unwrap() > 10.0, "{algorithm}: p(c) = 0");
+    }
+}
+
+/// Regression (issue 11.3): `exclude: [idd]` was accepted and `id` became a feature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_column_named_in_features_must_exist() {
+    let store = TestStore::memory();
+    let root = store.location();
+    let (train, test) = unseen_class_data();
+    let with_id = |b: &RecordBatch| {
+        let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(0..b.num_rows() as i64));
+        batch(vec![
+            ("id", ids),
+            ("x", b.column(0).clone()),
+            ("y", b.column(1).clone()),
+        ])
+    };
+    write_processed(root, &with_id(&train), &with_id(&test)).await;
+    let yaml = "model: {name: m, task: classification, target: y, algorithm: decision_tree, \
+                features: {exclude: [idd]}}\n";
+    let err = trainer::train(&config(yaml), &options(root))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "m.yaml: model.features: column(s) 'idd' (did you mean 'id'?) are not in the data; it has 'id', 'x', 'y'"
+    );
+}
+
+/// Regression (issue 11.4): a constant column crashed ridge with smartcore's
+/// "Cannot rescale constant column 0", naming no column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constant_and_empty_columns_are_dropped_not_fatal() {
+    let store = TestStore::memory();
+    let root = store.location();
+    let make = |n: usize| {
+        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let y: Vec<f64> = x.iter().map(|v| 3.0 * v + 1.0).collect();
+        let nulls: ArrayRef = Arc::new(Float64Array::from(vec![None::<f64>; n]));
+        batch(vec![
+            ("constant", floats(vec![7.0; n])),
+            ("x", floats(x)),
+            ("empty", nulls),
+            ("same_text", labels(vec!["k"; n])),
+            ("y", floats(y)),
+        ])
+    };
+    write_processed(root, &make(50), &make(10)).await;
+    for algorithm in [
+        "ridge",
+        "linear_regression",
+        "lasso",
+        "knn",
+        "decision_tree",
+    ] {
+        let yaml =
+            format!("model: {{name: m, task: regression, target: y, algorithm: {algorithm}}}\n");
+        let report = trainer::train(&config(&yaml), &options(root))
+            .await
+            .unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+        assert_eq!(report.evaluation.rows(), 10);
+    }
+    // Nothing left to learn from is an error naming the columns.
+    let yaml = "model: {name: m, task: regression, target: y, algorithm: ridge, \
+                features: {numeric: [constant, empty]}}\n";
+    let err = trainer::train(&config(yaml), &options(root))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "every feature is constant or all null in the training split ('constant', 'empty')"
+        ),
+        "{err}"
+    );
+}
+
+/// Issue 11.9: a mistyped target names the data, its columns and the likely
+/// column; a text target for a regression suggests classification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_messages_name_the_data_and_the_fix() {
+    let store = TestStore::memory();
+    let root = store.location();
+    let (train, test) = unseen_class_data();
+    write_processed(root, &train, &test).await;
+    let yaml = "model: {name: m, task: classification, target: yy, algorithm: decision_tree}\n";
+    let err = trainer::train(&config(yaml), &options(root))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "m.yaml: model.target: column 'yy' is not in the data at {root}/processed/_manifest.json (did you mean 'y'?); it has 'x', 'y'"
+        )
+    );
+    let yaml = "model: {name: m, task: regression, target: y, algorithm: ridge}\n";
+    let err = trainer::train(&config(yaml), &options(root))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("m.yaml: model.task: regression needs a numeric target, but the target 'y' is Utf8; use task: classification"),
+        "{err}"
+    );
+}
