@@ -1,6 +1,7 @@
 //! Dataset-level steps, run in input order after the parallel row checks:
 //! `unique` (later rows with a seen key are invalid), de-duplication (exact
-//! or by key: later copies are removed and counted) and the split.
+//! or by key: later copies are removed and counted). The split is in
+//! [`crate::split`].
 //!
 //! Memory: uniqueness and de-duplication keep one 128-bit hash per distinct
 //! key (about 16 bytes plus hash-table overhead per row), the one part of the
@@ -12,11 +13,9 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::DataType;
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
 use arrow::row::{RowConverter, SortField};
-use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
+use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::Result;
 
@@ -141,93 +140,11 @@ impl Unique {
     }
 }
 
-/// Which dataset a row goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Split {
-    /// `train/`.
-    Train,
-    /// `test/`.
-    Test,
-    /// `validation/`.
-    Validation,
-}
-
-/// Assigns rows to splits: by a stable hash of the key columns' text (a row
-/// keeps its split whatever else arrives), or by a seeded hash of the row's
-/// position among valid rows.
-#[derive(Debug)]
-pub struct Splitter {
-    test: f64,
-    validation: f64,
-    seed: u64,
-    key: Vec<usize>,
-    position: u64,
-}
-
-impl Splitter {
-    /// A splitter with the given fractions, seed and key columns.
-    pub fn new(test: f64, validation: f64, seed: u64, key: Vec<usize>) -> Self {
-        Self {
-            test,
-            validation,
-            seed,
-            key,
-            position: 0,
-        }
-    }
-
-    /// The split of every row of `batch`.
-    pub fn assign(&mut self, batch: &RecordBatch) -> Result<Vec<Split>> {
-        let rows = batch.num_rows();
-        let hashes: Vec<u64> = if self.key.is_empty() {
-            let start = self.position;
-            (start..start + rows as u64)
-                .map(|p| xxh3_64_with_seed(&p.to_le_bytes(), self.seed))
-                .collect()
-        } else {
-            let texts: Vec<ArrayRef> = self
-                .key
-                .iter()
-                .map(|&c| cast(batch.column(c), &DataType::Utf8))
-                .collect::<Result<_, _>>()?;
-            let mut buffer = Vec::new();
-            (0..rows)
-                .map(|i| {
-                    buffer.clear();
-                    for text in &texts {
-                        let text = text.as_string::<i32>();
-                        if text.is_valid(i) {
-                            buffer.extend_from_slice(text.value(i).as_bytes());
-                        } else {
-                            buffer.push(0);
-                        }
-                        buffer.push(0x1f);
-                    }
-                    xxh3_64_with_seed(&buffer, self.seed)
-                })
-                .collect()
-        };
-        self.position += rows as u64;
-        Ok(hashes.into_iter().map(|h| self.split_of(h)).collect())
-    }
-
-    fn split_of(&self, hash: u64) -> Split {
-        let u = (hash >> 11) as f64 / (1u64 << 53) as f64;
-        if u < self.test {
-            Split::Test
-        } else if u < self.test + self.validation {
-            Split::Validation
-        } else {
-            Split::Train
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow::array::{Int64Array, StringArray};
-    use arrow::datatypes::{Field, Schema};
+    use arrow::datatypes::{DataType, Field, Schema};
 
     fn batch(ids: Vec<i64>, names: Vec<&str>) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
@@ -265,35 +182,5 @@ mod tests {
         let mut unique = Unique::new(&b.schema(), vec![0]).unwrap();
         let repeats = unique.repeats(&b, 0, &[2, 3, 4]).unwrap();
         assert_eq!(repeats, [None, None, Some((0, 2))]);
-    }
-
-    #[test]
-    fn keyed_split_is_stable_and_proportional() {
-        let ids: Vec<i64> = (0..10_000).collect();
-        let names: Vec<String> = ids.iter().map(|i| format!("n{i}")).collect();
-        let b = batch(ids.clone(), names.iter().map(String::as_str).collect());
-        let mut splitter = Splitter::new(0.2, 0.1, 7, vec![0]);
-        let all = splitter.assign(&b).unwrap();
-        let test = all.iter().filter(|s| **s == Split::Test).count();
-        let validation = all.iter().filter(|s| **s == Split::Validation).count();
-        assert!((1800..2200).contains(&test), "{test}");
-        assert!((850..1150).contains(&validation), "{validation}");
-        // The same key lands in the same split in another batch, at another position.
-        let tail = batch(
-            ids[9000..].to_vec(),
-            names[9000..].iter().map(String::as_str).collect(),
-        );
-        let again = Splitter::new(0.2, 0.1, 7, vec![0]).assign(&tail).unwrap();
-        assert_eq!(again, all[9000..]);
-    }
-
-    #[test]
-    fn random_split_depends_on_seed_only() {
-        let b = batch((0..1000).collect(), vec!["x"; 1000]);
-        let a = Splitter::new(0.3, 0.0, 1, vec![]).assign(&b).unwrap();
-        let same = Splitter::new(0.3, 0.0, 1, vec![]).assign(&b).unwrap();
-        let other = Splitter::new(0.3, 0.0, 2, vec![]).assign(&b).unwrap();
-        assert_eq!(a, same);
-        assert_ne!(a, other);
     }
 }

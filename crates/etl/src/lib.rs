@@ -42,6 +42,7 @@ mod progress;
 mod read;
 pub mod reason;
 mod run;
+mod split;
 mod transform;
 mod write;
 

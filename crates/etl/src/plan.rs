@@ -332,6 +332,10 @@ fn check_key_columns(config: &EtlConfig, columns: &[OutputColumn]) -> Result<()>
         ("etl.dedup_key", &config.dedup_key),
         ("etl.unique", &config.unique),
         ("etl.split.key", &config.split.key),
+        (
+            "etl.split.stratify",
+            &config.split.stratify.iter().cloned().collect(),
+        ),
     ] {
         let unknown: Vec<&String> = list
             .iter()

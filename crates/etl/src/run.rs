@@ -13,7 +13,7 @@ use common::storage::{Location, WrittenFile};
 use futures::StreamExt;
 
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
-use crate::dataset::{Dedup, Split, Splitter, Unique};
+use crate::dataset::{Dedup, Unique};
 use crate::error::{Error, Result};
 use crate::manifest::{
     ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, RowCounts, Timings,
@@ -22,6 +22,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::read;
 use crate::reason::Reason;
+use crate::split::{Split, Splitter};
 use crate::transform::{Invalid, Processed, Transform, take_rows};
 use crate::write::{DatasetWriter, quarantine_batch, quarantine_schema};
 
@@ -321,6 +322,11 @@ async fn execute(
             config.split.validation,
             config.split.seed,
             index(&config.split.key),
+            config
+                .split
+                .stratify
+                .as_ref()
+                .and_then(|s| schema.index_of(s).ok()),
         ),
         on_invalid: config.on_invalid,
         counts: RowCounts::default(),
@@ -329,7 +335,10 @@ async fn execute(
         names: plan.sources.iter().map(|s| s.name()).collect(),
     };
 
-    let result = pass(config, plan, &transform, &mut state, &mut writers, progress).await;
+    let mut result = pass(config, plan, &transform, &mut state, &mut writers, progress).await;
+    if result.is_ok() {
+        result = flush_split(&mut state, &mut writers).await;
+    }
     if let Err(e) = result {
         writers.abort().await;
         return Err(e);
@@ -473,7 +482,27 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
         }
     }
 
-    let splits = state.splitter.assign(&valid)?;
+    for (batch, splits) in state.splitter.push(valid)? {
+        write_split(writers, &mut state.counts, &batch, &splits).await?;
+    }
+    Ok(())
+}
+
+/// Writes the rows the splitter still holds back, after the last batch.
+async fn flush_split(state: &mut State, writers: &mut Writers) -> Result<()> {
+    for (batch, splits) in state.splitter.finish()? {
+        write_split(writers, &mut state.counts, &batch, &splits).await?;
+    }
+    Ok(())
+}
+
+/// Writes each row of `batch` to the dataset of its split.
+async fn write_split(
+    writers: &mut Writers,
+    counts: &mut RowCounts,
+    batch: &arrow::array::RecordBatch,
+    splits: &[Split],
+) -> Result<()> {
     for (split, writer) in [
         (Split::Train, Some(&mut writers.train)),
         (Split::Test, Some(&mut writers.test)),
@@ -489,11 +518,11 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
                 "a row was assigned to a split that is not written".into(),
             ));
         };
-        writer.write(take_rows(&valid, &mask)?).await?;
+        writer.write(take_rows(batch, &mask)?).await?;
         match split {
-            Split::Train => state.counts.train += count,
-            Split::Test => state.counts.test += count,
-            Split::Validation => state.counts.validation += count,
+            Split::Train => counts.train += count,
+            Split::Test => counts.test += count,
+            Split::Validation => counts.validation += count,
         }
     }
     Ok(())

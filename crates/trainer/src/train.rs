@@ -145,6 +145,9 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         None => None,
     };
     let search_seconds = search_started.elapsed().as_secs_f64();
+    // The card shows the values used, not "default".
+    estimator = estimator.with_task_defaults(config.model.task);
+    params.estimator = estimator.clone();
     log::info!(
         "fitting {} on {} rows × {} columns (seed {})",
         estimator.name(),

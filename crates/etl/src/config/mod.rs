@@ -108,6 +108,9 @@ pub struct SplitConfig {
     /// Columns whose values decide the split (a stable hash), so a row never
     /// changes split when new data arrives. Empty: a seeded random split.
     pub key: Vec<String>,
+    /// A column whose classes keep their share in every split (as
+    /// scikit-learn's `train_test_split(stratify=…)`); not with `key`.
+    pub stratify: Option<String>,
 }
 
 impl Default for SplitConfig {
@@ -117,6 +120,7 @@ impl Default for SplitConfig {
             validation: 0.0,
             seed: 42,
             key: Vec::new(),
+            stratify: None,
         }
     }
 }

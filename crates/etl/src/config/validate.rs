@@ -30,6 +30,12 @@ pub(super) fn validate(config: &EtlConfig, path: &Path) -> Result<()> {
             ),
         ));
     }
+    if split.stratify.is_some() && !split.key.is_empty() {
+        return Err(err(
+            "split.stratify",
+            "cannot be used with split.key: a keyed split decides each row by its key alone".into(),
+        ));
+    }
     for (key, value) in [
         ("batch_size", config.batch_size),
         ("max_rows_per_file", config.max_rows_per_file),
@@ -140,6 +146,10 @@ mod tests {
             check(&config),
             "p.yaml: etl.split.test: 1.5 is not a fraction in [0, 1)"
         );
+        let mut config = EtlConfig::default();
+        config.split.key = vec!["id".into()];
+        config.split.stratify = Some("label".into());
+        assert!(check(&config).starts_with("p.yaml: etl.split.stratify: cannot be used with"));
     }
 
     #[test]

@@ -552,3 +552,58 @@ async fn dates_timestamps_and_booleans_are_parsed_or_quarantined() {
         [s(&["2026-01-31", "2026-01-31T10:00:00Z", "true"])]
     );
 }
+
+/// Issue 11.7: 178 rows with `test: 0.2` gave 25 test rows; now 36, as
+/// scikit-learn's `train_test_split`, and stratified by a column on request.
+#[tokio::test]
+async fn exact_split_sizes_and_stratification() {
+    let mut csv = String::from("id,class\n");
+    for i in 0..178 {
+        let class = if i < 59 {
+            "a"
+        } else if i < 130 {
+            "b"
+        } else {
+            "c"
+        };
+        csv.push_str(&format!("{i},{class}\n"));
+    }
+    let fx = Fixture::memory(&[("wine.csv", csv.as_bytes())]).await;
+    for seed in 1..=5 {
+        let m = fx
+            .run(&format!("split: {{test: 0.2, seed: {seed}}}\n"))
+            .await
+            .unwrap()
+            .manifest;
+        assert_eq!((m.rows.train, m.rows.test), (142, 36), "seed {seed}");
+    }
+    let m = fx
+        .run("split: {test: 0.2, validation: 0.1, stratify: class}\n")
+        .await
+        .unwrap()
+        .manifest;
+    assert_eq!(
+        (m.rows.train, m.rows.test, m.rows.validation),
+        (124, 36, 18)
+    );
+    let test = fx.rows(&m, "test").await;
+    let per_class = |class: &str| {
+        test.iter()
+            .filter(|r| r[1].as_deref() == Some(class))
+            .count()
+    };
+    // 59, 71 and 48 rows × 0.2 = 11.8, 14.2, 9.6.
+    assert_eq!(
+        (per_class("a"), per_class("b"), per_class("c")),
+        (12, 14, 10)
+    );
+    let err = fx
+        .run("split: {stratify: klass}\n")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("etl.split.stratify") && err.contains("klass"),
+        "{err}"
+    );
+}

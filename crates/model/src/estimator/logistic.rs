@@ -75,6 +75,14 @@ impl Logistic {
             .get_best_param()
             .cloned()
             .ok_or_else(|| estimator("the solver returned no parameters".into()))?;
+        if state.get_iter() >= p.max_iter as u64 {
+            log::warn!(
+                "logistic_regression: L-BFGS stopped at max_iter ({}) without converging to tol {}; \
+                 raise params.max_iter, or scale the features",
+                p.max_iter,
+                p.tol
+            );
+        }
         log::debug!(
             "logistic_regression: {} iterations, loss {:.6}",
             state.get_iter(),
@@ -268,10 +276,12 @@ mod tests {
         )
         .unwrap();
         let y = [0, 1, 0, 1, 0, 1];
+        // Regression (issue 11.6): the default was alpha 0 (no penalty), not
+        // scikit-learn's C = 1.
         let p = LogisticParams {
-            alpha: 1.0,
             tol: 1e-10,
             max_iter: 1000,
+            ..LogisticParams::default()
         };
         let model = Logistic::fit(&x, &y, 2, &p).unwrap();
         let c = model.coefficients();

@@ -134,6 +134,18 @@ impl EstimatorParams {
         Ok(estimator)
     }
 
+    /// The parameters with every task-dependent default made explicit (a
+    /// forest's `max_features: sqrt` for classification, `all` for
+    /// regression), as recorded in cards and artifacts.
+    pub fn with_task_defaults(self, task: Task) -> Self {
+        let classification = task == Task::Classification;
+        match self {
+            Self::RandomForest(p) => Self::RandomForest(p.with_task_defaults(classification)),
+            Self::ExtraTrees(p) => Self::ExtraTrees(p.with_task_defaults(classification)),
+            other => other,
+        }
+    }
+
     /// The algorithm's config name.
     pub fn name(&self) -> &'static str {
         match self {

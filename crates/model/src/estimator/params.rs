@@ -9,7 +9,8 @@ use crate::error::{Result, params};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogisticParams {
-    /// L2 regularisation strength (0: none). scikit-learn's `C` is `1 / alpha`.
+    /// L2 regularisation strength (0: none). scikit-learn's `C` is
+    /// `1 / alpha`; the default 1 is scikit-learn's `C = 1`.
     pub alpha: f64,
     /// L-BFGS iterations at most (scikit-learn's `max_iter`).
     pub max_iter: usize,
@@ -20,7 +21,7 @@ pub struct LogisticParams {
 impl Default for LogisticParams {
     fn default() -> Self {
         Self {
-            alpha: 0.0,
+            alpha: 1.0,
             max_iter: 100,
             tol: 1e-4,
         }
@@ -289,6 +290,16 @@ impl ForestParams {
             Some(MaxFeatures::Count(0)) => Err(params("params.max_features", "must be at least 1")),
             _ => Ok(()),
         }
+    }
+
+    /// The `max_features` rule used for a task when none is configured
+    /// (scikit-learn's defaults), so that cards show the value used.
+    pub(super) fn with_task_defaults(mut self, classification: bool) -> Self {
+        if self.max_features.is_none() {
+            let rule = if classification { "sqrt" } else { "all" };
+            self.max_features = Some(MaxFeatures::Rule(rule.into()));
+        }
+        self
     }
 
     /// Features per split for `width` features.

@@ -228,3 +228,24 @@ async fn target_messages_name_the_data_and_the_fix() {
         "{err}"
     );
 }
+
+/// Regression (issue 11.6): the card said `max_features: null` for a forest
+/// trained with `sqrt`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_show_the_task_defaults_used() {
+    let store = TestStore::memory();
+    let root = store.location();
+    let (train, test) = unseen_class_data();
+    write_processed(root, &train, &test).await;
+    let yaml = "model: {name: m, task: classification, target: y, algorithm: random_forest, params: {n_trees: 3}}\n";
+    let mut opts = options(root);
+    opts.register = true;
+    trainer::train(&config(yaml), &opts).await.unwrap();
+    let card = model_registry::Registry::open(&opts.registry)
+        .unwrap()
+        .resolve("v1")
+        .await
+        .unwrap()
+        .card;
+    assert_eq!(card.params["params"]["max_features"], "sqrt");
+}
