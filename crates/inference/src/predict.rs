@@ -21,7 +21,7 @@ pub fn output_schema(model: &Model, input: &Schema, passthrough: &[String]) -> R
         fields.push(field.clone().with_nullable(true));
     }
     let prediction_type = match model.task {
-        Task::Classification => DataType::Utf8,
+        Task::Classification => model.label_type.data_type(),
         Task::Regression => DataType::Float64,
     };
     fields.push(Field::new("prediction", prediction_type, true));
@@ -66,7 +66,7 @@ pub fn predict(
                     _ => text.append_null(),
                 }
             }
-            columns.push(Arc::new(text.finish()));
+            columns.push(model.label_type.column(text.finish())?);
             if model.has_probabilities() {
                 let proba = proba
                     .filter(|p| p.classes == model.classes.len())
@@ -132,4 +132,56 @@ pub fn split_errors(
     columns.push(filter(errors, &failed)?);
     let quarantined = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
     Ok((filter_record_batch(scored, &ok)?, quarantined))
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{AsArray, Int64Array};
+    use arrow::datatypes::Int64Type;
+    use model::{EstimatorParams, FeatureParams, LabelType, ModelParams};
+
+    use super::*;
+
+    /// Issue 11.8: integer class labels came out as the strings "0" and "1".
+    #[test]
+    fn predictions_have_the_target_type() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Float64, true),
+            Field::new("label", DataType::Int64, true),
+        ]));
+        let x: Vec<f64> = (0..40).map(f64::from).collect();
+        let label: Vec<i64> = (0..40).map(|i| if i < 20 { 0 } else { 10 }).collect();
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Float64Array::from(x)),
+                Arc::new(Int64Array::from(label)),
+            ],
+        )
+        .unwrap();
+        let params = ModelParams {
+            name: "ints".into(),
+            task: Task::Classification,
+            target: "label".into(),
+            features: FeatureParams {
+                numeric: vec!["x".into()],
+                ..FeatureParams::default()
+            },
+            estimator: EstimatorParams::new(
+                "decision_tree",
+                Task::Classification,
+                &serde_json::json!({}),
+            )
+            .unwrap(),
+            seed: 1,
+        };
+        let model = params.fit(&batch).unwrap();
+        assert_eq!(model.label_type, LabelType::Integer);
+        let out = predict(&model, &batch, "v1", &[]).unwrap();
+        let prediction = out.column_by_name("prediction").unwrap();
+        assert_eq!(prediction.data_type(), &DataType::Int64);
+        let prediction = prediction.as_primitive::<Int64Type>();
+        assert_eq!((prediction.value(0), prediction.value(39)), (0, 10));
+        assert!(out.column_by_name("proba_10").is_some());
+    }
 }

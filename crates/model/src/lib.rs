@@ -46,6 +46,7 @@ pub mod artifact;
 mod error;
 pub mod estimator;
 pub mod features;
+mod labels;
 
 use arrow::array::RecordBatch;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 pub use error::{Error, Result};
 pub use estimator::{EstimatorParams, Fitted, Output, Proba, Target, Task};
 pub use features::{FeatureParams, FittedFeatures, InputColumn};
+pub use labels::LabelType;
 
 /// Everything needed to fit a model, checked before fitting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +85,10 @@ pub struct Model {
     pub target: String,
     /// Class labels in index order (empty for regression).
     pub classes: Vec<String>,
+    /// The type of the target's labels, which predictions come back in
+    /// (artifacts written before it existed: text).
+    #[serde(default)]
+    pub label_type: LabelType,
     /// The fitted preprocessing.
     pub features: FittedFeatures,
     /// The parameters it was fitted with.
@@ -140,12 +146,25 @@ impl ModelParams {
         }
         let x = dense(matrix, train.num_rows(), features.width())?;
         let (target, classes) = self.encode_target(train)?;
+        let label_type = match self.task {
+            Task::Classification => {
+                let schema = train.schema();
+                let label_type = schema
+                    .field_with_name(&self.target)
+                    .map(|f| LabelType::of(f.data_type()))
+                    .unwrap_or_default();
+                labels::check_classes(label_type, &classes)?;
+                label_type
+            }
+            Task::Regression => LabelType::Text,
+        };
         let estimator = self.estimator.fit(&x, &target, self.seed)?;
         Ok(Model {
             name: self.name.clone(),
             task: self.task,
             target: self.target.clone(),
             classes,
+            label_type,
             features,
             params: self.estimator.clone(),
             estimator,
