@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test bench bench-smoke lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test bench bench-smoke parity parity-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -20,9 +20,10 @@ $(BINARIES) &: $(SOURCES)
 	$(CARGO) build --release --workspace --bins
 	@touch $(BINARIES)
 
-test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run
+test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run and the quick parity subset
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory parity-quick
 
 bench: ## Benchmark against pandas / polars / scikit-learn and write BENCHMARKS.md (~20 min)
 	python3 bench/run.py
@@ -30,6 +31,13 @@ bench: ## Benchmark against pandas / polars / scikit-learn and write BENCHMARKS.
 bench-smoke: ## The bench harness on tiny data with the debug binaries (part of make test)
 	$(CARGO) build --workspace --bins
 	python3 bench/run.py --smoke --bin-dir target/debug --report target/bench/smoke.md
+
+parity: ## Every estimator against scikit-learn on 7 real + 2 generated datasets; writes PARITY.md (~10 min)
+	python3 bench/parity.py
+
+parity-quick: ## The parity suite on iris, diabetes and hostile generated data with the debug binaries (part of make test)
+	$(CARGO) build --workspace --bins
+	python3 bench/parity.py --quick --bin-dir target/debug --report target/parity/quick.md
 
 lint: ## Check formatting and run clippy with -D warnings
 	$(CARGO) fmt --all --check

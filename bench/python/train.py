@@ -1,9 +1,11 @@
 """scikit-learn peer of Cauce's trainer (bench/config/*.yaml): median /
 most-frequent imputation, standard scaling, one-hot encoding in a Pipeline
 with a ColumnTransformer; fit on the train files, accuracy on the test files,
-model saved with joblib. Prints metrics and row counts as JSON.
+model saved with joblib. Prints the test metric (accuracy for classifiers,
+RMSE for the regressors, which read the 0/1 target as a number) and row
+counts as JSON.
 
-usage: train.py {logistic,forest,tree} MODEL.joblib --train F... --test F...
+usage: train.py {logistic,forest,tree,knn,linear,ridge,lasso} MODEL.joblib --train F... --test F...
 """
 
 import argparse
@@ -14,7 +16,8 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -26,6 +29,12 @@ ESTIMATORS = {
     "forest": lambda: RandomForestClassifier(n_estimators=100, max_depth=12, n_jobs=-1,
                                              random_state=42),
     "tree": lambda: DecisionTreeClassifier(max_depth=12, random_state=42),
+    "knn": lambda: KNeighborsClassifier(5),
+}
+REGRESSORS = {
+    "linear": LinearRegression,
+    "ridge": lambda: Ridge(alpha=1.0),
+    "lasso": lambda: Lasso(alpha=0.001),
 }
 
 
@@ -43,7 +52,7 @@ def features(numeric, categorical):
 
 def pipeline(algorithm):
     return Pipeline([("features", features(NUMERIC, CATEGORICAL)),
-                     ("model", ESTIMATORS[algorithm]())])
+                     ("model", {**ESTIMATORS, **REGRESSORS}[algorithm]())])
 
 
 def read(files):
@@ -54,7 +63,7 @@ def read(files):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("algorithm", choices=sorted(ESTIMATORS))
+    parser.add_argument("algorithm", choices=sorted({**ESTIMATORS, **REGRESSORS}))
     parser.add_argument("model")
     parser.add_argument("--train", nargs="+", required=True)
     parser.add_argument("--test", nargs="+", required=True)
@@ -62,9 +71,14 @@ def main():
     x_train, y_train = read(args.train)
     x_test, y_test = read(args.test)
     model = pipeline(args.algorithm).fit(x_train, y_train)
-    accuracy = float((model.predict(x_test) == y_test.to_numpy()).mean())
+    predicted = model.predict(x_test)
+    truth = y_test.to_numpy()
+    if args.algorithm in REGRESSORS:
+        metric = {"rmse": float(((predicted - truth) ** 2).mean() ** 0.5)}
+    else:
+        metric = {"accuracy": float((predicted == truth).mean())}
     joblib.dump(model, args.model)
-    print(json.dumps({"accuracy": accuracy, "train": len(y_train), "test": len(y_test)}))
+    print(json.dumps({**metric, "train": len(y_train), "test": len(y_test)}))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ pub const FILE_NAME: &str = "model.bin";
 /// First bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"CAUCEMDL";
 /// The artifact format this build writes and reads. 2: trees and forests are
-/// Cauce's histogram trees (1 held smartcore's), SVMs exist.
-pub const FORMAT_VERSION: u32 = 2;
+/// Cauce's histogram trees (1 held smartcore's), SVMs exist. 3: linear
+/// models and kNN are Cauce's own.
+pub const FORMAT_VERSION: u32 = 3;
 /// The smartcore release the estimators were built with (checked against
 /// Cargo.lock by a test).
 pub const SMARTCORE_VERSION: &str = "0.7.0";

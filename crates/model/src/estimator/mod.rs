@@ -7,6 +7,8 @@
 mod compiled;
 mod forest;
 mod hist_tree;
+mod knn;
+mod linear;
 mod logistic;
 mod naive_bayes;
 mod params;
@@ -16,17 +18,13 @@ mod tree;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
-use smartcore::linear::lasso::{Lasso, LassoParameters};
-use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
-use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
-use smartcore::metrics::distance::euclidian::Euclidian;
-use smartcore::neighbors::KNNWeightFunction;
-use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
-use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
 use smartcore::xgboost::{XGRegressor, XGRegressorParameters};
 
 pub use forest::{ExtraTrees, ForestClassifier, ForestRegressor};
+pub use knn::Knn;
+use knn::KnnTarget;
+pub use linear::LinearModel;
+use linear::Penalty;
 pub use logistic::Logistic;
 pub use naive_bayes::GaussianNb;
 pub use params::{
@@ -240,30 +238,35 @@ impl EstimatorParams {
             (Self::LogisticRegression(p), Target::Classes(y, classes)) => {
                 Fitted::Logistic(Logistic::fit(x, y, *classes, p)?)
             }
-            (Self::LinearRegression(_), Target::Values(y)) => Fitted::Linear(trained(
+            (Self::LinearRegression(_), Target::Values(y)) => Fitted::Linear(LinearModel::fit(
+                x,
+                y,
+                Penalty::Ridge { alpha: 0.0 },
                 self.name(),
-                LinearRegression::fit(x, y, LinearRegressionParameters::default()),
             )?),
-            (Self::Ridge(p), Target::Values(y)) => {
-                let params = RidgeRegressionParameters::default().with_alpha(p.alpha);
-                Fitted::Ridge(trained(self.name(), RidgeRegression::fit(x, y, params))?)
-            }
+            (Self::Ridge(p), Target::Values(y)) => Fitted::Ridge(LinearModel::fit(
+                x,
+                y,
+                Penalty::Ridge { alpha: p.alpha },
+                self.name(),
+            )?),
             (Self::Lasso(p), Target::Values(y)) => {
-                let params = LassoParameters::default()
-                    .with_alpha(p.alpha)
-                    .with_max_iter(p.max_iter)
-                    .with_tol(p.tol)
-                    .with_normalize(false);
-                Fitted::Lasso(trained(self.name(), Lasso::fit(x, y, params))?)
+                let penalty = Penalty::ElasticNet {
+                    alpha: p.alpha,
+                    l1_ratio: 1.0,
+                    max_iter: p.max_iter,
+                    tol: p.tol,
+                };
+                Fitted::Lasso(LinearModel::fit(x, y, penalty, self.name())?)
             }
             (Self::ElasticNet(p), Target::Values(y)) => {
-                let params = ElasticNetParameters::default()
-                    .with_alpha(p.alpha)
-                    .with_l1_ratio(p.l1_ratio)
-                    .with_max_iter(p.max_iter)
-                    .with_tol(p.tol)
-                    .with_normalize(false);
-                Fitted::ElasticNet(trained(self.name(), ElasticNet::fit(x, y, params))?)
+                let penalty = Penalty::ElasticNet {
+                    alpha: p.alpha,
+                    l1_ratio: p.l1_ratio,
+                    max_iter: p.max_iter,
+                    tol: p.tol,
+                };
+                Fitted::ElasticNet(LinearModel::fit(x, y, penalty, self.name())?)
             }
             (Self::ExtraTrees(p), Target::Values(y)) => {
                 Fitted::ExtraTrees(ExtraTrees::fit(x, y, p, seed, width)?)
@@ -293,17 +296,14 @@ impl EstimatorParams {
             (Self::RandomForest(p), Target::Values(y)) => {
                 Fitted::ForestRegressor(ForestRegressor::fit(x, y, p, seed, width)?)
             }
-            (Self::Knn(p), Target::Classes(y, _)) => {
-                let params = KNNClassifierParameters::default()
-                    .with_k(p.k)
-                    .with_weight(weight(p.weights));
-                Fitted::KnnClassifier(trained(self.name(), KNNClassifier::fit(x, y, params))?)
+            (Self::Knn(p), Target::Classes(y, classes)) => {
+                let y = y.iter().map(|&c| c as u32).collect();
+                let target = KnnTarget::Classes(y, *classes);
+                Fitted::KnnClassifier(Knn::fit(x, target, p.k, p.weights)?)
             }
             (Self::Knn(p), Target::Values(y)) => {
-                let params = KNNRegressorParameters::default()
-                    .with_k(p.k)
-                    .with_weight(weight(p.weights));
-                Fitted::KnnRegressor(trained(self.name(), KNNRegressor::fit(x, y, params))?)
+                let target = KnnTarget::Values(y.clone());
+                Fitted::KnnRegressor(Knn::fit(x, target, p.k, p.weights)?)
             }
             (Self::Svm(p), Target::Classes(y, classes)) => {
                 Fitted::SvmClassifier(SvmClassifier::fit(x, y, *classes, p, seed)?)
@@ -339,13 +339,13 @@ pub enum Fitted {
     /// Logistic regression.
     Logistic(Logistic),
     /// Least squares.
-    Linear(LinearRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    Linear(LinearModel),
     /// Ridge.
-    Ridge(RidgeRegression<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    Ridge(LinearModel),
     /// Lasso.
-    Lasso(Lasso<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    Lasso(LinearModel),
     /// Elastic net.
-    ElasticNet(ElasticNet<f64, f64, DenseMatrix<f64>, Vec<f64>>),
+    ElasticNet(LinearModel),
     /// Extra trees.
     ExtraTrees(ExtraTrees),
     /// Gradient boosting.
@@ -359,9 +359,9 @@ pub enum Fitted {
     /// Regression forest.
     ForestRegressor(ForestRegressor),
     /// kNN classifier.
-    KnnClassifier(KNNClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>, Euclidian<f64>>),
+    KnnClassifier(Knn),
     /// kNN regressor.
-    KnnRegressor(KNNRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>, Euclidian<f64>>),
+    KnnRegressor(Knn),
     /// Support vector classifier.
     SvmClassifier(SvmClassifier),
     /// Support vector regressor.
@@ -423,10 +423,9 @@ impl Fitted {
             |proba: Vec<Vec<f64>>, classes: usize| from_proba(Proba::from_rows(proba, classes));
         Ok(match self {
             Fitted::Logistic(m) => from_proba(m.predict_proba(x)),
-            Fitted::Linear(m) => Output::Values(trained("linear_regression", m.predict(x))?),
-            Fitted::Ridge(m) => Output::Values(trained("ridge", m.predict(x))?),
-            Fitted::Lasso(m) => Output::Values(trained("lasso", m.predict(x))?),
-            Fitted::ElasticNet(m) => Output::Values(trained("elastic_net", m.predict(x))?),
+            Fitted::Linear(m) | Fitted::Ridge(m) | Fitted::Lasso(m) | Fitted::ElasticNet(m) => {
+                Output::Values(m.predict(x))
+            }
             Fitted::ExtraTrees(m) => Output::Values(m.predict(x, rows)?),
             Fitted::GradientBoosting(m) => {
                 Output::Values(trained("gradient_boosting", m.predict(x))?)
@@ -437,12 +436,8 @@ impl Fitted {
             }
             Fitted::ForestClassifier(m) => from_proba(m.predict_proba(x)),
             Fitted::ForestRegressor(m) => Output::Values(m.predict(x)),
-            Fitted::KnnClassifier(m) => {
-                let proba = trained("knn", m.predict_proba(x))?;
-                let classes = proba.first().map_or(0, Vec::len);
-                from_rows(proba, classes)
-            }
-            Fitted::KnnRegressor(m) => Output::Values(trained("knn", m.predict(x))?),
+            Fitted::KnnClassifier(m) => from_proba(m.predict_proba(x)?),
+            Fitted::KnnRegressor(m) => Output::Values(m.predict_values(x)?),
             Fitted::SvmClassifier(m) => Output::Classes(m.predict(x), None),
             Fitted::SvmRegressor(m) => Output::Values(m.predict(x)),
             Fitted::GaussianNb(m) => {
@@ -508,13 +503,6 @@ fn argmax(values: &[f64]) -> usize {
             if v > best.1 { (i, v) } else { best }
         })
         .0
-}
-
-fn weight(weights: Weights) -> KNNWeightFunction {
-    match weights {
-        Weights::Uniform => KNNWeightFunction::Uniform,
-        Weights::Distance => KNNWeightFunction::Distance,
-    }
 }
 
 /// The rows of `x` as slices. Invariant: every matrix in `model` is built

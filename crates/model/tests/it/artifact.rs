@@ -138,7 +138,7 @@ fn bad_artifacts_are_refused_with_the_reason() {
     let mut other_version = bytes.clone();
     other_version[8] = 9;
     assert!(err(&other_version).starts_with(
-        "model artifact: artifact format version 9; this build of Cauce reads version 2"
+        "model artifact: artifact format version 9; this build of Cauce reads version 3"
     ));
     assert!(
         err(&bytes[..bytes.len() - 10]).starts_with("model artifact: truncated: the model needs")

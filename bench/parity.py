@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+"""`make parity`: Cauce's trainer against scikit-learn (pinned in
+bench/requirements.txt) on real public datasets that ship inside Python
+packages and on generated data with ties, rounded values, a constant column,
+a rare class and nulls.
+
+For each dataset, Cauce's `etl` makes the split (seeded, exact, stratified for
+classification); then for every estimator × task Cauce supports, Cauce's
+`trainer` and scikit-learn fit on the same train files with the same
+preprocessing (mean imputation, standard scaling, one-hot encoding) and are
+scored on the same test files. Each estimator has a stated tolerance; any
+estimator outside it fails the run (exit code 1). Writes PARITY.md.
+
+    bench/parity.py                  # every dataset, release binaries (~5 minutes)
+    bench/parity.py --quick --bin-dir target/debug --report target/parity/quick.md
+                                     # the subset inside `make test`
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import run as bench  # noqa: E402  (the venv and machine helpers of make bench)
+
+WORK = ROOT / "target" / "parity"
+
+# Tolerances. Exact algorithms (the same optimum as scikit-learn): the metric
+# within 1e-4 (relative for RMSE), or one test row's worth of accuracy when
+# equidistant neighbours or tied probabilities may be ordered differently.
+# Binned / randomised trees: within 2% (relative RMSE, or accuracy points),
+# or two test rows. smartcore's SMO, extra trees and boosting: looser, stated.
+EXACT = {"kind": "exact", "relative": 1e-4, "rows": 1, "seeds": 1}
+TREE = {"kind": "binned tree", "relative": 0.02, "rows": 2, "seeds": 5}
+FOREST = {"kind": "random forest", "relative": 0.03, "rows": 3, "seeds": 5}
+LOOSE = {"kind": "different solver", "relative": 0.05, "rows": 3, "seeds": 1}
+TIES = {"kind": "kNN", "seeds": 1, "ties": True}
+
+
+def sk_estimators():
+    """Per task: Cauce algorithm → (Cauce params, scikit-learn maker(seed), tolerance)."""
+    from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm, tree
+    return {
+        "classification": {
+            "logistic_regression": ({"alpha": 1.0, "max_iter": 1000},
+                                    lambda _: linear_model.LogisticRegression(C=1.0,
+                                                                              max_iter=1000),
+                                    EXACT),
+            "gaussian_nb": ({}, lambda _: naive_bayes.GaussianNB(), EXACT),
+            "knn": ({"k": 5}, lambda _: neighbors.KNeighborsClassifier(5), TIES),
+            "decision_tree": ({}, lambda s: tree.DecisionTreeClassifier(random_state=s), TREE),
+            "random_forest": ({"n_trees": 100},
+                              lambda s: ensemble.RandomForestClassifier(100, random_state=s,
+                                                                        n_jobs=-1), FOREST),
+            "svm": ({}, lambda _: svm.SVC(), LOOSE),
+        },
+        "regression": {
+            "linear_regression": ({}, lambda _: linear_model.LinearRegression(), EXACT),
+            "ridge": ({"alpha": 1.0}, lambda _: linear_model.Ridge(1.0), EXACT),
+            "lasso": ({"alpha": 1.0}, lambda _: linear_model.Lasso(1.0), EXACT),
+            "elastic_net": ({"alpha": 1.0, "l1_ratio": 0.5},
+                            lambda _: linear_model.ElasticNet(alpha=1.0, l1_ratio=0.5), EXACT),
+            "knn": ({"k": 5}, lambda _: neighbors.KNeighborsRegressor(5), TIES),
+            "decision_tree": ({}, lambda s: tree.DecisionTreeRegressor(random_state=s), TREE),
+            "random_forest": ({"n_trees": 100},
+                              lambda s: ensemble.RandomForestRegressor(100, max_features=1.0,
+                                                                       random_state=s,
+                                                                       n_jobs=-1),
+                              FOREST),
+        },
+    }
+
+
+# --------------------------------------------------------------------------- datasets
+
+def datasets(quick):
+    """(name, task, target, source, frame-maker): real ones first."""
+    from sklearn import datasets as sk
+    import statsmodels.api as sm
+
+    def from_sklearn(loader, target, **kwargs):
+        def make():
+            frame = loader(as_frame=True, **kwargs).frame
+            return frame.rename(columns={"target": target})
+        return make
+
+    def iris():
+        frame = sk.load_iris(as_frame=True).frame
+        names = sk.load_iris().target_names
+        frame["species"] = [names[i] for i in frame.pop("target")]
+        return frame
+
+    all_sets = [
+        ("iris", "classification", "species", "scikit-learn load_iris", iris),
+        ("wine", "classification", "cultivar", "scikit-learn load_wine (integer labels)",
+         from_sklearn(sk.load_wine, "cultivar")),
+        ("breast_cancer", "classification", "diagnosis", "scikit-learn load_breast_cancer",
+         from_sklearn(sk.load_breast_cancer, "diagnosis")),
+        ("digits", "classification", "digit", "scikit-learn load_digits (64 integer pixels, "
+         "heavy ties)", from_sklearn(sk.load_digits, "digit")),
+        ("diabetes_raw", "regression", "progression",
+         "scikit-learn load_diabetes(scaled=False) (integer age, 2-valued sex, rounded values)",
+         from_sklearn(sk.load_diabetes, "progression", scaled=False)),
+        ("fair", "regression", "affairs", "statsmodels fair (6,366 rows, all features discrete)",
+         lambda: sm.datasets.fair.load_pandas().data),
+        ("randhie", "regression", "mdvis", "statsmodels randhie (20,190 rows, discrete features)",
+         lambda: sm.datasets.randhie.load_pandas().data),
+        ("hostile_classification", "classification", "label",
+         "generated: rounded values, a constant column, a rare class, 5% nulls, a category",
+         lambda: hostile(classification=True)),
+        ("hostile_regression", "regression", "y",
+         "generated: rounded values, a constant column, 5% nulls, a category",
+         lambda: hostile(classification=False)),
+    ]
+    if quick:
+        keep = {"iris", "diabetes_raw", "hostile_classification"}
+        all_sets = [d for d in all_sets if d[0] in keep]
+    return all_sets
+
+
+def hostile(classification):
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(7)
+    n = 3000
+    a = np.round(rng.normal(5, 2, n), 1)
+    b = np.round(rng.exponential(3, n))
+    c = rng.integers(0, 4, n)
+    colour = rng.choice(["red", "green", "blue"], n, p=[0.5, 0.3, 0.2])
+    score = 1.5 * a - b + (colour == "red") * 2 + rng.normal(0, 1, n)
+    frame = pd.DataFrame({"a": a, "b": b, "c": c, "constant": 3.0, "colour": colour})
+    for column in ("a", "b"):
+        frame.loc[rng.random(n) < 0.05, column] = np.nan
+    frame.loc[rng.random(n) < 0.05, "colour"] = None
+    if classification:
+        label = np.where(score > np.median(score), "high", "low").astype(object)
+        label[:4] = "rare"
+        frame["label"] = label
+    else:
+        frame["y"] = np.round(score, 1)
+    return frame
+
+
+# --------------------------------------------------------------------------- running
+
+def run(cmd, env=None):
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})})
+    if result.returncode != 0:
+        raise bench.Failed(f"{' '.join(map(str, cmd))} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def etl(bins, name, task, target, csv):
+    folder = WORK / name
+    config = folder / "pipeline.yaml"
+    stratify = f", stratify: {target}" if task == "classification" else ""
+    config.write_text(
+        "logging: {level: warn}\n"
+        "etl:\n"
+        "  deduplicate: false\n"
+        f"  split: {{test: 0.25, seed: 42{stratify}}}\n"
+        "  keep_runs: 1\n")
+    out = folder / "processed"
+    run([bins / "etl", "--config", config, "--input", csv, "--output", out, "--force"],
+        {"CAUCE_LOG_DIR": str(folder / "logs")})
+    manifest = json.loads((out / "_manifest.json").read_text())
+    return out, manifest
+
+
+def read_split(processed, manifest, split):
+    import pandas as pd
+    files = [processed / f["path"] for f in manifest["outputs"][split]]
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def cauce(bins, name, task, target, algorithm, params, processed):
+    folder = WORK / name
+    config = folder / f"model-{algorithm}.yaml"
+    config.write_text(json.dumps({"model": {
+        "name": f"parity-{name}-{algorithm}", "task": task, "target": target,
+        "algorithm": algorithm, "params": params, "seed": 42}}))
+    started = time.perf_counter()
+    out = run([bins / "trainer", "--config", config, "--pipeline-config", folder / "pipeline.yaml",
+               "--data", processed, "--no-register", "--json"],
+              {"CAUCE_LOG_DIR": str(folder / "logs")})
+    report = json.loads(out)
+    return report, time.perf_counter() - started
+
+
+def preprocess(task, target, train, test):
+    """scikit-learn's equivalent of Cauce's default feature pipeline, fitted on train."""
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    features = [c for c in train.columns if c != target]
+    numeric = [c for c in features if train[c].dtype.kind in "iuf"]
+    categorical = [c for c in features if c not in numeric]
+    # Cauce drops features that are constant or all-null in training; scaling makes them 0 here.
+    steps = [("numeric", Pipeline([("impute", SimpleImputer(strategy="mean")),
+                                   ("scale", StandardScaler())]), numeric)]
+    if categorical:
+        steps.append(("categorical", Pipeline([
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore"))]), categorical))
+
+    def frame(rows):
+        # Nulls as NaN: SimpleImputer does not see None as missing in an object column.
+        x = rows[features].astype({c: object for c in categorical})
+        for c in categorical:
+            x[c] = x[c].where(x[c].notna(), np.nan)
+        return x
+
+    columns = ColumnTransformer(steps, sparse_threshold=0)
+    x_train = columns.fit_transform(frame(train))
+    x_test = columns.transform(frame(test))
+    if task == "classification":
+        y_train, y_test = train[target].astype(str), test[target].astype(str)
+    else:
+        y_train, y_test = train[target].astype(float), test[target].astype(float)
+    return x_train, y_train.to_numpy(), x_test, y_test.to_numpy()
+
+
+def score(task, predicted, y_test):
+    import numpy as np
+    if task == "classification":
+        return float((predicted == y_test).mean())
+    return float(np.sqrt(np.mean((predicted - y_test) ** 2)))
+
+
+def sklearn_side(task, make, data, seeds):
+    """The metric of each seed's fit (one for deterministic estimators) and the seconds."""
+    x_train, y_train, x_test, y_test = data
+    metrics = []
+    started = time.perf_counter()
+    for seed in seeds:
+        model = make(seed)
+        model.fit(x_train, y_train)
+        metrics.append(score(task, model.predict(x_test), y_test))
+    return metrics, (time.perf_counter() - started) / len(seeds)
+
+
+def knn_range(task, data, k):
+    """The lowest and highest metric any ordering of equidistant neighbours can give.
+
+    With rounded or discrete features many test rows have several training rows at
+    the k-th nearest distance; which of them count is an implementation detail (a
+    KD-tree's traversal order), so the exact metric is not defined. A row whose
+    vote (or mean) depends on that choice, or on a tie between classes, is counted
+    as right in the best case and wrong in the worst.
+    """
+    import itertools
+    import numpy as np
+    x_train, y_train, x_test, y_test = data
+    classes = np.unique(y_train) if task == "classification" else None
+    best, worst = [], []
+    for block in range(0, len(x_test), 256):
+        rows = x_test[block:block + 256]
+        d = ((rows ** 2).sum(1)[:, None] - 2 * rows @ x_train.T
+             + (x_train ** 2).sum(1)[None, :]).clip(min=0)
+        for r in range(len(rows)):
+            order = np.argsort(d[r], kind="stable")
+            kth = d[r, order[k - 1]]
+            slack = 1e-9 * max(kth, 1.0)
+            sure = order[d[r, order] < kth - slack]
+            tied = order[np.abs(d[r, order] - kth) <= slack]
+            need = k - len(sure)
+            truth = y_test[block + r]
+            if task == "classification":
+                base = np.array([(y_train[sure] == c).sum() for c in classes])
+                counts = np.array([(y_train[tied] == c).sum() for c in classes])
+                outcomes = set()
+                for take in itertools.product(*[range(min(n, need) + 1) for n in counts]):
+                    if sum(take) != need:
+                        continue
+                    votes = base + np.array(take)
+                    outcomes |= {classes[i] for i in np.flatnonzero(votes == votes.max())}
+                best.append(truth in outcomes)
+                worst.append(outcomes == {truth})
+            else:
+                values = np.sort(y_train[tied])
+                total = y_train[sure].sum()
+                low = (total + values[:need].sum()) / k
+                high = (total + values[-need:].sum()) / k
+                errors = [abs(low - truth), abs(high - truth)]
+                inside = low <= truth <= high
+                best.append(0.0 if inside else min(errors) ** 2)
+                worst.append(max(errors) ** 2)
+    if task == "classification":
+        return float(np.mean(worst)), float(np.mean(best))
+    return float(np.sqrt(np.mean(best))), float(np.sqrt(np.mean(worst)))
+
+
+def compare(task, ours, metrics, tolerance, test_rows, tie_range):
+    """(ok, the reference value, the allowed distance, how the tolerance was set)."""
+    import numpy as np
+    reference = float(np.mean(metrics))
+    spread = float(np.std(metrics)) if len(metrics) > 1 else 0.0
+    if tie_range is not None:
+        low, high = tie_range
+        ok = low - 1e-9 - 1e-6 * abs(low) <= ours <= high + 1e-9 + 1e-6 * abs(high)
+        return ok, reference, (high - low) / 2, f"tie range [{low:.4f}, {high:.4f}]"
+    if task == "classification":
+        allowed = max(tolerance["relative"], tolerance["rows"] / test_rows, 2 * spread)
+    else:
+        allowed = max(tolerance["relative"] * abs(reference), 2 * spread)
+    how = tolerance["kind"] + (f", mean of {len(metrics)} seeds" if len(metrics) > 1 else "")
+    return abs(ours - reference) <= allowed + 1e-12, reference, allowed, how
+
+
+# --------------------------------------------------------------------------- report
+
+def render(results, sets, args, elapsed):
+    import sklearn
+    lines = ["# Parity with scikit-learn", "",
+             f"`bench/parity.py{' --quick' if args.quick else ''}` (`make parity`) — "
+             f"scikit-learn {sklearn.__version__}, {bench.cpu_model()}, "
+             f"{os.cpu_count()} cores; {elapsed / 60:.1f} minutes.", "",
+             "Both sides train on the same Cauce `etl` split (seed 42, 25% test, exact, "
+             "stratified for classification) with the same preprocessing (mean imputation, "
+             "standard scaling, one-hot encoding) and are scored on the same test rows. "
+             "Metric: test accuracy (classification) or test RMSE (regression). "
+             "Tolerances: **exact** estimators (same optimum as scikit-learn) within 1e-4 "
+             "(relative for RMSE) or one test row of accuracy. **binned tree** and **random "
+             "forest**: scikit-learn's mean over random_state 0–4 (a fully grown tree's "
+             "result depends on how equal-gain splits are broken, and scikit-learn's own "
+             "seeds differ), within 2% (trees) or 3% (forests), two or three rows, or two "
+             "standard deviations of scikit-learn's seeds, whichever is largest. **kNN**: "
+             "within the range of metrics that the possible orderings of equidistant "
+             "neighbours (and tied votes) give, computed exactly by brute force; with "
+             "rounded features many rows have ties at the k-th distance, so no single "
+             "answer is the right one. **different solver** (smartcore's SMO SVM) within "
+             "5% or three rows.", "",
+             "## Datasets", "", "| dataset | task | rows (train / test) | source |",
+             "| --- | --- | --- | --- |"]
+    for name, task, _, source, rows in sets:
+        lines.append(f"| {name} | {task} | {rows[0]:,} / {rows[1]:,} | {source} |")
+    lines += ["", "## Results", "",
+              "| dataset | estimator | Cauce | scikit-learn | Δ | tolerance | Cauce s | "
+              "scikit-learn s | |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        lines.append(
+            f"| {r['dataset']} | {r['estimator']} | {r['ours']:.4f} | {r['theirs']:.4f} | "
+            f"{r['ours'] - r['theirs']:+.4f} | ±{r['allowed']:.4g} ({r['how']}) | "
+            f"{r['cauce_s']:.2f} | {r['sklearn_s']:.2f} | {'ok' if r['ok'] else '**FAIL**'} |")
+    failed = [r for r in results if not r["ok"]]
+    lines += ["", f"{len(results) - len(failed)} of {len(results)} within tolerance.", "",
+              "Cauce's times are the whole `trainer` process (read, fit, evaluate); "
+              "scikit-learn's are fit + predict in-process, so they are not a speed "
+              "comparison (`make bench` is).", ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="three datasets (part of make test)")
+    parser.add_argument("--bin-dir", default=str(ROOT / "target" / "release"))
+    parser.add_argument("--report", default=str(ROOT / "PARITY.md"))
+    parser.add_argument("--only", help="comma-separated dataset names")
+    args = parser.parse_args()
+    python = bench.ensure_venv()
+    # The venv's python is a symlink to this one, so compare prefixes, not executables.
+    if Path(sys.prefix).resolve() != Path(python).parent.parent.resolve():
+        os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+    bins = Path(args.bin_dir)
+    if bins.resolve() == (ROOT / "target" / "release").resolve():
+        subprocess.run(["cargo", "build", "--release", "--workspace", "--bins"], check=True,
+                       cwd=ROOT)
+    started = time.perf_counter()
+    estimators = sk_estimators()
+    results, sets = [], []
+    try:
+        for name, task, target, source, make in datasets(args.quick):
+            if args.only and name not in args.only.split(","):
+                continue
+            folder = WORK / name
+            folder.mkdir(parents=True, exist_ok=True)
+            csv = folder / f"{name}.csv"
+            make().to_csv(csv, index=False)
+            processed, manifest = etl(bins, name, task, target, csv)
+            train = read_split(processed, manifest, "train")
+            test = read_split(processed, manifest, "test")
+            sets.append((name, task, target, source, (len(train), len(test))))
+            data = preprocess(task, target, train, test)
+            for algorithm, (params, sk_make, tolerance) in estimators[task].items():
+                report, cauce_s = cauce(bins, name, task, target, algorithm, params, processed)
+                metric = "accuracy" if task == "classification" else "rmse"
+                ours = report["metrics"][metric]
+                if report["rows"]["test"] != len(test):
+                    raise bench.Failed(f"{name}/{algorithm}: Cauce evaluated "
+                                       f"{report['rows']['test']} rows, the test split has "
+                                       f"{len(test)}")
+                metrics, sk_s = sklearn_side(task, sk_make, data, range(tolerance["seeds"]))
+                ties = knn_range(task, data, params["k"]) if tolerance.get("ties") else None
+                ok, theirs, allowed, how = compare(task, ours, metrics, tolerance, len(test),
+                                                   ties)
+                results.append({"dataset": name, "estimator": algorithm, "ours": ours,
+                                "theirs": theirs, "ok": ok, "allowed": allowed, "how": how,
+                                "cauce_s": cauce_s, "sklearn_s": sk_s})
+                bench.log(f"{name:24} {algorithm:20} cauce {ours:.4f}  scikit-learn "
+                          f"{theirs:.4f}  ±{allowed:.4g} ({how})  {'ok' if ok else 'FAIL'}")
+    except (bench.Failed, subprocess.CalledProcessError) as e:
+        sys.exit(f"parity: {e}")
+    elapsed = time.perf_counter() - started
+    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.report).write_text(render(results, sets, args, elapsed))
+    failed = [r for r in results if not r["ok"]]
+    bench.log(f"wrote {args.report}: {len(results) - len(failed)} of {len(results)} within "
+              "tolerance")
+    if failed:
+        sys.exit("parity: outside tolerance: " +
+                 ", ".join(f"{r['dataset']}/{r['estimator']}" for r in failed))
+
+
+if __name__ == "__main__":
+    main()
