@@ -18,7 +18,6 @@ estimator outside it fails the run (exit code 1). Writes PARITY.md.
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys

@@ -117,20 +117,29 @@ impl Knn {
         })
     }
 
-    /// The `k` nearest training rows of every row of `x`: (squared distance, row in tree order).
-    fn neighbours(&self, x: &DenseMatrix<f64>) -> Vec<Vec<(f64, usize)>> {
+    /// `f` of the `k` nearest training rows (squared distance, row in tree
+    /// order) of every row of `x`, in parallel over the rows.
+    fn each_query<T: Send>(
+        &self,
+        x: &DenseMatrix<f64>,
+        f: impl Fn(&[(f64, usize)]) -> T + Sync,
+    ) -> Vec<Vec<T>> {
         let queries: Vec<&[f64]> = rows(x).collect();
         queries
-            .par_iter()
-            .with_min_len(QUERY_CHUNK)
-            .map(|q| {
-                let mut best = Best::new(self.k);
-                if self.nodes.is_empty() {
-                    self.scan(q, 0, self.points.len() / self.width.max(1), &mut best);
-                } else {
-                    self.search(q, 0, &mut best);
-                }
-                best.into_sorted()
+            .par_chunks(QUERY_CHUNK)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|q| {
+                        let mut best = Best::new(self.k);
+                        if self.nodes.is_empty() {
+                            self.scan(q, 0, self.points.len() / self.width.max(1), &mut best);
+                        } else {
+                            self.search(q, 0, &mut best);
+                        }
+                        f(&best.found)
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -215,10 +224,8 @@ impl Knn {
             });
         };
         let classes = *classes;
-        let values: Vec<f64> = self
-            .neighbours(x)
-            .par_iter()
-            .flat_map_iter(|found| {
+        let values = self
+            .each_query(x, |found| {
                 let mut p = vec![0.0; classes];
                 let weighted = self.weigh(found);
                 let total: f64 = weighted.iter().map(|w| w.0).sum();
@@ -227,6 +234,9 @@ impl Knn {
                 }
                 p
             })
+            .into_iter()
+            .flatten()
+            .flatten()
             .collect();
         Ok(Proba { classes, values })
     }
@@ -240,13 +250,13 @@ impl Knn {
             });
         };
         Ok(self
-            .neighbours(x)
-            .par_iter()
-            .map(|found| {
+            .each_query(x, |found| {
                 let weighted = self.weigh(found);
                 let total: f64 = weighted.iter().map(|w| w.0).sum();
                 weighted.iter().map(|&(w, i)| w * y[i]).sum::<f64>() / total
             })
+            .into_iter()
+            .flatten()
             .collect())
     }
 }
@@ -320,10 +330,6 @@ impl Best {
         self.found.insert(at, (d, i));
         self.found.truncate(self.k);
     }
-
-    fn into_sorted(self) -> Vec<(f64, usize)> {
-        self.found
-    }
 }
 
 #[cfg(test)]
@@ -348,7 +354,11 @@ mod tests {
         let tree = Knn::fit(&x, KnnTarget::Values(y.clone()), 5, Weights::Uniform).unwrap();
         assert!(!tree.nodes.is_empty());
         let q = matrix(queries, width);
-        let found = tree.neighbours(&q);
+        let found: Vec<Vec<(f64, usize)>> = tree
+            .each_query(&q, <[_]>::to_vec)
+            .into_iter()
+            .flatten()
+            .collect();
         for (qi, row) in rows(&q).enumerate() {
             let mut all: Vec<f64> = rows(&x)
                 .map(|p| p.iter().zip(row).map(|(a, b)| (a - b) * (a - b)).sum())

@@ -149,6 +149,28 @@ struct Sums {
     z: Vec<f64>,
 }
 
+impl Sums {
+    fn zero(width: usize) -> Self {
+        Self {
+            xx: vec![0.0; width * width],
+            xy: vec![0.0; width],
+            z: vec![0.0; width],
+        }
+    }
+
+    fn add(mut self, other: Self) -> Self {
+        add(&mut self.xx, &other.xx);
+        add(&mut self.xy, &other.xy);
+        add(&mut self.z, &other.z);
+        self
+    }
+}
+
+/// `a += b`, element by element.
+fn add(a: &mut [f64], b: &[f64]) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
+
 impl Gram {
     /// One pass for the means, one for the products. Dense columns are
     /// shifted by their mean before the products (no cancellation);
@@ -175,7 +197,7 @@ impl Gram {
             .reduce(
                 || (vec![0.0; width], vec![0; width]),
                 |(mut s, mut z), (s2, z2)| {
-                    s.iter_mut().zip(s2).for_each(|(a, b)| *a += b);
+                    add(&mut s, &s2);
                     z.iter_mut().zip(z2).for_each(|(a, b)| *a += b);
                     (s, z)
                 },
@@ -192,11 +214,7 @@ impl Gram {
             .par_chunks(CHUNK)
             .zip(y[..n].par_chunks(CHUNK))
             .map(|(chunk, ys)| {
-                let mut s = Sums {
-                    xx: vec![0.0; width * width],
-                    xy: vec![0.0; width],
-                    z: vec![0.0; width],
-                };
+                let mut s = Sums::zero(width);
                 let mut nonzero: Vec<(usize, f64)> = Vec::with_capacity(width);
                 for (row, &target) in chunk.iter().zip(ys) {
                     nonzero.clear();
@@ -219,19 +237,7 @@ impl Gram {
                 }
                 s
             })
-            .reduce(
-                || Sums {
-                    xx: vec![0.0; width * width],
-                    xy: vec![0.0; width],
-                    z: vec![0.0; width],
-                },
-                |mut a, b| {
-                    a.xx.iter_mut().zip(b.xx).for_each(|(x, y)| *x += y);
-                    a.xy.iter_mut().zip(b.xy).for_each(|(x, y)| *x += y);
-                    a.z.iter_mut().zip(b.z).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+            .reduce(|| Sums::zero(width), Sums::add);
         // Centre: Σ(z − z̄)(z − z̄)ᵀ = Σzzᵀ − n·z̄z̄ᵀ, with z̄ = Σz / n; mirror the upper triangle.
         let z_mean: Vec<f64> = sums.z.iter().map(|s| s / count).collect();
         let mut xx = sums.xx;
