@@ -8,8 +8,11 @@
 //! HistGradientBoosting find splits. When every split tries every feature
 //! (a single tree), only the smaller child's histograms are counted; the
 //! larger child's are its parent's minus its sibling's. Thresholds are
-//! midpoints between training values, so a tree predicts on raw features
-//! without the bins.
+//! midpoints between the node's training values either side of the cut (a
+//! value exactly midway goes left), so a tree predicts on raw features
+//! without the bins. Each node tries its features in a fresh seeded order,
+//! and a split of equal gain goes to the first tried, as scikit-learn's
+//! per-node shuffle does, so no column wins every tie by its position.
 //!
 //! Impurities are scikit-learn's: Gini, entropy or misclassification for
 //! classification, squared error for regression. Leaves keep class
@@ -41,28 +44,41 @@ pub struct Binned {
     columns: Vec<Vec<u8>>,
     /// `edges[f][b]`: upper edge of bin `b` (value ≤ edge ⇒ bin ≤ b).
     edges: Vec<Vec<f64>>,
+    /// `bounds[f][b]`: the smallest and largest training value in bin `b`
+    /// (infinite for a bin no row fell into), so that a split can sit
+    /// midway between the values either side of it, as scikit-learn's does.
+    bounds: Vec<Vec<(f64, f64)>>,
 }
 
 impl Binned {
     /// Bins every column of `x` (columns in parallel).
     pub fn new(x: &DenseMatrix<f64>) -> Self {
         let (rows, width) = x.shape();
-        let (columns, edges) = (0..width)
+        let (columns, (edges, bounds)) = (0..width)
             .into_par_iter()
             .map(|f| {
                 let values: Vec<f64> = rows_of(x).map(|row| row[f]).collect();
                 let edges = edges(&values);
+                let mut bounds = vec![(f64::INFINITY, f64::NEG_INFINITY); edges.len() + 1];
                 let bins = values
                     .iter()
-                    .map(|v| edges.partition_point(|e| e < v) as u8)
+                    .map(|&v| {
+                        let b = edges.partition_point(|&e| e < v);
+                        if !v.is_nan() {
+                            let (lo, hi) = &mut bounds[b];
+                            (*lo, *hi) = (lo.min(v), hi.max(v));
+                        }
+                        b as u8
+                    })
                     .collect();
-                (bins, edges)
+                (bins, (edges, bounds))
             })
             .unzip();
         Self {
             rows,
             columns,
             edges,
+            bounds,
         }
     }
 
@@ -265,6 +281,9 @@ struct Split {
     feature: usize,
     bin: u8,
     gain: f64,
+    /// Where raw values split: midway between the largest training value of
+    /// the left side and the smallest of the right side in this node.
+    threshold: f64,
 }
 
 impl Tree {
@@ -306,8 +325,15 @@ impl Tree {
                 let features = candidates(data.width(), growth, &mut rng);
                 let hists =
                     known.unwrap_or_else(|| histograms(data, target, &rows, &features, growth));
-                best_split(data, goal, &features, &hists, &stats, parent, growth)
-                    .map(|split| (split, hists))
+                let order = shuffled(features.len(), &mut rng);
+                let node = Search {
+                    features: &features,
+                    order: &order,
+                    hists: &hists,
+                    stats: &stats,
+                    parent,
+                };
+                best_split(data, goal, &node, growth).map(|split| (split, hists))
             };
             match split {
                 None => {
@@ -339,7 +365,7 @@ impl Tree {
                     tree.nodes.push(Node::leaf(r));
                     tree.leaf_values.extend([0, 0]);
                     tree.nodes[at] = Node {
-                        threshold: data.edges[split.feature][split.bin as usize],
+                        threshold: split.threshold,
                         feature: split.feature as u32,
                         next: l as u32,
                     };
@@ -480,6 +506,15 @@ fn candidates(width: usize, growth: &Growth, rng: &mut Rng) -> Vec<usize> {
     }
 }
 
+/// `0..n` in an order drawn from `rng` (Fisher–Yates).
+fn shuffled(n: usize, rng: &mut Rng) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    order
+}
+
 /// Per feature tried (in the order of `features`), its histogram over a
 /// node's rows: `bins × stride` slots, row statistics summed per bin.
 type Histograms = Vec<Vec<f64>>;
@@ -527,23 +562,34 @@ fn subtract(mut parent: Histograms, child: &Histograms) -> Histograms {
     parent
 }
 
-/// The best split among `features` (with their `hists`), if any improves
-/// the impurity. Ties keep the earlier feature.
-fn best_split(
-    data: &Binned,
-    goal: Goal,
-    features: &[usize],
-    hists: &Histograms,
-    stats: &[f64],
+/// What [`best_split`] searches at one node.
+struct Search<'a> {
+    /// Features tried, and their histograms in the same order.
+    features: &'a [usize],
+    hists: &'a Histograms,
+    /// The order in which positions of `features` are tried: a fresh
+    /// permutation per node, so that features of equal gain (one-hot columns
+    /// of one category, duplicated or mirrored columns) win equally often, as
+    /// scikit-learn's per-node feature shuffle makes them. A fixed order
+    /// would always favour the first column and route unseen values the
+    /// same way at every such node.
+    order: &'a [usize],
+    /// The node's row statistics and total impurity.
+    stats: &'a [f64],
     parent: f64,
-    growth: &Growth,
-) -> Option<Split> {
+}
+
+/// The best split at `node`, if any improves the impurity. Ties keep the
+/// feature tried first and, within a feature, the lowest bin.
+fn best_split(data: &Binned, goal: Goal, node: &Search<'_>, growth: &Growth) -> Option<Split> {
+    let (stats, parent) = (node.stats, node.parent);
     let stride = goal.stride();
     let min_leaf = growth.min_samples_leaf as f64;
     let mut left = vec![0.0; stride];
     let mut right = vec![0.0; stride];
-    let mut best: Option<Split> = None;
-    for (&f, hist) in features.iter().zip(hists) {
+    let mut best: Option<(usize, Split)> = None;
+    for &at in node.order {
+        let (f, hist) = (node.features[at], &node.hists[at]);
         let bins = data.edges[f].len() + 1;
         left.fill(0.0);
         for b in 0..bins - 1 {
@@ -559,16 +605,47 @@ fn best_split(
                 break;
             }
             let gain = parent - goal.total_impurity(&left) - goal.total_impurity(&right);
-            if gain > 1e-12 * parent.max(1.0) && best.as_ref().is_none_or(|s| gain > s.gain) {
-                best = Some(Split {
+            if gain > 1e-12 * parent.max(1.0) && best.as_ref().is_none_or(|(_, s)| gain > s.gain) {
+                let split = Split {
                     feature: f,
                     bin: b as u8,
                     gain,
-                });
+                    threshold: f64::NAN,
+                };
+                best = Some((at, split));
             }
         }
     }
-    best
+    let (at, mut best) = best?;
+    best.threshold = threshold(data, goal, best.feature, best.bin, &node.hists[at]);
+    Some(best)
+}
+
+/// The raw threshold of a split after bin `bin` of `feature`, given the
+/// node's histogram. Ties keep the first bin of equal gain, so `bin` is the
+/// last one the node has rows in on the left; the bins after it up to the
+/// next with rows are empty here, and any threshold across that gap splits
+/// the training rows alike. scikit-learn puts it midway between the two
+/// values either side, and so does this (exactly when every distinct value
+/// has its own bin), rather than just above the left value, which would
+/// send unseen values in the gap to the right.
+fn threshold(data: &Binned, goal: Goal, feature: usize, bin: u8, hist: &[f64]) -> f64 {
+    let stride = goal.stride();
+    let (bounds, edges) = (&data.bounds[feature], &data.edges[feature]);
+    let bin = bin as usize;
+    let next = (bin + 1..bounds.len())
+        .find(|&b| goal.count(&hist[b * stride..(b + 1) * stride]) > 0.0)
+        .unwrap_or(bin + 1);
+    let (left, right) = (bounds[bin].1, bounds.get(next).map_or(f64::NAN, |b| b.0));
+    if !(left.is_finite() && right.is_finite() && left < right) {
+        return edges[bin];
+    }
+    // A raw value exactly midway goes left (≤), as in exact arithmetic; the
+    // nudge keeps the rounding of scaling (a few ulps) from flipping it. On
+    // rounded data (4.0 between 3.9 and 4.1) such values are common.
+    let mid = left + (right - left) * (0.5 + 1e-9);
+    // A midpoint that rounds up to the right value would send it left.
+    if mid >= right { left } else { mid }
 }
 
 #[cfg(test)]
@@ -752,5 +829,58 @@ mod tests {
         for (row, &offset) in rows.iter().zip(&offsets) {
             assert_eq!(tree.value(offset, 1), tree.leaf_of(row, 1));
         }
+    }
+
+    /// A split sits midway between the node's own values either side of
+    /// it, as scikit-learn's does, not at the first global bin edge past the
+    /// left value: here the right child's rows have x0 in {1, 2, 9, 10} and
+    /// 5 exists only in the other child, so the cut is 5.5, not 3.5. A value
+    /// exactly midway goes left.
+    #[test]
+    fn thresholds_split_the_nodes_gap_in_the_middle() {
+        let x = matrix(&[
+            [1.0, 0.0],
+            [2.0, 0.0],
+            [9.0, 0.0],
+            [10.0, 0.0],
+            [5.0, 1.0],
+            [5.0, 1.0],
+        ]);
+        let y = [0.0, 0.0, 10.0, 10.0, 100.0, 100.0];
+        let data = Binned::new(&x);
+        let tree = Tree::grow(&data, &Target::Values(&y), (0..6).collect(), &growth(), 1);
+        assert_eq!(tree.leaf_of(&[5.4, 0.0], 1), &[0.0]);
+        assert_eq!(tree.leaf_of(&[5.5, 0.0], 1), &[0.0]);
+        assert_eq!(tree.leaf_of(&[5.6, 0.0], 1), &[10.0]);
+        assert_eq!(tree.leaf_of(&[5.0, 1.0], 1), &[100.0]);
+    }
+
+    /// Splits of equal gain go to whichever feature the node's seeded
+    /// shuffle tries first: over seeds, either of two identical columns
+    /// wins, where a fixed order always picked the first.
+    #[test]
+    fn equal_gains_are_broken_by_the_seed_not_the_column_order() {
+        let rows: Vec<[f64; 2]> = (0..40).map(|i| [f64::from(i), f64::from(i)]).collect();
+        let x = matrix(&rows);
+        let y: Vec<f64> = (0..40).map(|i| f64::from(i / 10)).collect();
+        let data = Binned::new(&x);
+        let roots: Vec<u32> = (0..16)
+            .map(|seed| {
+                let tree = Tree::grow(
+                    &data,
+                    &Target::Values(&y),
+                    (0..40).collect(),
+                    &growth(),
+                    seed,
+                );
+                tree.nodes[0].feature
+            })
+            .collect();
+        assert!(roots.contains(&0) && roots.contains(&1), "{roots:?}");
+        let again = Tree::grow(&data, &Target::Values(&y), (0..40).collect(), &growth(), 3);
+        assert_eq!(
+            again.nodes[0].feature, roots[3],
+            "the same seed, the same tree"
+        );
     }
 }

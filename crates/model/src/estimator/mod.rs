@@ -285,10 +285,10 @@ impl EstimatorParams {
             }
             (Self::DecisionTree(p), Target::Classes(y, classes)) => {
                 let target = hist_tree::Target::Classes(y, *classes, p.criterion);
-                Fitted::TreeClassifier(DecisionTree::fit(x, &target, p))
+                Fitted::TreeClassifier(DecisionTree::fit(x, &target, p, seed))
             }
             (Self::DecisionTree(p), Target::Values(y)) => {
-                Fitted::TreeRegressor(DecisionTree::fit(x, &hist_tree::Target::Values(y), p))
+                Fitted::TreeRegressor(DecisionTree::fit(x, &hist_tree::Target::Values(y), p, seed))
             }
             (Self::RandomForest(p), Target::Classes(y, classes)) => {
                 Fitted::ForestClassifier(ForestClassifier::fit(x, y, *classes, p, seed, width)?)

@@ -18,8 +18,10 @@ pub struct DecisionTree {
 }
 
 impl DecisionTree {
-    /// Fits on `x` with `target`.
-    pub fn fit(x: &DenseMatrix<f64>, target: &Target<'_>, p: &TreeParams) -> Self {
+    /// Fits on `x` with `target`; `seed` orders the features tried at each
+    /// node, which decides between splits of equal gain (scikit-learn's
+    /// `random_state` does the same).
+    pub fn fit(x: &DenseMatrix<f64>, target: &Target<'_>, p: &TreeParams, seed: u64) -> Self {
         let data = Binned::new(x);
         let growth = Growth {
             max_depth: p.max_depth,
@@ -34,7 +36,7 @@ impl DecisionTree {
             Target::Values(_) => 1,
         };
         Self {
-            tree: Tree::grow(&data, target, rows, &growth, 0),
+            tree: Tree::grow(&data, target, rows, &growth, seed),
             width,
         }
     }
