@@ -141,6 +141,21 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A manifest was not published because a file it lists is gone or
+    /// changed (another process removed or rewrote it); the previous
+    /// manifest stays in place.
+    #[error(
+        "not publishing {manifest}: {file} {problem}; was it removed by another run or a cleanup?"
+    )]
+    Unpublishable {
+        /// The manifest that was about to be written.
+        manifest: String,
+        /// The file it lists.
+        file: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// The log file could not be opened.
     #[error("{}: cannot open log file: {source}", path.display())]
     LogFile {

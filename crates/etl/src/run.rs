@@ -1,7 +1,9 @@
 //! One ETL run: plan → (up to date? stop) → read, clean, validate in
 //! parallel → dedupe, split, write in input order → manifest last → clean up
 //! old runs. A failed run deletes its own run folder and leaves the previous
-//! manifest, and the files it points to, untouched.
+//! manifest, and the files it points to, untouched. Run folders, their
+//! leases, publishing and pruning are `common::storage::Runs`': concurrent
+//! runs into one output all succeed and never delete each other's files.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use std::time::Instant;
 
 use arrow::array::BooleanArray;
 use chrono::Utc;
-use common::storage::{Location, WrittenFile};
+use common::storage::{Location, Runs, WrittenFile};
 use futures::StreamExt;
 
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
@@ -98,8 +100,9 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         });
     }
 
-    let run_id = common::ids::new_run_id();
-    let run_root = plan.output.join(&format!("runs/{run_id}"))?;
+    let runs = Runs::new(plan.output.join("runs")?);
+    let run = runs.start().await?;
+    let (run_id, run_root) = (run.id().to_string(), run.root().clone());
     log::info!(
         "run {run_id}: {} input file(s), {} bytes → {}",
         plan.sources.len(),
@@ -112,7 +115,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => {
-            delete_all(&run_root).await;
+            run.abandon().await;
             return Err(e);
         }
     };
@@ -168,10 +171,9 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         },
     };
     debug_assert!(manifest.rows.balanced());
-    if let Err(e) = manifest_location.write_json(&manifest).await {
-        delete_all(&run_root).await;
-        return Err(e.into());
-    }
+    let files: Vec<_> = manifest.outputs.values().flatten().collect();
+    run.publish(&plan.output, &files, &manifest_location, &manifest)
+        .await?;
     let rows = &manifest.rows;
     log::info!(
         "run {run_id}: {} rows in → train {}, test {}, validation {}, quarantined {}, duplicates {} ({:.0} rows/s, {:.2} s)",
@@ -187,7 +189,8 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     for (reason, count) in &manifest.quarantine_reasons {
         log::info!("  invalid: {count} × {reason}");
     }
-    remove_old_runs(&plan.output, config.keep_runs, &run_id).await;
+    runs.prune(config.keep_runs, &manifest_location, |_| false)
+        .await;
     Ok(EtlReport {
         output: plan.output.to_string(),
         manifest,
@@ -534,18 +537,4 @@ fn filter_rows(rows: &[u64], keep: &BooleanArray) -> Vec<u64> {
         .filter(|(_, k)| k.unwrap_or(false))
         .map(|(r, _)| *r)
         .collect()
-}
-
-/// Deletes every object under `root` (a failed or old run's folder), logging failures.
-async fn delete_all(root: &Location) {
-    if let Err(e) = root.delete_all().await {
-        log::warn!("cleanup of {root}: {e}");
-    }
-}
-
-/// Keeps the newest `keep` run folders (always including `current`), deletes the rest.
-async fn remove_old_runs(output: &Location, keep: usize, current: &str) {
-    if let Ok(runs) = output.join("runs") {
-        runs.prune_children(keep, current, |_| false).await;
-    }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use common::storage::{
     BatchStream, Compression, CsvOptions, FileFormat, InputFile, Location, ParquetSink,
-    ParquetSource, read_csv, read_ndjson, select_inputs,
+    ParquetSource, Runs, read_csv, read_ndjson, select_inputs,
 };
 use futures::StreamExt;
 use model::Model;
@@ -323,9 +323,9 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     );
     let output = Location::parse(&options.output)?;
     let units = units(config, &options.input, options.shard).await?;
-    let run_id = common::ids::new_run_id();
-    let runs = output.join(&options.shard.runs_folder())?;
-    let run_root = runs.join(&run_id)?;
+    let runs = Runs::new(output.join(&options.shard.runs_folder())?);
+    let run = runs.start().await?;
+    let (run_id, run_root) = (run.id().to_string(), run.root().clone());
     let model = Arc::new(model);
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
@@ -339,7 +339,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
                 quarantine.extend(quarantined.map(|q| q.relative_to(&output)));
             }
             Err(e) => {
-                let _ = run_root.delete_all().await;
+                run.abandon().await;
                 return Err(e);
             }
         }
@@ -360,10 +360,13 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         rows_per_second: rows.input as f64 / seconds.max(1e-9),
     };
     let manifest_location = output.join(&options.shard.manifest_name())?;
-    if let Err(e) = manifest_location.write_json(&manifest).await {
-        let _ = run_root.delete_all().await;
-        return Err(e.into());
-    }
+    let files: Vec<_> = manifest
+        .outputs
+        .iter()
+        .chain(&manifest.quarantine)
+        .collect();
+    run.publish(&output, &files, &manifest_location, &manifest)
+        .await?;
     log::info!(
         "{} rows → {} predicted, {} errored ({:.0} rows/s) → {manifest_location}",
         rows.input,
@@ -372,8 +375,10 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         manifest.rows_per_second
     );
     // Shard folders sit beside the unsharded runs; they are not runs themselves.
-    runs.prune_children(config.keep_runs, &run_id, |f| f.starts_with("shard-"))
-        .await;
+    runs.prune(config.keep_runs, &manifest_location, |f| {
+        f.starts_with("shard-")
+    })
+    .await;
     Ok(InferenceReport {
         output: output.to_string(),
         manifest_location: manifest_location.to_string(),

@@ -143,26 +143,44 @@ impl Registry {
     ) -> Result<Promotion> {
         names::alias(alias)?;
         self.card(version).await?;
-        self.append(alias, version, Action::Promote, reason).await
+        self.check_not_deleting(version).await?;
+        let record = self.append(alias, version, Action::Promote, reason).await?;
+        self.settle(record).await
     }
 
-    /// Re-promotes the version the alias pointed at before its current one.
-    /// If another promotion lands meanwhile, the rollback is decided again
-    /// against it (it never undoes a record it did not see).
+    /// Moves the alias back to the version it was on before its current one
+    /// was promoted. Promotions and rollbacks form a stack: a promotion
+    /// pushes, a rollback pops, so rolling back twice after promoting v2 and
+    /// v3 goes v3 → v2 → v1, never back to v3. Versions deleted since are
+    /// skipped. If another promotion lands meanwhile, the rollback is
+    /// decided again against it (it never undoes a record it did not see).
     pub async fn rollback(&self, alias: &str, reason: Option<String>) -> Result<Promotion> {
         names::alias(alias)?;
         for _ in 0..MAX_CLAIMS {
-            let current = self
-                .current(alias)
-                .await?
-                .ok_or_else(|| Error::AliasNotSet {
-                    registry: self.root().to_string(),
-                    alias: alias.to_string(),
-                })?;
-            let previous = current.previous.ok_or_else(|| Error::NoPrevious {
+            let history = self.history(alias).await?;
+            let current = history.last().cloned().ok_or_else(|| Error::AliasNotSet {
+                registry: self.root().to_string(),
                 alias: alias.to_string(),
             })?;
-            self.card(previous).await?;
+            let mut stack = stack(&history);
+            stack.pop();
+            let previous = loop {
+                match stack.pop() {
+                    None => {
+                        return Err(Error::NoPrevious {
+                            alias: alias.to_string(),
+                        });
+                    }
+                    Some(v) => match self.card(v).await {
+                        Ok(_) => break v,
+                        Err(Error::VersionNotFound { .. }) => {
+                            log::info!("{alias}: skipping {v}, deleted since");
+                        }
+                        Err(e) => return Err(e),
+                    },
+                }
+            };
+            self.check_not_deleting(previous).await?;
             let claim = self
                 .claim(
                     alias,
@@ -173,7 +191,7 @@ impl Registry {
                 )
                 .await?;
             if let Some(record) = claim {
-                return Ok(record);
+                return self.settle(record).await;
             }
         }
         Err(self.contention())
@@ -202,6 +220,7 @@ impl Registry {
         };
         names::alias(alias)?;
         let candidate = metric_of(&self.card(version).await?)?;
+        self.check_not_deleting(version).await?;
         let higher_is_better = !lower_is_better(metric);
         for _ in 0..MAX_CLAIMS {
             let record = self.current(alias).await?;
@@ -237,6 +256,7 @@ impl Registry {
                 .claim(alias, record.as_ref(), version, Action::Promote, reason)
                 .await?;
             if let Some(promoted) = claim {
+                let promoted = self.settle(promoted).await?;
                 return Ok(decision(Some(promoted)));
             }
         }
@@ -267,7 +287,7 @@ impl Registry {
     /// Writes the record that follows `after` (the alias's newest record as
     /// the caller saw it), create-if-absent. `None` when another record took
     /// that sequence number first: the caller re-reads and decides again.
-    async fn claim(
+    pub(crate) async fn claim(
         &self,
         alias: &str,
         after: Option<&Promotion>,
@@ -312,6 +332,23 @@ impl Registry {
     }
 }
 
+/// The versions an alias's history has stacked up, oldest first, the
+/// current one last: a promotion pushes its version, a rollback pops back to
+/// the one below (or, in a history that does not say so, replaces the top).
+fn stack(history: &[Promotion]) -> Vec<Version> {
+    let mut stack: Vec<Version> = Vec::new();
+    for record in history {
+        if record.action == Action::Rollback {
+            stack.pop();
+            if stack.last() == Some(&record.version) {
+                continue;
+            }
+        }
+        stack.push(record.version);
+    }
+    stack
+}
+
 fn record_name(sequence: u64) -> String {
     format!("{sequence:010}.json")
 }
@@ -319,6 +356,40 @@ fn record_name(sequence: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(sequence: u64, version: u64, action: Action) -> Promotion {
+        Promotion {
+            format_version: RECORD_FORMAT_VERSION,
+            sequence,
+            alias: "latest".into(),
+            version: Version(version),
+            previous: None,
+            action,
+            at: Utc::now(),
+            by: "test".into(),
+            reason: None,
+            token: String::new(),
+        }
+    }
+
+    /// Regression (issue 12.6): a second rollback went back to the version
+    /// the first one rolled back from.
+    #[test]
+    fn rollbacks_pop_the_promotion_stack() {
+        use Action::{Promote, Rollback};
+        let mut history = vec![
+            record(1, 1, Promote),
+            record(2, 2, Promote),
+            record(3, 3, Promote),
+        ];
+        assert_eq!(stack(&history), [Version(1), Version(2), Version(3)]);
+        history.push(record(4, 2, Rollback));
+        assert_eq!(stack(&history), [Version(1), Version(2)]);
+        history.push(record(5, 1, Rollback));
+        assert_eq!(stack(&history), [Version(1)]);
+        history.push(record(6, 3, Promote));
+        assert_eq!(stack(&history), [Version(1), Version(3)]);
+    }
 
     #[test]
     fn metric_direction() {

@@ -62,6 +62,41 @@ pub enum Error {
     },
 
     /// `rollback` with no earlier version to return to.
+    /// A file uploaded for a version was gone or changed before its card
+    /// was written; the version stays invisible.
+    #[error(
+        "not publishing {version}: {file} {problem} after it was uploaded (removed by `gc` or another process?)"
+    )]
+    Vanished {
+        /// The version being published.
+        version: String,
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+
+    /// A `delete` of the version is in progress.
+    #[error("{version} is being deleted (by {by}); promote another version")]
+    BeingDeleted {
+        /// The version.
+        version: String,
+        /// Who is deleting it.
+        by: String,
+    },
+
+    /// The version was deleted while a promotion to it was being written;
+    /// the alias was moved back where it was.
+    #[error("{version} was deleted while it was being promoted to '{alias}'; {outcome}")]
+    DeletedWhilePromoting {
+        /// The alias.
+        alias: String,
+        /// The version.
+        version: String,
+        /// Where the alias is now.
+        outcome: String,
+    },
+
     #[error("alias '{alias}' has no previous version to roll back to")]
     NoPrevious {
         /// The alias.

@@ -33,6 +33,7 @@ mod alias;
 mod card;
 pub mod cli;
 mod compare;
+mod delete;
 mod error;
 mod names;
 mod publish;

@@ -1,12 +1,15 @@
 //! Publishing a version: claim the next number with create-if-absent (so any
-//! number of concurrent publishers get distinct numbers), upload the files,
-//! write the card last. Until the card exists the version is invisible; a
-//! publisher that dies leaves only a claimed folder for `gc`.
+//! number of concurrent publishers get distinct numbers), take a lease on
+//! the folder (renewed until the card is written, so `gc` leaves it alone
+//! however short its grace period), upload the files, check they are all
+//! still there, write the card last. Until the card exists the version is
+//! invisible; a publisher that dies leaves a claimed folder whose lease goes
+//! stale, for `gc`.
 
 use bytes::Bytes;
 use chrono::Utc;
 use common::checksum::sha256_hex;
-use common::storage::Location;
+use common::storage::{LEASE_FILE, Lease, Location};
 
 use crate::card::{CARD_FILE, CardInput, FORMAT_VERSION, FileEntry, ModelCard, actor};
 use crate::error::{Error, Result};
@@ -23,6 +26,7 @@ pub struct PendingVersion {
     version: Version,
     dir: Location,
     files: Vec<FileEntry>,
+    lease: Lease,
 }
 
 impl Registry {
@@ -42,10 +46,12 @@ impl Registry {
             match dir.join(CLAIM_FILE)?.create_json(&claim).await {
                 Ok(()) => {
                     log::debug!("claimed {version}");
+                    let lease = Lease::acquire(dir.join(LEASE_FILE)?).await?;
                     return Ok(PendingVersion {
                         version,
                         dir,
                         files: Vec::new(),
+                        lease,
                     });
                 }
                 Err(common::Error::AlreadyExists { .. }) => next += 1,
@@ -89,8 +95,23 @@ impl PendingVersion {
         Ok(())
     }
 
-    /// Writes the card, making the version visible.
+    /// Checks that every uploaded file is still there with its size, then
+    /// writes the card, making the version visible.
     pub async fn commit(self, input: CardInput) -> Result<ModelCard> {
+        for entry in &self.files {
+            let location = self.dir.join(&entry.name)?;
+            let problem = match location.head().await {
+                Ok(meta) if meta.size == entry.bytes => continue,
+                Ok(meta) => format!("has {} bytes, not the {} uploaded", meta.size, entry.bytes),
+                Err(common::Error::NotFound { .. }) => "is gone".to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            return Err(Error::Vanished {
+                version: self.version.to_string(),
+                file: entry.name.clone(),
+                problem,
+            });
+        }
         let card = ModelCard {
             format_version: FORMAT_VERSION,
             version: self.version,
@@ -103,6 +124,9 @@ impl PendingVersion {
             metadata: input.metadata,
         };
         self.dir.join(CARD_FILE)?.create_json(&card).await?;
+        if let Err(e) = self.lease.release().await {
+            log::warn!("releasing the publishing lease of {}: {e}", self.version);
+        }
         log::info!("published {} ({} file(s))", self.version, card.files.len());
         Ok(card)
     }

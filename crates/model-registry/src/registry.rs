@@ -7,10 +7,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::Utc;
 use common::checksum::sha256_hex;
-use common::storage::Location;
+use common::storage::{LEASE_FILE, Location, lease_is_live};
 use serde::Serialize;
 
 use crate::card::{CARD_FILE, FORMAT_VERSION, ModelCard};
+use crate::delete::TOMBSTONE_FILE;
 use crate::error::{Error, Result};
 use crate::names::{Reference, Version};
 
@@ -203,7 +204,9 @@ impl Registry {
             .await?
             .iter()
             .filter_map(|m| dir.relative(&m.location))
-            .filter(|name| name != CARD_FILE && name != CLAIM_FILE)
+            .filter(|name| {
+                ![CARD_FILE, CLAIM_FILE, LEASE_FILE, TOMBSTONE_FILE].contains(&name.as_str())
+            })
             .collect();
         for entry in &card.files {
             if !present.contains(&entry.name) {
@@ -223,41 +226,11 @@ impl Registry {
         Ok(report)
     }
 
-    /// Deletes a version's card and files (its number stays claimed). Refused
-    /// while an alias points at it.
-    pub async fn delete(&self, version: Version) -> Result<()> {
-        self.card(version).await?;
-        let mut using = Vec::new();
-        for alias in self.aliases().await? {
-            if self
-                .current(&alias)
-                .await?
-                .is_some_and(|r| r.version == version)
-            {
-                using.push(alias);
-            }
-        }
-        if !using.is_empty() {
-            return Err(Error::InUse {
-                version: version.to_string(),
-                aliases: using,
-            });
-        }
-        let dir = self.version_dir(version)?;
-        // The card goes first: from then on the version is invisible, whatever happens next.
-        dir.join(CARD_FILE)?.delete().await?;
-        for object in dir.list().await? {
-            let location = dir.child_for(&object.location);
-            if location.file_name() != CLAIM_FILE {
-                location.delete().await?;
-            }
-        }
-        log::info!("deleted {version}");
-        Ok(())
-    }
-
     /// Removes the files of versions that were claimed more than `grace` ago
-    /// but never got a card (crashed or killed publishers).
+    /// but never got a card (crashed or killed publishers). A version whose
+    /// publisher still renews its lease is never touched, so any grace
+    /// period is safe; a killed publisher's lease goes stale after the lease
+    /// timeout (`CAUCE_LEASE_SECONDS`).
     pub async fn gc(&self, grace: Duration) -> Result<GcReport> {
         let mut report = GcReport::default();
         let cutoff =
@@ -272,10 +245,21 @@ impl Registry {
             if names.iter().any(|n| n == CARD_FILE) {
                 continue;
             }
+            // A publisher that is alive renews its lease: never collect
+            // under it, whatever the grace period.
+            let held = objects.iter().any(|m| {
+                dir.relative(&m.location).as_deref() == Some(LEASE_FILE) && lease_is_live(m)
+            });
+            if held {
+                continue;
+            }
             let newest = objects.iter().map(|m| m.last_modified).max();
             let leftovers: Vec<_> = objects
                 .iter()
-                .filter(|m| dir.relative(&m.location).as_deref() != Some(CLAIM_FILE))
+                .filter(|m| {
+                    let name = dir.relative(&m.location);
+                    !matches!(name.as_deref(), Some(CLAIM_FILE | TOMBSTONE_FILE))
+                })
                 .collect();
             if leftovers.is_empty() || newest.is_some_and(|t| t > cutoff) {
                 continue;

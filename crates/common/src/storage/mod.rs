@@ -10,14 +10,19 @@
 //! - [`RecordChunker`]: a CSV stream cut into chunks of whole records, for
 //!   parsing in parallel.
 //! - `read_json` / `write_json` / `create_json`: manifests and cards.
+//! - [`Lease`]: a writer's proof of life that cleanups respect.
+//! - [`Runs`] / [`ActiveRun`]: run folders under an output root, published
+//!   by a manifest and pruned without touching runs in progress.
 
 mod blocking;
 mod chunks;
 mod format;
 mod json;
+mod lease;
 mod location;
 mod objects;
 mod parquet;
+mod runs;
 mod select;
 mod text;
 
@@ -26,12 +31,14 @@ use futures::stream::BoxStream;
 
 pub use chunks::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
 pub use format::{Compression, FileFormat};
+pub use lease::{LEASE_ENV, Lease, lease_is_live, lease_timeout};
 pub use location::{FSYNC_ENV, Location, Scheme};
 pub use objects::ByteStream;
 pub(crate) use parquet::hex;
 pub use parquet::{
     ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, StoredFile, WrittenFile,
 };
+pub use runs::{ActiveRun, LEASE_FILE, Runs};
 pub use select::{InputFile, select_inputs};
 pub use text::{CsvOptions, DEFAULT_BATCH_SIZE, read_csv, read_ndjson};
 

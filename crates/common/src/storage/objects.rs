@@ -115,37 +115,6 @@ impl Location {
         Ok(objects.len())
     }
 
-    /// Deletes all but the newest `keep` child folders (by name, so time-sortable
-    /// run ids sort oldest first), never `current` nor folders `skip` rejects.
-    /// Failures are logged, not returned: pruning is housekeeping after a
-    /// successful run and must not fail it.
-    pub async fn prune_children(&self, keep: usize, current: &str, skip: impl Fn(&str) -> bool) {
-        let folders = match self.list_children().await {
-            Ok((folders, _)) => folders,
-            Err(e) => {
-                log::warn!("listing {self}: {e}");
-                return;
-            }
-        };
-        let candidates: Vec<&String> = folders.iter().filter(|f| !skip(f)).collect();
-        let excess = candidates.len().saturating_sub(keep.max(1));
-        for old in candidates
-            .into_iter()
-            .take(excess)
-            .filter(|f| f.as_str() != current)
-        {
-            match self.join(old) {
-                Ok(folder) => {
-                    log::info!("removing old run {folder}");
-                    if let Err(e) = folder.delete_all().await {
-                        log::warn!("cleanup of {folder}: {e}");
-                    }
-                }
-                Err(e) => log::warn!("{e}"),
-            }
-        }
-    }
-
     /// The immediate children of this location: sub-prefix names ("folders")
     /// and the objects directly inside it, both sorted.
     pub async fn list_children(&self) -> Result<(Vec<String>, Vec<ObjectMeta>)> {

@@ -143,3 +143,50 @@ async fn same_predictions_on_local_disk_and_s3() {
     let s3 = pipeline("s3").await;
     assert_eq!(local, s3);
 }
+
+/// Regression (issue 12.1): 16 concurrent runs into one output pruned runs
+/// still being written and the final manifest listed deleted files (2
+/// rounds in 3). Now all succeed and every listed file exists.
+async fn concurrent_runs_leave_a_valid_manifest(backend: &str) {
+    let store = TestStore::named(backend);
+    let root = store.location();
+    trained(root).await;
+    let mut config = shipped();
+    config.keep_runs = 1;
+    let options = options(root, "raw/penguins.csv", "predictions");
+    for round in 0..2 {
+        let runs = (0..16).map(|_| {
+            let (config, options) = (config.clone(), options.clone());
+            tokio::spawn(async move { inference::run(&config, &options).await })
+        });
+        for run in futures::future::join_all(runs).await {
+            let report = run
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(report.manifest.rows.predicted, 344);
+        }
+        let output = root.join("predictions").unwrap();
+        let manifest: Manifest = output
+            .join("_manifest.json")
+            .unwrap()
+            .read_json()
+            .await
+            .unwrap();
+        for file in manifest.outputs.iter().chain(&manifest.quarantine) {
+            let meta = output.join(&file.path).unwrap().head().await;
+            let meta = meta.unwrap_or_else(|e| panic!("round {round}: manifest lists {e}"));
+            assert_eq!(meta.size, file.bytes);
+        }
+        assert_eq!(rows(root, "predictions", &manifest).await.len(), 344);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_runs_leave_a_valid_manifest_local() {
+    concurrent_runs_leave_a_valid_manifest("local").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_runs_leave_a_valid_manifest_s3() {
+    concurrent_runs_leave_a_valid_manifest("s3").await;
+}

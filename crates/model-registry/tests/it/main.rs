@@ -38,6 +38,9 @@ conformance!(
     delete_refuses_aliased_versions_and_never_reuses_numbers,
     names_cannot_escape_the_registry,
     compare_shows_deltas,
+    gc_never_collects_a_version_being_published,
+    delete_racing_promote_leaves_every_alias_resolving,
+    repeated_rollbacks_walk_back_through_history,
 );
 
 /// Separate OS processes racing through the binary.

@@ -249,6 +249,19 @@ pub fn killed_publisher_leaves_no_visible_version_and_gc_cleans_up(root: &str) {
                 .is_empty(),
             "within the grace period"
         );
+        // Its lease was renewed moments ago: it may be a slow publisher, so
+        // even a zero grace period leaves it alone until the lease expires.
+        assert!(
+            registry
+                .gc(Duration::ZERO)
+                .await
+                .unwrap()
+                .versions
+                .is_empty()
+        );
+        let lease = registry.root().join("versioned/v2/_lease.json").unwrap();
+        assert!(lease.exists().await.unwrap());
+        lease.delete().await.unwrap(); // as if it had expired
         let report = registry.gc(Duration::ZERO).await.unwrap();
         assert_eq!((report.versions, report.files), (vec!["v2".to_string()], 1));
         assert!(
@@ -518,5 +531,121 @@ pub fn eight_processes_publish_distinct_versions(root: &str) {
         for card in registry.versions().await.unwrap() {
             assert!(registry.verify(card.version).await.unwrap().is_ok());
         }
+    });
+}
+
+/// Regression (issue 12.3): `gc --grace-period 0s` looping during publishes
+/// deleted the files of versions still being uploaded, and their cards were
+/// then written over missing files (24 of 24 versions). A live publisher's
+/// lease keeps gc away; a publish whose files did vanish writes no card.
+pub fn gc_never_collects_a_version_being_published(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let mut pending = registry.begin().await.unwrap();
+        pending.add_file("model.bin", Bytes::from_static(b"weights")).await.unwrap();
+        assert!(registry.gc(Duration::ZERO).await.unwrap().versions.is_empty());
+        pending.add_file("schema.json", Bytes::from_static(b"{}")).await.unwrap();
+        let published = pending.commit(card("slow", &[])).await.unwrap();
+        assert!(registry.verify(published.version).await.unwrap().is_ok());
+        assert!(
+            !registry.root().join("versioned/v1/_lease.json").unwrap().exists().await.unwrap(),
+            "a published version holds no lease"
+        );
+
+        let mut pending = registry.begin().await.unwrap();
+        pending.add_file("model.bin", Bytes::from_static(b"weights")).await.unwrap();
+        registry.root().join("versioned/v2/model.bin").unwrap().delete().await.unwrap();
+        let err = pending.commit(card("vanished", &[])).await.unwrap_err();
+        assert!(matches!(err, Error::Vanished { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "not publishing v2: model.bin is gone after it was uploaded (removed by `gc` or another process?)"
+        );
+        assert!(matches!(registry.card(Version(2)).await, Err(Error::VersionNotFound { .. })));
+    });
+}
+
+/// Regression (issue 12.2): `delete vN` racing `promote vN` left the alias
+/// on a deleted version (7/20 local, 14/20 S3). After any interleaving the
+/// alias resolves, and at most one of the two succeeds.
+pub fn delete_racing_promote_leaves_every_alias_resolving(root: &str) {
+    for round in 0..20 {
+        let root = format!("{root}/round-{round}");
+        let base = runtime().block_on(async {
+            let registry = Registry::open(&root).unwrap();
+            let base = publish(&registry, "base", &[]).await;
+            registry.promote(base, "latest", None).await.unwrap();
+            publish(&registry, "candidate", &[]).await;
+            base
+        });
+        let candidate = Version(base.0 + 1);
+        let promote = {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    Registry::open(&root)
+                        .unwrap()
+                        .promote(candidate, "latest", None)
+                        .await
+                })
+            })
+        };
+        let delete = {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                runtime().block_on(async { Registry::open(&root).unwrap().delete(candidate).await })
+            })
+        };
+        let (promoted, deleted) = (promote.join().unwrap(), delete.join().unwrap());
+        assert!(
+            !(promoted.is_ok() && deleted.is_ok()),
+            "round {round}: both the promotion and the delete succeeded"
+        );
+        runtime().block_on(async {
+            let registry = Registry::open(&root).unwrap();
+            let resolved = registry.resolve("latest").await.unwrap_or_else(|e| {
+                panic!("round {round}: latest does not resolve ({promoted:?}, {deleted:?}): {e}")
+            });
+            let expected = if promoted.is_ok() { candidate } else { base };
+            assert_eq!(
+                resolved.card.version, expected,
+                "round {round}: {promoted:?} {deleted:?}"
+            );
+        });
+    }
+}
+
+/// Regression (issue 12.6): a second rollback put back the version the first
+/// one rolled back from (v3 → v2 → v3). Rollbacks walk back down the
+/// promotions, skipping versions deleted since.
+pub fn repeated_rollbacks_walk_back_through_history(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let mut versions = Vec::new();
+        for tag in ["a", "b", "c", "d"] {
+            let v = publish(&registry, tag, &[]).await;
+            registry.promote(v, "latest", None).await.unwrap();
+            versions.push(v);
+        }
+        let [v1, v2, v3, v4] = versions[..] else {
+            unreachable!()
+        };
+        let back = registry.rollback("latest", None).await.unwrap();
+        assert_eq!((back.version, back.previous), (v3, Some(v4)));
+        let back = registry.rollback("latest", None).await.unwrap();
+        assert_eq!(
+            (back.version, back.previous),
+            (v2, Some(v3)),
+            "not back to v4"
+        );
+        registry.delete(v3).await.unwrap();
+        registry.delete(v4).await.unwrap();
+        let back = registry.rollback("latest", None).await.unwrap();
+        assert_eq!(back.version, v1);
+        assert!(matches!(
+            registry.rollback("latest", None).await,
+            Err(Error::NoPrevious { .. })
+        ));
+        assert_eq!(registry.resolve("latest").await.unwrap().card.version, v1);
     });
 }

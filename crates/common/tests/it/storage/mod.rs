@@ -44,4 +44,6 @@ conformance!(
     csv_with_explicit_schema_and_options,
     csv_decode_error_names_file_and_line,
     ndjson_streaming_read_plain_and_gzip,
+    pruning_never_removes_a_run_in_progress,
+    publish_refuses_files_that_are_gone,
 );

@@ -9,8 +9,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use common::Error;
 use common::checksum::{object_sha256, sha256_hex};
 use common::storage::{
-    Compression, CsvOptions, Location, ParquetCompression, ParquetSink, ParquetSource,
-    ParquetWriteOptions, read_csv, read_ndjson, select_inputs,
+    Compression, CsvOptions, LEASE_FILE, Location, ParquetCompression, ParquetSink, ParquetSource,
+    ParquetWriteOptions, Runs, StoredFile, read_csv, read_ndjson, select_inputs,
 };
 use futures::TryStreamExt;
 
@@ -674,4 +674,150 @@ pub async fn ndjson_streaming_read_plain_and_gzip(root: &Location) {
         .to_string();
     assert!(err.starts_with(&format!("{broken}: NDJSON error")), "{err}");
     assert!(err.ends_with("(in lines 1-2)"), "{err}");
+}
+
+/// A finished run's file under `runs`, recorded as a manifest lists it.
+async fn run_file(root: &Location, run: &common::storage::ActiveRun, bytes: &[u8]) -> StoredFile {
+    let location = run.root().join("train/part-00000.parquet").unwrap();
+    location.put(bytes.to_vec()).await.unwrap();
+    let prefix = format!("{root}/");
+    StoredFile {
+        path: location
+            .to_string()
+            .strip_prefix(&prefix)
+            .unwrap()
+            .to_string(),
+        rows: 1,
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct TestManifest<'a> {
+    run_id: &'a str,
+    files: Vec<&'a StoredFile>,
+}
+
+/// Regression (issue 12.1): a run that published pruned "old" run folders by
+/// name, including a run still being written, whose manifest then listed
+/// deleted files.
+pub async fn pruning_never_removes_a_run_in_progress(root: &Location) {
+    let runs = Runs::new(root.join("runs").unwrap());
+    let manifest = root.join("_manifest.json").unwrap();
+    let slow = runs.start().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let fast = runs.start().await.unwrap();
+    assert!(slow.id() < fast.id(), "ids sort by start time");
+    let slow_file = run_file(root, &slow, b"slow").await;
+    let fast_file = run_file(root, &fast, b"fast").await;
+    let fast_id = fast.id().to_string();
+    let value = TestManifest {
+        run_id: &fast_id,
+        files: vec![&fast_file],
+    };
+    fast.publish(root, &[&fast_file], &manifest, &value)
+        .await
+        .unwrap();
+    runs.prune(1, &manifest, |_| false).await;
+    assert!(
+        root.join(&slow_file.path).unwrap().exists().await.unwrap(),
+        "the slow run survives"
+    );
+
+    let slow_id = slow.id().to_string();
+    let value = TestManifest {
+        run_id: &slow_id,
+        files: vec![&slow_file],
+    };
+    slow.publish(root, &[&slow_file], &manifest, &value)
+        .await
+        .unwrap();
+    runs.prune(1, &manifest, |_| false).await;
+    let current: serde_json::Value = manifest.read_json().await.unwrap();
+    assert_eq!(
+        current["run_id"],
+        slow_id.as_str(),
+        "the last to publish wins"
+    );
+    assert!(root.join(&slow_file.path).unwrap().exists().await.unwrap());
+    assert!(
+        !root.join(&fast_file.path).unwrap().exists().await.unwrap(),
+        "superseded run pruned"
+    );
+    let (folders, _) = root.join("runs").unwrap().list_children().await.unwrap();
+    assert_eq!(folders, std::slice::from_ref(&slow_id));
+    let leftovers = root
+        .join("runs")
+        .unwrap()
+        .join(&slow_id)
+        .unwrap()
+        .join(LEASE_FILE)
+        .unwrap();
+    assert!(
+        !leftovers.exists().await.unwrap(),
+        "a published run holds no lease"
+    );
+}
+
+/// A manifest is never published over files that are gone or changed; the
+/// previous one stays, and the failed run's folder is removed.
+pub async fn publish_refuses_files_that_are_gone(root: &Location) {
+    let runs = Runs::new(root.join("runs").unwrap());
+    let manifest = root.join("_manifest.json").unwrap();
+    manifest
+        .put(&b"{\"run_id\": \"earlier\"}"[..])
+        .await
+        .unwrap();
+    let run = runs.start().await.unwrap();
+    let file = run_file(root, &run, b"rows").await;
+    root.join(&file.path).unwrap().delete().await.unwrap();
+    let run_root = run.root().clone();
+    let id = run.id().to_string();
+    let err = run
+        .publish(
+            root,
+            &[&file],
+            &manifest,
+            &TestManifest {
+                run_id: &id,
+                files: vec![&file],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unpublishable { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("part-00000.parquet is gone"),
+        "{err}"
+    );
+    assert_eq!(
+        manifest.get().await.unwrap().as_ref(),
+        b"{\"run_id\": \"earlier\"}"
+    );
+    assert!(
+        run_root.list().await.unwrap().is_empty(),
+        "the failed run is cleaned up"
+    );
+
+    let run = runs.start().await.unwrap();
+    let mut file = run_file(root, &run, b"rows").await;
+    file.bytes += 1;
+    let id = run.id().to_string();
+    let err = run
+        .publish(
+            root,
+            &[&file],
+            &manifest,
+            &TestManifest {
+                run_id: &id,
+                files: vec![&file],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("has 4 bytes, not the 5 written"),
+        "{err}"
+    );
 }

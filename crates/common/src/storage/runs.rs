@@ -1,0 +1,198 @@
+//! Run folders and the manifest that publishes one of them: how `etl` and
+//! `inference` write into an output root that other runs, readers and
+//! cleanups share.
+//!
+//! A run writes everything under `<runs>/<run id>/`, holding a [`Lease`] at
+//! `<run id>/_lease.json` from before its first file until its manifest is
+//! published. Publishing checks that every file the manifest lists is still
+//! there with its recorded size, writes the manifest (replacing the previous
+//! one: the last run to publish wins), then releases the lease. Pruning keeps
+//! the folder the current manifest names, every run whose lease is live (in
+//! progress, whatever its age) and the newest finished runs up to the keep
+//! count; it deletes older finished runs and runs whose lease went stale (a
+//! killed writer). The current manifest is read after the leases are
+//! looked at, so a run that published in between is seen as current.
+//! Concurrent runs into one root therefore all succeed, and the manifest left
+//! at the end lists only files that exist.
+
+use serde::{Deserialize, Serialize};
+
+use super::lease::{Lease, lease_is_live};
+use super::{Location, StoredFile};
+use crate::error::{Error, Result};
+
+/// The lease file inside a run folder.
+pub const LEASE_FILE: &str = "_lease.json";
+
+/// The run folders below one location (`<output>/runs`).
+#[derive(Debug, Clone)]
+pub struct Runs {
+    root: Location,
+}
+
+/// A run being written: its id, folder and lease.
+#[derive(Debug)]
+pub struct ActiveRun {
+    id: String,
+    root: Location,
+    lease: Lease,
+}
+
+/// What a run folder is, as pruning sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Its lease is fresh: a writer is filling it.
+    Live,
+    /// Its lease went stale: the writer died.
+    Dead,
+    /// No lease: published (or being deleted).
+    Finished,
+}
+
+/// The one field pruning reads from a manifest.
+#[derive(Debug, Deserialize)]
+struct Names {
+    run_id: String,
+}
+
+impl Runs {
+    /// The run folders directly below `root`.
+    pub fn new(root: Location) -> Self {
+        Self { root }
+    }
+
+    /// Starts a run: a fresh id and folder, with its lease taken.
+    pub async fn start(&self) -> Result<ActiveRun> {
+        let id = crate::ids::new_run_id();
+        let root = self.root.join(&id)?;
+        let lease = Lease::acquire(root.join(LEASE_FILE)?).await?;
+        Ok(ActiveRun { id, root, lease })
+    }
+
+    /// Deletes finished runs beyond the newest `keep` (the one `manifest`
+    /// names first, then the newest others) and dead runs, never a live run nor the current
+    /// one; folders `skip` rejects are not runs and are left alone.
+    /// Failures are logged, not returned: pruning is housekeeping after a
+    /// successful run and must not fail it.
+    pub async fn prune(&self, keep: usize, manifest: &Location, skip: impl Fn(&str) -> bool) {
+        if let Err(e) = self.try_prune(keep, manifest, skip).await {
+            log::warn!("pruning {}: {e}", self.root);
+        }
+    }
+
+    async fn try_prune(
+        &self,
+        keep: usize,
+        manifest: &Location,
+        skip: impl Fn(&str) -> bool,
+    ) -> Result<()> {
+        let (folders, _) = self.root.list_children().await?;
+        let mut runs = Vec::new();
+        for name in folders.into_iter().filter(|f| !skip(f)) {
+            let state = match self.root.join(&name)?.join(LEASE_FILE)?.head().await {
+                Ok(meta) if lease_is_live(&meta) => State::Live,
+                Ok(_) => State::Dead,
+                Err(Error::NotFound { .. }) => State::Finished,
+                Err(e) => return Err(e),
+            };
+            runs.push((name, state));
+        }
+        // Read last: a run that published while the leases were looked at
+        // is current by now (or superseded by a newer one).
+        let current = match manifest.read_json::<Names>().await {
+            Ok(names) => Some(names.run_id),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let is_current = |name: &str| current.as_deref() == Some(name);
+        // The current run counts towards `keep`; the others kept are the
+        // newest finished ones.
+        let mut finished: Vec<&str> = runs
+            .iter()
+            .filter(|(name, state)| *state == State::Finished && !is_current(name))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        finished.sort_unstable();
+        let keep_others = keep.max(1) - usize::from(current.is_some());
+        let excess = finished.len().saturating_sub(keep_others);
+        let old = finished.into_iter().take(excess);
+        let dead = runs
+            .iter()
+            .filter(|(_, state)| *state == State::Dead)
+            .map(|(name, _)| name.as_str());
+        for name in old.chain(dead).filter(|name| !is_current(name)) {
+            let folder = self.root.join(name)?;
+            log::info!("removing old run {folder}");
+            if let Err(e) = folder.delete_all().await {
+                log::warn!("cleanup of {folder}: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ActiveRun {
+    /// The run id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The run's folder.
+    pub fn root(&self) -> &Location {
+        &self.root
+    }
+
+    /// Publishes the run: checks that every file in `files` (paths relative
+    /// to `output`) exists with its recorded size, writes `value` to
+    /// `manifest`, then releases the lease. On error nothing is published
+    /// and the run's folder is deleted.
+    pub async fn publish<T: Serialize>(
+        self,
+        output: &Location,
+        files: &[&StoredFile],
+        manifest: &Location,
+        value: &T,
+    ) -> Result<()> {
+        let published = async {
+            for file in files {
+                check(output, file, manifest).await?;
+            }
+            manifest.write_json(value).await
+        }
+        .await;
+        if let Err(e) = published {
+            self.abandon().await;
+            return Err(e);
+        }
+        if let Err(e) = self.lease.release().await {
+            // Harmless: a stale lease on a published run only makes pruning
+            // treat it as dead, and the current run is never pruned.
+            log::warn!("releasing the lease of run {}: {e}", self.id);
+        }
+        Ok(())
+    }
+
+    /// Gives the run up: stops renewing and deletes its folder.
+    pub async fn abandon(self) {
+        self.lease.stop().await;
+        if let Err(e) = self.root.delete_all().await {
+            log::warn!("cleanup of {}: {e}", self.root);
+        }
+    }
+}
+
+/// Whether `file` (relative to `output`) is there with its recorded size.
+async fn check(output: &Location, file: &StoredFile, manifest: &Location) -> Result<()> {
+    let location = output.join(&file.path)?;
+    let problem = match location.head().await {
+        Ok(meta) if meta.size == file.bytes => return Ok(()),
+        Ok(meta) => format!("has {} bytes, not the {} written", meta.size, file.bytes),
+        Err(Error::NotFound { .. }) => "is gone".to_string(),
+        Err(e) => return Err(e),
+    };
+    Err(Error::Unpublishable {
+        manifest: manifest.to_string(),
+        file: location.to_string(),
+        problem,
+    })
+}
