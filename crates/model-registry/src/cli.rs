@@ -297,13 +297,18 @@ pub async fn execute(registry: &Registry, command: &Command, as_json: bool) -> R
             let report = registry.gc(*grace_period).await?;
             done(if as_json {
                 json(&report)
-            } else if report.versions.is_empty() {
+            } else if report.versions.is_empty() && report.staging == 0 {
                 "nothing to collect".into()
             } else {
                 format!(
-                    "removed {} file(s) of unfinished version(s) {}",
+                    "removed {} file(s) of unfinished version(s) {} and {} staging file(s) of interrupted writes",
                     report.files,
-                    report.versions.join(", ")
+                    if report.versions.is_empty() {
+                        "-".to_string()
+                    } else {
+                        report.versions.join(", ")
+                    },
+                    report.staging
                 )
             })
         }

@@ -65,6 +65,8 @@ pub struct GcReport {
     pub versions: Vec<String>,
     /// Files deleted.
     pub files: usize,
+    /// Staging files of interrupted writes deleted (local disk: `name#N`).
+    pub staging: usize,
 }
 
 impl Registry {
@@ -273,6 +275,13 @@ impl Registry {
             );
             report.files += leftovers.len();
             report.versions.push(version.to_string());
+        }
+        report.staging = self.root.remove_stale_staging(grace).await?;
+        if report.staging > 0 {
+            log::info!(
+                "gc: removed {} staging file(s) of interrupted writes",
+                report.staging
+            );
         }
         Ok(report)
     }

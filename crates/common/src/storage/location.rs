@@ -108,15 +108,12 @@ impl Location {
             Path::from_absolute_path(normalize(&absolute)).map_err(|e| invalid(e.to_string()))?;
         let fsync = fsync_setting(std::env::var(FSYNC_ENV).ok().as_deref()).map_err(invalid)?;
         Ok(Self {
-            // Deleting the last file of a folder removes the folder, as on S3.
+            // No automatic cleanup: it removes empty folders up to the file
+            // system root, above the configured location (see `local`).
             // With fsync a write returns once the file and its folder entry
             // are on disk, so a manifest published after its data files never
             // survives a power cut that they do not.
-            store: Arc::new(
-                LocalFileSystem::new()
-                    .with_automatic_cleanup(true)
-                    .with_fsync(fsync),
-            ),
+            store: Arc::new(LocalFileSystem::new().with_fsync(fsync)),
             path,
             display: given.trim_end_matches('/').to_string(),
             scheme: Scheme::Local,

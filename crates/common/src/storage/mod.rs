@@ -19,6 +19,7 @@ mod chunks;
 mod format;
 mod json;
 mod lease;
+mod local;
 mod location;
 mod objects;
 mod parquet;

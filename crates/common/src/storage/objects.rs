@@ -106,12 +106,16 @@ impl Location {
         Ok(objects)
     }
 
-    /// Deletes every object below this location (a whole "folder"); returns how many.
+    /// Deletes every object below this location (a whole "folder"); returns
+    /// how many. On local disk the folders it emptied (this one included)
+    /// and staging files of interrupted writes inside go too, and nothing
+    /// above this location.
     pub async fn delete_all(&self) -> Result<usize> {
         let objects = self.list().await?;
         for object in &objects {
             self.child_for(&object.location).delete().await?;
         }
+        self.remove_local_leftovers().await?;
         Ok(objects.len())
     }
 

@@ -17,7 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lease::{Lease, lease_is_live};
+use super::lease::{Lease, lease_is_live, lease_timeout};
 use super::{Location, StoredFile};
 use crate::error::{Error, Result};
 
@@ -86,6 +86,15 @@ impl Runs {
         manifest: &Location,
         skip: impl Fn(&str) -> bool,
     ) -> Result<()> {
+        // Staging files of writes killed mid-way (local disk), once no live
+        // writer can still be renaming them into place.
+        let staging = self.root.remove_stale_staging(lease_timeout()).await?;
+        if staging > 0 {
+            log::info!(
+                "removed {staging} staging file(s) of interrupted writes under {}",
+                self.root
+            );
+        }
         let (folders, _) = self.root.list_children().await?;
         let mut runs = Vec::new();
         for name in folders.into_iter().filter(|f| !skip(f)) {

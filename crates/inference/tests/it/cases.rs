@@ -348,3 +348,27 @@ async fn an_artifact_that_is_not_a_model_is_named() {
         format!("{path}: model artifact: not a Cauce model artifact (bad magic bytes)")
     );
 }
+
+/// Regression (issue 12.4): a failed run removed the empty folders above its
+/// output (`a/project/outputs/preds` failing took `project/` with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_removes_nothing_above_its_output() {
+    let store = TestStore::local();
+    let root = store.location();
+    trained(root).await;
+    let penguins = std::fs::read_to_string(crate::pipeline::repo("data/raw/penguins.csv")).unwrap();
+    put(root, "new/a.csv", &penguins).await;
+    put(root, "new/b.csv", "island,year\nDream,2008\n").await;
+    let outputs = root.join("a/project/outputs").unwrap();
+    let dir = std::path::PathBuf::from(outputs.as_str());
+    std::fs::create_dir_all(&dir).unwrap();
+    let err = inference::run(&shipped(), &options(root, "new", "a/project/outputs/preds"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("b.csv"), "{err}");
+    assert!(dir.is_dir(), "the output's parent survives a failed run");
+    assert!(
+        outputs.list().await.unwrap().is_empty(),
+        "and nothing of the run is left"
+    );
+}

@@ -43,6 +43,11 @@ conformance!(
     repeated_rollbacks_walk_back_through_history,
 );
 
+/// Local disk only: object_store's staging files.
+mod staging {
+    backend!(local: staging_files_of_killed_writes_are_collected);
+}
+
 /// Separate OS processes racing through the binary.
 mod processes {
     backend!(local: eight_processes_publish_distinct_versions);

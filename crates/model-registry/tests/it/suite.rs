@@ -649,3 +649,21 @@ pub fn repeated_rollbacks_walk_back_through_history(root: &str) {
         assert_eq!(registry.resolve("latest").await.unwrap().card.version, v1);
     });
 }
+
+/// Regression (issue 12.11): staging files of killed uploads (`model.bin#1`
+/// on local disk, 340 MB after 20 killed publishes) were never removed.
+pub fn staging_files_of_killed_writes_are_collected(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        publish(&registry, "a", &[]).await;
+        let dir = std::path::Path::new(registry.root().join("versioned/v1").unwrap().as_str())
+            .to_path_buf();
+        std::fs::write(dir.join("model.bin#1"), b"half an upload").unwrap();
+        let report = registry.gc(Duration::from_secs(3600)).await.unwrap();
+        assert_eq!(report.staging, 0, "younger than the grace period");
+        let report = registry.gc(Duration::ZERO).await.unwrap();
+        assert_eq!(report.staging, 1);
+        assert!(!dir.join("model.bin#1").exists());
+        assert!(registry.verify(Version(1)).await.unwrap().is_ok());
+    });
+}
