@@ -281,9 +281,34 @@ impl Model {
         artifact::to_bytes(self)
     }
 
-    /// Loads a model from artifact bytes (see [`artifact`] for the checks made).
+    /// Loads a model from artifact bytes (see [`artifact`] for the checks
+    /// made), then checks its structure (see [`Model::validate`]).
     pub fn load(bytes: &[u8]) -> Result<Self> {
-        artifact::from_bytes(bytes)
+        let model = artifact::from_bytes(bytes)?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// Checks that the parts of a decoded model fit together: the task and
+    /// its classes, and the estimator's shape against the features' width
+    /// and the classes (see [`Fitted::validate`]).
+    pub fn validate(&self) -> Result<()> {
+        let classes = match self.task {
+            Task::Classification if self.classes.len() < 2 => {
+                return Err(Error::Artifact(format!(
+                    "malformed model: a classifier with {} class(es)",
+                    self.classes.len()
+                )));
+            }
+            Task::Classification => self.classes.len(),
+            Task::Regression if !self.classes.is_empty() => {
+                return Err(Error::Artifact(
+                    "malformed model: a regressor with classes".into(),
+                ));
+            }
+            Task::Regression => 0,
+        };
+        self.estimator.validate(self.features.width(), classes)
     }
 
     /// Same as [`Model::load`].

@@ -49,6 +49,51 @@ pub struct ExtraTrees {
     trees: Vec<TreeE>,
 }
 
+/// Checks decoded forest trees: at least one, each valid for `features`
+/// inputs and `width` leaf values.
+fn validate_trees(trees: &[Tree], features: usize, width: usize) -> Result<(), String> {
+    if trees.is_empty() {
+        return Err("the forest has no trees".into());
+    }
+    trees.iter().try_for_each(|t| t.validate(features, width))
+}
+
+impl ForestClassifier {
+    /// Checks a decoded forest for `features` inputs and `classes` classes.
+    pub fn validate(&self, features: usize, classes: usize) -> Result<(), String> {
+        if self.classes != classes {
+            return Err(format!("{} classes, the model has {classes}", self.classes));
+        }
+        validate_trees(&self.trees, features, classes)
+    }
+}
+
+impl ForestRegressor {
+    /// Checks a decoded forest for `features` inputs.
+    pub fn validate(&self, features: usize) -> Result<(), String> {
+        validate_trees(&self.trees, features, 1)
+    }
+}
+
+impl ExtraTrees {
+    /// Checks smartcore's trees through their serde form (their fields are
+    /// private): some trees, and in every node list, children stored after
+    /// their parent and inside the list (a crafted loop would make
+    /// prediction spin forever) and split features below `features`.
+    pub fn validate(&self, features: usize) -> Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("the ensemble has no trees".into());
+        }
+        let value = serde_json::to_value(&self.trees).map_err(|e| e.to_string())?;
+        let mut lists = 0;
+        super::foreign::check_node_lists(&value, features, &mut lists)?;
+        if lists < self.trees.len() {
+            return Err(format!("{} trees but {lists} node lists", self.trees.len()));
+        }
+        Ok(())
+    }
+}
+
 /// Grows `n` members on rayon, member `t` with seed `tree_seed(seed, t)`.
 fn grow<M: Send>(n: u16, seed: u64, fit: impl Fn(u64) -> Result<M> + Sync) -> Result<Vec<M>> {
     (0..u64::from(n))

@@ -451,6 +451,67 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// Checks a decoded tree before it predicts: every split's feature below
+    /// `features`, children stored after their parent and inside the tree,
+    /// every leaf's `width` values inside the values, the recorded depth the
+    /// longest path. A crafted artifact fails here, not with a panic later.
+    pub fn validate(&self, features: usize, width: usize) -> Result<(), String> {
+        let n = self.nodes.len();
+        if n == 0 || n > u32::MAX as usize {
+            return Err(format!("a tree has {n} nodes"));
+        }
+        if self.leaf_values.len() != n {
+            return Err(format!(
+                "a tree has {n} nodes but {} leaf offsets",
+                self.leaf_values.len()
+            ));
+        }
+        if self.gains.len() != features {
+            return Err(format!(
+                "a tree has {} importances for {features} features",
+                self.gains.len()
+            ));
+        }
+        let mut depth = vec![0u16; n];
+        let mut longest = 0;
+        for (i, node) in self.nodes.iter().enumerate() {
+            // A walk reads every node's feature, leaves' included.
+            if node.feature as usize >= features {
+                return Err(format!(
+                    "node {i} tests feature {} of {features}",
+                    node.feature
+                ));
+            }
+            if node.threshold == f64::INFINITY {
+                let end = self.leaf_values[i] as usize + width;
+                if node.next as usize != i || end > self.values.len() {
+                    return Err(format!("leaf {i} points outside the tree"));
+                }
+                longest = longest.max(depth[i]);
+                continue;
+            }
+            let next = node.next as usize;
+            if node.threshold.is_nan() {
+                return Err(format!("split {i} has no threshold"));
+            }
+            if next <= i || next + 1 >= n {
+                return Err(format!("split {i} has children outside the tree"));
+            }
+            let below = depth[i].checked_add(1).ok_or("a tree is too deep")?;
+            depth[next] = below;
+            depth[next + 1] = below;
+        }
+        if longest != self.depth {
+            return Err(format!(
+                "a tree says depth {} but is {longest} deep",
+                self.depth
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Training targets.
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {

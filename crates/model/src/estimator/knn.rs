@@ -60,6 +60,51 @@ struct Node {
 }
 
 impl Knn {
+    /// Checks a decoded model for `features` inputs and `classes` classes
+    /// (0: regression): rows and targets agree, labels are classes, the
+    /// tree's nodes are complete and cover only stored rows.
+    pub fn validate(&self, features: usize, classes: usize) -> Result<(), String> {
+        if self.width != features || features == 0 || self.k == 0 {
+            return Err(format!(
+                "k {} over {} features, the model has {features}",
+                self.k, self.width
+            ));
+        }
+        let n = self.points.len() / features;
+        if n == 0 || n * features != self.points.len() {
+            return Err(format!(
+                "{} stored values are not rows of {features}",
+                self.points.len()
+            ));
+        }
+        let targets = match &self.target {
+            KnnTarget::Classes(labels, c) => {
+                if *c != classes || labels.iter().any(|&l| l as usize >= classes) {
+                    return Err(format!("labels outside the model's {classes} classes"));
+                }
+                labels.len()
+            }
+            KnnTarget::Values(values) if classes == 0 => values.len(),
+            KnnTarget::Values(_) => return Err("a regressor in a classification model".into()),
+        };
+        if targets != n {
+            return Err(format!("{n} rows but {targets} targets"));
+        }
+        let len = self.nodes.len();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let children_fit = 2 * i + 1 >= len || 2 * i + 2 < len;
+            if !children_fit || node.start > node.end || node.end > n {
+                return Err(format!("tree node {i} is outside the stored rows"));
+            }
+            if node.lower.len() != features || node.upper.len() != features {
+                return Err(format!("tree node {i} has a box of the wrong width"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Knn {
     /// Keeps the training rows of `x` and builds the tree.
     pub fn fit(
         x: &DenseMatrix<f64>,

@@ -39,6 +39,19 @@ pub struct LinearModel {
     pub intercept: f64,
 }
 
+impl LinearModel {
+    /// Checks a decoded model for `features` inputs.
+    pub fn validate(&self, features: usize) -> Result<(), String> {
+        if self.coefficients.len() != features {
+            return Err(format!(
+                "{} coefficients for {features} features",
+                self.coefficients.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What to fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Penalty {

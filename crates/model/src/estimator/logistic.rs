@@ -37,6 +37,27 @@ pub struct Logistic {
 }
 
 impl Logistic {
+    /// Checks a decoded model for `features` inputs and `classes` classes.
+    pub fn validate(&self, features: usize, classes: usize) -> Result<(), String> {
+        if self.classes != classes || classes < 2 || self.width != features {
+            return Err(format!(
+                "{} classes × {} features, the model has {classes} × {features}",
+                self.classes, self.width
+            ));
+        }
+        let vectors = if classes == 2 { 1 } else { classes };
+        if self.coefficients.len() != vectors * (features + 1) {
+            return Err(format!(
+                "{} coefficients, expected {}",
+                self.coefficients.len(),
+                vectors * (features + 1)
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Logistic {
     /// Fits on `x` and class indexes `y` in `0..classes`.
     pub fn fit(
         x: &DenseMatrix<f64>,

@@ -5,6 +5,7 @@
 //! `logistic`): features, artifact format and inference see the enums.
 
 mod compiled;
+mod foreign;
 mod forest;
 mod hist_tree;
 mod knn;
@@ -426,10 +427,10 @@ impl Fitted {
             Fitted::Linear(m) | Fitted::Ridge(m) | Fitted::Lasso(m) | Fitted::ElasticNet(m) => {
                 Output::Values(m.predict(x))
             }
-            Fitted::ExtraTrees(m) => Output::Values(m.predict(x, rows)?),
-            Fitted::GradientBoosting(m) => {
-                Output::Values(trained("gradient_boosting", m.predict(x))?)
-            }
+            Fitted::ExtraTrees(m) => Output::Values(guarded("extra_trees", || m.predict(x, rows))?),
+            Fitted::GradientBoosting(m) => Output::Values(guarded("gradient_boosting", || {
+                trained("gradient_boosting", m.predict(x))
+            })?),
             Fitted::TreeClassifier(m) => from_rows(m.predict(x), m.width()),
             Fitted::TreeRegressor(m) => {
                 Output::Values(m.predict(x).into_iter().map(|v| v[0]).collect())
@@ -461,6 +462,47 @@ impl Fitted {
         )
     }
 }
+impl Fitted {
+    /// Checks a decoded estimator's structure against the model around it:
+    /// `features` inputs and `classes` classes (0 for regression). Indexes,
+    /// lengths and counts that prediction relies on are checked here, so a
+    /// crafted artifact whose checksum is valid is refused with one line
+    /// instead of panicking at prediction. smartcore's own types (extra
+    /// trees, gradient boosting) keep their fields private; their
+    /// predictions run guarded instead (see [`predict`](Self::predict)).
+    pub fn validate(&self, features: usize, classes: usize) -> Result<()> {
+        let checked = match self {
+            Fitted::Logistic(m) => m.validate(features, classes),
+            Fitted::Linear(m) | Fitted::Ridge(m) | Fitted::Lasso(m) | Fitted::ElasticNet(m) => {
+                regression(classes).and_then(|()| m.validate(features))
+            }
+            Fitted::ExtraTrees(m) => regression(classes).and_then(|()| m.validate(features)),
+            Fitted::GradientBoosting(m) => regression(classes).and_then(|()| {
+                let value = serde_json::to_value(m).map_err(|e| e.to_string())?;
+                foreign::check_boosted_trees(&value, features)
+            }),
+            Fitted::TreeClassifier(m) => m.validate(features, classes),
+            Fitted::TreeRegressor(m) => regression(classes).and_then(|()| m.validate(features, 0)),
+            Fitted::ForestClassifier(m) => m.validate(features, classes),
+            Fitted::ForestRegressor(m) => regression(classes).and_then(|()| m.validate(features)),
+            Fitted::KnnClassifier(m) => m.validate(features, classes),
+            Fitted::KnnRegressor(m) => regression(classes).and_then(|()| m.validate(features, 0)),
+            Fitted::SvmClassifier(m) => m.validate(features, classes),
+            Fitted::SvmRegressor(m) => regression(classes).and_then(|()| m.validate(features)),
+            Fitted::GaussianNb(m) => m.validate(features, classes),
+        };
+        checked.map_err(|problem| Error::Artifact(format!("malformed model: {problem}")))
+    }
+}
+
+/// A regressor's model must have no classes.
+fn regression(classes: usize) -> std::result::Result<(), String> {
+    match classes {
+        0 => Ok(()),
+        n => Err(format!("a regressor in a model with {n} classes")),
+    }
+}
+
 impl Fitted {
     /// Impurity-based feature importances (summing to 1) of tree models, in
     /// feature order; `None` for models without them.
@@ -514,6 +556,17 @@ pub(crate) fn rows(x: &DenseMatrix<f64>) -> std::slice::ChunksExact<'_, f64> {
 }
 
 /// Maps smartcore's `Failed` into [`Error::Estimator`].
+/// Runs a smartcore prediction, whose fitted types cannot be validated from
+/// outside: a panic (a decoded model with inconsistent private fields)
+/// becomes an error naming the estimator instead of aborting the process.
+fn guarded<T>(algorithm: &'static str, predict: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(predict)).unwrap_or_else(|_| {
+        Err(Error::Artifact(format!(
+            "malformed model: {algorithm} failed to predict (is the artifact crafted or damaged?)"
+        )))
+    })
+}
+
 pub(crate) fn trained<T>(
     algorithm: &'static str,
     result: Result<T, smartcore::error::Failed>,

@@ -20,6 +20,24 @@ pub struct GaussianNb {
 }
 
 impl GaussianNb {
+    /// Checks a decoded model for `features` inputs and `classes` classes.
+    pub fn validate(&self, features: usize, classes: usize) -> Result<(), String> {
+        let shaped =
+            |rows: &[Vec<f64>]| rows.len() == classes && rows.iter().all(|r| r.len() == features);
+        if classes < 2
+            || self.log_priors.len() != classes
+            || !shaped(&self.means)
+            || !shaped(&self.variances)
+        {
+            return Err(format!(
+                "parameters are not {classes} classes × {features} features"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl GaussianNb {
     /// Fits on `x` (rows × width) and class indexes `y` in `0..classes`.
     pub fn fit(
         x: &DenseMatrix<f64>,

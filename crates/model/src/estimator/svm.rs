@@ -123,6 +123,19 @@ struct Decision {
 }
 
 impl Decision {
+    fn validate(&self, width: usize) -> Result<(), String> {
+        if self.vectors.len() != self.weights.len() * width {
+            return Err(format!(
+                "{} support vector values for {} weights of width {width}",
+                self.vectors.len(),
+                self.weights.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Decision {
     fn value(&self, kernel: Kernel, width: usize, row: &[f64]) -> f64 {
         if width == 0 {
             return self.bias;
@@ -177,6 +190,26 @@ pub struct SvmClassifier {
     classes: usize,
     /// `(a, b, f)`: `f(x) > 0` votes for class `b`, otherwise `a`.
     pairs: Vec<(usize, usize, Decision)>,
+}
+
+impl SvmClassifier {
+    /// Checks a decoded model for `features` inputs and `classes` classes.
+    pub fn validate(&self, features: usize, classes: usize) -> Result<(), String> {
+        if self.width != features || self.classes != classes || self.pairs.is_empty() {
+            return Err(format!(
+                "{} machines over {} features for {} classes, the model has {features} and {classes}",
+                self.pairs.len(),
+                self.width,
+                self.classes
+            ));
+        }
+        self.pairs.iter().try_for_each(|(a, b, decision)| {
+            if *a >= classes || *b >= classes {
+                return Err(format!("a machine votes for class {a} or {b} of {classes}"));
+            }
+            decision.validate(features)
+        })
+    }
 }
 
 impl SvmClassifier {
@@ -261,6 +294,16 @@ pub struct SvmRegressor {
     kernel: Kernel,
     width: usize,
     decision: Decision,
+}
+
+impl SvmRegressor {
+    /// Checks a decoded model for `features` inputs.
+    pub fn validate(&self, features: usize) -> Result<(), String> {
+        if self.width != features {
+            return Err(format!("{} features, the model has {features}", self.width));
+        }
+        self.decision.validate(features)
+    }
 }
 
 impl SvmRegressor {

@@ -41,6 +41,18 @@ impl DecisionTree {
         }
     }
 
+    /// Checks a decoded tree (see [`Tree::validate`]) for `features` inputs
+    /// and `classes` classes (0: regression).
+    pub fn validate(&self, features: usize, classes: usize) -> Result<(), String> {
+        if self.width != classes.max(1) {
+            return Err(format!(
+                "leaves hold {} values for {classes} classes",
+                self.width
+            ));
+        }
+        self.tree.validate(features, self.width)
+    }
+
     /// The leaf value of every row: class probabilities or `[mean]`.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
         rows(x)

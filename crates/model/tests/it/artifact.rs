@@ -166,3 +166,205 @@ fn smartcore_version_constant_matches_the_lock_file() {
         "update artifact::SMARTCORE_VERSION to the locked smartcore version"
     );
 }
+
+/// An artifact whose body is `model` after `craft` changed it, with a header
+/// that matches (size and checksum valid, as an attacker would make it).
+fn crafted(bytes: &[u8], craft: impl FnOnce(&mut rmpv::Value)) -> Vec<u8> {
+    let (header, start) = model::artifact::header(bytes).unwrap();
+    let mut body: rmpv::Value = rmp_serde::from_slice(&bytes[start..]).unwrap();
+    craft(&mut body);
+    let body = rmp_serde::to_vec(&body).unwrap();
+    let header = model::artifact::Header {
+        body_bytes: body.len() as u64,
+        body_sha256: common::checksum::sha256_hex(&body),
+        ..header
+    };
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut out = bytes[..8].to_vec();
+    out.extend_from_slice(&model::artifact::FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The value under `keys` (map keys, or indexes into arrays as numbers).
+fn at<'a>(value: &'a mut rmpv::Value, keys: &[&str]) -> &'a mut rmpv::Value {
+    keys.iter().fold(value, |v, key| match v {
+        rmpv::Value::Map(entries) => {
+            &mut entries
+                .iter_mut()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .unwrap()
+                .1
+        }
+        rmpv::Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+        other => panic!("no '{key}' in {other}"),
+    })
+}
+
+fn fitted(algorithm: &str, task: Task) -> (Vec<u8>, arrow::array::RecordBatch) {
+    let data = load();
+    let (train, test) = split(&data, task == Task::Regression);
+    let model = params(algorithm, task, extra(algorithm))
+        .fit(&train)
+        .unwrap();
+    (model.to_bytes().unwrap(), test)
+}
+
+/// Regression (issue 12.5): a crafted model.bin with a valid checksum
+/// panicked inference (index out of bounds in the compiled forest), and a
+/// forest with zero trees predicted one class with probability 0.
+#[test]
+fn crafted_artifacts_with_valid_checksums_are_refused_in_one_line() {
+    let (forest, _) = fitted("random_forest", Task::Classification);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "node 0 tests feature 999",
+            crafted(&forest, |m| {
+                *at(
+                    m,
+                    &[
+                        "estimator",
+                        "ForestClassifier",
+                        "trees",
+                        "0",
+                        "nodes",
+                        "0",
+                        "feature",
+                    ],
+                ) = 999.into();
+            }),
+        ),
+        (
+            "the forest has no trees",
+            crafted(&forest, |m| {
+                *at(m, &["estimator", "ForestClassifier", "trees"]) = rmpv::Value::Array(vec![]);
+            }),
+        ),
+        (
+            "split 0 has children outside the tree",
+            crafted(&forest, |m| {
+                *at(
+                    m,
+                    &[
+                        "estimator",
+                        "ForestClassifier",
+                        "trees",
+                        "0",
+                        "nodes",
+                        "0",
+                        "next",
+                    ],
+                ) = 100_000.into();
+            }),
+        ),
+        (
+            "classes, the model has",
+            crafted(&forest, |m| {
+                *at(m, &["estimator", "ForestClassifier", "classes"]) = 7.into();
+            }),
+        ),
+        (
+            "a classifier with 1 class(es)",
+            crafted(&forest, |m| {
+                if let rmpv::Value::Array(classes) = at(m, &["classes"]) {
+                    classes.truncate(1);
+                }
+            }),
+        ),
+    ];
+    for (expected, bytes) in cases {
+        let err = Model::load(&bytes).unwrap_err().to_string();
+        assert!(
+            err.contains("malformed model") && err.contains(expected),
+            "{expected}: {err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+    }
+    let (knn, _) = fitted("knn", Task::Classification);
+    let zero_k = crafted(&knn, |m| {
+        *at(m, &["estimator", "KnnClassifier", "k"]) = 0.into()
+    });
+    assert!(
+        Model::load(&zero_k)
+            .unwrap_err()
+            .to_string()
+            .contains("k 0")
+    );
+    let (logistic, _) = fitted("logistic_regression", Task::Classification);
+    let short = crafted(&logistic, |m| {
+        if let rmpv::Value::Array(c) = at(m, &["estimator", "Logistic", "coefficients"]) {
+            c.pop();
+        }
+    });
+    assert!(
+        Model::load(&short)
+            .unwrap_err()
+            .to_string()
+            .contains("coefficients, expected")
+    );
+}
+
+/// Every integer in every estimator's artifact set, one at a time, to values
+/// that break indexes (seeded, a few hundred artifacts): loading and
+/// predicting either work or fail with an error, never a panic.
+#[test]
+fn no_crafted_integer_makes_loading_or_prediction_panic() {
+    fn integers(value: &rmpv::Value, path: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        match value {
+            rmpv::Value::Integer(_) => out.push(path.clone()),
+            rmpv::Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| {
+                path.push(i);
+                integers(v, path, out);
+                path.pop();
+            }),
+            rmpv::Value::Map(entries) => entries.iter().enumerate().for_each(|(i, (_, v))| {
+                path.push(i);
+                integers(v, path, out);
+                path.pop();
+            }),
+            _ => {}
+        }
+    }
+    fn slot<'a>(value: &'a mut rmpv::Value, path: &[usize]) -> &'a mut rmpv::Value {
+        path.iter().fold(value, |v, &i| match v {
+            rmpv::Value::Array(items) => &mut items[i],
+            rmpv::Value::Map(entries) => &mut entries[i].1,
+            _ => unreachable!(),
+        })
+    }
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for &(algorithm, task) in ALL {
+        let (bytes, test) = fitted(algorithm, task);
+        let (_, start) = model::artifact::header(&bytes).unwrap();
+        let body: rmpv::Value = rmp_serde::from_slice(&bytes[start..]).unwrap();
+        let mut paths = Vec::new();
+        integers(&body, &mut Vec::new(), &mut paths);
+        for _ in 0..40.min(paths.len()) {
+            let path = &paths[next() as usize % paths.len()];
+            let value: u64 = match next() % 4 {
+                0 => 0,
+                1 => 1,
+                2 => u64::from(u32::MAX),
+                _ => next() % 1000,
+            };
+            let bytes = crafted(&bytes, |m| *slot(m, path) = value.into());
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if let Ok(model) = Model::load(&bytes) {
+                    let _ = model.predict_columns(&test);
+                }
+            }));
+            assert!(
+                outcome.is_ok(),
+                "{algorithm} {task:?}: setting {path:?} to {value} panicked"
+            );
+        }
+    }
+}
