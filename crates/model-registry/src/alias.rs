@@ -104,7 +104,16 @@ impl Registry {
 
     async fn record(&self, alias: &str, sequence: u64) -> Result<Promotion> {
         let location = self.root().join(alias)?.join(&record_name(sequence))?;
-        let record: Promotion = location.read_json().await?;
+        let record: Promotion = match location.read_json().await {
+            Ok(record) => record,
+            Err(common::Error::Json { source, .. }) => {
+                return Err(Error::BadRecord {
+                    location: location.to_string(),
+                    message: format!("invalid promotion record: {source}"),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         if record.format_version != RECORD_FORMAT_VERSION || record.sequence != sequence {
             return Err(Error::BadRecord {
                 location: location.to_string(),
@@ -273,10 +282,22 @@ impl Registry {
         reason: Option<String>,
     ) -> Result<Promotion> {
         for _ in 0..MAX_CLAIMS {
-            let current = self.current(alias).await?;
-            let claim = self
-                .claim(alias, current.as_ref(), version, action, reason.clone())
-                .await?;
+            let claim = match self.current(alias).await {
+                Ok(current) => {
+                    self.claim(alias, current.as_ref(), version, action, reason.clone())
+                        .await?
+                }
+                // The newest record is unreadable (damaged by hand or by a
+                // disk): a promotion writes the record after it, which
+                // repairs the alias; its `previous` is unknown.
+                Err(Error::BadRecord { location, message }) => {
+                    log::warn!("{location}: {message}; promoting past it");
+                    let sequence = self.sequences(alias).await?.last().copied().unwrap_or(0);
+                    self.claim_at(alias, sequence + 1, None, version, action, reason.clone())
+                        .await?
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(record) = claim {
                 return Ok(record);
             }
@@ -297,6 +318,20 @@ impl Registry {
     ) -> Result<Option<Promotion>> {
         let sequence = after.map_or(0, |r| r.sequence) + 1;
         let previous = after.map(|r| r.version);
+        self.claim_at(alias, sequence, previous, version, action, reason)
+            .await
+    }
+
+    /// Writes record `sequence` (create-if-absent); `None` when taken.
+    async fn claim_at(
+        &self,
+        alias: &str,
+        sequence: u64,
+        previous: Option<Version>,
+        version: Version,
+        action: Action,
+        reason: Option<String>,
+    ) -> Result<Option<Promotion>> {
         let record = Promotion {
             format_version: RECORD_FORMAT_VERSION,
             sequence,

@@ -14,7 +14,7 @@ use crate::card::{CardInput, ModelCard};
 use crate::compare::compare;
 use crate::error::{Error, Result};
 use crate::names::{LATEST, Version};
-use crate::registry::Registry;
+use crate::registry::{Registry, VerifyReport};
 
 /// Exit code when `promote --if-better` refuses the candidate.
 pub const EXIT_REFUSED: u8 = 3;
@@ -316,7 +316,15 @@ pub async fn execute(registry: &Registry, command: &Command, as_json: bool) -> R
 }
 
 async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
-    let cards = registry.versions().await?;
+    let catalogue = registry.catalogue().await?;
+    let cards: Vec<&ModelCard> = catalogue
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().ok())
+        .collect();
+    let bad: Vec<(Version, String)> = catalogue
+        .iter()
+        .filter_map(|(v, c)| c.as_ref().err().map(|e| (*v, e.to_string())))
+        .collect();
     let mut current: Vec<(String, Version)> = Vec::new();
     for alias in registry.aliases().await? {
         if let Some(record) = registry.current(&alias).await? {
@@ -339,7 +347,12 @@ async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
             aliases: Vec<String>,
             metrics: &'a std::collections::BTreeMap<String, f64>,
         }
-        let entries: Vec<Entry> = cards
+        #[derive(Serialize)]
+        struct Listing<'a> {
+            versions: Vec<Entry<'a>>,
+            unreadable: Vec<(Version, String)>,
+        }
+        let versions: Vec<Entry> = cards
             .iter()
             .map(|c| Entry {
                 version: c.version,
@@ -349,20 +362,39 @@ async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
                 metrics: &c.metrics,
             })
             .collect();
-        return done(json(&entries));
+        if bad.is_empty() {
+            return done(json(&versions));
+        }
+        return done(json(&Listing {
+            versions,
+            unreadable: bad,
+        }));
     }
-    let rows = cards
+    let mut rows: Vec<(Version, Vec<String>)> = cards
         .iter()
         .map(|c| {
-            vec![
+            let row = vec![
                 c.version.to_string(),
                 c.name.clone(),
                 c.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 aliases_of(c.version).join(","),
                 headline_metrics(&c.metrics),
-            ]
+            ];
+            (c.version, row)
         })
         .collect();
+    for (version, problem) in &bad {
+        let row = vec![
+            version.to_string(),
+            format!("(unusable: {problem})"),
+            String::new(),
+            aliases_of(*version).join(","),
+            String::new(),
+        ];
+        rows.push((*version, row));
+    }
+    rows.sort_by_key(|(v, _)| *v);
+    let rows = rows.into_iter().map(|(_, row)| row).collect();
     done(table(
         &["VERSION", "NAME", "CREATED (UTC)", "ALIASES", "METRICS"],
         rows,
@@ -454,15 +486,26 @@ async fn verify(registry: &Registry, version: Option<&str>, as_json: bool) -> Re
     let versions: Vec<Version> = match version {
         Some(v) => vec![registry.resolve_version(v).await?],
         None => registry
-            .versions()
+            .catalogue()
             .await?
             .iter()
-            .map(|c| c.version)
+            .map(|(v, _)| *v)
             .collect(),
     };
     let mut reports = Vec::new();
     for version in versions {
-        reports.push(registry.verify(version).await?);
+        match registry.verify(version).await {
+            Ok(report) => reports.push(report),
+            // An unreadable or edited card is reported like a corrupted file.
+            Err(e @ (Error::BadRecord { .. } | Error::Corrupt { .. })) => {
+                reports.push(VerifyReport {
+                    version: version.to_string(),
+                    corrupted: vec![(crate::CARD_FILE.to_string(), e.to_string())],
+                    ..VerifyReport::default()
+                });
+            }
+            Err(e) => return Err(e),
+        }
     }
     let code = if reports.iter().all(|r| r.is_ok()) {
         0

@@ -14,7 +14,7 @@ use common::storage::{LEASE_FILE, Lease, Location};
 use crate::card::{CARD_FILE, CardInput, FORMAT_VERSION, FileEntry, ModelCard, actor};
 use crate::error::{Error, Result};
 use crate::names::{self, Version};
-use crate::registry::{CLAIM_FILE, Registry};
+use crate::registry::{CLAIM_FILE, Registry, SEAL_FILE, Seal};
 
 /// Attempts at claiming a number before giving up.
 const MAX_CLAIMS: usize = 10_000;
@@ -32,7 +32,17 @@ pub struct PendingVersion {
 impl Registry {
     /// Claims the next version number.
     pub async fn begin(&self) -> Result<PendingVersion> {
-        let mut next = self.claimed().await?.last().map_or(1, |v| v.0 + 1);
+        let exhausted = |last: u64| Error::InvalidName {
+            kind: "version",
+            name: format!("v{last}"),
+            reason: "is the largest version number there can be; no version can follow it \
+                     (was it planted by hand? delete the folder)"
+                .into(),
+        };
+        let mut next = match self.claimed().await?.last() {
+            None => 1,
+            Some(v) => v.0.checked_add(1).ok_or_else(|| exhausted(v.0))?,
+        };
         for _ in 0..MAX_CLAIMS {
             let version = Version(next);
             let dir = self.version_dir(version)?;
@@ -54,7 +64,9 @@ impl Registry {
                         lease,
                     });
                 }
-                Err(common::Error::AlreadyExists { .. }) => next += 1,
+                Err(common::Error::AlreadyExists { .. }) => {
+                    next = next.checked_add(1).ok_or_else(|| exhausted(next))?;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -66,7 +78,20 @@ impl Registry {
     }
 
     /// Publishes `files` with `card` as the next version and returns its card.
+    /// Every file name is checked before a number is claimed, so a bad
+    /// name wastes no version.
     pub async fn publish(&self, card: CardInput, files: Vec<(String, Bytes)>) -> Result<ModelCard> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, _) in &files {
+            names::file_name(name)?;
+            if !seen.insert(name.as_str()) {
+                return Err(Error::InvalidName {
+                    kind: "file name",
+                    name: name.clone(),
+                    reason: "is given twice; the files of a version need distinct names".into(),
+                });
+            }
+        }
         let mut pending = self.begin().await?;
         for (name, bytes) in files {
             pending.add_file(&name, bytes).await?;
@@ -123,7 +148,12 @@ impl PendingVersion {
             params: input.params,
             metadata: input.metadata,
         };
-        self.dir.join(CARD_FILE)?.create_json(&card).await?;
+        let card_location = self.dir.join(CARD_FILE)?;
+        card_location.create_json(&card).await?;
+        let seal = Seal {
+            card_sha256: sha256_hex(&card_location.get().await?),
+        };
+        self.dir.join(SEAL_FILE)?.create_json(&seal).await?;
         if let Err(e) = self.lease.release().await {
             log::warn!("releasing the publishing lease of {}: {e}", self.version);
         }

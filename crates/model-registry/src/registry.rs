@@ -19,6 +19,18 @@ use crate::names::{Reference, Version};
 /// a number is never handed out twice.
 pub(crate) const CLAIM_FILE: &str = "_claim.json";
 
+/// The seal written right after a card: its digest, so that an edited card
+/// (a metric changed by hand) is refused by `verify`, `resolve` and
+/// `promote --if-better`.
+pub(crate) const SEAL_FILE: &str = "_sealed.json";
+
+/// What a seal holds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Seal {
+    /// SHA-256 of the card's bytes.
+    pub card_sha256: String,
+}
+
 /// A registry rooted at a storage location (`models/`, `s3://bucket/models`).
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -116,6 +128,8 @@ impl Registry {
             }
             Err(e) => return Err(e.into()),
         };
+        let digest = sha256_hex(&bytes);
+        self.check_seal(version, &digest).await?;
         let card: ModelCard = serde_json::from_slice(&bytes).map_err(|e| Error::BadRecord {
             location: location.to_string(),
             message: format!("invalid JSON: {e}"),
@@ -129,20 +143,70 @@ impl Registry {
                 ),
             });
         }
-        Ok((card, sha256_hex(&bytes)))
+        Ok((card, digest))
+    }
+
+    /// Checks a card's digest against the seal written after it at publish
+    /// (cards of registries from before seals have none and pass).
+    async fn check_seal(&self, version: Version, digest: &str) -> Result<()> {
+        let location = self.version_dir(version)?.join(SEAL_FILE)?;
+        let seal: Seal = match location.read_json().await {
+            Ok(seal) => seal,
+            Err(common::Error::NotFound { .. }) => {
+                log::debug!("{version}: no seal (published before seals existed)");
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(Error::BadRecord {
+                    location: location.to_string(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        if seal.card_sha256 != digest {
+            return Err(corrupt(
+                version,
+                CARD_FILE,
+                format!(
+                    "edited after publishing: sha256 {digest}, sealed as {}",
+                    seal.card_sha256
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Cards of every visible version (those with a card), ascending.
     pub async fn versions(&self) -> Result<Vec<ModelCard>> {
-        let mut cards = Vec::new();
+        Ok(self
+            .catalogue()
+            .await?
+            .into_iter()
+            .filter_map(|(version, card)| match card {
+                Ok(card) => Some(card),
+                Err(e) => {
+                    log::warn!("skipping {version}: {e}");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Every published version with its card, or why the card cannot be
+    /// used (unreadable, edited): one bad card does not hide the others.
+    pub async fn catalogue(&self) -> Result<Vec<(Version, Result<ModelCard>)>> {
+        let mut entries = Vec::new();
         for version in self.claimed().await? {
             match self.card(version).await {
-                Ok(card) => cards.push(card),
                 Err(Error::VersionNotFound { .. }) => {}
+                Err(e @ (Error::BadRecord { .. } | Error::Corrupt { .. })) => {
+                    entries.push((version, Err(e)));
+                }
                 Err(e) => return Err(e),
+                Ok(card) => entries.push((version, Ok(card))),
             }
         }
-        Ok(cards)
+        Ok(entries)
     }
 
     /// The version a reference names: `vN` (must be visible) or an alias's current version.
@@ -207,7 +271,8 @@ impl Registry {
             .iter()
             .filter_map(|m| dir.relative(&m.location))
             .filter(|name| {
-                ![CARD_FILE, CLAIM_FILE, LEASE_FILE, TOMBSTONE_FILE].contains(&name.as_str())
+                ![CARD_FILE, CLAIM_FILE, LEASE_FILE, SEAL_FILE, TOMBSTONE_FILE]
+                    .contains(&name.as_str())
             })
             .collect();
         for entry in &card.files {

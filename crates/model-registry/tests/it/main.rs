@@ -41,6 +41,8 @@ conformance!(
     gc_never_collects_a_version_being_published,
     delete_racing_promote_leaves_every_alias_resolving,
     repeated_rollbacks_walk_back_through_history,
+    bad_publishes_are_refused_before_claiming_a_number,
+    edited_cards_and_damaged_records_are_found_and_repairable,
 );
 
 /// Local disk only: object_store's staging files.

@@ -667,3 +667,99 @@ pub fn staging_files_of_killed_writes_are_collected(root: &str) {
         assert!(registry.verify(Version(1)).await.unwrap().is_ok());
     });
 }
+
+/// Regressions (issue 12.9, 12.12, 12.13): two files with one name, a bad
+/// file name refused only after a number was claimed, and a planted
+/// `v18446744073709551615` making the next publish wrap to v0.
+pub fn bad_publishes_are_refused_before_claiming_a_number(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let twice = vec![
+            ("model.bin".to_string(), Bytes::from_static(b"a")),
+            ("model.bin".to_string(), Bytes::from_static(b"b")),
+        ];
+        let err = registry.publish(card("x", &[]), twice).await.unwrap_err();
+        assert!(
+            err.to_string().contains("'model.bin': is given twice"),
+            "{err}"
+        );
+        for name in ["_x", ".hidden", "model_card.json"] {
+            let files = vec![(name.to_string(), Bytes::from_static(b"a"))];
+            let err = registry.publish(card("x", &[]), files).await.unwrap_err();
+            assert!(matches!(err, Error::InvalidName { .. }), "{name}: {err}");
+        }
+        assert_eq!(
+            publish(&registry, "ok", &[]).await,
+            Version(1),
+            "no number was used up"
+        );
+
+        let planted = registry
+            .root()
+            .join("versioned/v18446744073709551615/_claim.json")
+            .unwrap();
+        planted.put(&b"{}"[..]).await.unwrap();
+        let err = registry
+            .publish(card("x", &[]), files("x"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("v18446744073709551615") && err.contains("largest version number"),
+            "{err}"
+        );
+    });
+}
+
+/// Regressions (issue 12.8, 12.10): an edited card went unnoticed by
+/// `verify` and `--if-better`; one bad card broke listing for the whole
+/// registry; one damaged promotion record broke the alias for good.
+pub fn edited_cards_and_damaged_records_are_found_and_repairable(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v1 = publish(&registry, "a", &[("accuracy", 0.90)]).await;
+        let v2 = publish(&registry, "b", &[("accuracy", 0.80)]).await;
+        registry.promote(v1, "latest", None).await.unwrap();
+        let card = registry
+            .root()
+            .join("versioned/v1/model_card.json")
+            .unwrap();
+        let text = String::from_utf8(card.get().await.unwrap().to_vec()).unwrap();
+        card.put(text.replace("0.9", "0.5")).await.unwrap();
+        for err in [
+            registry.verify(v1).await.unwrap_err(),
+            registry.resolve("latest").await.unwrap_err(),
+            registry
+                .promote_if_better(v2, "latest", "accuracy", None)
+                .await
+                .unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("edited after publishing"), "{err}");
+        }
+        let catalogue = registry.catalogue().await.unwrap();
+        assert_eq!(
+            catalogue.len(),
+            2,
+            "the edited version is listed, with its problem"
+        );
+        assert!(catalogue[0].1.is_err() && catalogue[1].1.is_ok());
+        assert_eq!(registry.versions().await.unwrap().len(), 1);
+
+        // A damaged newest promotion record: the alias fails to resolve
+        // with a clear error, and promoting again repairs it.
+        registry.promote(v2, "latest", None).await.unwrap();
+        let record = registry.root().join("latest/0000000002.json").unwrap();
+        record.put(&b"{ not json"[..]).await.unwrap();
+        let err = registry.resolve("latest").await.unwrap_err().to_string();
+        assert!(
+            err.contains("latest/0000000002.json") && err.contains("invalid promotion record"),
+            "{err}"
+        );
+        let repaired = registry
+            .promote(v2, "latest", Some("repair".into()))
+            .await
+            .unwrap();
+        assert_eq!(repaired.sequence, 3);
+        assert_eq!(registry.resolve("latest").await.unwrap().card.version, v2);
+    });
+}
