@@ -89,6 +89,21 @@ pub enum Error {
         message: String,
     },
 
+    /// The run would publish an empty training split.
+    #[error(
+        "{output}: not publishing an empty training split ({input} row(s) read, {quarantined} invalid, {duplicates} duplicate(s)); the previous output is kept (set etl.allow_empty: true to publish it anyway)"
+    )]
+    EmptyTraining {
+        /// The output root.
+        output: String,
+        /// Rows read.
+        input: u64,
+        /// Invalid rows.
+        quarantined: u64,
+        /// Duplicates dropped.
+        duplicates: u64,
+    },
+
     /// `on_invalid: fail` and a row is invalid.
     #[error("{source_row}: invalid row: {reason} (etl.on_invalid is 'fail')")]
     InvalidRow {

@@ -87,6 +87,22 @@ impl Reason {
         )
     }
 
+    /// NaN or ±inf in a column with a range rule (reported under `min` when
+    /// the column has one, else `max`).
+    pub fn not_finite(column: &str, value: f64, min: Option<f64>, max: Option<f64>) -> Self {
+        let range = match (min, max) {
+            (Some(lo), Some(hi)) => format!("[{lo}, {hi}]"),
+            (Some(lo), None) => format!("≥ {lo}"),
+            (None, Some(hi)) => format!("≤ {hi}"),
+            (None, None) => "a range".into(),
+        };
+        Self::new(
+            if min.is_some() { "min" } else { "max" },
+            Some(column),
+            format!("{value} is not a finite number in {range}"),
+        )
+    }
+
     /// Above `max`.
     pub fn max(column: &str, value: f64, max: f64) -> Self {
         Self::new(

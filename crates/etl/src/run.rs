@@ -119,6 +119,16 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             return Err(e);
         }
     };
+    let counts = outcome.counts;
+    if counts.train == 0 && !config.allow_empty {
+        run.abandon().await;
+        return Err(Error::EmptyTraining {
+            output: plan.output.to_string(),
+            input: counts.input,
+            quarantined: counts.quarantined,
+            duplicates: counts.duplicates,
+        });
+    }
 
     let seconds = clock.elapsed().as_secs_f64();
     let manifest = Manifest {

@@ -172,6 +172,9 @@ pub struct EtlConfig {
     pub batch_size: usize,
     /// Completed runs kept under `runs/` (the published one included).
     pub keep_runs: usize,
+    /// Publish a run whose training split is empty (empty, header-only or
+    /// all-invalid input). Off: such a run fails and the previous output stays.
+    pub allow_empty: bool,
 }
 
 impl Default for EtlConfig {
@@ -197,6 +200,7 @@ impl Default for EtlConfig {
             max_rows_per_file: 1_000_000,
             batch_size: 65_536,
             keep_runs: 3,
+            allow_empty: false,
         }
     }
 }

@@ -116,7 +116,11 @@ impl Rules {
                     continue;
                 }
                 let value = numbers.value(i);
-                if let Some(min) = self.min.filter(|min| value < *min) {
+                if !value.is_finite() {
+                    // NaN compares false with everything, so it would pass
+                    // both bounds; ±inf is no measurement either.
+                    *reason = Some(Reason::not_finite(name, value, self.min, self.max));
+                } else if let Some(min) = self.min.filter(|min| value < *min) {
                     *reason = Some(Reason::min(name, value, min));
                 } else if let Some(max) = self.max.filter(|max| value > *max) {
                     *reason = Some(Reason::max(name, value, max));

@@ -607,3 +607,69 @@ async fn exact_split_sizes_and_stratification() {
         "{err}"
     );
 }
+
+/// Regression (issue 12.7): NaN passed `min`/`max` (94 NaN rows reached
+/// train). Non-finite values fail range rules, and the spellings of
+/// infinity and NaN parse alike in CSV and NDJSON.
+#[tokio::test]
+async fn non_finite_values_fail_range_rules() {
+    let csv = b"x\n5\nNaN\nnan\ninf\n-inf\nInfinity\n-Infinity\n1e400\n3\n";
+    let ndjson = b"{\"x\": 5}\n{\"x\": \"NaN\"}\n{\"x\": \"Infinity\"}\n{\"x\": 3}\n";
+    let yaml = "columns:\n  x: {type: float64, min: 0, max: 10}\n";
+    for (name, bytes, bad) in [("r.csv", &csv[..], 7), ("r.ndjson", &ndjson[..], 2)] {
+        let fx = Fixture::memory(&[(name, bytes)]).await;
+        let m = fx.run(yaml).await.unwrap().manifest;
+        assert_eq!(
+            m.rows.quarantined, bad,
+            "{name}: {:?}",
+            m.quarantine_reasons
+        );
+        assert_eq!(m.rows.train + m.rows.test + m.rows.validation, 2, "{name}");
+        let rows = fx.rows(&m, "quarantine").await;
+        for row in &rows {
+            let reason = row[m.schema.len()].as_deref().unwrap();
+            assert!(
+                reason.contains("is not a finite number in [0, 10]"),
+                "{name}: {reason}"
+            );
+        }
+        // Without a range rule a non-finite value is data (a missing value
+        // for the trainer), not an error.
+        let fx = Fixture::memory(&[(name, bytes)]).await;
+        let m = fx
+            .run("columns:\n  x: {type: float64}\n")
+            .await
+            .unwrap()
+            .manifest;
+        assert_eq!(m.rows.quarantined, 0, "{name}: {:?}", m.quarantine_reasons);
+    }
+}
+
+/// Regression (issue 12.14): empty, header-only or all-invalid input replaced
+/// good processed data with 0 rows, exit 0, no warning.
+#[tokio::test]
+async fn an_empty_training_split_is_not_published_unless_allowed() {
+    let fx = Fixture::memory(&[("in.csv", b"id,x\n1,2\n2,3\n3,4\n4,5\n")]).await;
+    let good = fx.run("allow_empty: false\n").await.unwrap().manifest;
+    for bytes in [&b""[..], b"id,x\n", b"id,x\n1,a\n2,b\n"] {
+        fx.root()
+            .join("raw/in.csv")
+            .unwrap()
+            .put(bytes.to_vec())
+            .await
+            .unwrap();
+        let yaml = "allow_empty: false\ncolumns:\n  x: {type: int64}\n";
+        let err = fx.run(yaml).await.unwrap_err().to_string();
+        assert!(
+            err.contains("not publishing an empty training split"),
+            "{err}"
+        );
+        assert!(err.contains("etl.allow_empty: true"), "{err}");
+        assert_eq!(
+            fx.manifest().await.unwrap(),
+            good,
+            "the previous output stays"
+        );
+        assert_eq!(fx.output_rows(&good).await.len(), 4);
+    }
+}

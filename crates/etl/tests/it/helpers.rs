@@ -48,8 +48,16 @@ impl Fixture {
         }
     }
 
+    /// Runs with `yaml` as the `etl` section. These fixtures are a few rows,
+    /// whose training split may well be empty, so `allow_empty` is on unless
+    /// `yaml` sets it.
     pub async fn run(&self, yaml: &str) -> Result<EtlReport, etl::Error> {
-        etl::run(&config(yaml), &self.options()).await
+        let yaml = if yaml.contains("allow_empty") {
+            yaml.to_string()
+        } else {
+            format!("allow_empty: true\n{yaml}")
+        };
+        etl::run(&config(&yaml), &self.options()).await
     }
 
     pub async fn manifest(&self) -> Option<Manifest> {
