@@ -94,8 +94,18 @@ pub enum Error {
         location: String,
     },
 
+    /// An S3 write found no bucket (object_store reports it as "not found").
+    #[error("{location}: bucket '{bucket}' does not exist (NoSuchBucket)")]
+    NoSuchBucket {
+        /// The object being written.
+        location: String,
+        /// The bucket.
+        bucket: String,
+    },
+
     /// Any other storage failure (network, permissions, bucket missing, ...).
-    #[error("{location}: {source}")]
+    /// Credentials in URLs (`http://user:password@host`) are redacted.
+    #[error("{location}: {}", redact(&source.to_string()))]
     Store {
         /// The object or prefix being accessed.
         location: String,
@@ -173,6 +183,37 @@ pub enum Error {
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `text` with the password of every `scheme://user:password@` URL
+/// replaced by `***`: an `AWS_ENDPOINT_URL` with credentials must not end
+/// up in messages and logs.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
+                let user = userinfo.split(':').next().unwrap_or_default();
+                out.push_str(user);
+                if userinfo.contains(':') {
+                    out.push_str(":***");
+                }
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A Parquet error's text without the "Parquet error: " that its own
 /// `Display` puts before general errors (the variant above says it once).
 fn parquet_message(source: &parquet::errors::ParquetError) -> String {
@@ -203,5 +244,24 @@ impl Error {
     /// True for [`Error::AlreadyExists`].
     pub fn is_already_exists(&self) -> bool {
         matches!(self, Error::AlreadyExists { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            super::redact("Error performing HEAD http://user:secretpw@127.0.0.1:1/b/raw.csv in 2s"),
+            "Error performing HEAD http://user:***@127.0.0.1:1/b/raw.csv in 2s"
+        );
+        assert_eq!(
+            super::redact("s3://bucket/key and http://host/x"),
+            "s3://bucket/key and http://host/x"
+        );
+        assert_eq!(
+            super::redact("http://only-user@host/"),
+            "http://only-user@host/"
+        );
     }
 }

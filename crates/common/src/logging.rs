@@ -71,6 +71,19 @@ pub fn init(stage: Stage, config: &LoggingConfig) -> Result<PathBuf> {
     let dir = std::env::var_os(LOG_DIR_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| config.dir.clone());
+    if dir.exists() && !dir.is_dir() {
+        let from = if std::env::var_os(LOG_DIR_ENV).is_some() {
+            LOG_DIR_ENV
+        } else {
+            "logging.dir"
+        };
+        return Err(Error::LogFile {
+            path: dir.clone(),
+            source: std::io::Error::other(format!(
+                "{from} names a file; it must be a folder for the stage log files"
+            )),
+        });
+    }
     let path = dir.join(stage.log_file_name());
     let file = Arc::new(Mutex::new(open_log_file(&path)?));
     let file_only = Arc::clone(&file);

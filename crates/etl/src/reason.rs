@@ -37,11 +37,19 @@ impl Reason {
     }
 
     /// The row has a different number of fields than the header.
-    pub fn ragged(expected: usize, found: usize) -> Self {
+    /// `lines` > 1: the record ran over that many lines inside a quoted
+    /// field, which is said, since an unclosed quote swallows the lines
+    /// after it into one record.
+    pub fn ragged(expected: usize, found: usize, lines: u64) -> Self {
+        let span = if lines > 1 {
+            format!("; the record spans {lines} lines inside a quoted field (an unclosed quote?)")
+        } else {
+            String::new()
+        };
         Self::new(
             "ragged",
             None,
-            format!("expected {expected} fields, found {found}"),
+            format!("expected {expected} fields, found {found}{span}"),
         )
     }
 
@@ -178,7 +186,7 @@ mod tests {
             "min: column 'bill_length_mm': 3.5 is below the minimum 25"
         );
         assert_eq!(r.key(), "min(bill_length_mm)");
-        assert_eq!(Reason::ragged(8, 9).key(), "ragged");
+        assert_eq!(Reason::ragged(8, 9, 1).key(), "ragged");
     }
 
     #[test]

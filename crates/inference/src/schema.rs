@@ -12,13 +12,13 @@ use crate::error::{Error, Result};
 /// Checks `schema` (of `file`) against what `model` needs.
 pub fn check(model: &Model, schema: &Schema, passthrough: &[String], file: &str) -> Result<()> {
     let inputs = model.inputs();
-    let missing: Vec<String> = inputs
-        .iter()
-        .map(|c| &c.name)
-        .chain(passthrough)
-        .filter(|name| schema.index_of(name).is_err())
-        .cloned()
-        .collect();
+    let mut missing: Vec<String> = Vec::new();
+    for name in inputs.iter().map(|c| &c.name).chain(passthrough) {
+        // A passthrough column may be a model input too: name it once.
+        if schema.index_of(name).is_err() && !missing.contains(name) {
+            missing.push(name.clone());
+        }
+    }
     if !missing.is_empty() {
         return Err(Error::Schema {
             file: file.to_string(),

@@ -67,7 +67,7 @@ impl Location {
         self.store()
             .put(self.path(), PutPayload::from_bytes(bytes.into()))
             .await
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.write_err(e))
     }
 
     /// Writes the object only if it does not exist yet (`PutMode::Create`);
@@ -81,7 +81,7 @@ impl Location {
         self.store()
             .put_opts(self.path(), PutPayload::from_bytes(bytes.into()), options)
             .await
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.write_err(e))
     }
 
     /// Deletes the object. Deleting an object that does not exist succeeds, as on S3.
@@ -136,6 +136,23 @@ impl Location {
         let mut objects = listed.objects;
         objects.sort_by(|a, b| a.location.cmp(&b.location));
         Ok((folders, objects))
+    }
+
+    /// Wraps an object_store error of a write: on S3, "not found" for a
+    /// write means the bucket does not exist.
+    pub(crate) fn write_err(&self, source: object_store::Error) -> Error {
+        match (&source, self.scheme()) {
+            (object_store::Error::NotFound { .. }, super::Scheme::S3) => Error::NoSuchBucket {
+                location: self.to_string(),
+                bucket: self
+                    .to_string()
+                    .strip_prefix("s3://")
+                    .and_then(|rest| rest.split('/').next())
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+            _ => self.err(source),
+        }
     }
 
     /// Wraps an object_store error with this location.

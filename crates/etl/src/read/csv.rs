@@ -231,6 +231,18 @@ impl Lines<'_> {
     }
 }
 
+/// How many lines a record spans: more than one means a quoted field ran
+/// over line ends (often an unclosed quote swallowing the lines after it).
+fn spanned_lines(record: &csv::ByteRecord) -> u64 {
+    let feeds: u64 = record
+        .iter()
+        .map(|f| memchr::memchr_iter(b'\n', f).count() as u64)
+        .sum();
+    // An unclosed quote at the end of the file also holds the last line feed.
+    let trailing = record.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
+    1 + feeds - u64::from(trailing)
+}
+
 /// Adds one record, or rejects it when ragged (or, with `each_cell`, when a
 /// cell is not UTF-8).
 fn push(
@@ -246,7 +258,7 @@ fn push(
             row: line,
             values: lossy(record),
             raw: raw_text(record, delimiter),
-            reason: Reason::ragged(width, record.len()),
+            reason: Reason::ragged(width, record.len(), spanned_lines(record)),
         });
     }
     if each_cell && let Some(i) = record.iter().position(|f| std::str::from_utf8(f).is_err()) {

@@ -673,3 +673,18 @@ async fn an_empty_training_split_is_not_published_unless_allowed() {
         assert_eq!(fx.output_rows(&good).await.len(), 4);
     }
 }
+
+/// Regression (issue 12.15): an unterminated quote swallowed the rest of the
+/// file into one quarantined record without saying so.
+#[tokio::test]
+async fn an_unclosed_quote_says_how_many_lines_it_swallowed() {
+    let fx = Fixture::memory(&[("q.csv", b"a,b,c\n1,2,3\n3,\"x,1\n4,5,6\n6,7,8\n")]).await;
+    let m = fx.run("").await.unwrap().manifest;
+    let rows = fx.rows(&m, "quarantine").await;
+    assert_eq!(rows.len(), 1);
+    let reason = rows[0][3].as_deref().unwrap();
+    assert!(
+        reason.contains("spans 3 lines inside a quoted field (an unclosed quote?)"),
+        "{reason}"
+    );
+}

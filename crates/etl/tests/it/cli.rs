@@ -120,3 +120,61 @@ fn missing_bucket_is_one_line_naming_it() {
         "{stderr}"
     );
 }
+
+/// Regressions (issue 12.15): a missing output bucket said `Object at
+/// location … not found: Error performing PUT`; CAUCE_LOG_DIR naming a file
+/// said only `File exists (os error 17)`; a password in AWS_ENDPOINT_URL
+/// was printed.
+#[test]
+fn output_bucket_log_dir_and_endpoint_password_messages() {
+    let _server = common::testing::TestStore::s3();
+    let dir = workspace("etl: {}\n");
+    let (code, _, stderr) = etl(
+        &[
+            "--config",
+            "pipeline.yaml",
+            "--input",
+            "data/raw/in.csv",
+            "--output",
+            "s3://cauce-no-such-bucket/out",
+        ],
+        dir.path(),
+    );
+    assert_eq!((code, stderr.lines().count()), (1, 1), "{stderr}");
+    assert!(
+        stderr.contains("bucket 'cauce-no-such-bucket' does not exist (NoSuchBucket)"),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_etl"))
+        .args(["--config", "pipeline.yaml", "--input", "data/raw/in.csv"])
+        .current_dir(dir.path())
+        .env("CAUCE_LOG_DIR", dir.path().join("a-file"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("CAUCE_LOG_DIR names a file; it must be a folder"),
+        "{stderr}"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_etl"))
+        .args(["--config", "pipeline.yaml", "--input", "s3://b/in.csv"])
+        .current_dir(dir.path())
+        .env("CAUCE_LOG_DIR", dir.path().join("logs"))
+        .env("AWS_ENDPOINT_URL", "http://user:hunter2@127.0.0.1:1")
+        .env("AWS_MAX_RETRIES", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2") && stderr.contains("user:***@"),
+        "{stderr}"
+    );
+    let log =
+        std::fs::read_to_string(dir.path().join("logs/data_processing.log")).unwrap_or_default();
+    assert!(!log.contains("hunter2"), "{log}");
+}

@@ -372,3 +372,19 @@ async fn a_failed_run_removes_nothing_above_its_output() {
         "and nothing of the run is left"
     );
 }
+
+/// Regression (issue 12.15): a passthrough column that is also a model input
+/// was named twice when missing.
+#[tokio::test]
+async fn a_missing_column_is_named_once() {
+    let store = setup().await;
+    let root = store.location();
+    put(root, "new/in.csv", "island,year\nDream,2008\n").await;
+    let mut config = shipped();
+    config.passthrough = vec!["sex".into(), "island".into()];
+    let err = inference::run(&config, &options(root, "new/in.csv", "out"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err.matches("'sex'").count(), 1, "{err}");
+}
