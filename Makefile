@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test bench bench-smoke parity parity-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test bench bench-smoke parity parity-quick stress stress-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -24,6 +24,7 @@ test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), 
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory parity-quick
+	$(MAKE) --no-print-directory stress-quick
 
 bench: ## Benchmark against pandas / polars / scikit-learn and write BENCHMARKS.md (~20 min)
 	python3 bench/run.py
@@ -38,6 +39,15 @@ parity: ## Every estimator against scikit-learn on 7 real + 2 generated datasets
 parity-quick: ## The parity suite on iris, diabetes and hostile generated data with the debug binaries (part of make test)
 	$(CARGO) build --workspace --bins
 	python3 bench/parity.py --quick --bin-dir target/debug --report target/parity/quick.md
+
+stress: ## Concurrent writers, kill -9 and cut S3 links on local disk and S3, invariants checked; writes RELIABILITY.md (~5 min)
+	scripts/s3-test-server.sh install
+	scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py
+
+stress-quick: ## A short stress run with the debug binaries (part of make test)
+	$(CARGO) build --workspace --bins
+	scripts/s3-test-server.sh install
+	scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py --quick --bin-dir target/debug
 
 lint: ## Check formatting and run clippy with -D warnings
 	$(CARGO) fmt --all --check

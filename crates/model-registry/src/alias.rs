@@ -370,7 +370,7 @@ impl Registry {
 /// The versions an alias's history has stacked up, oldest first, the
 /// current one last: a promotion pushes its version, a rollback pops back to
 /// the one below (or, in a history that does not say so, replaces the top).
-fn stack(history: &[Promotion]) -> Vec<Version> {
+pub(crate) fn stack(history: &[Promotion]) -> Vec<Version> {
     let mut stack: Vec<Version> = Vec::new();
     for record in history {
         if record.action == Action::Rollback {

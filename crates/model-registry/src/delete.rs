@@ -167,31 +167,56 @@ impl Registry {
         }
     }
 
-    /// Writes the record after `record` that puts its alias back on the
-    /// version before it; the error to report either way.
+    /// Moves `record`'s alias off its (now deleted) version, back down its
+    /// promotion stack to the newest version that still exists, unless
+    /// another record has already moved it; the error to report either way.
+    /// Several promotions of the same version may race one delete, so the
+    /// version just below may be the deleted one too: it is skipped.
     async fn revert(&self, record: &Promotion) -> Error {
         let alias = record.alias.clone();
-        let outcome = match record.previous {
-            Some(previous) => {
-                let reason = Some(format!(
-                    "{} was deleted while it was being promoted",
-                    record.version
-                ));
-                match self
-                    .claim(&alias, Some(record), previous, Action::Rollback, reason)
-                    .await
-                {
-                    Ok(Some(_)) => format!("'{alias}' is back on {previous}"),
-                    Ok(None) => format!("'{alias}' has been promoted again since"),
-                    Err(e) => format!("moving '{alias}' back to {previous} failed: {e}"),
-                }
-            }
-            None => format!("'{alias}' had no version before; promote one"),
+        let outcome = match self.move_off(&alias, record.version).await {
+            Ok(Some(v)) => format!("'{alias}' is back on {v}"),
+            Ok(None) => format!("'{alias}' has no earlier version left; promote one"),
+            Err(e) => format!("moving '{alias}' off it failed: {e}"),
         };
         Error::DeletedWhilePromoting {
             alias,
             version: record.version.to_string(),
             outcome,
+        }
+    }
+
+    /// While `alias` points at `deleted`, writes a rollback to the newest
+    /// version below it on the promotion stack that still has its card.
+    /// Returns where the alias is left (`None`: nowhere to go).
+    async fn move_off(&self, alias: &str, deleted: Version) -> Result<Option<Version>> {
+        loop {
+            let history = self.history(alias).await?;
+            let Some(current) = history.last() else {
+                return Ok(None);
+            };
+            if current.version != deleted {
+                return Ok(Some(current.version));
+            }
+            let mut below = crate::alias::stack(&history);
+            let mut target = None;
+            while let Some(v) = below.pop() {
+                if v != deleted && self.card(v).await.is_ok() {
+                    target = Some(v);
+                    break;
+                }
+            }
+            let Some(target) = target else {
+                return Ok(None);
+            };
+            let reason = Some(format!("{deleted} was deleted while it was being promoted"));
+            if self
+                .claim(alias, Some(current), target, Action::Rollback, reason)
+                .await?
+                .is_some()
+            {
+                return Ok(Some(target));
+            }
         }
     }
 }

@@ -239,7 +239,10 @@ fn spanned_lines(record: &csv::ByteRecord) -> u64 {
         .map(|f| memchr::memchr_iter(b'\n', f).count() as u64)
         .sum();
     // An unclosed quote at the end of the file also holds the last line feed.
-    let trailing = record.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
+    let trailing = record
+        .iter()
+        .next_back()
+        .is_some_and(|f| f.ends_with(b"\n"));
     1 + feeds - u64::from(trailing)
 }
 

@@ -579,24 +579,35 @@ pub fn delete_racing_promote_leaves_every_alias_resolving(root: &str) {
             base
         });
         let candidate = Version(base.0 + 1);
-        let promote = {
-            let root = root.clone();
-            std::thread::spawn(move || {
-                runtime().block_on(async {
-                    Registry::open(&root)
-                        .unwrap()
-                        .promote(candidate, "latest", None)
-                        .await
+        // Several promotions of the same version: a revert must not land on
+        // the deleted version another promotion put below it (seen on S3 by
+        // make stress).
+        let promotes: Vec<_> = (0..3)
+            .map(|_| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    runtime().block_on(async {
+                        Registry::open(&root)
+                            .unwrap()
+                            .promote(candidate, "latest", None)
+                            .await
+                    })
                 })
             })
-        };
+            .collect();
         let delete = {
             let root = root.clone();
             std::thread::spawn(move || {
                 runtime().block_on(async { Registry::open(&root).unwrap().delete(candidate).await })
             })
         };
-        let (promoted, deleted) = (promote.join().unwrap(), delete.join().unwrap());
+        let promoted: Vec<_> = promotes.into_iter().map(|p| p.join().unwrap()).collect();
+        let deleted = delete.join().unwrap();
+        let promoted = promoted.into_iter().find(|p| p.is_ok()).unwrap_or_else(|| {
+            Err(Error::NoPrevious {
+                alias: "none promoted".into(),
+            })
+        });
         assert!(
             !(promoted.is_ok() && deleted.is_ok()),
             "round {round}: both the promotion and the delete succeeded"

@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""`make stress`: Cauce's binaries under concurrent writers, kill -9 and a cut
+S3 connection, on local disk and on the S3 test server, with invariants
+checked after every round.
+
+Scenarios, per backend:
+  concurrency  N concurrent `etl --force` into one output; N concurrent
+               trainer publishes into one registry; N concurrent `inference`
+               into one output; N writers of each registry kind at once
+               (promote, promote --if-better, rollback, delete, gc 0s).
+  kill -9      each stage (etl, trainer, inference, model-registry publish)
+               killed at a seeded random moment of its run, then a rerun.
+  cut S3       (S3 only) a TCP proxy in front of the server drops every
+               connection mid-run for a moment.
+Invariants: every manifest lists only files that exist with their recorded
+size and SHA-256 and rows that add up; every alias resolves; `verify` is
+clean; concurrent publishes got distinct versions; a rerun after a fault
+succeeds. Any violation fails the run (exit 1).
+
+    scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py          # full, writes RELIABILITY.md
+    scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py --quick --bin-dir target/debug
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("etl", "trainer", "inference", "publish")
+
+
+# --------------------------------------------------------------------------- storage
+
+class Local:
+    name = "local"
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def url(self, key):
+        return str(self.root / key)
+
+    def read(self, key):
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def clear(self, prefix):
+        shutil.rmtree(self.root / prefix, ignore_errors=True)
+
+
+class S3:
+    name = "s3"
+
+    def __init__(self, prefix):
+        import boto3
+        self.bucket = os.environ["CAUCE_TEST_S3_BUCKET"]
+        self.prefix = prefix
+        self.client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+    def url(self, key):
+        return f"s3://{self.bucket}/{self.prefix}/{key}"
+
+    def read(self, key):
+        try:
+            return self.client.get_object(Bucket=self.bucket,
+                                          Key=f"{self.prefix}/{key}")["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def clear(self, prefix):
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/{prefix}"):
+            for obj in page.get("Contents", []):
+                self.client.delete_object(Bucket=self.bucket, Key=obj["Key"])
+
+
+# --------------------------------------------------------------------------- a cuttable S3 link
+
+class Proxy:
+    """TCP proxy on 127.0.0.1 in front of the S3 server; `cut()` drops every
+    connection and refuses new ones until `restore()`."""
+
+    def __init__(self, upstream):
+        host, port = upstream.rsplit("//", 1)[-1].split(":")
+        self.upstream = (host, int(port.rstrip("/")))
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.conns = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while True:
+            client, _ = self.listener.accept()
+            if not self.up:
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+
+    def _pipe(self, a, b):
+        try:
+            while self.up:
+                ready, _, _ = select.select([a, b], [], [], 0.2)
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (b if s is a else a).sendall(data)
+        except OSError:
+            pass
+        finally:
+            a.close()
+            b.close()
+
+    def cut(self):
+        self.up = False
+        with self.lock:
+            for s in self.conns:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.conns = []
+
+    def restore(self):
+        self.up = True
+
+
+# --------------------------------------------------------------------------- the suite
+
+class Suite:
+    def __init__(self, args, store, work):
+        self.bins = Path(args.bin_dir)
+        self.store = store
+        self.work = work
+        self.rng = random.Random(args.seed)
+        self.figures = {"writers": 0, "kills": 0, "cuts": 0, "invariants": 0, "violations": 0}
+        self.problems = []
+        (work / "logs").mkdir(parents=True, exist_ok=True)
+        self.pipeline = work / "pipeline.yaml"
+        self.pipeline.write_text("etl:\n  deduplicate: false\n  keep_runs: 2\n"
+                                 "inference:\n  keep_runs: 2\n")
+        self.model = work / "model.yaml"
+        self.model.write_text(json.dumps({"model": {
+            "name": "stress", "task": "classification", "target": "species",
+            "algorithm": "random_forest", "params": {"n_trees": 20, "max_depth": 6},
+            "seed": 7}}))
+        rows = (ROOT / "data/raw/penguins.csv").read_text().splitlines()
+        raw = work / "raw.csv"
+        raw.write_text("\n".join([rows[0]] + rows[1:] * args.copies) + "\n")
+        self.raw = str(raw)
+
+    # -- running
+    def env(self, extra=None):
+        return {**os.environ, "CAUCE_LOG_DIR": str(self.work / "logs"), "RUST_LOG": "error",
+                "CAUCE_LEASE_SECONDS": "5", **(extra or {})}
+
+    def cmd(self, stage, output=None):
+        u = self.store.url
+        if stage == "etl":
+            return [self.bins / "etl", "--config", self.pipeline, "--input", self.raw,
+                    "--output", output or u("processed"), "--force"]
+        if stage == "trainer":
+            return [self.bins / "trainer", "--config", self.model, "--pipeline-config",
+                    self.pipeline, "--data", u("processed"), "--registry", u("models")]
+        if stage == "inference":
+            return [self.bins / "inference", "--config", self.pipeline, "--registry",
+                    u("models"), "--model", "latest", "--input", self.raw,
+                    "--output", output or u("predictions")]
+        if stage == "publish":
+            return self.registry("publish", "--file", self.work / "model.bin",
+                                 "--card", self.work / "card.json")
+        raise ValueError(stage)
+
+    def registry(self, *args):
+        return [self.bins / "model-registry", "--config", self.pipeline, "--registry",
+                self.store.url("models"), *args]
+
+    def run(self, cmd, env=None, check=True, timeout=300):
+        result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                                env=self.env(env), timeout=timeout)
+        if check and result.returncode != 0:
+            self.violation(f"{' '.join(map(str, cmd[:2]))} failed: {result.stderr.strip()[-500:]}")
+        return result
+
+    def concurrently(self, cmds, env=None):
+        self.figures["writers"] += len(cmds)
+        procs = [subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=self.env(env))
+                 for cmd in cmds]
+        return [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
+
+    # -- invariants
+    def check(self, ok, what):
+        self.figures["invariants"] += 1
+        if not ok:
+            self.violation(what)
+
+    def violation(self, what):
+        self.figures["violations"] += 1
+        self.problems.append(f"{self.store.name}: {what}")
+        print(f"stress: VIOLATION {self.store.name}: {what}", file=sys.stderr)
+
+    def manifest_ok(self, folder, kind):
+        raw = self.store.read(f"{folder}/_manifest.json")
+        if raw is None:
+            return
+        manifest = json.loads(raw)
+        if kind == "etl":
+            files = [f for fs in manifest["outputs"].values() for f in fs]
+            rows = manifest["rows"]
+            self.check(rows["input"] == rows["train"] + rows["test"] + rows["validation"]
+                       + rows["quarantined"] + rows["duplicates"], f"{folder}: rows do not add up")
+        else:
+            files = manifest["outputs"] + manifest["quarantine"]
+            rows = manifest["rows"]
+            self.check(rows["input"] == rows["predicted"] + rows["errored"],
+                       f"{folder}: rows do not add up")
+        for f in files:
+            data = self.store.read(f"{folder}/{f['path']}")
+            self.check(data is not None, f"{folder}: manifest lists missing {f['path']}")
+            if data is not None:
+                self.check(len(data) == f["bytes"]
+                           and hashlib.sha256(data).hexdigest() == f["sha256"],
+                           f"{folder}: {f['path']} does not match its size or checksum")
+
+    def registry_ok(self):
+        verify = self.run(self.registry("verify"), check=False)
+        self.check(verify.returncode == 0, f"verify: {verify.stdout[-300:]} {verify.stderr[-300:]}")
+        history = self.run(self.registry("--json", "history", "--alias", "latest"), check=False)
+        if history.returncode == 0 and json.loads(history.stdout or "[]"):
+            show = self.run(self.registry("show", "latest"), check=False)
+            self.check(show.returncode == 0, f"latest does not resolve: {show.stderr.strip()}")
+
+    def invariants(self):
+        self.manifest_ok("processed", "etl")
+        self.manifest_ok("predictions", "inference")
+        self.registry_ok()
+
+    def versions(self):
+        listed = self.run(self.registry("--json", "list"))
+        data = json.loads(listed.stdout or "[]")
+        return data if isinstance(data, list) else data["versions"]
+
+    # -- scenarios
+    def setup(self):
+        self.run(self.cmd("etl"))
+        self.run([*self.cmd("trainer"), "--promote"])
+        shown = self.run(self.registry("--json", "show", "latest"))
+        card = json.loads(shown.stdout)
+        (self.work / "card.json").write_text(json.dumps({
+            "name": card["name"], "metrics": card["metrics"], "params": card["params"],
+            "metadata": None}))
+        model = self.store.read(f"models/versioned/v{card['version']}/model.bin")
+        (self.work / "model.bin").write_bytes(model)
+        self.run(self.cmd("inference"))
+
+    def concurrency(self, n):
+        for stage, folder, kind in (("etl", "processed", "etl"),
+                                    ("inference", "predictions", "inference")):
+            results = self.concurrently([self.cmd(stage)] * n)
+            for code, _, err in results:
+                self.check(code == 0, f"concurrent {stage} failed: {err.strip()[-300:]}")
+            self.manifest_ok(folder, kind)
+        before = len(self.versions())
+        results = self.concurrently([self.cmd("trainer")] * n)
+        for code, _, err in results:
+            self.check(code == 0, f"concurrent trainer failed: {err.strip()[-300:]}")
+        versions = [v["version"] for v in self.versions()]
+        self.check(len(versions) == len(set(versions)) == before + n,
+                   f"{n} concurrent publishes gave {len(versions) - before} new versions")
+        # Every registry writer kind at once.
+        candidates = [f"v{v}" for v in versions[-n:]]
+        mixed = []
+        for i in range(n):
+            v = candidates[i % len(candidates)]
+            mixed += [self.registry("promote", v), self.registry("promote", v, "--if-better",
+                                                                 "accuracy"),
+                      self.registry("rollback"), self.registry("delete", v),
+                      self.registry("gc", "--grace-period", "0s")]
+        self.concurrently(mixed)  # refusals (in use, nothing to roll back) are fine
+        self.invariants()
+
+    def kills(self, trials):
+        durations = {}
+        for stage in STAGES:
+            started = time.perf_counter()
+            self.run(self.cmd(stage))
+            durations[stage] = time.perf_counter() - started
+        for stage in STAGES:
+            for _ in range(trials):
+                proc = subprocess.Popen([str(c) for c in self.cmd(stage)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        env=self.env())
+                time.sleep(self.rng.uniform(0.0, durations[stage]))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                self.figures["kills"] += 1
+                self.invariants()
+                self.run(self.cmd(stage))
+                self.invariants()
+
+    def cuts(self, trials):
+        proxy = Proxy(os.environ["AWS_ENDPOINT_URL"])
+        env = {"AWS_ENDPOINT_URL": proxy.url()}
+        for i in range(trials):
+            stage = STAGES[i % len(STAGES)]
+            proc = subprocess.Popen([str(c) for c in self.cmd(stage)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env=self.env(env))
+            time.sleep(self.rng.uniform(0.05, 0.5))
+            proxy.cut()
+            time.sleep(self.rng.uniform(0.2, 1.5))
+            proxy.restore()
+            try:
+                proc.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                self.violation(f"{stage} hung after the S3 link was cut")
+            self.figures["cuts"] += 1
+            self.invariants()
+            self.run(self.cmd(stage))
+            self.invariants()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a short run (part of make test)")
+    parser.add_argument("--bin-dir", default=str(ROOT / "target/release"))
+    parser.add_argument("--report", help="write the figures here (default RELIABILITY.md "
+                                         "for a full run)")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--backends", default="local,s3")
+    args = parser.parse_args()
+    writers, kills, cuts = (4, 2, 2) if args.quick else (16, 20, 12)
+    args.copies = 10 if args.quick else 40
+    if Path(args.bin_dir).resolve() == (ROOT / "target/release").resolve():
+        subprocess.run(["cargo", "build", "--release", "--workspace", "--bins"], check=True,
+                       cwd=ROOT)
+    started = time.perf_counter()
+    totals, problems, rows = {}, [], []
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory(prefix="cauce-stress-") as tmp:
+            work = Path(tmp)
+            store = (Local(work / "store") if backend == "local"
+                     else S3(f"stress-{os.getpid()}-{int(time.time())}"))
+            suite = Suite(args, store, work)
+            t = time.perf_counter()
+            suite.setup()
+            suite.concurrency(writers)
+            suite.kills(kills)
+            if backend == "s3":
+                suite.cuts(cuts)
+            rows.append((backend, suite.figures, time.perf_counter() - t))
+            problems += suite.problems
+            for k, v in suite.figures.items():
+                totals[k] = totals.get(k, 0) + v
+            print(f"stress: {backend}: {suite.figures}", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    report = render(args, rows, problems, elapsed, writers, kills, cuts)
+    target = args.report or (None if args.quick else str(ROOT / "RELIABILITY.md"))
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(report)
+    print(f"stress: {totals} in {elapsed:.0f} s", file=sys.stderr)
+    sys.exit(1 if problems else 0)
+
+
+def render(args, rows, problems, elapsed, writers, kills, cuts):
+    lines = ["# Reliability", "",
+             f"`scripts/stress.py{' --quick' if args.quick else ''}` (`make stress`), seed "
+             f"{args.seed}, binaries from `{args.bin_dir}`, {os.cpu_count()} cores; "
+             f"{elapsed / 60:.1f} minutes.", "",
+             f"Per backend: {writers} concurrent writers of each kind (etl, inference, "
+             "trainer publishes, and promote / promote --if-better / rollback / delete / "
+             f"gc 0s together); {kills} kill -9 per stage (etl, trainer, inference, "
+             "publish) at seeded random moments, each followed by a rerun; on S3, "
+             f"{cuts} runs whose connection to the server was cut for 0.2–1.5 s by a TCP "
+             "proxy. After every round: manifests list only existing files with their size "
+             "and SHA-256 and rows that add up, `latest` resolves, `verify` is clean, "
+             "publishes got distinct versions, reruns succeed.", "",
+             "| backend | writers | kills | cuts | invariants checked | violations | seconds |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for backend, f, seconds in rows:
+        lines.append(f"| {backend} | {f['writers']} | {f['kills']} | {f['cuts']} | "
+                     f"{f['invariants']} | {f['violations']} | {seconds:.0f} |")
+    lines += ["", "Violations:" if problems else "No violations.", ""]
+    lines += [f"- {p}" for p in problems]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
