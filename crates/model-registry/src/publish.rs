@@ -125,11 +125,8 @@ impl PendingVersion {
     pub async fn commit(self, input: CardInput) -> Result<ModelCard> {
         for entry in &self.files {
             let location = self.dir.join(&entry.name)?;
-            let problem = match location.head().await {
-                Ok(meta) if meta.size == entry.bytes => continue,
-                Ok(meta) => format!("has {} bytes, not the {} uploaded", meta.size, entry.bytes),
-                Err(common::Error::NotFound { .. }) => "is gone".to_string(),
-                Err(e) => return Err(e.into()),
+            let Some(problem) = location.size_problem(entry.bytes, "uploaded").await? else {
+                continue;
             };
             return Err(Error::Vanished {
                 version: self.version.to_string(),

@@ -83,13 +83,26 @@ fn is_staging(path: &FsPath) -> bool {
         .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The entries of `dir`; `None` when it is missing or not a folder.
+fn entries(dir: &FsPath) -> std::io::Result<Option<std::fs::ReadDir>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Calls `visit` on every file below `dir` (not following links).
 fn walk(dir: &FsPath, visit: &mut dyn FnMut(&FsPath, &std::fs::Metadata)) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(entries) = entries(dir)? else {
+        return Ok(());
     };
     for entry in entries {
         let entry = entry?;
@@ -106,11 +119,8 @@ fn walk(dir: &FsPath, visit: &mut dyn FnMut(&FsPath, &std::fs::Metadata)) -> std
 /// Removes staging files below `dir`, then empty folders bottom-up, `dir`
 /// included; a folder that still holds something stays.
 fn prune_dirs(dir: &FsPath) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(entries) = entries(dir)? else {
+        return Ok(());
     };
     for entry in entries {
         let entry = entry?;

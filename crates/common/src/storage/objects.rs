@@ -52,6 +52,21 @@ impl Location {
             .map_err(|e| self.err(e))
     }
 
+    /// What is wrong with the object if it is not there with `expected`
+    /// bytes (`None`: it is): "is gone", or "has N bytes, not the M
+    /// {done}". For checking files before a manifest or card names them.
+    pub async fn size_problem(&self, expected: u64, done: &str) -> Result<Option<String>> {
+        match self.head().await {
+            Ok(meta) if meta.size == expected => Ok(None),
+            Ok(meta) => Ok(Some(format!(
+                "has {} bytes, not the {expected} {done}",
+                meta.size
+            ))),
+            Err(Error::NotFound { .. }) => Ok(Some("is gone".to_string())),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether the object exists.
     pub async fn exists(&self) -> Result<bool> {
         match self.head().await {

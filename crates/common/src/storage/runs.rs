@@ -193,11 +193,8 @@ impl ActiveRun {
 /// Whether `file` (relative to `output`) is there with its recorded size.
 async fn check(output: &Location, file: &StoredFile, manifest: &Location) -> Result<()> {
     let location = output.join(&file.path)?;
-    let problem = match location.head().await {
-        Ok(meta) if meta.size == file.bytes => return Ok(()),
-        Ok(meta) => format!("has {} bytes, not the {} written", meta.size, file.bytes),
-        Err(Error::NotFound { .. }) => "is gone".to_string(),
-        Err(e) => return Err(e),
+    let Some(problem) = location.size_problem(file.bytes, "written").await? else {
+        return Ok(());
     };
     Err(Error::Unpublishable {
         manifest: manifest.to_string(),
