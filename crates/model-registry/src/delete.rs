@@ -152,51 +152,64 @@ impl Registry {
 
     /// After `record` was written: if a delete of its version started
     /// meanwhile, waits for it to decide, and if it deleted the version,
-    /// moves the alias back to where it was and fails saying so.
+    /// moves the alias back down its promotion stack and fails saying so.
+    /// The record that moves it back is settled the same way: the version
+    /// it lands on may be being deleted by another delete at that moment.
     pub(crate) async fn settle(&self, record: Promotion) -> Result<Promotion> {
-        let version = record.version;
+        let alias = record.alias.clone();
+        let asked = record.version;
+        let mut mine = record;
+        loop {
+            if !self.deleted_meanwhile(mine.version).await? {
+                if mine.version == asked {
+                    return Ok(mine);
+                }
+                return Err(deleted_while_promoting(
+                    &alias,
+                    asked,
+                    format!("'{alias}' is back on {}", mine.version),
+                ));
+            }
+            let outcome = match self.move_off(&alias, mine.version).await {
+                Ok(Moved::Wrote(record)) => {
+                    mine = record;
+                    continue;
+                }
+                Ok(Moved::Elsewhere(v)) => format!("'{alias}' is back on {v}"),
+                Ok(Moved::Nowhere) => format!("'{alias}' has no earlier version left; promote one"),
+                Err(e) => format!("moving '{alias}' off it failed: {e}"),
+            };
+            return Err(deleted_while_promoting(&alias, asked, outcome));
+        }
+    }
+
+    /// Waits until no delete of `version` is undecided; whether one deleted it.
+    async fn deleted_meanwhile(&self, version: Version) -> Result<bool> {
         loop {
             if self.deleter(version).await?.is_none() {
-                return Ok(record);
+                return Ok(false);
             }
             match self.card(version).await {
                 Ok(_) => tokio::time::sleep(POLL).await,
-                Err(Error::VersionNotFound { .. }) => return Err(self.revert(&record).await),
+                Err(Error::VersionNotFound { .. }) => return Ok(true),
                 Err(e) => return Err(e),
             }
         }
     }
 
-    /// Moves `record`'s alias off its (now deleted) version, back down its
-    /// promotion stack to the newest version that still exists, unless
-    /// another record has already moved it; the error to report either way.
-    /// Several promotions of the same version may race one delete, so the
-    /// version just below may be the deleted one too: it is skipped.
-    async fn revert(&self, record: &Promotion) -> Error {
-        let alias = record.alias.clone();
-        let outcome = match self.move_off(&alias, record.version).await {
-            Ok(Some(v)) => format!("'{alias}' is back on {v}"),
-            Ok(None) => format!("'{alias}' has no earlier version left; promote one"),
-            Err(e) => format!("moving '{alias}' off it failed: {e}"),
-        };
-        Error::DeletedWhilePromoting {
-            alias,
-            version: record.version.to_string(),
-            outcome,
-        }
-    }
-
     /// While `alias` points at `deleted`, writes a rollback to the newest
     /// version below it on the promotion stack that still has its card.
-    /// Returns where the alias is left (`None`: nowhere to go).
-    async fn move_off(&self, alias: &str, deleted: Version) -> Result<Option<Version>> {
+    /// Several promotions of the same version may race one delete, so the
+    /// version just below may be the deleted one too: it is skipped.
+    async fn move_off(&self, alias: &str, deleted: Version) -> Result<Moved> {
         loop {
             let history = self.history(alias).await?;
             let Some(current) = history.last() else {
-                return Ok(None);
+                return Ok(Moved::Nowhere);
             };
             if current.version != deleted {
-                return Ok(Some(current.version));
+                // Another record moved it; its writer settles it.
+                return Ok(Moved::Elsewhere(current.version));
             }
             let mut below = crate::alias::stack(&history);
             let mut target = None;
@@ -207,16 +220,33 @@ impl Registry {
                 }
             }
             let Some(target) = target else {
-                return Ok(None);
+                return Ok(Moved::Nowhere);
             };
             let reason = Some(format!("{deleted} was deleted while it was being promoted"));
-            if self
+            if let Some(record) = self
                 .claim(alias, Some(current), target, Action::Rollback, reason)
                 .await?
-                .is_some()
             {
-                return Ok(Some(target));
+                return Ok(Moved::Wrote(record));
             }
         }
+    }
+}
+
+/// What [`Registry::move_off`] did.
+enum Moved {
+    /// Wrote this rollback record (to be settled in turn).
+    Wrote(Promotion),
+    /// Another record had already moved the alias to this version.
+    Elsewhere(Version),
+    /// No version below is left.
+    Nowhere,
+}
+
+fn deleted_while_promoting(alias: &str, version: Version, outcome: String) -> Error {
+    Error::DeletedWhilePromoting {
+        alias: alias.to_string(),
+        version: version.to_string(),
+        outcome,
     }
 }

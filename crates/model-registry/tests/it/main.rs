@@ -40,6 +40,7 @@ conformance!(
     compare_shows_deltas,
     gc_never_collects_a_version_being_published,
     delete_racing_promote_leaves_every_alias_resolving,
+    deletes_racing_promotion_and_its_fallback_leave_the_alias_resolving,
     repeated_rollbacks_walk_back_through_history,
     bad_publishes_are_refused_before_claiming_a_number,
     edited_cards_and_damaged_records_are_found_and_repairable,

@@ -626,6 +626,57 @@ pub fn delete_racing_promote_leaves_every_alias_resolving(root: &str) {
     }
 }
 
+/// Regression (found by `make stress` in CI): a promotion that lost to a
+/// delete moved the alias back to the version below, while a second delete
+/// was removing that one, and left the alias on it. The record that moves
+/// an alias back is settled like any promotion.
+pub fn deletes_racing_promotion_and_its_fallback_leave_the_alias_resolving(root: &str) {
+    for round in 0..12 {
+        let root = format!("{root}/round-{round}");
+        let below = runtime().block_on(async {
+            let registry = Registry::open(&root).unwrap();
+            let base = publish(&registry, "base", &[]).await;
+            registry.promote(base, "latest", None).await.unwrap();
+            let below = publish(&registry, "below", &[]).await;
+            registry.promote(below, "latest", None).await.unwrap();
+            publish(&registry, "candidate", &[]).await;
+            below
+        });
+        let candidate = Version(below.0 + 1);
+        let thread = |job: u8| {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    let registry = Registry::open(&root).unwrap();
+                    match job {
+                        0 => registry.promote(candidate, "latest", None).await.map(|_| ()),
+                        1 => registry.delete(candidate).await,
+                        _ => {
+                            // Keep trying: it succeeds once latest is off `below`.
+                            for _ in 0..40 {
+                                if registry.delete(below).await.is_ok() {
+                                    return Ok(());
+                                }
+                                tokio::time::sleep(Duration::from_millis(5)).await;
+                            }
+                            Ok(())
+                        }
+                    }
+                })
+            })
+        };
+        let jobs: Vec<_> = [0, 0, 1, 2].into_iter().map(thread).collect();
+        for job in jobs {
+            let _ = job.join().unwrap();
+        }
+        runtime().block_on(async {
+            let registry = Registry::open(&root).unwrap();
+            let resolved = registry.resolve("latest").await;
+            assert!(resolved.is_ok(), "round {round}: latest does not resolve: {resolved:?}");
+        });
+    }
+}
+
 /// Regression (issue 12.6): a second rollback put back the version the first
 /// one rolled back from (v3 → v2 → v3). Rollbacks walk back down the
 /// promotions, skipping versions deleted since.
