@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test bench bench-smoke parity parity-quick stress stress-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -48,6 +48,13 @@ stress-quick: ## A short stress run with the debug binaries (part of make test)
 	$(CARGO) build --workspace --bins
 	scripts/s3-test-server.sh install
 	scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py --quick --bin-dir target/debug
+
+FUZZ_SECONDS ?= 600
+fuzz: ## Every cargo-fuzz target (CSV chunker, NDJSON lines, configs, model artifacts) for FUZZ_SECONDS each (default 600)
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-quick: ## Every fuzz target for 30 s (run by CI after make test)
+	scripts/fuzz.sh 30
 
 lint: ## Check formatting and run clippy with -D warnings
 	$(CARGO) fmt --all --check

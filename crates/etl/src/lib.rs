@@ -39,7 +39,7 @@ mod infer;
 pub mod manifest;
 pub mod plan;
 mod progress;
-mod read;
+pub mod read;
 pub mod reason;
 mod run;
 mod split;

@@ -55,6 +55,37 @@ impl Default for CsvDialect {
     }
 }
 
+impl CsvDialect {
+    /// Why the dialect cannot be read unambiguously, if it cannot: a line
+    /// end in any role (it would both end records and separate or quote
+    /// fields), or one character in two roles. The message names the roles
+    /// (`delimiter`, `quote`, `escape`, `comment`).
+    pub fn problem(&self) -> Option<String> {
+        let roles = [
+            ("delimiter", Some(self.delimiter)),
+            ("quote", Some(self.quote)),
+            ("escape", self.escape),
+            ("comment", self.comment),
+        ];
+        let given: Vec<(&str, u8)> = roles
+            .iter()
+            .filter_map(|(r, c)| Some((*r, (*c)?)))
+            .collect();
+        for (i, &(role, c)) in given.iter().enumerate() {
+            if c == b'\n' || c == b'\r' {
+                return Some(format!("the {role} cannot be a line end"));
+            }
+            if let Some((other, _)) = given[..i].iter().find(|(_, d)| *d == c) {
+                return Some(format!(
+                    "the {other} and the {role} are both {:?}; each needs its own character",
+                    c as char
+                ));
+            }
+        }
+        None
+    }
+}
+
 /// Finds record ends for one CSV dialect.
 struct Scanner {
     /// Next state (with [`ENDS_RECORD`]) by state and byte.
@@ -275,6 +306,12 @@ impl<R: Read> RecordChunker<R> {
     /// lines, or nothing but them.
     pub fn next(&mut self, records: usize) -> std::io::Result<Option<RecordChunk>> {
         loop {
+            // Nothing is scanned before the first bytes show whether the
+            // file starts with a byte-order mark (reads may be tiny).
+            if !self.started {
+                self.fill()?;
+                continue;
+            }
             let unscanned = &self.buffer[self.scanned..];
             let want = records.max(1);
             let end = match &self.scanner {
@@ -285,7 +322,7 @@ impl<R: Read> RecordChunker<R> {
                 let cut = self.scanned + end;
                 // The next chunk will likely be as large as this one: room
                 // for it up front saves regrowing (and copying) the buffer.
-                let mut rest = Vec::with_capacity(cut + BLOCK as usize);
+                let mut rest = Vec::with_capacity(cut + self.block as usize);
                 rest.extend_from_slice(&self.buffer[cut..]);
                 let mut bytes = std::mem::replace(&mut self.buffer, rest);
                 bytes.truncate(cut);
@@ -301,6 +338,15 @@ impl<R: Read> RecordChunker<R> {
             }
             self.fill()?;
         }
+    }
+
+    /// Reads `bytes` at a time from the input instead of 1 MiB (at least 1),
+    /// so that scans stop and resume anywhere: inside quoted fields, between
+    /// `\r` and `\n`, inside the byte-order mark. For tests and fuzzing;
+    /// chunks are the same whatever the size.
+    pub fn with_block_size(mut self, bytes: u64) -> Self {
+        self.block = bytes.max(1);
+        self
     }
 
     /// The line the next chunk starts on (for messages about read errors).
@@ -387,8 +433,7 @@ mod tests {
         n: usize,
         block: u64,
     ) -> Vec<(u64, Vec<u8>, u64)> {
-        let mut chunker = RecordChunker::new(input, csv);
-        chunker.block = block;
+        let mut chunker = RecordChunker::new(input, csv).with_block_size(block);
         let mut out = Vec::new();
         while let Some(chunk) = chunker.next(n).unwrap() {
             out.push((chunk.first_line, chunk.bytes, chunk.records_before));
@@ -433,8 +478,8 @@ mod tests {
     #[test]
     fn lines_are_cut_after_line_feeds() {
         let mut chunker =
-            RecordChunker::lines(&b"\xEF\xBB\xBF{\"a\":1}\n{\"a\":\"x,\\\"y\"}\r\n\n{}"[..]);
-        chunker.block = 3;
+            RecordChunker::lines(&b"\xEF\xBB\xBF{\"a\":1}\n{\"a\":\"x,\\\"y\"}\r\n\n{}"[..])
+                .with_block_size(3);
         let mut got = Vec::new();
         while let Some(chunk) = chunker.next(2).unwrap() {
             got.push((chunk.first_line, chunk.records_before, chunk.bytes));
@@ -450,8 +495,32 @@ mod tests {
     fn byte_order_mark_is_dropped() {
         let csv = CsvDialect::default();
         assert_eq!(chunks(b"\xEF\xBB\xBFa,b\n1,2\n", &csv, 1)[0].1, b"a,b\n");
+        // Found by fuzzing: read a byte at a time, the mark was dropped
+        // after its bytes were scanned (a panic), and one after the first
+        // record was dropped too.
+        for block in [1, 2, 3] {
+            let got = chunks_read_by(b"\xEF\xBB\xBFa\n", &csv, 1, block);
+            assert_eq!(got, [(1, b"a\n".to_vec(), 0)], "read by {block}");
+            let got = chunks_read_by(b"\n\xEF\xBB\xBF\n", &csv, 1, block);
+            let bytes: Vec<u8> = got.into_iter().flat_map(|(_, b, _)| b).collect();
+            assert_eq!(bytes, b"\n\xEF\xBB\xBF\n", "read by {block}");
+        }
         assert_eq!(chunks(b"\xEF\xBB", &csv, 1), [(1, b"\xEF\xBB".to_vec())]);
         assert!(chunks(b"\xEF\xBB\xBF", &csv, 1).is_empty());
+    }
+
+    #[test]
+    fn ambiguous_dialects_are_named() {
+        assert_eq!(CsvDialect::default().problem(), None);
+        assert_eq!(config(b';', b'\'', Some(b'\\'), Some(b'#')).problem(), None);
+        let line_end = config(b'\n', b'"', None, None).problem().unwrap();
+        assert_eq!(line_end, "the delimiter cannot be a line end");
+        let twice = config(b',', b'"', None, Some(b',')).problem().unwrap();
+        assert_eq!(
+            twice,
+            "the delimiter and the comment are both ','; each needs its own character"
+        );
+        assert!(config(b',', b'"', Some(b'\r'), None).problem().is_some());
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub(super) fn validate(config: &EtlConfig, path: &Path) -> Result<()> {
             return Err(err(key, format!("'{c}' is not a single ASCII character")));
         }
     }
+    // The characters are ASCII (checked above).
+    if let Some(problem) = crate::read::csv_dialect(&config.csv).problem() {
+        return Err(err("csv", problem));
+    }
     for (name, spec) in &config.columns {
         let key = |rule: &str| format!("columns.{name}.{rule}");
         let t = spec.column_type;
@@ -192,6 +196,19 @@ mod tests {
         s.max = Some(1.0);
         config.columns.insert("x".into(), s);
         assert!(check(&config).contains("min (5) is greater than max (1)"));
+    }
+
+    /// Found by fuzzing the CSV chunker: a line end as the delimiter (or one
+    /// character in two roles) cannot be read unambiguously; it is refused
+    /// up front instead of splitting records where csv-core does not.
+    #[test]
+    fn ambiguous_csv_dialects_are_rejected() {
+        let mut config = EtlConfig::default();
+        config.csv.delimiter = '\n';
+        assert!(check(&config).contains("etl.csv: the delimiter cannot be a line end"));
+        let mut config = EtlConfig::default();
+        config.csv.comment = Some('"');
+        assert!(check(&config).contains("the quote and the comment are both '\"'"));
     }
 
     #[test]

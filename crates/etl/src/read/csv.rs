@@ -59,14 +59,7 @@ pub(super) fn read(
         names: Arc::from(names),
         file,
     });
-    let chunk = |chunk: RecordChunk| {
-        Piece::Csv(Chunk {
-            parser: Arc::clone(&parser),
-            bytes: chunk.bytes,
-            first_line: chunk.first_line,
-            records: chunk.records + 1,
-        })
-    };
+    let chunk = |records: RecordChunk| Piece::Csv(Chunk::with(Arc::clone(&parser), records));
     if let Some(head) = first_data {
         out.piece(chunk(head))?;
     }
@@ -76,7 +69,7 @@ pub(super) fn read(
     Ok(())
 }
 
-fn dialect(config: &CsvConfig) -> CsvDialect {
+pub(crate) fn dialect(config: &CsvConfig) -> CsvDialect {
     CsvDialect {
         delimiter: config.delimiter as u8,
         quote: config.quote as u8,
@@ -140,6 +133,9 @@ fn read_error(e: csv::Error, first_line: u64) -> Error {
     }
 }
 
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// What every chunk of one file shares.
 #[derive(Debug)]
 struct Parser {
@@ -160,6 +156,45 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// Records `records` of file `file` (its index in the plan and its name),
+    /// to be parsed as `dialect` into the columns `names`.
+    pub fn new(
+        dialect: CsvDialect,
+        names: Arc<[String]>,
+        file: (usize, Arc<str>),
+        records: RecordChunk,
+    ) -> Self {
+        let parser = Parser {
+            dialect,
+            names,
+            file,
+        };
+        Self::with(Arc::new(parser), records)
+    }
+
+    /// The records of a chunk. The csv crate drops a byte-order mark at the
+    /// start of what it reads, but the chunker has dropped the file's own:
+    /// one at a chunk's start is data (files joined with `cat`, a second
+    /// mark), so it is kept by parsing from a blank line before the chunk
+    /// (csv-core skips it), one line earlier.
+    fn with(parser: Arc<Parser>, chunk: RecordChunk) -> Self {
+        let (bytes, first_line) = match chunk.bytes.starts_with(BOM) {
+            false => (chunk.bytes, chunk.first_line),
+            true => {
+                let mut bytes = Vec::with_capacity(chunk.bytes.len() + 1);
+                bytes.push(b'\n');
+                bytes.extend_from_slice(&chunk.bytes);
+                (bytes, chunk.first_line - 1)
+            }
+        };
+        Self {
+            parser,
+            bytes,
+            first_line,
+            records: chunk.records + 1,
+        }
+    }
+
     /// Parses the records into string columns. UTF-8 is checked per column
     /// at the end; only a chunk with a cell that is not UTF-8 is parsed again
     /// checking every cell, to reject just the rows that hold one.
@@ -227,7 +262,8 @@ impl Lines<'_> {
             }
         }
         let skipped = line_feeds(&self.bytes[from..start.min(self.bytes.len())]);
-        self.first_line - 1 + position.line() + skipped
+        // `first_line` is 0 when a blank line was put before the chunk.
+        self.first_line + position.line() + skipped - 1
     }
 }
 
@@ -291,24 +327,36 @@ fn raw_text(record: &csv::ByteRecord, delimiter: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::AsArray;
 
     fn parse(bytes: &[u8], first_line: u64, names: &[&str]) -> RawBatch {
-        let parser = Arc::new(Parser {
-            dialect: CsvDialect {
-                comment: Some(b'#'),
-                ..CsvDialect::default()
-            },
-            names: names.iter().map(|n| n.to_string()).collect(),
-            file: (0, Arc::from("t.csv")),
-        });
-        Chunk {
-            parser,
+        let dialect = CsvDialect {
+            comment: Some(b'#'),
+            ..CsvDialect::default()
+        };
+        let records = RecordChunk {
             bytes: bytes.to_vec(),
             first_line,
             records: 1,
+            records_before: 0,
+        };
+        let names = names.iter().map(|n| n.to_string()).collect();
+        Chunk::new(dialect, names, (0, Arc::from("t.csv")), records)
+            .parse()
+            .unwrap()
+    }
+
+    /// Found by fuzzing: the csv crate dropped a byte-order mark at the start
+    /// of any chunk, so a record starting with one (files joined with `cat`)
+    /// lost it or not depending on where chunks were cut.
+    #[test]
+    fn a_byte_order_mark_at_a_chunks_start_is_data() {
+        for first_line in [1, 4] {
+            let batch = parse(b"\xEF\xBB\xBFa,b\n1,2\n", first_line, &["x", "y"]);
+            assert_eq!(batch.rows, [first_line, first_line + 1]);
+            let x = batch.batch.column(0).as_string::<i32>();
+            assert_eq!(x.value(0), "\u{feff}a");
         }
-        .parse()
-        .unwrap()
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! types. Rows that cannot even be split into columns (ragged, invalid UTF-8,
 //! malformed JSON) are set aside as [`Rejected`] with their raw text.
 
-mod csv;
-mod ndjson;
+pub mod csv;
+pub mod ndjson;
 mod parquet;
 mod strings;
 
+/// The CSV dialect of a `csv:` config section.
+pub(crate) use csv::dialect as csv_dialect;
 /// Fewest lines of an NDJSON file whose keys make its columns.
 pub(crate) use ndjson::DISCOVER_LINES as NDJSON_DISCOVER_LINES;
 

@@ -88,6 +88,16 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// Lines `records` of file `file` (its index in the plan), to be parsed
+    /// against the columns `names`.
+    pub fn new(names: Arc<[String]>, file: usize, records: RecordChunk) -> Self {
+        Self {
+            names,
+            file,
+            records,
+        }
+    }
+
     /// Parses the lines into string columns.
     pub fn parse(self) -> Result<RawBatch> {
         let mut columns = Columns::with_capacity(

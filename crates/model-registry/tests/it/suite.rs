@@ -649,7 +649,10 @@ pub fn deletes_racing_promotion_and_its_fallback_leave_the_alias_resolving(root:
                 runtime().block_on(async {
                     let registry = Registry::open(&root).unwrap();
                     match job {
-                        0 => registry.promote(candidate, "latest", None).await.map(|_| ()),
+                        0 => registry
+                            .promote(candidate, "latest", None)
+                            .await
+                            .map(|_| ()),
                         1 => registry.delete(candidate).await,
                         _ => {
                             // Keep trying: it succeeds once latest is off `below`.
@@ -672,7 +675,10 @@ pub fn deletes_racing_promotion_and_its_fallback_leave_the_alias_resolving(root:
         runtime().block_on(async {
             let registry = Registry::open(&root).unwrap();
             let resolved = registry.resolve("latest").await;
-            assert!(resolved.is_ok(), "round {round}: latest does not resolve: {resolved:?}");
+            assert!(
+                resolved.is_ok(),
+                "round {round}: latest does not resolve: {resolved:?}"
+            );
         });
     }
 }
