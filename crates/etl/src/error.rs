@@ -136,15 +136,13 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
-impl Error {
-    /// Fills in the file name of a [`Error::File`] raised where it was not known.
-    pub(crate) fn in_file(self, name: &str) -> Self {
-        match self {
-            Error::File { file, message } if file.is_empty() => Error::File {
-                file: name.to_string(),
-                message,
-            },
-            other => other,
+impl From<ingest::Error> for Error {
+    fn from(e: ingest::Error) -> Self {
+        match e {
+            ingest::Error::Common(e) => Error::Common(e),
+            ingest::Error::File { file, message } => Error::File { file, message },
+            ingest::Error::Arrow(e) => Error::Arrow(e),
+            other => Error::Internal(other.to_string()),
         }
     }
 }

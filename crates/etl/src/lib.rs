@@ -38,13 +38,16 @@ pub mod error;
 mod infer;
 pub mod manifest;
 pub mod plan;
-mod progress;
-pub mod read;
-pub mod reason;
 mod run;
 mod split;
 mod transform;
 mod write;
+
+use ingest::progress;
+/// The reader layer etl reads its input with (shared with inference).
+pub use ingest::read;
+/// Why a row was quarantined.
+pub use ingest::reason;
 
 pub use config::{EtlConfig, PipelineConfig};
 pub use error::{Error, Result};

@@ -70,7 +70,7 @@ impl Plan {
                     .then(|| declared.clone());
             let (names, mut stream) = read::open(
                 source,
-                config,
+                &config.csv,
                 hint,
                 config.infer_rows.max(1),
                 Progress::hidden(),

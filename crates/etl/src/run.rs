@@ -388,8 +388,14 @@ async fn pass(
         let given = (source.format != common::storage::FileFormat::Parquet
             && (!config.csv.header || source.format == common::storage::FileFormat::Ndjson))
             .then(|| columns.names.clone());
-        let (names, stream) =
-            read::open(source, config, given, config.batch_size, progress.clone()).await?;
+        let (names, stream) = read::open(
+            source,
+            &config.csv,
+            given,
+            config.batch_size,
+            progress.clone(),
+        )
+        .await?;
         if names != columns.names {
             return Err(Error::File {
                 file: source.name(),

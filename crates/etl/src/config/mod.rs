@@ -13,6 +13,7 @@ use common::storage::{FileFormat, ParquetWriteOptions};
 use serde::{Deserialize, Serialize};
 
 pub use columns::{ColumnSpec, ColumnType, Columns, Scalar};
+pub use ingest::CsvConfig;
 
 use crate::error::Result;
 
@@ -65,34 +66,6 @@ pub enum MissingColumns {
     Error,
     /// Fill the missing columns with nulls (rules such as `required` still apply).
     FillNull,
-}
-
-/// CSV dialect (`etl.csv`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CsvConfig {
-    /// Field separator, one ASCII character (default `,`; `"\t"` for TSV).
-    pub delimiter: char,
-    /// Whether the first line holds column names (default true).
-    pub header: bool,
-    /// Quote character (default `"`).
-    pub quote: char,
-    /// Escape character inside quotes (default none: a quote is escaped by doubling it).
-    pub escape: Option<char>,
-    /// Lines starting with this character are skipped (default none).
-    pub comment: Option<char>,
-}
-
-impl Default for CsvConfig {
-    fn default() -> Self {
-        Self {
-            delimiter: ',',
-            header: true,
-            quote: '"',
-            escape: None,
-            comment: None,
-        }
-    }
 }
 
 /// How rows are split (`etl.split`).

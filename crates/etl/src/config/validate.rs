@@ -46,21 +46,8 @@ pub(super) fn validate(config: &EtlConfig, path: &Path) -> Result<()> {
             return Err(err(key, "must be at least 1".into()));
         }
     }
-    for (key, c) in [
-        ("csv.delimiter", Some(config.csv.delimiter)),
-        ("csv.quote", Some(config.csv.quote)),
-        ("csv.escape", config.csv.escape),
-        ("csv.comment", config.csv.comment),
-    ] {
-        if let Some(c) = c
-            && !c.is_ascii()
-        {
-            return Err(err(key, format!("'{c}' is not a single ASCII character")));
-        }
-    }
-    // The characters are ASCII (checked above).
-    if let Some(problem) = crate::read::csv_dialect(&config.csv).problem() {
-        return Err(err("csv", problem));
+    if let Some((key, problem)) = config.csv.problem() {
+        return Err(err(&key, problem));
     }
     for (name, spec) in &config.columns {
         let key = |rule: &str| format!("columns.{name}.{rule}");

@@ -4,7 +4,6 @@
 //! row invalid), fill nulls, run the rules. Dataset-level steps (uniqueness,
 //! de-duplication, split) run afterwards, in input order.
 
-mod clean;
 mod rules;
 
 use std::sync::Arc;
@@ -13,7 +12,7 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null
 use arrow::compute::{CastOptions, cast, cast_with_options, filter_record_batch};
 use arrow::datatypes::{DataType, SchemaRef};
 
-pub use clean::Cleaner;
+pub use ingest::clean::Cleaner;
 use rules::Rules;
 
 use crate::config::EtlConfig;

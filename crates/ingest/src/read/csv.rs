@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use common::storage::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
 
+use super::CsvConfig;
 use super::strings::{Columns, Out, next_chunk};
 use super::{Piece, RawBatch, Rejected};
-use crate::config::CsvConfig;
 use crate::error::{Error, Result};
 use crate::reason::Reason;
 
@@ -28,7 +28,7 @@ pub(super) fn read(
     batch_size: usize,
     out: Out,
 ) -> Result<()> {
-    let dialect = dialect(config);
+    let dialect = config.dialect();
     let mut chunker = RecordChunker::new(input, &dialect);
     let mut next = |records: usize| next_chunk(&mut chunker, records);
     let mut first_data = None;
@@ -67,15 +67,6 @@ pub(super) fn read(
         out.piece(chunk(records))?;
     }
     Ok(())
-}
-
-pub(crate) fn dialect(config: &CsvConfig) -> CsvDialect {
-    CsvDialect {
-        delimiter: config.delimiter as u8,
-        quote: config.quote as u8,
-        escape: config.escape.map(|c| c as u8),
-        comment: config.comment.map(|c| c as u8),
-    }
 }
 
 /// The column names from the header record.

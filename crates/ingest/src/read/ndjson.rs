@@ -26,7 +26,7 @@ use crate::reason::Reason;
 
 /// Fewest lines read to discover the columns when they are not given (the
 /// plan reads `etl.infer_rows` lines when that is more).
-pub(crate) const DISCOVER_LINES: usize = 1000;
+pub const DISCOVER_LINES: usize = 1000;
 
 /// A parsed line: the object, or the row set aside.
 type Parsed = std::result::Result<Map<String, Value>, Rejected>;

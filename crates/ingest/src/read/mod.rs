@@ -9,23 +9,82 @@ pub mod ndjson;
 mod parquet;
 mod strings;
 
-/// The CSV dialect of a `csv:` config section.
-pub(crate) use csv::dialect as csv_dialect;
 /// Fewest lines of an NDJSON file whose keys make its columns.
-pub(crate) use ndjson::DISCOVER_LINES as NDJSON_DISCOVER_LINES;
+pub use ndjson::DISCOVER_LINES as NDJSON_DISCOVER_LINES;
 
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use common::storage::{Compression, FileFormat, InputFile};
+use common::storage::{Compression, CsvDialect, FileFormat, InputFile};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 
-use crate::config::EtlConfig;
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::reason::Reason;
+
+/// CSV dialect (`etl.csv`, `inference.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CsvConfig {
+    /// Field separator, one ASCII character (default `,`; `"\t"` for TSV).
+    pub delimiter: char,
+    /// Whether the first line holds column names (default true).
+    pub header: bool,
+    /// Quote character (default `"`).
+    pub quote: char,
+    /// Escape character inside quotes (default none: a quote is escaped by doubling it).
+    pub escape: Option<char>,
+    /// Lines starting with this character are skipped (default none).
+    pub comment: Option<char>,
+}
+
+impl Default for CsvConfig {
+    fn default() -> Self {
+        Self {
+            delimiter: ',',
+            header: true,
+            quote: '"',
+            escape: None,
+            comment: None,
+        }
+    }
+}
+
+impl CsvConfig {
+    /// The dialect the chunker and the parser read (the characters are
+    /// ASCII: see [`CsvConfig::problem`]).
+    pub fn dialect(&self) -> CsvDialect {
+        CsvDialect {
+            delimiter: self.delimiter as u8,
+            quote: self.quote as u8,
+            escape: self.escape.map(|c| c as u8),
+            comment: self.comment.map(|c| c as u8),
+        }
+    }
+
+    /// What is wrong with the dialect, as `(key, message)` with the key
+    /// under `csv.`: a character that is not one ASCII byte, a line end in
+    /// a role, or one character in two roles.
+    pub fn problem(&self) -> Option<(String, String)> {
+        for (key, c) in [
+            ("csv.delimiter", Some(self.delimiter)),
+            ("csv.quote", Some(self.quote)),
+            ("csv.escape", self.escape),
+            ("csv.comment", self.comment),
+        ] {
+            if let Some(c) = c
+                && !c.is_ascii()
+            {
+                return Some((key.into(), format!("'{c}' is not a single ASCII character")));
+            }
+        }
+        self.dialect().problem().map(|p| ("csv".into(), p))
+    }
+}
 
 /// A batch of rows from one input file, before cleaning.
 #[derive(Debug)]
@@ -113,7 +172,7 @@ enum Message {
 /// file (CSV header, Parquet schema, keys of the first NDJSON rows).
 pub async fn open(
     source: &SourceFile,
-    config: &EtlConfig,
+    csv: &CsvConfig,
     columns: Option<Vec<String>>,
     batch_size: usize,
     progress: Progress,
@@ -125,14 +184,14 @@ pub async fn open(
     let (tx, mut rx) = mpsc::channel::<Result<Message>>(2);
     let reader = strings::Counted { inner, progress };
     let source = Arc::new(source.clone());
-    let config = Arc::new(config.clone());
+    let csv_config = csv.clone();
     let thread_source = Arc::clone(&source);
     tokio::task::spawn_blocking(move || {
         let out = strings::Out::new(tx.clone());
         let result = match thread_source.format {
             FileFormat::Csv => {
                 let file = (thread_source.index, Arc::from(thread_source.name()));
-                csv::read(reader, &config.csv, columns, file, batch_size, out)
+                csv::read(reader, &csv_config, columns, file, batch_size, out)
             }
             _ => ndjson::read(reader, columns, thread_source.index, batch_size, out),
         };
