@@ -35,7 +35,6 @@
 pub mod config;
 mod dataset;
 pub mod error;
-mod infer;
 pub mod manifest;
 pub mod plan;
 mod run;

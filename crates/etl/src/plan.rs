@@ -15,9 +15,9 @@ use futures::StreamExt;
 
 use crate::config::{ColumnSpec, EtlConfig, MissingColumns};
 use crate::error::{Error, Result};
-use crate::infer::infer;
 use crate::progress::Progress;
 use crate::read::{self, SourceFile};
+use ingest::types::infer;
 
 /// One column of the output.
 #[derive(Debug, Clone)]

@@ -47,8 +47,12 @@ pub struct InferenceConfig {
     pub format: Option<FileFormat>,
     /// Input columns copied to the output beside the predictions (ids).
     pub passthrough: Vec<String>,
-    /// Cell values read as null in CSV input.
+    /// Text cell values read as null (compared after trimming), as etl's.
     pub null_tokens: Vec<String>,
+    /// Trim whitespace around text cells (default true, as etl).
+    pub trim: bool,
+    /// CSV dialect (as `etl.csv`).
+    pub csv: ingest::CsvConfig,
     /// Rows per batch.
     pub batch_size: usize,
     /// Output Parquet settings.
@@ -81,6 +85,8 @@ impl Default for InferenceConfig {
             format: None,
             passthrough: Vec::new(),
             null_tokens: vec![String::new(), "NA".into(), "null".into()],
+            trim: true,
+            csv: ingest::CsvConfig::default(),
             batch_size: 8192,
             parquet: ParquetWriteOptions::default(),
             on_error: OnError::Null,

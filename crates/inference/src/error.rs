@@ -8,6 +8,11 @@ pub enum Error {
     #[error(transparent)]
     Common(#[from] common::Error),
 
+    /// An input file could not be read at all (row-level problems are
+    /// `_error` rows instead).
+    #[error(transparent)]
+    Read(#[from] ingest::Error),
+
     /// The model could not be loaded or refused the data.
     #[error(transparent)]
     Model(#[from] model::Error),

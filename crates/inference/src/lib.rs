@@ -3,9 +3,12 @@
 //! artifact file, and write predictions as Parquet with a manifest.
 //!
 //! - The model comes from the registry with every checksum verified.
+//! - Text inputs are read by `ingest`, etl's reader, cleaned and cast as etl
+//!   does (see [`input`]).
 //! - Each input's schema is checked against the model's before the first
-//!   prediction; rows that cannot be scored get a null prediction and an
-//!   `_error`, never a guess.
+//!   prediction; rows that cannot be scored (a ragged row, a cell that does
+//!   not cast, an unknown category under `unknown_category: error`) get a
+//!   null prediction and an `_error`, never a guess, and never stop the run.
 //! - Batches stream through the model on both cores; memory is bounded by
 //!   the batch size; input order is kept within each output file.
 //! - `--shard I/N` splits the input deterministically across processes.
@@ -15,13 +18,14 @@
 //! ```no_run
 //! # async fn example(batch: arrow::array::RecordBatch) -> inference::Result<()> {
 //! let (model, record) = inference::load_model("latest", "models").await?;
-//! let scored = inference::predict(&model, &batch, record.version.as_deref().unwrap_or("?"), &["id".into()])?;
+//! let scored = inference::predict(&model, &batch, record.version.as_deref().unwrap_or("?"), &["id".into()], &[])?;
 //! assert_eq!(scored.num_rows(), batch.num_rows());
 //! # Ok(()) }
 //! ```
 
 pub mod config;
 mod error;
+pub mod input;
 mod predict;
 mod run;
 pub mod schema;

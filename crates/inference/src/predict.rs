@@ -39,15 +39,23 @@ pub fn output_schema(model: &Model, input: &Schema, passthrough: &[String]) -> R
     Ok(Arc::new(Schema::new(fields)))
 }
 
-/// Scores `batch` with `model`, labelling rows with `version`.
+/// Scores `batch` with `model`, labelling rows with `version`. A row with a
+/// `read_errors` entry (found while reading it; empty: none) gets that error
+/// and no prediction, whatever the model made of it.
 pub fn predict(
     model: &Model,
     batch: &RecordBatch,
     version: &str,
     passthrough: &[String],
+    read_errors: &[Option<String>],
 ) -> Result<RecordBatch> {
     let schema = output_schema(model, &batch.schema(), passthrough)?;
-    let Predictions { output, errors } = model.predict_columns(batch)?;
+    let Predictions { output, mut errors } = model.predict_columns(batch)?;
+    for (error, read) in errors.iter_mut().zip(read_errors) {
+        if read.is_some() {
+            error.clone_from(read);
+        }
+    }
     let rows = batch.num_rows();
     let mut columns: Vec<ArrayRef> = Vec::new();
     for name in passthrough {
@@ -177,7 +185,7 @@ mod tests {
         };
         let model = params.fit(&batch).unwrap();
         assert_eq!(model.label_type, LabelType::Integer);
-        let out = predict(&model, &batch, "v1", &[]).unwrap();
+        let out = predict(&model, &batch, "v1", &[], &[]).unwrap();
         let prediction = out.column_by_name("prediction").unwrap();
         assert_eq!(prediction.data_type(), &DataType::Int64);
         let prediction = prediction.as_primitive::<Int64Type>();

@@ -10,8 +10,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use common::storage::{
-    BatchStream, Compression, CsvOptions, FileFormat, InputFile, Location, ParquetSink,
-    ParquetSource, Runs, read_csv, read_ndjson, select_inputs,
+    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, Runs, select_inputs,
 };
 use futures::StreamExt;
 use model::Model;
@@ -279,37 +278,11 @@ async fn units(config: &InferenceConfig, input: &str, shard: Shard) -> Result<Ve
         .collect())
 }
 
-async fn open(
-    unit: &Unit,
-    config: &InferenceConfig,
-) -> Result<(arrow::datatypes::SchemaRef, BatchStream)> {
-    let location = &unit.file.location;
-    Ok(match unit.format {
-        FileFormat::Parquet => {
-            let source = ParquetSource::open(location).await?;
-            (
-                source.schema(),
-                source.stream(config.batch_size, unit.row_groups.clone())?,
-            )
-        }
-        FileFormat::Csv => {
-            let options = CsvOptions {
-                null_tokens: config.null_tokens.clone(),
-                batch_size: config.batch_size,
-                ..CsvOptions::default()
-            };
-            read_csv(location, unit.compression, &options, None).await?
-        }
-        FileFormat::Ndjson => {
-            read_ndjson(location, unit.compression, config.batch_size, 1000, None).await?
-        }
-    })
-}
-
 /// Scores this shard's input and publishes its manifest.
 pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<InferenceReport> {
     let started = Utc::now();
     let clock = Instant::now();
+    crate::input::check_csv(&config.csv)?;
     let (model, record) = load_model(&options.model, &options.registry).await?;
     let label = record
         .version
@@ -399,7 +372,14 @@ async fn score(
     Option<common::storage::WrittenFile>,
 )> {
     let name = unit.file.location.to_string();
-    let (schema, stream) = open(unit, config).await?;
+    let source = ingest::read::SourceFile {
+        index: unit.index,
+        file: unit.file.clone(),
+        format: unit.format,
+        compression: unit.compression,
+    };
+    let (schema, stream) =
+        crate::input::open(&source, unit.row_groups.clone(), config, model).await?;
     crate::schema::check(model, &schema, &config.passthrough, &name)?;
     let out_schema = output_schema(model, &schema, &config.passthrough)?;
     let mut sink = ParquetSink::create(
@@ -411,19 +391,22 @@ async fn score(
     let mut quarantine: Option<ParquetSink> = None;
     let workers = rayon::current_num_threads() + 1;
     let mut scored = stream
-        .map(|batch| {
+        .map(|pending| {
             let (model, label, passthrough) = (
                 Arc::clone(model),
                 label.to_string(),
                 config.passthrough.clone(),
             );
             async move {
-                let batch = batch?;
+                let pending = pending?;
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 rayon::spawn(move || {
-                    let _ = tx.send(
-                        predict(&model, &batch, &label, &passthrough).map(|scored| (batch, scored)),
-                    );
+                    let scored = pending.prepare().and_then(|ready| {
+                        let scored =
+                            predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
+                        Ok((ready.input, scored))
+                    });
+                    let _ = tx.send(scored);
                 });
                 rx.await
                     .map_err(|_| Error::Internal("a worker thread panicked".into()))?

@@ -11,6 +11,8 @@
 //!   its source line and [`Reason`];
 //! - [`clean`]: the cleaning of text cells before casting (trim, null
 //!   tokens);
+//! - [`types`]: column types, their inference from sample values, and the
+//!   cast of text that reports the rows that do not cast;
 //! - [`reason`]: why a row was set aside, in the words the ETL quarantine
 //!   and inference's `_error` both use.
 
@@ -19,7 +21,9 @@ pub mod error;
 pub mod progress;
 pub mod read;
 pub mod reason;
+pub mod types;
 
 pub use error::{Error, Result};
 pub use read::CsvConfig;
 pub use reason::Reason;
+pub use types::ColumnType;

@@ -6,7 +6,6 @@
 //! - whole objects: `get`, `put`, `put_if_absent` (create-if-absent), `list`, `delete`.
 //! - [`select_inputs`]: one file, a glob or a prefix → sorted input files.
 //! - [`ParquetSource`] / [`ParquetSink`]: streaming Parquet read and write.
-//! - [`read_csv`] / [`read_ndjson`]: streaming text reads, gzip handled.
 //! - [`RecordChunker`]: a CSV stream cut into chunks of whole records, for
 //!   parsing in parallel.
 //! - `read_json` / `write_json` / `create_json`: manifests and cards.
@@ -25,7 +24,6 @@ mod objects;
 mod parquet;
 mod runs;
 mod select;
-mod text;
 
 use arrow::array::RecordBatch;
 use futures::stream::BoxStream;
@@ -41,7 +39,6 @@ pub use parquet::{
 };
 pub use runs::{ActiveRun, LEASE_FILE, Runs};
 pub use select::{InputFile, select_inputs};
-pub use text::{CsvOptions, DEFAULT_BATCH_SIZE, read_csv, read_ndjson};
 
 /// A stream of record batches read from storage.
 pub type BatchStream = BoxStream<'static, crate::Result<RecordBatch>>;

@@ -9,8 +9,9 @@ mod rules;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null_array};
-use arrow::compute::{CastOptions, cast, cast_with_options, filter_record_batch};
+use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, SchemaRef};
+use ingest::types::cast_reporting;
 
 pub use ingest::clean::Cleaner;
 use rules::Rules;
@@ -119,29 +120,20 @@ impl Transform {
                 continue;
             };
             let cleaned = self.cleaner.clean(raw.batch.column(source))?;
-            let typed = if cleaned.data_type() == target {
-                cleaned.clone()
-            } else {
-                let options = CastOptions {
-                    safe: true,
-                    ..CastOptions::default()
-                };
-                let typed = cast_with_options(&cleaned, target, &options)?;
-                if typed.null_count() > cleaned.null_count() {
-                    let text = cast(&cleaned, &DataType::Utf8)?;
-                    let text = text.as_string::<i32>();
-                    for (i, reason) in reasons.iter_mut().enumerate() {
-                        if reason.is_none() && cleaned.is_valid(i) && typed.is_null(i) {
-                            *reason = Some(Reason::cast(
-                                names[j].name(),
-                                text.value(i),
-                                &self.type_names[j],
-                            ));
-                        }
+            let (typed, failed) = cast_reporting(&cleaned, target)?;
+            if !failed.is_empty() {
+                let text = cast(&cleaned, &DataType::Utf8)?;
+                let text = text.as_string::<i32>();
+                for i in failed {
+                    if reasons[i].is_none() {
+                        reasons[i] = Some(Reason::cast(
+                            names[j].name(),
+                            text.value(i),
+                            &self.type_names[j],
+                        ));
                     }
                 }
-                typed
-            };
+            }
             let typed = match &self.rules[j] {
                 Some(rules) => {
                     let filled = rules.fill(typed)?;

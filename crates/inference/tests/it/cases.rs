@@ -57,17 +57,65 @@ async fn missing_columns_are_named_together_and_nothing_is_written() {
     );
 }
 
+/// Issue 13: one bad cell aborted a whole CSV run. Now a cell that does not
+/// cast and a ragged row are that row's `_error` (with its line, in etl's
+/// words), a fractional value in an integer feature and `Infinity` (missing,
+/// for the imputer) are scored, and the rows keep their order.
 #[tokio::test]
-async fn wrong_types_are_refused_and_castable_ones_accepted() {
+async fn bad_cells_and_rows_are_row_errors_and_castable_ones_are_scored() {
     let store = setup().await;
     let root = store.location();
-    put(
-        root,
-        "bad/in.csv",
-        &format!("{HEADER}Adelie,Dream,long,18,190,3800,male,2008\n"),
-    )
-    .await;
-    let err = inference::run(&shipped(), &options(root, "bad/in.csv", "out"))
+    let text = format!(
+        "{HEADER}Adelie,Dream,long,18,190,3800,male,2008\n\
+         Gentoo,Biscoe,47,15,220.5,5200,female,2009\n\
+         Adelie,Dream,40,18,190\n\
+         Adelie,Dream,Infinity,18,190,3800,male,2008\n"
+    );
+    put(root, "bad/in.csv", &text).await;
+    let report = inference::run(&shipped(), &options(root, "bad/in.csv", "out"))
+        .await
+        .unwrap();
+    let counts = &report.manifest.rows;
+    assert_eq!((counts.input, counts.predicted, counts.errored), (4, 2, 2));
+    let out = rows(root, "out", &report.manifest).await;
+    let errors: Vec<Option<&str>> = out.iter().map(|r| r[7].as_deref()).collect();
+    assert_eq!(
+        errors,
+        [
+            Some("line 2: cast: column 'bill_length_mm': 'long' is not a valid float64"),
+            None,
+            Some("line 4: ragged: expected 8 fields, found 5"),
+            None,
+        ]
+    );
+    assert_eq!(out[0][2], None, "no prediction for a row with an error");
+    assert_eq!(out[1][2].as_deref(), Some("Gentoo"));
+}
+
+/// A Parquet column of the wrong type is a file-level problem: the run
+/// fails before the first prediction, naming the column.
+#[tokio::test]
+async fn a_parquet_column_of_the_wrong_type_is_refused() {
+    use arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use common::storage::{ParquetSink, ParquetWriteOptions};
+    use std::sync::Arc;
+    let store = setup().await;
+    let root = store.location();
+    let names = HEADER.trim().split(',');
+    let values = [
+        "Adelie", "Dream", "long", "18", "190", "3800", "male", "2008",
+    ];
+    let columns: Vec<(&str, ArrayRef)> = names
+        .zip(values)
+        .map(|(n, v)| (n, Arc::new(StringArray::from(vec![v])) as ArrayRef))
+        .collect();
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let location = root.join("bad/in.parquet").unwrap();
+    let mut sink =
+        ParquetSink::create(&location, batch.schema(), &ParquetWriteOptions::default()).unwrap();
+    sink.write(&batch).await.unwrap();
+    sink.finish().await.unwrap();
+    let err = inference::run(&shipped(), &options(root, "bad/in.parquet", "out"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Schema { .. }));
@@ -77,17 +125,6 @@ async fn wrong_types_are_refused_and_castable_ones_accepted() {
         ),
         "{err}"
     );
-    // Integers where floats were trained (bill lengths written as whole numbers) are cast.
-    put(
-        root,
-        "ints/in.csv",
-        &format!("{HEADER}Adelie,Dream,40,18,190,3800,male,2008\n"),
-    )
-    .await;
-    let report = inference::run(&shipped(), &options(root, "ints/in.csv", "out"))
-        .await
-        .unwrap();
-    assert_eq!(report.manifest.rows.predicted, 1);
 }
 
 #[tokio::test]

@@ -38,12 +38,7 @@ conformance!(
     parquet_streaming_round_trip_of_20_mb,
     parquet_sink_is_invisible_until_finished_and_abort_leaves_nothing,
     parquet_row_group_selection,
-    csv_streaming_read_with_inferred_schema,
-    csv_gzip_reads_like_plain,
     blocking_reads_plain_and_gzip,
-    csv_with_explicit_schema_and_options,
-    csv_decode_error_names_file_and_line,
-    ndjson_streaming_read_plain_and_gzip,
     pruning_never_removes_a_run_in_progress,
     publish_refuses_files_that_are_gone,
 );

@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use common::Error;
 use common::checksum::{object_sha256, sha256_hex};
 use common::storage::{
-    Compression, CsvOptions, LEASE_FILE, Location, ParquetCompression, ParquetSink, ParquetSource,
-    ParquetWriteOptions, Runs, StoredFile, read_csv, read_ndjson, select_inputs,
+    Compression, LEASE_FILE, Location, ParquetCompression, ParquetSink, ParquetSource,
+    ParquetWriteOptions, Runs, StoredFile, select_inputs,
 };
 use futures::TryStreamExt;
 
@@ -399,83 +399,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-async fn collect(stream: common::storage::BatchStream, schema: &SchemaRef) -> RecordBatch {
-    let batches: Vec<RecordBatch> = stream.try_collect().await.unwrap();
-    concat_batches(schema, &batches).unwrap()
-}
-
-fn check_penguins(batch: &RecordBatch, rows: usize) {
-    assert_eq!(batch.num_rows(), rows);
-    let ids = batch
-        .column(0)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .unwrap();
-    assert_eq!(ids.value(rows - 1), rows as i64 - 1);
-    let bill = batch
-        .column(2)
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap();
-    assert_eq!(bill.null_count(), rows / 10 * 2);
-    assert!(bill.is_null(3) && bill.is_null(7) && !bill.is_null(8));
-    let island = batch
-        .column(3)
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .unwrap();
-    assert_eq!(island.value(0), "Torgersen, North");
-    let male = batch
-        .column(4)
-        .as_any()
-        .downcast_ref::<BooleanArray>()
-        .unwrap();
-    assert!(male.value(0) && !male.value(1));
-}
-
-pub async fn csv_streaming_read_with_inferred_schema(root: &Location) {
-    let rows = 50_000;
-    let file = root.join("raw/penguins.csv").unwrap();
-    file.put(penguin_csv(rows)).await.unwrap();
-    let options = CsvOptions {
-        batch_size: 4096,
-        ..CsvOptions::default()
-    };
-    let (schema, stream) = read_csv(&file, Compression::None, &options, None)
-        .await
-        .unwrap();
-    let types: Vec<&DataType> = schema.fields().iter().map(|f| f.data_type()).collect();
-    assert_eq!(
-        types,
-        [
-            &DataType::Int64,
-            &DataType::Utf8,
-            &DataType::Float64,
-            &DataType::Utf8,
-            &DataType::Boolean
-        ]
-    );
-    let batches: Vec<RecordBatch> = stream.try_collect().await.unwrap();
-    assert!(batches.iter().all(|b| b.num_rows() <= 4096));
-    assert_eq!(batches.len(), rows.div_ceil(4096));
-    check_penguins(&concat_batches(&schema, &batches).unwrap(), rows);
-}
-
-pub async fn csv_gzip_reads_like_plain(root: &Location) {
-    let rows = 30_000;
-    let file = root.join("raw/penguins.csv.gz").unwrap();
-    // Two gzip members back to back, as `cat a.gz b.gz` produces.
-    let text = penguin_csv(rows);
-    let split = text[..text.len() / 2].rfind('\n').unwrap() + 1;
-    let mut bytes = gzip(&text.as_bytes()[..split]);
-    bytes.extend(gzip(&text.as_bytes()[split..]));
-    file.put(bytes).await.unwrap();
-    let (schema, stream) = read_csv(&file, Compression::Gzip, &CsvOptions::default(), None)
-        .await
-        .unwrap();
-    check_penguins(&collect(stream, &schema).await, rows);
-}
-
 pub async fn blocking_reads_plain_and_gzip(root: &Location) {
     let text = penguin_csv(20_000);
     let plain = root.join("raw/plain.csv").unwrap();
@@ -499,181 +422,6 @@ pub async fn blocking_reads_plain_and_gzip(root: &Location) {
     let missing = root.join("raw/missing.csv").unwrap();
     let err = missing.open_read(Compression::None).await.err().unwrap();
     assert!(err.is_not_found(), "{err}");
-}
-
-pub async fn csv_with_explicit_schema_and_options(root: &Location) {
-    let file = root.join("raw/semicolon.csv").unwrap();
-    // No header, ';' separator, '-' as null, no trailing newline.
-    file.put(&b"1;'a;b';2.5\n2;-;-\n3;'c';4"[..]).await.unwrap();
-    let schema: SchemaRef = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("name", DataType::Utf8, true),
-        Field::new("value", DataType::Float64, true),
-    ]));
-    let options = CsvOptions {
-        delimiter: b';',
-        has_header: false,
-        quote: b'\'',
-        null_tokens: vec!["-".into()],
-        ..CsvOptions::default()
-    };
-    let (used, stream) = read_csv(&file, Compression::None, &options, Some(schema.clone()))
-        .await
-        .unwrap();
-    assert_eq!(used, schema);
-    let batch = collect(stream, &schema).await;
-    assert_eq!(batch.num_rows(), 3);
-    let names = batch
-        .column(1)
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .unwrap();
-    assert_eq!(names.value(0), "a;b");
-    assert!(names.is_null(1));
-    assert_eq!(names.value(2), "c");
-    let values = batch
-        .column(2)
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap();
-    assert_eq!(values.value(2), 4.0);
-}
-
-/// The error a CSV read with `schema` and `options` fails with while streaming.
-async fn stream_error(file: &Location, options: &CsvOptions, schema: &SchemaRef) -> String {
-    let given = Some(Arc::clone(schema));
-    let (_, stream) = read_csv(file, Compression::None, options, given)
-        .await
-        .unwrap();
-    stream
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err()
-        .to_string()
-}
-
-pub async fn csv_decode_error_names_file_and_line(root: &Location) {
-    let file = root.join("raw/broken.csv").unwrap();
-    file.put(&b"a,b\n1,2\n3,4\n5,6,7\n"[..]).await.unwrap();
-    // Inference reads the sample and fails there...
-    let Err(err) = read_csv(&file, Compression::None, &CsvOptions::default(), None).await else {
-        panic!("inference accepted a ragged CSV");
-    };
-    let err = err.to_string();
-    assert!(err.starts_with(&format!("{file}: CSV error")), "{err}");
-    assert!(err.contains("line 4"), "{err}");
-    // ...with a schema, the stream fails when it reaches the row.
-    let schema: SchemaRef = Arc::new(Schema::new(vec![
-        Field::new("a", DataType::Int64, true),
-        Field::new("b", DataType::Int64, true),
-    ]));
-    let err = stream_error(&file, &CsvOptions::default(), &schema).await;
-    assert!(err.starts_with(&format!("{file}: CSV error")), "{err}");
-    assert!(err.contains("line 4"), "{err}");
-
-    // Past the first chunk (batches of 2 rows here), the numbers still count
-    // from the start of the file.
-    let small = CsvOptions {
-        batch_size: 2,
-        ..CsvOptions::default()
-    };
-    let file = root.join("raw/later.csv").unwrap();
-    file.put(&b"a,b\n1,2\n3,4\n5,6\n7,x\n9,10\n11\n"[..])
-        .await
-        .unwrap();
-    let err = stream_error(&file, &small, &schema).await;
-    assert!(
-        err.contains("value 'x'") && err.contains("at line 4."),
-        "{err}"
-    );
-    let whole = CsvOptions {
-        batch_size: 100,
-        ..CsvOptions::default()
-    };
-    let fixed = root.join("raw/later-ragged.csv").unwrap();
-    fixed
-        .put(&b"a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11\n"[..])
-        .await
-        .unwrap();
-    for options in [small, whole] {
-        let err = stream_error(&fixed, &options, &schema).await;
-        assert!(err.contains("for line 7,"), "{err}");
-    }
-}
-
-pub async fn ndjson_streaming_read_plain_and_gzip(root: &Location) {
-    let rows = 20_000;
-    let mut text = String::new();
-    for i in 0..rows {
-        if i % 5 == 0 {
-            text.push_str(&format!("{{\"id\": {i}, \"name\": \"p{i}\"}}\n"));
-        } else {
-            text.push_str(&format!(
-                "{{\"id\": {i}, \"name\": \"p{i}\", \"mass\": {}.5}}\n",
-                i % 50
-            ));
-        }
-    }
-    let plain = root.join("raw/events.ndjson").unwrap();
-    plain.put(text.clone()).await.unwrap();
-    let zipped = root.join("raw/events.jsonl.gz").unwrap();
-    zipped.put(gzip(text.as_bytes())).await.unwrap();
-
-    for (file, compression) in [(&plain, Compression::None), (&zipped, Compression::Gzip)] {
-        let (schema, stream) = read_ndjson(file, compression, 3000, 1000, None)
-            .await
-            .unwrap();
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        assert_eq!(names, ["id", "name", "mass"]);
-        let batch = collect(stream, &schema).await;
-        assert_eq!(batch.num_rows(), rows);
-        let mass = batch
-            .column(2)
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .unwrap();
-        assert_eq!(mass.null_count(), rows / 5);
-        assert_eq!(mass.value(1), 1.5);
-    }
-
-    // Batches ending inside the byte stream's pieces, mid-number: every
-    // record must arrive whole whatever the batch size.
-    let mut long = String::new();
-    for i in 0..3000 {
-        long.push_str(&format!(
-            "{{\"id\": {i}, \"x\": {}, \"y\": {}}}\n",
-            (i as f64 * 0.7311).sin() * 1e3,
-            (i as f64).sqrt() / 7.0
-        ));
-    }
-    let file = root.join("raw/long.ndjson").unwrap();
-    file.put(long).await.unwrap();
-    for batch_size in [1, 2, 3, 7, 8192] {
-        let (schema, stream) = read_ndjson(&file, Compression::None, batch_size, 10, None)
-            .await
-            .unwrap();
-        let batch = collect(stream, &schema).await;
-        let ids = batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .unwrap();
-        assert_eq!(ids.values().to_vec(), (0..3000).collect::<Vec<i64>>());
-    }
-
-    let broken = root.join("raw/broken.ndjson").unwrap();
-    broken.put(&b"{\"id\": 1}\n{\"id\": \n"[..]).await.unwrap();
-    let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
-    let (_, stream) = read_ndjson(&broken, Compression::None, 100, 100, Some(schema))
-        .await
-        .unwrap();
-    let err = stream
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with(&format!("{broken}: NDJSON error")), "{err}");
-    assert!(err.ends_with("(in lines 1-2)"), "{err}");
 }
 
 /// A finished run's file under `runs`, recorded as a manifest lists it.

@@ -1,0 +1,291 @@
+//! A unit's rows, made ready for the model. Parquet keeps its own types.
+//! Text formats (CSV / TSV, NDJSON, gzip or not) are read by `ingest`, the
+//! reader etl uses, cleaned as etl cleans (trim, null tokens), and each
+//! column the model or the passthrough needs is cast from text with etl's
+//! cast to the type the model was trained on: numeric features as Float64
+//! (a fractional value in an integer feature is scored), other types as in
+//! training (so categories of boolean or integer columns spell as they did),
+//! passthrough columns to the type etl infers from the file's first rows.
+//!
+//! Nothing in one row stops the run: a row that cannot be split into
+//! columns (ragged, malformed JSON) or a cell that does not cast gets a null
+//! prediction and an `_error` with its source line and the reason, in etl's
+//! words. Only file-level problems (unreadable file, missing columns) fail.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::compute::interleave;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use common::storage::{BatchStream, FileFormat, ParquetSource};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use ingest::clean::Cleaner;
+use ingest::read::{self, Piece, RawBatch, SourceFile};
+use ingest::types::{ColumnType, cast_reporting, infer};
+use ingest::{CsvConfig, Reason};
+use model::Model;
+
+use crate::config::InferenceConfig;
+use crate::error::{Error, Result};
+
+/// Rows ready to score.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The rows as read, every column of the file (quarantine keeps them).
+    pub input: RecordBatch,
+    /// The columns the model and the passthrough need, typed.
+    pub typed: RecordBatch,
+    /// Why a row cannot be scored, found while reading (empty: none).
+    pub errors: Vec<Option<String>>,
+}
+
+/// A batch still to be made ready (the CPU work runs where it is prepared).
+#[derive(Debug)]
+pub enum Pending {
+    /// A Parquet batch: ready as it is.
+    Typed(RecordBatch),
+    /// Text rows still to be parsed, cleaned and cast.
+    Text(Piece, Arc<TextPlan>),
+}
+
+impl Pending {
+    /// Parses, cleans and casts the rows.
+    pub fn prepare(self) -> Result<Prepared> {
+        match self {
+            Pending::Typed(batch) => Ok(Prepared {
+                input: batch.clone(),
+                typed: batch,
+                errors: Vec::new(),
+            }),
+            Pending::Text(piece, plan) => plan.prepare(piece.into_batch()?),
+        }
+    }
+}
+
+/// A unit's pending batches, and the schema of their typed rows.
+pub type Pendings = BoxStream<'static, Result<Pending>>;
+
+/// How a text file's columns become the typed columns.
+#[derive(Debug)]
+pub struct TextPlan {
+    cleaner: Cleaner,
+    /// The typed columns: their position in the file and type.
+    columns: Vec<(usize, DataType)>,
+    schema: SchemaRef,
+}
+
+/// Opens `source`: the schema of the typed rows and the pending batches.
+pub async fn open(
+    source: &SourceFile,
+    row_groups: Option<Vec<usize>>,
+    config: &InferenceConfig,
+    model: &Model,
+) -> Result<(SchemaRef, Pendings)> {
+    if source.format == FileFormat::Parquet {
+        let parquet = ParquetSource::open(&source.file.location).await?;
+        let stream: BatchStream = parquet.stream(config.batch_size, row_groups)?;
+        let pending = stream.map(|batch| Ok(Pending::Typed(batch?)));
+        return Ok((parquet.schema(), pending.boxed()));
+    }
+    let (names, mut pieces) = read::open(
+        source,
+        &config.csv,
+        None,
+        config.batch_size,
+        ingest::progress::Progress::hidden(),
+    )
+    .await?;
+    // The first rows decide the passthrough columns' types, as etl's first
+    // rows decide undeclared ones.
+    let first = match pieces.next().await {
+        Some(piece) => {
+            let parse = tokio::task::spawn_blocking(move || piece?.into_batch());
+            Some(parse.await.map_err(|e| Error::Internal(e.to_string()))??)
+        }
+        None => None,
+    };
+    let cleaner = Cleaner {
+        trim: config.trim,
+        null_tokens: config.null_tokens.clone(),
+    };
+    let plan = Arc::new(TextPlan::new(
+        &names,
+        model,
+        &config.passthrough,
+        cleaner,
+        first.as_ref(),
+    )?);
+    let schema = Arc::clone(&plan.schema);
+    let first = first.map(|raw| Ok(Piece::Batch(raw)));
+    let pending = futures::stream::iter(first)
+        .chain(pieces)
+        .map(move |piece| Ok(Pending::Text(piece?, Arc::clone(&plan))));
+    Ok((schema, pending.boxed()))
+}
+
+/// The type a model input is read as (see the module doc).
+fn model_type(kind: &str, trained: &str) -> DataType {
+    let trained: Option<DataType> = trained.parse().ok();
+    match (kind, trained) {
+        ("numeric", Some(t)) if !t.is_numeric() => t,
+        ("numeric", _) => DataType::Float64,
+        (_, Some(t))
+            if !matches!(
+                t,
+                DataType::Utf8
+                    | DataType::LargeUtf8
+                    | DataType::Utf8View
+                    | DataType::Dictionary(..)
+            ) =>
+        {
+            t
+        }
+        _ => DataType::Utf8,
+    }
+}
+
+impl TextPlan {
+    fn new(
+        names: &[String],
+        model: &Model,
+        passthrough: &[String],
+        cleaner: Cleaner,
+        first: Option<&RawBatch>,
+    ) -> Result<Self> {
+        let position: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut columns: Vec<(usize, DataType)> = Vec::new();
+        let mut fields = Vec::new();
+        let mut add = |name: &str, data_type: DataType| {
+            if let Some(&i) = position.get(name)
+                && !columns.iter().any(|(j, _)| *j == i)
+            {
+                columns.push((i, data_type.clone()));
+                fields.push(Field::new(name, data_type, true));
+            }
+        };
+        for input in model.inputs() {
+            add(&input.name, model_type(&input.kind, &input.data_type));
+        }
+        for name in passthrough {
+            let sample = match (first, position.get(name.as_str())) {
+                (Some(raw), Some(&i)) => Some(cleaner.clean(raw.batch.column(i))?),
+                _ => None,
+            };
+            let inferred = sample.as_ref().map_or(ColumnType::String, |column| {
+                infer(column.as_string::<i32>().iter().flatten())
+            });
+            add(name, inferred.data_type());
+        }
+        Ok(Self {
+            cleaner,
+            columns,
+            schema: Arc::new(Schema::new(fields)),
+        })
+    }
+
+    fn prepare(&self, raw: RawBatch) -> Result<Prepared> {
+        let (input, lines, mut errors) = with_rejected(raw)?;
+        let mut typed: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
+        for (field, (i, data_type)) in self.schema.fields().iter().zip(&self.columns) {
+            let cleaned = self.cleaner.clean(input.column(*i))?;
+            let (column, failed) = cast_reporting(&cleaned, data_type)?;
+            if !failed.is_empty() {
+                let text = cleaned.as_string::<i32>();
+                let type_name = ColumnType::of(data_type).map_or("number", ColumnType::name);
+                for row in failed {
+                    if errors[row].is_none() {
+                        let reason = Reason::cast(field.name(), text.value(row), type_name);
+                        errors[row] = Some(format!("line {}: {reason}", lines[row]));
+                    }
+                }
+            }
+            typed.push(column);
+        }
+        let options =
+            arrow::array::RecordBatchOptions::new().with_row_count(Some(input.num_rows()));
+        let typed = RecordBatch::try_new_with_options(Arc::clone(&self.schema), typed, &options)?;
+        if errors.iter().all(Option::is_none) {
+            errors.clear();
+        }
+        Ok(Prepared {
+            input,
+            typed,
+            errors,
+        })
+    }
+}
+
+/// The rows of `raw` with its rejected rows put back in source order (their
+/// fields as far as they were read, nulls after), each row's source line,
+/// and the rejected rows' reasons.
+fn with_rejected(raw: RawBatch) -> Result<(RecordBatch, Vec<u64>, Vec<Option<String>>)> {
+    let RawBatch {
+        batch,
+        rows,
+        rejected,
+        ..
+    } = raw;
+    if rejected.is_empty() {
+        let errors = vec![None; rows.len()];
+        return Ok((batch, rows, errors));
+    }
+    let width = batch.num_columns();
+    let set_aside: Vec<ArrayRef> = (0..width)
+        .map(|c| {
+            let values: StringArray = rejected
+                .iter()
+                .map(|r| r.values.get(c).cloned().flatten())
+                .collect();
+            Arc::new(values) as ArrayRef
+        })
+        .collect();
+    // Merge by source line: (0, i) is the batch's row i, (1, j) rejected row j.
+    let mut order: Vec<(u64, usize, usize)> =
+        rows.iter().enumerate().map(|(i, &l)| (l, 0, i)).collect();
+    order.extend(rejected.iter().enumerate().map(|(j, r)| (r.row, 1, j)));
+    order.sort_unstable();
+    let indices: Vec<(usize, usize)> = order.iter().map(|&(_, side, i)| (side, i)).collect();
+    let columns = (0..width)
+        .map(|c| {
+            let text = arrow::compute::cast(batch.column(c), &DataType::Utf8)?;
+            Ok(interleave(
+                &[text.as_ref(), set_aside[c].as_ref()],
+                &indices,
+            )?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let schema = Arc::new(Schema::new(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(order.len()));
+    let merged = RecordBatch::try_new_with_options(schema, columns, &options)?;
+    let lines = order.iter().map(|&(line, _, _)| line).collect();
+    let errors = order
+        .iter()
+        .map(|&(line, side, j)| (side == 1).then(|| format!("line {line}: {}", rejected[j].reason)))
+        .collect();
+    Ok((merged, lines, errors))
+}
+
+/// Whether a text column (of `CsvConfig` dialect) can be read; re-checked
+/// here so that a bad `inference.csv` is a config error naming its key.
+pub fn check_csv(csv: &CsvConfig) -> Result<()> {
+    match csv.problem() {
+        Some((key, message)) => Err(Error::Config {
+            key: format!("inference.{key}"),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
