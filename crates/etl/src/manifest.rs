@@ -99,6 +99,10 @@ pub struct Manifest {
     pub schema: Vec<ColumnRecord>,
     /// Output files per dataset: `train`, `test`, `validation`, `quarantine`.
     pub outputs: BTreeMap<String, Vec<OutputFile>>,
+    /// The cleaning that made the output from the inputs (absent in
+    /// manifests written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaning: Option<ingest::clean::Cleaning>,
     /// Row counts.
     pub rows: RowCounts,
     /// Invalid rows per reason key (`min(bill_length_mm)`, `ragged`, …).

@@ -171,6 +171,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
                 )
             })
             .collect(),
+        cleaning: Some(cleaning(config, &plan)),
         rows: outcome.counts,
         quarantine_reasons: outcome.reasons,
         timings: Timings {
@@ -553,4 +554,29 @@ fn filter_rows(rows: &[u64], keep: &BooleanArray) -> Vec<u64> {
         .filter(|(_, k)| k.unwrap_or(false))
         .map(|(r, _)| *r)
         .collect()
+}
+
+/// The cleaning this run applied, as the manifest records it (the trainer
+/// copies it into the model card; inference applies it again).
+fn cleaning(config: &EtlConfig, plan: &Plan) -> ingest::clean::Cleaning {
+    ingest::clean::Cleaning {
+        csv: config.csv.clone(),
+        null_tokens: config.null_tokens.clone(),
+        trim: config.trim,
+        rename: config.rename.clone(),
+        drop: config.drop.clone(),
+        types: plan
+            .columns
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), ingest::ColumnType::of(&c.data_type)?)))
+            .collect(),
+        fill_null: plan
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let fill = c.spec.as_ref()?.fill_null.as_ref()?;
+                Some((c.name.clone(), fill.to_text()))
+            })
+            .collect(),
+    }
 }

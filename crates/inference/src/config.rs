@@ -47,6 +47,11 @@ pub struct InferenceConfig {
     pub format: Option<FileFormat>,
     /// Input columns copied to the output beside the predictions (ids).
     pub passthrough: Vec<String>,
+    /// Where the cleaning of text inputs comes from: `model` (default: the
+    /// cleaning recorded in the model card, i.e. the ETL's that produced
+    /// the training data) or `config` (`csv`, `trim` and `null_tokens`
+    /// below). A model without a recorded cleaning uses `config`.
+    pub cleaning: CleaningSource,
     /// Text cell values read as null (compared after trimming), as etl's.
     pub null_tokens: Vec<String>,
     /// Trim whitespace around text cells (default true, as etl).
@@ -63,6 +68,17 @@ pub struct InferenceConfig {
     pub on_error: OnError,
     /// Prediction runs kept under `runs/` per shard.
     pub keep_runs: usize,
+}
+
+/// Where the cleaning of text inputs comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CleaningSource {
+    /// The model card's (the training data's cleaning).
+    #[default]
+    Model,
+    /// This config section's `csv`, `trim` and `null_tokens`.
+    Config,
 }
 
 /// What happens to a row the model cannot score.
@@ -84,6 +100,7 @@ impl Default for InferenceConfig {
             model: model_registry::LATEST.to_string(),
             format: None,
             passthrough: Vec::new(),
+            cleaning: CleaningSource::Model,
             null_tokens: vec![String::new(), "NA".into(), "null".into()],
             trim: true,
             csv: ingest::CsvConfig::default(),

@@ -1,10 +1,12 @@
 //! A unit's rows, made ready for the model. Parquet keeps its own types.
 //! Text formats (CSV / TSV, NDJSON, gzip or not) are read by `ingest`, the
-//! reader etl uses, cleaned as etl cleans (trim, null tokens), and each
-//! column the model or the passthrough needs is cast from text with etl's
-//! cast to the type the model was trained on: numeric features as Float64
-//! (a fractional value in an integer feature is scored), other types as in
-//! training (so categories of boolean or integer columns spell as they did),
+//! reader etl uses, and cleaned as the training data was (the [`Cleaning`]
+//! recorded in the model card: CSV dialect, trim, null tokens, renames,
+//! `fill_null`), and each column the model or the passthrough needs is cast
+//! from text with etl's cast to the type the model was trained on: numeric features as Float64
+//! (a fractional value in an integer feature is scored), other types as etl
+//! wrote them for training (so categories of boolean, integer or date
+//! columns spell as they did),
 //! passthrough columns to the type etl infers from the file's first rows.
 //!
 //! Nothing in one row stops the run: a row that cannot be split into
@@ -21,13 +23,12 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use common::storage::{BatchStream, FileFormat, ParquetSource};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use ingest::clean::Cleaner;
+use ingest::clean::{Cleaner, Cleaning};
 use ingest::read::{self, Piece, RawBatch, SourceFile};
 use ingest::types::{ColumnType, cast_reporting, infer};
 use ingest::{CsvConfig, Reason};
 use model::Model;
 
-use crate::config::InferenceConfig;
 use crate::error::{Error, Result};
 
 /// Rows ready to score.
@@ -71,29 +72,35 @@ pub type Pendings = BoxStream<'static, Result<Pending>>;
 #[derive(Debug)]
 pub struct TextPlan {
     cleaner: Cleaner,
-    /// The typed columns: their position in the file and type.
-    columns: Vec<(usize, DataType)>,
+    cleaning: Cleaning,
+    /// The typed columns: their position in the file, type, and the name
+    /// their `fill_null` is under (if they have one).
+    columns: Vec<(usize, DataType, Option<String>)>,
     schema: SchemaRef,
 }
 
 /// Opens `source`: the schema of the typed rows and the pending batches.
+/// Text is read and cleaned as `cleaning` says (the training data's, by
+/// default); `passthrough` columns are named as in the file or as renamed.
 pub async fn open(
     source: &SourceFile,
     row_groups: Option<Vec<usize>>,
-    config: &InferenceConfig,
+    batch_size: usize,
+    cleaning: &Cleaning,
+    passthrough: &[String],
     model: &Model,
 ) -> Result<(SchemaRef, Pendings)> {
     if source.format == FileFormat::Parquet {
         let parquet = ParquetSource::open(&source.file.location).await?;
-        let stream: BatchStream = parquet.stream(config.batch_size, row_groups)?;
+        let stream: BatchStream = parquet.stream(batch_size, row_groups)?;
         let pending = stream.map(|batch| Ok(Pending::Typed(batch?)));
         return Ok((parquet.schema(), pending.boxed()));
     }
     let (names, mut pieces) = read::open(
         source,
-        &config.csv,
+        &cleaning.csv,
         None,
-        config.batch_size,
+        batch_size,
         ingest::progress::Progress::hidden(),
     )
     .await?;
@@ -106,15 +113,11 @@ pub async fn open(
         }
         None => None,
     };
-    let cleaner = Cleaner {
-        trim: config.trim,
-        null_tokens: config.null_tokens.clone(),
-    };
     let plan = Arc::new(TextPlan::new(
         &names,
         model,
-        &config.passthrough,
-        cleaner,
+        passthrough,
+        cleaning,
         first.as_ref(),
     )?);
     let schema = Arc::clone(&plan.schema);
@@ -151,39 +154,53 @@ impl TextPlan {
         names: &[String],
         model: &Model,
         passthrough: &[String],
-        cleaner: Cleaner,
+        cleaning: &Cleaning,
         first: Option<&RawBatch>,
     ) -> Result<Self> {
-        let position: HashMap<&str, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
-            .collect();
-        let mut columns: Vec<(usize, DataType)> = Vec::new();
+        // Columns by the name they have after cleaning (renamed), and by the
+        // file's own name for passthrough columns named that way.
+        let mut position: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            if let Some(output) = cleaning.output_name(name) {
+                position.insert(output, i);
+            }
+        }
+        let cleaner = cleaning.cleaner();
+        let mut columns: Vec<(usize, DataType, Option<String>)> = Vec::new();
         let mut fields = Vec::new();
-        let mut add = |name: &str, data_type: DataType| {
-            if let Some(&i) = position.get(name)
-                && !columns.iter().any(|(j, _)| *j == i)
+        let mut add = |name: &str, i: Option<usize>, data_type: DataType| {
+            if let Some(i) = i
+                && !columns.iter().any(|(j, _, _)| *j == i)
             {
-                columns.push((i, data_type.clone()));
+                let fill = cleaning.fill_null.get(name).map(|_| name.to_string());
+                columns.push((i, data_type.clone(), fill));
                 fields.push(Field::new(name, data_type, true));
             }
         };
         for input in model.inputs() {
-            add(&input.name, model_type(&input.kind, &input.data_type));
+            let i = position.get(input.name.as_str()).copied();
+            // The type etl wrote (what the trainer read), else the model's.
+            let trained = match cleaning.types.get(&input.name) {
+                Some(t) => t.data_type().to_string(),
+                None => input.data_type.clone(),
+            };
+            add(&input.name, i, model_type(&input.kind, &trained));
         }
         for name in passthrough {
-            let sample = match (first, position.get(name.as_str())) {
-                (Some(raw), Some(&i)) => Some(cleaner.clean(raw.batch.column(i))?),
+            let i = (position.get(name.as_str()).copied())
+                .or_else(|| names.iter().position(|n| n == name));
+            let sample = match (first, i) {
+                (Some(raw), Some(i)) => Some(cleaner.clean(raw.batch.column(i))?),
                 _ => None,
             };
             let inferred = sample.as_ref().map_or(ColumnType::String, |column| {
                 infer(column.as_string::<i32>().iter().flatten())
             });
-            add(name, inferred.data_type());
+            add(name, i, inferred.data_type());
         }
         Ok(Self {
             cleaner,
+            cleaning: cleaning.clone(),
             columns,
             schema: Arc::new(Schema::new(fields)),
         })
@@ -192,8 +209,11 @@ impl TextPlan {
     fn prepare(&self, raw: RawBatch) -> Result<Prepared> {
         let (input, lines, mut errors) = with_rejected(raw)?;
         let mut typed: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        for (field, (i, data_type)) in self.schema.fields().iter().zip(&self.columns) {
-            let cleaned = self.cleaner.clean(input.column(*i))?;
+        for (field, (i, data_type, fill)) in self.schema.fields().iter().zip(&self.columns) {
+            let mut cleaned = self.cleaner.clean(input.column(*i))?;
+            if let Some(name) = fill {
+                cleaned = self.cleaning.fill(name, cleaned);
+            }
             let (column, failed) = cast_reporting(&cleaned, data_type)?;
             if !failed.is_empty() {
                 let text = cleaned.as_string::<i32>();

@@ -30,10 +30,10 @@ mod predict;
 mod run;
 pub mod schema;
 
-pub use config::{InferenceConfig, OnError, PipelineConfig, Shard};
+pub use config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
 pub use error::{Error, Result};
 pub use predict::{output_schema, predict};
 pub use run::{
-    FORMAT_VERSION, InferenceReport, InputRecord, Manifest, ModelRecord, OutputFile, Rows,
-    RunOptions, load_model, run,
+    AppliedCleaning, FORMAT_VERSION, InferenceReport, InputRecord, Manifest, ModelRecord,
+    OutputFile, Rows, RunOptions, load_model, run,
 };

@@ -17,7 +17,9 @@ use model::Model;
 use model_registry::Registry;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{InferenceConfig, OnError, PipelineConfig, Shard};
+use ingest::clean::Cleaning;
+
+use crate::config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
 use crate::error::{Error, Result};
 use crate::predict::{output_schema, predict};
 
@@ -77,6 +79,20 @@ pub struct ModelRecord {
     pub card_sha256: Option<String>,
     /// SHA-256 of the artifact.
     pub artifact_sha256: String,
+    /// The cleaning recorded in the model card (the ETL's, for the model's
+    /// input columns); none for an artifact path or an older card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaning: Option<Cleaning>,
+}
+
+/// The cleaning a run applied to its text inputs, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedCleaning {
+    /// `model card` (the training data's cleaning) or `config`
+    /// (`inference.cleaning: config`, or a model without a recorded one).
+    pub source: String,
+    /// What was applied.
+    pub cleaning: Cleaning,
 }
 
 /// An input as recorded.
@@ -124,6 +140,9 @@ pub struct Manifest {
     /// Quarantined rows (with `on_error: quarantine`), one part per input file that had any.
     #[serde(default)]
     pub quarantine: Vec<OutputFile>,
+    /// The cleaning applied to text inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaning: Option<AppliedCleaning>,
     /// Row counts.
     pub rows: Rows,
     /// Start.
@@ -179,6 +198,7 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
             name: model.name.clone(),
             card_sha256: None,
             artifact_sha256: common::checksum::sha256_hex(&bytes),
+            cleaning: None,
         };
         return Ok((model, record));
     }
@@ -210,8 +230,49 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
         name: resolved.card.name.clone(),
         card_sha256: Some(resolved.card_sha256.clone()),
         artifact_sha256: common::checksum::sha256_hex(bytes),
+        cleaning: card_cleaning(&resolved.card)?,
     };
     Ok((model, record))
+}
+
+/// The cleaning recorded in `card` (`metadata.cleaning`), if any.
+fn card_cleaning(card: &model_registry::ModelCard) -> Result<Option<Cleaning>> {
+    match card.metadata.get("cleaning") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|e| Error::Config {
+                key: format!("{} model card: metadata.cleaning", card.version),
+                message: format!("unreadable: {e}"),
+            }),
+    }
+}
+
+/// The cleaning to apply: the model card's unless the config says
+/// otherwise (or the model has none).
+fn applied_cleaning(config: &InferenceConfig, record: &ModelRecord) -> AppliedCleaning {
+    match (&config.cleaning, &record.cleaning) {
+        (CleaningSource::Model, Some(cleaning)) => AppliedCleaning {
+            source: "model card".into(),
+            cleaning: cleaning.clone(),
+        },
+        (source, _) => {
+            if *source == CleaningSource::Model {
+                log::warn!(
+                    "the model records no cleaning (an artifact path or an older card): text inputs are cleaned with inference's own csv, trim and null_tokens"
+                );
+            }
+            AppliedCleaning {
+                source: "config".into(),
+                cleaning: Cleaning {
+                    csv: config.csv.clone(),
+                    null_tokens: config.null_tokens.clone(),
+                    trim: config.trim,
+                    ..Cleaning::default()
+                },
+            }
+        }
+    }
 }
 
 /// A unit of work: one file, or some row groups of one Parquet file.
@@ -282,8 +343,9 @@ async fn units(config: &InferenceConfig, input: &str, shard: Shard) -> Result<Ve
 pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<InferenceReport> {
     let started = Utc::now();
     let clock = Instant::now();
-    crate::input::check_csv(&config.csv)?;
     let (model, record) = load_model(&options.model, &options.registry).await?;
+    let applied = applied_cleaning(config, &record);
+    crate::input::check_csv(&applied.cleaning.csv)?;
     let label = record
         .version
         .clone()
@@ -305,7 +367,17 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     let mut quarantine = Vec::new();
     let mut rows = Rows::default();
     for unit in &units {
-        match score(unit, config, &model, &label, &run_root, &mut rows).await {
+        match score(
+            unit,
+            config,
+            &applied.cleaning,
+            &model,
+            &label,
+            &run_root,
+            &mut rows,
+        )
+        .await
+        {
             Ok((input, written, quarantined)) => {
                 inputs.push(input);
                 outputs.push(written.relative_to(&output));
@@ -326,6 +398,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         inputs,
         outputs,
         quarantine,
+        cleaning: Some(applied),
         rows,
         started,
         finished: Utc::now(),
@@ -362,6 +435,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
 async fn score(
     unit: &Unit,
     config: &InferenceConfig,
+    cleaning: &Cleaning,
     model: &Arc<Model>,
     label: &str,
     run_root: &Location,
@@ -378,8 +452,15 @@ async fn score(
         format: unit.format,
         compression: unit.compression,
     };
-    let (schema, stream) =
-        crate::input::open(&source, unit.row_groups.clone(), config, model).await?;
+    let (schema, stream) = crate::input::open(
+        &source,
+        unit.row_groups.clone(),
+        config.batch_size,
+        cleaning,
+        &config.passthrough,
+        model,
+    )
+    .await?;
     crate::schema::check(model, &schema, &config.passthrough, &name)?;
     let out_schema = output_schema(model, &schema, &config.passthrough)?;
     let mut sink = ParquetSink::create(

@@ -1,7 +1,8 @@
 //! Schema enforcement, before the first prediction: every input column the
 //! model was trained on must be present (all missing ones are named at
 //! once), numeric features must have a numeric type (integers are cast to
-//! floats; nullable integers work), categorical features a text-like type.
+//! floats; nullable integers work), categorical features a text-like,
+//! integer, boolean or date/time type (their categories are their text).
 //! Extra columns are ignored unless listed as passthrough.
 
 use arrow::datatypes::{DataType, Schema};
@@ -49,6 +50,7 @@ pub fn check(model: &Model, schema: &Schema, passthrough: &[String], file: &str)
                         | DataType::Null
                         | DataType::Dictionary(..)
                 ) || found.is_integer()
+                    || found.is_temporal()
             }
         };
         if !ok {

@@ -9,6 +9,7 @@ use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 use common::storage::{Location, ParquetSource};
 use futures::TryStreamExt;
+use ingest::clean::Cleaning;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -21,6 +22,8 @@ struct Manifest {
     format_version: u32,
     run_id: String,
     outputs: BTreeMap<String, Vec<OutputFile>>,
+    #[serde(default)]
+    cleaning: Option<Cleaning>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +44,8 @@ pub struct Dataset {
     pub manifest_sha256: String,
     /// The ETL run id.
     pub run_id: String,
+    /// The cleaning the ETL applied (absent in older manifests).
+    pub cleaning: Option<Cleaning>,
 }
 
 /// Reads the train and test splits of the ETL output at `location`.
@@ -91,6 +96,7 @@ pub async fn load(location: &str) -> Result<Dataset> {
         manifest_location: manifest_location.to_string(),
         manifest_sha256: common::checksum::sha256_hex(&bytes),
         run_id: manifest.run_id,
+        cleaning: manifest.cleaning,
     })
 }
 

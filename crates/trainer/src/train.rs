@@ -217,6 +217,10 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         "inputs": model.inputs(),
         "feature_names": model.features.feature_names(),
         "preprocessing": config.model.preprocessing,
+        "cleaning": dataset.cleaning.as_ref().map(|c| {
+            let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
+            c.for_columns(&inputs)
+        }),
         "data": {
             "manifest": dataset.manifest_location,
             "manifest_sha256": dataset.manifest_sha256,

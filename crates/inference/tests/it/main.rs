@@ -5,3 +5,4 @@
 
 mod cases;
 mod pipeline;
+mod skew;
