@@ -240,7 +240,8 @@ class Suite:
         else:
             files = manifest["outputs"] + manifest["quarantine"]
             rows = manifest["rows"]
-            self.check(rows["input"] == rows["predicted"] + rows["errored"],
+            self.check(rows["input"] == rows["predicted"] + rows["errored"]
+                       + rows.get("quarantined", 0),
                        f"{folder}: rows do not add up")
         for f in files:
             data = self.store.read(f"{folder}/{f['path']}")

@@ -29,6 +29,7 @@
 
 pub mod checksum;
 pub mod config;
+pub mod cpu;
 pub mod error;
 pub mod ids;
 pub mod logging;

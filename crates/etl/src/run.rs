@@ -422,12 +422,9 @@ async fn pass(
 }
 
 async fn on_rayon<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
-        let _ = tx.send(work());
-    });
-    rx.await
-        .map_err(|_| Error::Internal("a worker thread panicked".into()))
+    common::cpu::run("cleaning a batch", work)
+        .await
+        .map_err(|e| Error::Internal(e.0.into()))
 }
 
 async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -> Result<()> {

@@ -108,7 +108,7 @@ pub async fn open(
     // rows decide undeclared ones.
     let first = match pieces.next().await {
         Some(piece) => {
-            let parse = tokio::task::spawn_blocking(move || piece?.into_batch());
+            let parse = common::cpu::run("parsing the first rows", move || piece?.into_batch());
             Some(parse.await.map_err(|e| Error::Internal(e.to_string()))??)
         }
         None => None,

@@ -111,15 +111,18 @@ pub struct InputRecord {
 /// An output file, relative to the output root.
 pub use common::storage::StoredFile as OutputFile;
 
-/// Row counts: `input = predicted + errored`.
+/// Row counts: `input = predicted + errored + quarantined`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rows {
-    /// Rows read.
+    /// Rows read (rejected rows included): `predicted + errored + quarantined`.
     pub input: u64,
     /// Rows with a prediction.
     pub predicted: u64,
-    /// Rows with an `_error` instead.
+    /// Rows in the output with a null prediction and an `_error`.
     pub errored: u64,
+    /// Rows moved to `quarantine/` with their `_error` (`on_error: quarantine`).
+    #[serde(default)]
+    pub quarantined: u64,
 }
 
 /// The shard's manifest, written last.
@@ -171,10 +174,11 @@ impl InferenceReport {
     pub fn summary(&self) -> String {
         let m = &self.manifest;
         format!(
-            "{} rows → {} predicted, {} errored with {} {} ({})",
+            "{} rows → {} predicted, {} errored, {} quarantined with {} {} ({})",
             m.rows.input,
             m.rows.predicted,
             m.rows.errored,
+            m.rows.quarantined,
             m.model.name,
             m.model.version.as_deref().unwrap_or(&m.model.reference),
             self.manifest_location
@@ -414,10 +418,11 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     run.publish(&output, &files, &manifest_location, &manifest)
         .await?;
     log::info!(
-        "{} rows → {} predicted, {} errored ({:.0} rows/s) → {manifest_location}",
+        "{} rows → {} predicted, {} errored, {} quarantined ({:.0} rows/s) → {manifest_location}",
         rows.input,
         rows.predicted,
         rows.errored,
+        rows.quarantined,
         manifest.rows_per_second
     );
     // Shard folders sit beside the unsharded runs; they are not runs themselves.
@@ -480,17 +485,14 @@ async fn score(
             );
             async move {
                 let pending = pending?;
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                rayon::spawn(move || {
-                    let scored = pending.prepare().and_then(|ready| {
-                        let scored =
-                            predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
-                        Ok((ready.input, scored))
-                    });
-                    let _ = tx.send(scored);
-                });
-                rx.await
-                    .map_err(|_| Error::Internal("a worker thread panicked".into()))?
+                common::cpu::run("scoring a batch", move || {
+                    let ready = pending.prepare()?;
+                    let scored =
+                        predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
+                    Ok((ready.input, scored))
+                })
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?
             }
         })
         .buffered(workers);
@@ -506,8 +508,12 @@ async fn score(
         let ok = batch.column(batch.num_columns() - 1).null_count();
         read += batch.num_rows() as u64;
         rows.input += batch.num_rows() as u64;
-        rows.errored += (batch.num_rows() - ok) as u64;
         rows.predicted += ok as u64;
+        let failed = (batch.num_rows() - ok) as u64;
+        match config.on_error {
+            OnError::Quarantine => rows.quarantined += failed,
+            OnError::Null => rows.errored += failed,
+        }
         if config.on_error == OnError::Quarantine && ok < batch.num_rows() {
             let (scored, failed) = crate::predict::split_errors(&input, &batch)?;
             if quarantine.is_none() {

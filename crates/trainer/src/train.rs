@@ -130,13 +130,13 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
                 config.model.params.clone(),
                 train.clone(),
             );
-            let (report, best) = tokio::task::spawn_blocking(move || {
+            let (report, best) = common::cpu::run("searching", move || {
                 crate::search::run(&search_config, &base, &config_params, &rows)
             })
             .await
             .map_err(|e| Error::Data {
                 location: "search".into(),
-                message: format!("search thread failed: {e}"),
+                message: e.to_string(),
             })??;
             estimator = best.clone();
             params.estimator = best;
@@ -159,11 +159,11 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     );
     let started = Instant::now();
     let fit_train = train.clone();
-    let model: Model = tokio::task::spawn_blocking(move || params.fit(&fit_train))
+    let model: Model = common::cpu::run("fitting", move || params.fit(&fit_train))
         .await
         .map_err(|e| Error::Data {
             location: "training".into(),
-            message: format!("fit thread failed: {e}"),
+            message: e.to_string(),
         })??;
     let fit_seconds = started.elapsed().as_secs_f64();
     let evaluation = evaluate(&model, &train, &test)?;

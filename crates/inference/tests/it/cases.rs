@@ -92,6 +92,71 @@ async fn bad_cells_and_rows_are_row_errors_and_castable_ones_are_scored() {
     assert_eq!(out[1][2].as_deref(), Some("Gentoo"));
 }
 
+/// Issue 13 "done when", scaled down: 30,000 rows with 100 bad cells
+/// scattered through them (read in many batches) give 29,900 predictions
+/// and 100 `_error` rows in place, or with `on_error: quarantine` 100
+/// quarantined rows that keep the bad value; the counts add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_bad_cells_are_a_hundred_row_errors_in_place() {
+    let store = setup().await;
+    let root = store.location();
+    let raw = std::fs::read_to_string(crate::pipeline::repo("data/raw/penguins.csv")).unwrap();
+    let good: Vec<&str> = raw.lines().skip(1).filter(|l| !l.contains("NA")).collect();
+    let mut text = HEADER.to_string();
+    let mut bad_lines = Vec::new();
+    for i in 0..30_000usize {
+        let mut fields: Vec<&str> = good[i % good.len()].split(',').collect();
+        if i % 300 == 150 {
+            fields[2 + (i / 300) % 4] = "abc";
+            bad_lines.push(i as u64 + 2);
+        }
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    put(root, "many/in.csv", &text).await;
+    let mut config = shipped();
+    config.batch_size = 1000;
+    let report = inference::run(&config, &options(root, "many/in.csv", "nulls"))
+        .await
+        .unwrap();
+    let r = report.manifest.rows;
+    assert_eq!(
+        (r.input, r.predicted, r.errored, r.quarantined),
+        (30_000, 29_900, 100, 0)
+    );
+    let out = rows(root, "nulls", &report.manifest).await;
+    let errored: Vec<u64> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| row[7].is_some())
+        .map(|(i, _)| i as u64 + 2)
+        .collect();
+    assert_eq!(errored, bad_lines, "each error in its row's place");
+    assert!(
+        out[150][7]
+            .as_deref()
+            .unwrap()
+            .starts_with("line 152: cast: column 'bill_length_mm': 'abc'")
+    );
+
+    config.on_error = inference::OnError::Quarantine;
+    let report = inference::run(&config, &options(root, "many/in.csv", "quarantined"))
+        .await
+        .unwrap();
+    let r = report.manifest.rows;
+    assert_eq!(
+        (r.input, r.predicted, r.errored, r.quarantined),
+        (30_000, 29_900, 0, 100)
+    );
+    let q = root
+        .join("quarantined")
+        .unwrap()
+        .join(&report.manifest.quarantine[0].path)
+        .unwrap();
+    let source = common::storage::ParquetSource::open(&q).await.unwrap();
+    assert_eq!(source.num_rows(), 100);
+}
+
 /// A Parquet column of the wrong type is a file-level problem: the run
 /// fails before the first prediction, naming the column.
 #[tokio::test]
