@@ -26,6 +26,9 @@ struct Args {
     /// Check config and input schema, print the plan, write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Print the manifest as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -44,21 +47,10 @@ async fn run(args: Args) -> Result<(), etl::Error> {
         return Ok(());
     }
     let report = etl::run(&config.etl, &options).await?;
-    let rows = report.manifest.rows;
-    let state = if report.up_to_date {
-        "up to date"
+    common::terminal::print(&if args.json {
+        serde_json::to_string_pretty(&report.manifest).unwrap_or_default()
     } else {
-        "done"
-    };
-    common::terminal::print(&format!(
-        "{state}: {} → train {}, test {}, validation {}, quarantined {}, duplicates {} ({}/_manifest.json)",
-        rows.input,
-        rows.train,
-        rows.test,
-        rows.validation,
-        rows.quarantined,
-        rows.duplicates,
-        report.output
-    ));
+        report.summary()
+    });
     Ok(())
 }

@@ -68,6 +68,28 @@ pub struct EtlReport {
     pub up_to_date: bool,
 }
 
+impl EtlReport {
+    /// One line for a terminal.
+    pub fn summary(&self) -> String {
+        let rows = &self.manifest.rows;
+        let state = if self.up_to_date {
+            "up to date"
+        } else {
+            "done"
+        };
+        format!(
+            "{state}: {} → train {}, test {}, validation {}, quarantined {}, duplicates {} ({}/_manifest.json)",
+            rows.input,
+            rows.train,
+            rows.test,
+            rows.validation,
+            rows.quarantined,
+            rows.duplicates,
+            self.output
+        )
+    }
+}
+
 /// Makes the plan only (what `--dry-run` prints).
 pub async fn plan(config: &EtlConfig, options: &RunOptions) -> Result<Plan> {
     Plan::build(config, &options.input, &options.output).await

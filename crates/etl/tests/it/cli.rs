@@ -178,3 +178,20 @@ fn output_bucket_log_dir_and_endpoint_password_messages() {
         std::fs::read_to_string(dir.path().join("logs/data_processing.log")).unwrap_or_default();
     assert!(!log.contains("hunter2"), "{log}");
 }
+
+#[test]
+fn json_prints_the_manifest_with_its_cleaning() {
+    let dir = workspace("etl:\n  null_tokens: ['*']\n  allow_empty: true\n");
+    let (code, stdout, stderr) = etl(&["--config", "pipeline.yaml", "--json"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    let manifest: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(manifest["rows"]["input"], 2);
+    assert_eq!(
+        manifest["cleaning"]["null_tokens"],
+        serde_json::json!(["*"])
+    );
+    assert_eq!(manifest["cleaning"]["types"]["x"], "int64");
+    let (code, stdout, _) = etl(&["--config", "pipeline.yaml"], dir.path());
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("up to date: 2 → train"), "{stdout}");
+}
