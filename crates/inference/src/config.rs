@@ -2,28 +2,38 @@
 
 use std::path::Path;
 
-use common::config::{LoggingConfig, StorageConfig};
+use common::config::{LoggingConfig, StageFile, StageSection, StorageConfig};
 use common::storage::{FileFormat, ParquetWriteOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// `pipeline_config.yaml` as seen by the inference stage.
+/// `pipeline_config.yaml` as seen by the inference stage: the shared
+/// sections and `inference:` (other stages' sections are theirs; see
+/// [`StageFile`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "StageFile<InferenceConfig>")]
 pub struct PipelineConfig {
     /// Shared storage locations.
-    #[serde(default)]
     pub storage: StorageConfig,
     /// Shared logging settings.
-    #[serde(default)]
     pub logging: LoggingConfig,
-    /// The etl stage's section (read by `etl`).
-    #[serde(default)]
-    pub etl: Option<serde::de::IgnoredAny>,
     /// This stage's settings.
-    #[serde(default)]
     pub inference: InferenceConfig,
+}
+
+impl From<StageFile<InferenceConfig>> for PipelineConfig {
+    fn from(file: StageFile<InferenceConfig>) -> Self {
+        Self {
+            storage: file.shared.storage,
+            logging: file.shared.logging,
+            inference: file.section,
+        }
+    }
+}
+
+impl StageSection for InferenceConfig {
+    const NAME: &'static str = "inference";
 }
 
 impl PipelineConfig {

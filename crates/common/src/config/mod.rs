@@ -16,12 +16,14 @@
 
 mod interpolate;
 mod sections;
+mod stage;
 
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
 pub use sections::{LogLevel, LoggingConfig, SharedSections, StorageConfig};
+pub use stage::{STAGE_SECTIONS, StageFile, StageSection};
 
 use crate::error::{Error, Result};
 

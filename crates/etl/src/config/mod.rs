@@ -8,7 +8,7 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::config::{LoggingConfig, StorageConfig};
+use common::config::{LoggingConfig, StageFile, StageSection, StorageConfig};
 use common::storage::{FileFormat, ParquetWriteOptions};
 use serde::{Deserialize, Serialize};
 
@@ -17,22 +17,31 @@ pub use ingest::CsvConfig;
 
 use crate::error::Result;
 
-/// `pipeline_config.yaml` as seen by the etl stage.
+/// `pipeline_config.yaml` as seen by the etl stage: the shared sections and
+/// `etl:` (other stages' sections are theirs; see [`StageFile`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "StageFile<EtlConfig>")]
 pub struct PipelineConfig {
     /// Shared storage locations.
-    #[serde(default)]
     pub storage: StorageConfig,
     /// Shared logging settings.
-    #[serde(default)]
     pub logging: LoggingConfig,
     /// This stage's settings.
-    #[serde(default)]
     pub etl: EtlConfig,
-    /// The inference stage's section (read by `inference`).
-    #[serde(default)]
-    pub inference: Option<serde::de::IgnoredAny>,
+}
+
+impl From<StageFile<EtlConfig>> for PipelineConfig {
+    fn from(file: StageFile<EtlConfig>) -> Self {
+        Self {
+            storage: file.shared.storage,
+            logging: file.shared.logging,
+            etl: file.section,
+        }
+    }
+}
+
+impl StageSection for EtlConfig {
+    const NAME: &'static str = "etl";
 }
 
 impl PipelineConfig {
