@@ -62,6 +62,17 @@ pub struct RowCounts {
     pub duplicates: u64,
 }
 
+impl std::fmt::Display for RowCounts {
+    /// `344 → train 240, test 70, validation 0, quarantined 32, duplicates 2`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} → train {}, test {}, validation {}, quarantined {}, duplicates {}",
+            self.input, self.train, self.test, self.validation, self.quarantined, self.duplicates
+        )
+    }
+}
+
 impl RowCounts {
     /// Whether the counts add up.
     pub fn balanced(&self) -> bool {

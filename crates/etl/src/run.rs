@@ -77,16 +77,7 @@ impl EtlReport {
         } else {
             "done"
         };
-        format!(
-            "{state}: {} → train {}, test {}, validation {}, quarantined {}, duplicates {} ({}/_manifest.json)",
-            rows.input,
-            rows.train,
-            rows.test,
-            rows.validation,
-            rows.quarantined,
-            rows.duplicates,
-            self.output
-        )
+        format!("{state}: {rows} ({}/_manifest.json)", self.output)
     }
 }
 
@@ -209,13 +200,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         .await?;
     let rows = &manifest.rows;
     log::info!(
-        "run {run_id}: {} rows in → train {}, test {}, validation {}, quarantined {}, duplicates {} ({:.0} rows/s, {:.2} s)",
-        rows.input,
-        rows.train,
-        rows.test,
-        rows.validation,
-        rows.quarantined,
-        rows.duplicates,
+        "run {run_id}: {rows} ({:.0} rows/s, {:.2} s)",
         manifest.timings.rows_per_second,
         seconds
     );
