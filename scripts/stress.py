@@ -389,7 +389,10 @@ def main():
     target = args.report or (None if args.quick else str(ROOT / "RELIABILITY.md"))
     if target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(report)
+        # Sections written by hand after the figures (## Fuzzing) are kept.
+        old = Path(target).read_text() if Path(target).exists() else ""
+        kept = old[old.find("\n## "):] if "\n## " in old else ""
+        Path(target).write_text(report + kept)
     print(f"stress: {totals} in {elapsed:.0f} s", file=sys.stderr)
     sys.exit(1 if problems else 0)
 

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
 use common::storage::{CsvDialect, RecordChunk, RecordChunker, line_feeds};
-use etl::read::RawBatch;
-use etl::read::csv::Chunk;
+use ingest::read::RawBatch;
+use ingest::read::csv::Chunk;
 use libfuzzer_sys::fuzz_target;
 
 /// Bytes a dialect is drawn from: the usual ones, line ends and letters, so

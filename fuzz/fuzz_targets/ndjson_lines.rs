@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
 use common::storage::RecordChunker;
-use etl::read::ndjson::Chunk;
+use ingest::read::ndjson::Chunk;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

@@ -8,7 +8,8 @@
 //!   the file's column names and a stream of [`read::RawBatch`]es (string
 //!   columns for text formats, parsed in parallel) with the rows that could
 //!   not be split into columns set aside as [`read::Rejected`], each with
-//!   its source line and [`Reason`];
+//!   its source line and [`Reason`] (or, read strictly with
+//!   [`read::RawBatch::strict`], the first of them as an error);
 //! - [`clean`]: the cleaning of text cells before casting (trim, null
 //!   tokens);
 //! - [`types`]: column types, their inference from sample values, and the

@@ -99,6 +99,21 @@ pub struct RawBatch {
     pub rejected: Vec<Rejected>,
 }
 
+impl RawBatch {
+    /// Strict reading, for callers that want the first error instead of
+    /// rejected rows: the batch if no row was set aside, else an error
+    /// naming `file`, the first rejected row's line and its reason.
+    pub fn strict(self, file: &str) -> Result<Self> {
+        match self.rejected.iter().min_by_key(|r| r.row) {
+            None => Ok(self),
+            Some(first) => Err(Error::File {
+                file: file.to_string(),
+                message: format!("line {}: {}", first.row, first.reason),
+            }),
+        }
+    }
+}
+
 /// A row that could not be parsed into the file's columns.
 #[derive(Debug, Clone)]
 pub struct Rejected {

@@ -165,6 +165,15 @@ pub async fn csv_plain_and_gzip_give_every_row_with_its_line(root: &Location) {
 
     let (_, unpacked) = read_all(&packed, 1000).await;
     assert_eq!(rows(&unpacked), (good, rejected), "gzip reads like plain");
+    // Strict reading stops at the first rejected row.
+    let strict: Result<Vec<RawBatch>, _> = batches
+        .into_iter()
+        .map(|b| b.strict("penguins.csv"))
+        .collect();
+    assert_eq!(
+        strict.unwrap_err().to_string(),
+        "penguins.csv: line 779: ragged: expected 4 fields, found 3"
+    );
 }
 
 pub async fn ndjson_plain_and_gzip_set_bad_lines_aside(root: &Location) {
