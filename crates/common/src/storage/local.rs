@@ -59,6 +59,39 @@ impl Location {
         })?
     }
 
+    /// On local disk: whether a staging file younger than `age` is anywhere
+    /// below this location, i.e. a writer is putting a file there right
+    /// now (before its rename, the folder may hold nothing else: a run that
+    /// is starting shows as a folder with no lease yet). Never on other
+    /// backends, where an object appears whole or not at all.
+    pub async fn has_fresh_staging(&self, age: Duration) -> Result<bool> {
+        let Some(dir) = self.local_path() else {
+            return Ok(false);
+        };
+        let location = self.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut fresh = false;
+            walk(&dir, &mut |path, meta| {
+                let young = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .is_none_or(|a| a < age);
+                fresh |= is_staging(path) && young;
+            })
+            .map_err(|source| Error::Io {
+                location: location.clone(),
+                source,
+            })?;
+            Ok(fresh)
+        })
+        .await
+        .map_err(|e| Error::Io {
+            location: self.to_string(),
+            source: std::io::Error::other(e),
+        })?
+    }
+
     /// On local disk, after the objects below were deleted: removes staging
     /// files left below and every folder that is now empty, this location's
     /// own included, and nothing above it.
@@ -189,6 +222,26 @@ mod tests {
         one.put(&b"{}"[..]).await.unwrap();
         one.delete().await.unwrap();
         assert!(outputs.join("x/y").exists());
+    }
+
+    #[tokio::test]
+    async fn fresh_staging_files_show_a_writer_at_work() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Location::parse(tmp.path().to_str().unwrap()).unwrap();
+        let run = root.join("runs/r1").unwrap();
+        assert!(
+            !run.has_fresh_staging(Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        std::fs::create_dir_all(tmp.path().join("runs/r1")).unwrap();
+        std::fs::write(tmp.path().join("runs/r1/_lease.json#4"), b"{").unwrap();
+        assert!(
+            run.has_fresh_staging(Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert!(!run.has_fresh_staging(Duration::ZERO).await.unwrap());
     }
 
     #[tokio::test]

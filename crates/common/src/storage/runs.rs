@@ -98,12 +98,20 @@ impl Runs {
         let (folders, _) = self.root.list_children().await?;
         let mut runs = Vec::new();
         for name in folders.into_iter().filter(|f| !skip(f)) {
-            let state = match self.root.join(&name)?.join(LEASE_FILE)?.head().await {
+            let folder = self.root.join(&name)?;
+            let mut state = match folder.join(LEASE_FILE)?.head().await {
                 Ok(meta) if lease_is_live(&meta) => State::Live,
                 Ok(_) => State::Dead,
                 Err(Error::NotFound { .. }) => State::Finished,
                 Err(e) => return Err(e),
             };
+            // On local disk a starting run's folder exists before its lease
+            // is renamed into place (found by make stress: such a run was
+            // taken for a finished one and pruned). A file being written
+            // there means a writer at work.
+            if state != State::Live && folder.has_fresh_staging(lease_timeout()).await? {
+                state = State::Live;
+            }
             runs.push((name, state));
         }
         // Read last: a run that published while the leases were looked at
@@ -201,4 +209,39 @@ async fn check(output: &Location, file: &StoredFile, manifest: &Location) -> Res
         file: location.to_string(),
         problem,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found by `make stress`): on local disk a starting run's
+    /// folder holds only its lease's staging file for a moment (longer when
+    /// fsync is slow); pruning took it for a finished run and removed it,
+    /// and the run later failed to publish files that were gone.
+    #[tokio::test]
+    async fn a_run_whose_lease_is_being_written_is_not_pruned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Location::parse(tmp.path().to_str().unwrap()).unwrap();
+        let runs = Runs::new(root.join("runs").unwrap());
+        // Named to sort first: the oldest, the first pruning would take.
+        let starting = tmp.path().join("runs/00000000T000000000Z-aaaaaa");
+        std::fs::create_dir_all(&starting).unwrap();
+        std::fs::write(starting.join("_lease.json#7"), b"{").unwrap();
+        let run = runs.start().await.unwrap();
+        let manifest = root.join("_manifest.json").unwrap();
+        #[derive(Serialize)]
+        struct Names<'a> {
+            run_id: &'a str,
+        }
+        let id = run.id().to_string();
+        run.publish(&root, &[], &manifest, &Names { run_id: &id })
+            .await
+            .unwrap();
+        runs.prune(1, &manifest, |_| false).await;
+        assert!(
+            starting.join("_lease.json#7").exists(),
+            "the starting run stays"
+        );
+    }
 }
