@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::Utc;
 use common::checksum::sha256_hex;
-use common::storage::{LEASE_FILE, Location, lease_is_live};
+use common::storage::{LEASE_FILE, Location, lease_is_live, lease_timeout};
 use serde::Serialize;
 
 use crate::card::{CARD_FILE, FORMAT_VERSION, ModelCard};
@@ -341,7 +341,12 @@ impl Registry {
             report.files += leftovers.len();
             report.versions.push(version.to_string());
         }
-        report.staging = self.root.remove_stale_staging(grace).await?;
+        // A staging file younger than the lease timeout may be a live
+        // publisher's upload in progress: any grace period stays safe.
+        report.staging = self
+            .root
+            .remove_stale_staging(grace.max(lease_timeout()))
+            .await?;
         if report.staging > 0 {
             log::info!(
                 "gc: removed {} staging file(s) of interrupted writes",
