@@ -73,6 +73,7 @@ impl Plan {
                 &config.csv,
                 hint,
                 config.infer_rows.max(1),
+                read::UnknownKeys::Reject,
                 Progress::hidden(),
             )
             .await?;

@@ -401,6 +401,7 @@ async fn pass(
             &config.csv,
             given,
             config.batch_size,
+            read::UnknownKeys::Reject,
             progress.clone(),
         )
         .await?;

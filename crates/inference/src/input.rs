@@ -101,6 +101,7 @@ pub async fn open(
         &cleaning.csv,
         None,
         batch_size,
+        read::UnknownKeys::Ignore,
         ingest::progress::Progress::hidden(),
     )
     .await?;

@@ -157,6 +157,50 @@ async fn a_hundred_bad_cells_are_a_hundred_row_errors_in_place() {
     assert_eq!(source.num_rows(), 100);
 }
 
+/// NDJSON through the same reader: a key that first appears after the
+/// lines that made the columns (a field added upstream) is ignored, since
+/// the model does not read it; a malformed line is that row's `_error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ndjson_ignores_new_keys_and_errors_malformed_lines() {
+    let store = setup().await;
+    let root = store.location();
+    let names: Vec<&str> = HEADER.trim().split(',').collect();
+    let raw = std::fs::read_to_string(crate::pipeline::repo("data/raw/penguins.csv")).unwrap();
+    let good: Vec<&str> = raw.lines().skip(1).filter(|l| !l.contains("NA")).collect();
+    let mut text = String::new();
+    for i in 0..1500usize {
+        let fields: Vec<&str> = good[i % good.len()].split(',').collect();
+        let mut object: Vec<String> = names
+            .iter()
+            .zip(&fields)
+            .map(|(n, v)| match v.parse::<f64>() {
+                Ok(_) => format!("\"{n}\": {v}"),
+                Err(_) => format!("\"{n}\": \"{v}\""),
+            })
+            .collect();
+        if i == 1300 {
+            object.push("\"comment\": \"added upstream\"".into());
+        }
+        match i {
+            1400 => text.push_str("{\"species\": \"Adelie\", \n"),
+            _ => text.push_str(&format!("{{{}}}\n", object.join(", "))),
+        }
+    }
+    put(root, "json/in.ndjson", &text).await;
+    // Columns come from the first max(batch_size, 1000) lines.
+    let mut config = shipped();
+    config.batch_size = 500;
+    let report = inference::run(&config, &options(root, "json/in.ndjson", "out"))
+        .await
+        .unwrap();
+    let r = report.manifest.rows;
+    assert_eq!((r.input, r.predicted, r.errored), (1500, 1499, 1));
+    let out = rows(root, "out", &report.manifest).await;
+    assert!(out[1300][7].is_none(), "the new key is ignored");
+    let error = out[1400][7].as_deref().unwrap();
+    assert!(error.starts_with("line 1401: json: "), "{error}");
+}
+
 /// A Parquet column of the wrong type is a file-level problem: the run
 /// fails before the first prediction, naming the column.
 #[tokio::test]

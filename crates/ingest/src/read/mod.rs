@@ -86,6 +86,17 @@ impl CsvConfig {
     }
 }
 
+/// What a key outside the columns does to its NDJSON row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownKeys {
+    /// The row is set aside (`unknown_field`): etl's strict schema.
+    #[default]
+    Reject,
+    /// The key is ignored: inference reads only the columns it needs, and
+    /// a field added upstream after the first lines changes nothing.
+    Ignore,
+}
+
 /// A batch of rows from one input file, before cleaning.
 #[derive(Debug)]
 pub struct RawBatch {
@@ -185,11 +196,13 @@ enum Message {
 /// `columns` fixes the column names where the file does not carry them
 /// (headerless CSV, NDJSON after the first file); `None` takes them from the
 /// file (CSV header, Parquet schema, keys of the first NDJSON rows).
+/// `unknown_keys` says what a later NDJSON key outside them does.
 pub async fn open(
     source: &SourceFile,
     csv: &CsvConfig,
     columns: Option<Vec<String>>,
     batch_size: usize,
+    unknown_keys: UnknownKeys,
     progress: Progress,
 ) -> Result<(Vec<String>, RawStream)> {
     if source.format == FileFormat::Parquet {
@@ -208,7 +221,14 @@ pub async fn open(
                 let file = (thread_source.index, Arc::from(thread_source.name()));
                 csv::read(reader, &csv_config, columns, file, batch_size, out)
             }
-            _ => ndjson::read(reader, columns, thread_source.index, batch_size, out),
+            _ => ndjson::read(
+                reader,
+                columns,
+                thread_source.index,
+                batch_size,
+                unknown_keys,
+                out,
+            ),
         };
         if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));

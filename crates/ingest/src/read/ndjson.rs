@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::strings::{Columns, Out, next_chunk};
-use super::{Piece, RawBatch, Rejected};
+use super::{Piece, RawBatch, Rejected, UnknownKeys};
 use crate::error::{Error, Result};
 use crate::reason::Reason;
 
@@ -39,6 +39,7 @@ pub(super) fn read(
     columns: Option<Vec<String>>,
     file: usize,
     batch_size: usize,
+    unknown_keys: UnknownKeys,
     out: Out,
 ) -> Result<()> {
     let mut chunker = RecordChunker::lines(input);
@@ -64,11 +65,7 @@ pub(super) fn read(
     out.columns(names.clone())?;
     let names: Arc<[String]> = Arc::from(names);
     let chunk = |records: RecordChunk| {
-        Piece::Ndjson(Chunk {
-            names: Arc::clone(&names),
-            file,
-            records,
-        })
+        Piece::Ndjson(Chunk::new(Arc::clone(&names), file, records).with_unknown_keys(unknown_keys))
     };
     if let Some(records) = first {
         out.piece(chunk(records))?;
@@ -85,6 +82,7 @@ pub struct Chunk {
     names: Arc<[String]>,
     file: usize,
     records: RecordChunk,
+    unknown_keys: UnknownKeys,
 }
 
 impl Chunk {
@@ -95,7 +93,14 @@ impl Chunk {
             names,
             file,
             records,
+            unknown_keys: UnknownKeys::Reject,
         }
+    }
+
+    /// The same chunk, with keys outside the columns handled as `unknown_keys` says.
+    pub fn with_unknown_keys(mut self, unknown_keys: UnknownKeys) -> Self {
+        self.unknown_keys = unknown_keys;
+        self
     }
 
     /// Parses the lines into string columns.
@@ -124,7 +129,16 @@ impl Chunk {
                     cells.extend(values.iter().map(|v| v.and_then(text)));
                     columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
                 }
-                Ok(Row::Unknown(key)) => columns.reject(unknown(line, trimmed, &key, &self.names)),
+                Ok(Row::Unknown(key, values)) => match self.unknown_keys {
+                    UnknownKeys::Reject => {
+                        columns.reject(unknown(line, trimmed, &key, &self.names));
+                    }
+                    UnknownKeys::Ignore => {
+                        cells.clear();
+                        cells.extend(values.iter().map(|v| v.and_then(text)));
+                        columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
+                    }
+                },
                 // serde_json's own value parser words the reason.
                 Err(error) => columns.reject(match parse(trimmed, line) {
                     Some(Err(rejected)) => rejected,
@@ -188,11 +202,11 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// A line's values by column (`None`: key absent), or the first key that is
-/// not a column.
+/// A line's values by column (`None`: key absent), and the first key that
+/// is not a column if it has one.
 enum Row<'a> {
     Known(Vec<Option<&'a RawValue>>),
-    Unknown(String),
+    Unknown(String, Vec<Option<&'a RawValue>>),
 }
 
 /// Parses one object line against the columns; an error (malformed JSON, not
@@ -233,7 +247,7 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_> {
             }
         }
         Ok(match unknown {
-            Some(key) => Row::Unknown(key),
+            Some(key) => Row::Unknown(key, values),
             None => Row::Known(values),
         })
     }
@@ -315,7 +329,7 @@ mod tests {
                 .iter()
                 .map(|v| v.and_then(text).map(Cow::into_owned))
                 .collect(),
-            Row::Unknown(key) => panic!("unknown key {key}"),
+            Row::Unknown(key, _) => panic!("unknown key {key}"),
         }
     }
 
@@ -347,7 +361,7 @@ mod tests {
         let index: HashMap<&str, usize> = [("a", 0)].into();
         assert!(matches!(
             row(br#"{"a": 1, "b\u0032": 2, "c": 3}"#, &index),
-            Ok(Row::Unknown(key)) if key == "b2"
+            Ok(Row::Unknown(key, _)) if key == "b2"
         ));
         for bad in [&br#"[1, 2]"#[..], br#"{"a": 1"#, br#"{"a": 1} x"#] {
             assert!(

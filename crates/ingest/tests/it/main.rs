@@ -90,6 +90,7 @@ async fn read_all(location: &Location, batch_size: usize) -> (Vec<String>, Vec<R
         &CsvConfig::default(),
         None,
         batch_size,
+        read::UnknownKeys::Reject,
         Progress::hidden(),
     )
     .await
