@@ -30,33 +30,12 @@ impl Location {
     /// backends have none to find (an interrupted S3 upload is invisible and
     /// expires by the bucket's lifecycle rules).
     pub async fn remove_stale_staging(&self, age: Duration) -> Result<usize> {
-        let Some(dir) = self.local_path() else {
-            return Ok(0);
-        };
-        let location = self.to_string();
-        tokio::task::spawn_blocking(move || {
-            let mut removed = 0;
-            walk(&dir, &mut |path, meta| {
-                let old = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| SystemTime::now().duration_since(t).ok())
-                    .is_some_and(|a| a >= age);
-                if is_staging(path) && old && std::fs::remove_file(path).is_ok() {
-                    removed += 1;
-                }
-            })
-            .map_err(|source| Error::Io {
-                location: location.clone(),
-                source,
-            })?;
-            Ok(removed)
+        self.with_staging(0, move |removed, path, found| {
+            if found.is_some_and(|a| a >= age) && std::fs::remove_file(path).is_ok() {
+                *removed += 1;
+            }
         })
         .await
-        .map_err(|e| Error::Io {
-            location: self.to_string(),
-            source: std::io::Error::other(e),
-        })?
     }
 
     /// On local disk: whether a staging file younger than `age` is anywhere
@@ -65,25 +44,39 @@ impl Location {
     /// is starting shows as a folder with no lease yet). Never on other
     /// backends, where an object appears whole or not at all.
     pub async fn has_fresh_staging(&self, age: Duration) -> Result<bool> {
+        self.with_staging(false, move |fresh, _, found| {
+            *fresh |= found.is_none_or(|a| a < age);
+        })
+        .await
+    }
+
+    /// Calls `visit` on a blocking thread with `state`, each staging file
+    /// below this location and its age (`None`: unknown or in the future);
+    /// returns the state. Nothing to visit on other backends.
+    async fn with_staging<T: Send + 'static>(
+        &self,
+        mut state: T,
+        mut visit: impl FnMut(&mut T, &FsPath, Option<Duration>) + Send + 'static,
+    ) -> Result<T> {
         let Some(dir) = self.local_path() else {
-            return Ok(false);
+            return Ok(state);
         };
         let location = self.to_string();
         tokio::task::spawn_blocking(move || {
-            let mut fresh = false;
             walk(&dir, &mut |path, meta| {
-                let young = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| SystemTime::now().duration_since(t).ok())
-                    .is_none_or(|a| a < age);
-                fresh |= is_staging(path) && young;
+                if is_staging(path) {
+                    let age = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| SystemTime::now().duration_since(t).ok());
+                    visit(&mut state, path, age);
+                }
             })
             .map_err(|source| Error::Io {
                 location: location.clone(),
                 source,
             })?;
-            Ok(fresh)
+            Ok(state)
         })
         .await
         .map_err(|e| Error::Io {
