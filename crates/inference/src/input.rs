@@ -23,7 +23,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use common::storage::{BatchStream, FileFormat, ParquetSource};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use ingest::clean::{Cleaner, Cleaning};
+use ingest::clean::{Cleaner, Cleaning, fill_nulls};
 use ingest::read::{self, Piece, RawBatch, SourceFile};
 use ingest::types::{ColumnType, cast_reporting, infer};
 use ingest::{CsvConfig, Reason};
@@ -72,9 +72,8 @@ pub type Pendings = BoxStream<'static, Result<Pending>>;
 #[derive(Debug)]
 pub struct TextPlan {
     cleaner: Cleaner,
-    cleaning: Cleaning,
-    /// The typed columns: their position in the file, type, and the name
-    /// their `fill_null` is under (if they have one).
+    /// The typed columns: their position in the file, type, and `fill_null`
+    /// constant (as text) if they have one.
     columns: Vec<(usize, DataType, Option<String>)>,
     schema: SchemaRef,
 }
@@ -130,8 +129,7 @@ pub async fn open(
 }
 
 /// The type a model input is read as (see the module doc).
-fn model_type(kind: &str, trained: &str) -> DataType {
-    let trained: Option<DataType> = trained.parse().ok();
+fn model_type(kind: &str, trained: Option<DataType>) -> DataType {
     match (kind, trained) {
         ("numeric", Some(t)) if !t.is_numeric() => t,
         ("numeric", _) => DataType::Float64,
@@ -173,7 +171,7 @@ impl TextPlan {
             if let Some(i) = i
                 && !columns.iter().any(|(j, _, _)| *j == i)
             {
-                let fill = cleaning.fill_null.get(name).map(|_| name.to_string());
+                let fill = cleaning.fill_null.get(name).cloned();
                 columns.push((i, data_type.clone(), fill));
                 fields.push(Field::new(name, data_type, true));
             }
@@ -182,10 +180,10 @@ impl TextPlan {
             let i = position.get(input.name.as_str()).copied();
             // The type etl wrote (what the trainer read), else the model's.
             let trained = match cleaning.types.get(&input.name) {
-                Some(t) => t.data_type().to_string(),
-                None => input.data_type.clone(),
+                Some(t) => Some(t.data_type()),
+                None => input.data_type.parse().ok(),
             };
-            add(&input.name, i, model_type(&input.kind, &trained));
+            add(&input.name, i, model_type(&input.kind, trained));
         }
         for name in passthrough {
             let i = (position.get(name.as_str()).copied())
@@ -201,7 +199,6 @@ impl TextPlan {
         }
         Ok(Self {
             cleaner,
-            cleaning: cleaning.clone(),
             columns,
             schema: Arc::new(Schema::new(fields)),
         })
@@ -212,8 +209,8 @@ impl TextPlan {
         let mut typed: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for (field, (i, data_type, fill)) in self.schema.fields().iter().zip(&self.columns) {
             let mut cleaned = self.cleaner.clean(input.column(*i))?;
-            if let Some(name) = fill {
-                cleaned = self.cleaning.fill(name, cleaned);
+            if let Some(value) = fill {
+                cleaned = fill_nulls(cleaned, value);
             }
             let (column, failed) = cast_reporting(&cleaned, data_type)?;
             if !failed.is_empty() {

@@ -96,14 +96,20 @@ impl Cleaning {
     /// replaced by the `fill_null` constant, if it has one.
     pub fn fill(&self, name: &str, column: ArrayRef) -> ArrayRef {
         match self.fill_null.get(name) {
-            Some(value) if column.null_count() > 0 => {
-                let text = column.as_string::<i32>();
-                let filled: StringArray = text.iter().map(|v| Some(v.unwrap_or(value))).collect();
-                Arc::new(filled)
-            }
-            _ => column,
+            Some(value) => fill_nulls(column, value),
+            None => column,
         }
     }
+}
+
+/// `column` (cleaned text) with its nulls replaced by `value`.
+pub fn fill_nulls(column: ArrayRef, value: &str) -> ArrayRef {
+    if column.null_count() == 0 {
+        return column;
+    }
+    let text = column.as_string::<i32>();
+    let filled: StringArray = text.iter().map(|v| Some(v.unwrap_or(value))).collect();
+    Arc::new(filled)
 }
 
 /// How text cells are cleaned.
