@@ -26,8 +26,12 @@ pub const FILE_NAME: &str = "model.bin";
 pub const MAGIC: &[u8; 8] = b"CAUCEMDL";
 /// The artifact format this build writes and reads. 2: trees and forests are
 /// Cauce's histogram trees (1 held smartcore's), SVMs exist. 3: linear
-/// models and kNN are Cauce's own.
-pub const FORMAT_VERSION: u32 = 3;
+/// models and kNN are Cauce's own. 4: `gradient_boosting` is Cauce's own
+/// booster for both tasks (3 held smartcore's regressor); every other
+/// estimator's body is unchanged, so format 3 artifacts of them still load.
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest format this build reads.
+pub const OLDEST_READABLE: u32 = 3;
 /// The smartcore release the estimators were built with (checked against
 /// Cargo.lock by a test).
 pub const SMARTCORE_VERSION: &str = "0.7.0";
@@ -75,9 +79,9 @@ pub fn header(bytes: &[u8]) -> Result<(Header, usize)> {
         return fail("not a Cauce model artifact (bad magic bytes)".into());
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&version) {
         return fail(format!(
-            "artifact format version {version}; this build of Cauce reads version {FORMAT_VERSION} (retrain, or use a matching Cauce release)"
+            "artifact format version {version}; this build of Cauce reads versions {OLDEST_READABLE} to {FORMAT_VERSION} (retrain, or use a matching Cauce release)"
         ));
     }
     let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
@@ -118,8 +122,13 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
         )));
     }
     rmp_serde::from_slice(body).map_err(|e| {
+        let hint = if header.format_version < 4 && e.to_string().contains("GradientBoosting") {
+            " (a format 3 gradient_boosting model is smartcore's booster, which this build no longer has: retrain it)"
+        } else {
+            ""
+        };
         Error::Artifact(format!(
-            "cannot decode the model written by Cauce {} with smartcore {}: {e}",
+            "cannot decode the model written by Cauce {} with smartcore {}: {e}{hint}",
             header.cauce_version, header.smartcore_version
         ))
     })

@@ -62,6 +62,9 @@ pub struct TrainReport {
     pub fit_seconds: f64,
     /// Impurity-based feature importances of tree models, largest first.
     pub feature_importances: Option<Vec<(String, f64)>>,
+    /// What fitting recorded beyond the model: a booster's loss per round
+    /// and the round kept (`best_iteration`).
+    pub training: Option<serde_json::Value>,
     /// The hyperparameter search, when configured.
     pub search: Option<SearchReport>,
     /// Search time in seconds.
@@ -203,6 +206,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         rows: rows.clone(),
         fit_seconds,
         feature_importances: model.feature_importances(),
+        training: model.estimator.training_history(),
         search: search.clone(),
         search_seconds,
     };
@@ -233,6 +237,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         "evaluation": evaluation,
         "search": search,
         "feature_importances": model.feature_importances(),
+        "training": report.training,
         "artifact": {
             "file": ARTIFACT_FILE,
             "format_version": model::artifact::FORMAT_VERSION,

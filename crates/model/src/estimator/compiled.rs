@@ -216,8 +216,8 @@ impl CompiledTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimator::hist_tree::Criterion;
     use crate::estimator::hist_tree::{Binned, Growth, Target, bootstrap};
-    use crate::estimator::params::Criterion;
 
     /// A seeded forest of 8 trees on 3 features (one with few distinct
     /// values, like a one-hot column), and rows that hit the thresholds.

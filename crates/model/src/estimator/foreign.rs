@@ -45,34 +45,3 @@ pub(super) fn check_node_lists(
         _ => Ok(()),
     }
 }
-
-/// Checks smartcore's boosted trees (nested `left` / `right` nodes): a node
-/// with one child has both, and every split's feature is below `features`.
-pub(super) fn check_boosted_trees(value: &Value, features: usize) -> Result<(), String> {
-    match value {
-        Value::Object(map) if map.contains_key("left") && map.contains_key("split_feature_idx") => {
-            let (left, right) = (&map["left"], map.get("right").unwrap_or(&Value::Null));
-            if left.is_null() && right.is_null() {
-                return Ok(());
-            }
-            if left.is_null() || right.is_null() {
-                return Err("a boosted tree node has one child".into());
-            }
-            let feature = map["split_feature_idx"].as_u64();
-            if feature.is_none_or(|f| f as usize >= features) {
-                return Err(format!(
-                    "a boosted tree splits a feature outside the {features}"
-                ));
-            }
-            check_boosted_trees(left, features)?;
-            check_boosted_trees(right, features)
-        }
-        Value::Object(map) => map
-            .values()
-            .try_for_each(|v| check_boosted_trees(v, features)),
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|v| check_boosted_trees(v, features)),
-        _ => Ok(()),
-    }
-}

@@ -26,8 +26,20 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use super::params::Criterion;
 use super::rows as rows_of;
+
+/// Split quality measure of classification trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    /// Gini impurity.
+    #[default]
+    Gini,
+    /// Information gain.
+    Entropy,
+    /// Misclassification rate.
+    ClassificationError,
+}
 
 /// Most bins per feature (bin indexes fit in a `u8`).
 const MAX_BINS: usize = 256;
@@ -105,6 +117,12 @@ impl Binned {
 /// more than [`MAX_BINS`] distinct values therefore always gets exactly
 /// [`MAX_BINS`] bins.
 fn edges(values: &[f64]) -> Vec<f64> {
+    bin_edges(values, MAX_BINS)
+}
+
+/// [`edges`] for at most `max_bins` bins (≥ 2), NaN left out: what
+/// gradient boosting bins with, keeping one more bin for missing values.
+pub(crate) fn bin_edges(values: &[f64], max_bins: usize) -> Vec<f64> {
     let step = values.len().div_ceil(EDGE_SAMPLE).max(1);
     let mut sample: Vec<f64> = values
         .iter()
@@ -121,15 +139,24 @@ fn edges(values: &[f64]) -> Vec<f64> {
             _ => distinct.push((v, 1)),
         }
     }
-    let cut = |a: f64, b: f64| a + (b - a) / 2.0;
-    if distinct.len() <= MAX_BINS {
+    // Midway, and always in [a, b): with an infinite neighbour (or a gap
+    // wider than f64 holds) the plain formula gives NaN or b.
+    let cut = |a: f64, b: f64| {
+        let m = a + (b - a) / 2.0;
+        if m >= a && m < b {
+            return m;
+        }
+        let m = f64::midpoint(a, b);
+        if m >= a && m < b { m } else { a }
+    };
+    if distinct.len() <= max_bins {
         return distinct.windows(2).map(|w| cut(w[0].0, w[1].0)).collect();
     }
-    let mut edges = Vec::with_capacity(MAX_BINS - 1);
+    let mut edges = Vec::with_capacity(max_bins - 1);
     let mut rows_left: usize = distinct.iter().map(|d| d.1).sum();
     let mut in_bin = 0;
     for (i, pair) in distinct.windows(2).enumerate() {
-        let bins_left = MAX_BINS - edges.len();
+        let bins_left = max_bins - edges.len();
         if bins_left == 1 {
             break;
         }
@@ -761,6 +788,11 @@ mod tests {
         assert_eq!(edges(&[3.0, 1.0, 2.0, 2.0]), vec![1.5, 2.5]);
         assert!(edges(&[5.0, 5.0]).is_empty());
         assert!(edges(&[f64::NAN, 1.0, f64::NAN]).is_empty());
+        // Infinite values get edges that separate them, never NaN.
+        assert_eq!(
+            edges(&[f64::NEG_INFINITY, 1.0, f64::INFINITY, -1e308, 1e308]),
+            vec![f64::NEG_INFINITY, -5e307, 5e307, 1e308]
+        );
         let many: Vec<f64> = (0..10_000).map(f64::from).collect();
         let e = edges(&many);
         assert_eq!(e.len(), MAX_BINS - 1);

@@ -21,7 +21,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use super::rows;
+use super::algorithm::{Estimator, regression};
+use super::{Output, rows};
 use crate::error::{Error, Result};
 
 /// Rows per task of the parallel passes.
@@ -49,6 +50,25 @@ impl LinearModel {
             ));
         }
         Ok(())
+    }
+}
+
+impl Estimator for LinearModel {
+    fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
+        Ok(Output::Values(LinearModel::predict(self, x)))
+    }
+
+    fn has_probabilities(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, features: usize, classes: usize) -> std::result::Result<(), String> {
+        regression(classes)?;
+        LinearModel::validate(self, features)
+    }
+
+    fn feature_importances(&self) -> Option<Vec<f64>> {
+        None
     }
 }
 

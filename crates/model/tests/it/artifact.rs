@@ -13,6 +13,7 @@ const ALL: &[(&str, Task)] = &[
     ("knn", Task::Classification),
     ("gaussian_nb", Task::Classification),
     ("svm", Task::Classification),
+    ("gradient_boosting", Task::Classification),
     ("linear_regression", Task::Regression),
     ("ridge", Task::Regression),
     ("lasso", Task::Regression),
@@ -138,7 +139,7 @@ fn bad_artifacts_are_refused_with_the_reason() {
     let mut other_version = bytes.clone();
     other_version[8] = 9;
     assert!(err(&other_version).starts_with(
-        "model artifact: artifact format version 9; this build of Cauce reads version 3"
+        "model artifact: artifact format version 9; this build of Cauce reads versions 3 to 4"
     ));
     assert!(
         err(&bytes[..bytes.len() - 10]).starts_with("model artifact: truncated: the model needs")
@@ -151,6 +152,56 @@ fn bad_artifacts_are_refused_with_the_reason() {
     let mut longer = bytes.clone();
     longer.push(0);
     assert!(err(&longer).starts_with("model artifact: altered: 1 bytes follow"));
+}
+
+/// `bytes` relabelled as format `version` (header and prefix), checksum valid.
+fn as_format(bytes: &[u8], version: u32, craft: impl FnOnce(&mut rmpv::Value)) -> Vec<u8> {
+    let mut out = crafted(bytes, craft);
+    let (header, start) = model::artifact::header(&out).unwrap();
+    let body = out.split_off(start);
+    let header = model::artifact::Header {
+        format_version: version,
+        ..header
+    };
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut relabelled = out[..8].to_vec();
+    relabelled.extend_from_slice(&version.to_le_bytes());
+    relabelled.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    relabelled.extend_from_slice(&header);
+    relabelled.extend_from_slice(&body);
+    relabelled
+}
+
+/// Format 4 changed only `gradient_boosting`: a format 3 artifact of any
+/// other estimator still loads, and a format 3 booster (smartcore's) is
+/// refused with what to do.
+#[test]
+fn format_3_artifacts_load_except_smartcores_booster() {
+    let (forest, test) = fitted("random_forest", Task::Classification);
+    let old = as_format(&forest, 3, |_| {});
+    assert_eq!(
+        Model::from_bytes(&old)
+            .unwrap()
+            .predict_batch(&test)
+            .unwrap(),
+        Model::from_bytes(&forest)
+            .unwrap()
+            .predict_batch(&test)
+            .unwrap()
+    );
+    let (booster, _) = fitted("gradient_boosting", Task::Regression);
+    let smartcore = as_format(&booster, 3, |body| {
+        let estimator = at(body, &["estimator"]);
+        *estimator = rmpv::Value::Map(vec![(
+            "GradientBoosting".into(),
+            rmpv::Value::Map(vec![("regressors".into(), rmpv::Value::Array(vec![]))]),
+        )]);
+    });
+    let err = Model::from_bytes(&smartcore).unwrap_err().to_string();
+    assert!(
+        err.contains("unknown variant") && err.ends_with("retrain it)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -64,6 +64,7 @@ fn every_classifier_beats_the_majority_class() {
         ("decision_tree", json!({"max_depth": 6}), 0.90),
         ("random_forest", json!({"n_trees": 30}), 0.95),
         ("knn", json!({"k": 5}), 0.95),
+        ("gradient_boosting", json!(null), 0.95),
         ("svm", json!(null), 0.95),
         ("svm", json!({"kernel": "linear", "c": 0.5}), 0.95),
         (
@@ -119,10 +120,7 @@ fn every_regressor_beats_the_mean() {
         ("lasso", json!({"alpha": 1.0})),
         ("elastic_net", json!({"alpha": 0.1, "l1_ratio": 0.5})),
         ("extra_trees", json!({"n_trees": 30, "min_samples_leaf": 2})),
-        (
-            "gradient_boosting",
-            json!({"n_estimators": 100, "max_depth": 3}),
-        ),
+        ("gradient_boosting", json!({"min_samples_leaf": 5})),
         (
             "decision_tree",
             json!({"max_depth": 5, "min_samples_leaf": 3}),

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use super::params::LogisticParams;
-use super::{Proba, rows};
+use super::LogisticParams;
+use crate::estimator::{Proba, rows};
 use crate::error::{Error, Result};
 
 /// Rows per rayon task in a loss pass.

@@ -14,7 +14,7 @@ use smartcore::svm::svc::{SVC, SVCParameters};
 use smartcore::svm::svr::{SVR, SVRParameters};
 
 use super::params::{Gamma, KernelName, SvmParams};
-use super::{rows, trained};
+use crate::estimator::{rows, trained};
 use crate::error::{Error, Result};
 
 /// A kernel with every parameter resolved (gamma is a number here).

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use super::{Proba, Weights, rows};
+use super::Weights;
+use crate::estimator::{Proba, rows};
 use crate::error::{Error, Result};
 
 /// Above this many features the tree prunes too little: brute force.
@@ -257,6 +258,14 @@ impl Knn {
                         .collect()
                 }
             }
+        }
+    }
+
+    /// The number of classes of a classifier; `None` for a regressor.
+    pub fn classes(&self) -> Option<usize> {
+        match &self.target {
+            KnnTarget::Classes(_, classes) => Some(*classes),
+            KnnTarget::Values(_) => None,
         }
     }
 

@@ -1,0 +1,70 @@
+//! The two traits every estimator folder implements, linfa-style: the
+//! unfitted hyperparameters ([`Algorithm`]: named, checked before any data is
+//! touched, then fitted) and the fitted model ([`Estimator`]: predicts,
+//! checks itself after decoding, reports importances). The enums that
+//! serialize them ([`EstimatorParams`](super::EstimatorParams),
+//! [`Fitted`](super::Fitted)) are generated from one list in
+//! [`estimator`](super) and only dispatch to these methods.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+use super::{Fitted, Output, Target, Task};
+use crate::error::Result;
+
+/// An algorithm's hyperparameters: `Default` is what an empty `params:`
+/// means; unknown keys are refused by serde.
+pub trait Algorithm:
+    Sized + Default + Clone + PartialEq + std::fmt::Debug + Serialize + DeserializeOwned
+{
+    /// The name written in config (`model.algorithm`).
+    const NAME: &'static str;
+    /// The tasks it does.
+    const TASKS: &'static [Task];
+
+    /// Checks the values (ranges, combinations) before any data is read.
+    fn check(&self) -> Result<()>;
+
+    /// The parameters with every task-dependent default made explicit, as
+    /// recorded in cards and artifacts (a forest's `max_features`).
+    fn with_task_defaults(self, _task: Task) -> Self {
+        self
+    }
+
+    /// Fits on a row-major matrix; `y` matches one of [`TASKS`](Self::TASKS)
+    /// (checked by the caller). `seed` drives every random choice.
+    fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted>;
+}
+
+/// A fitted model.
+pub trait Estimator {
+    /// Predicts every row of `x`.
+    fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output>;
+
+    /// Whether [`predict`](Self::predict) gives class probabilities.
+    fn has_probabilities(&self) -> bool;
+
+    /// Checks a decoded model against the model around it: `features`
+    /// inputs and `classes` classes (0 for regression). Everything
+    /// prediction indexes with is checked here, so a crafted artifact whose
+    /// checksum is valid is refused with one line instead of panicking.
+    fn validate(&self, features: usize, classes: usize) -> std::result::Result<(), String>;
+
+    /// Raw (unnormalised) importance per feature, for models that have them.
+    fn feature_importances(&self) -> Option<Vec<f64>>;
+
+    /// What fitting recorded beyond the model, for the card: a booster's
+    /// loss per round and the round kept. Most estimators have nothing.
+    fn training_history(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+/// A regressor's model must have no classes.
+pub(crate) fn regression(classes: usize) -> std::result::Result<(), String> {
+    match classes {
+        0 => Ok(()),
+        n => Err(format!("a regressor in a model with {n} classes")),
+    }
+}

@@ -1,0 +1,390 @@
+//! The boosting loop and the fitted model. Each round computes every
+//! training row's gradients at the current scores, grows one tree per
+//! output (classes of a softmax in parallel) on the round's rows and
+//! features, and adds its leaves to the scores. With early stopping a seeded
+//! holdout is scored every round, and the trees after the round with the
+//! lowest holdout loss are dropped, as LightGBM's `best_iteration` does.
+//! Every random draw (holdout, rows, features) comes from the seed, and no
+//! sum depends on the thread count, so the same data, parameters and seed
+//! give the same bytes.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+use super::BoostingParams;
+use super::bins::Binned;
+use super::grow::{Gradients, Grown, Settings, grow};
+use super::loss::Loss;
+use super::tree::{BoostedTree, LANES};
+use crate::estimator::{Proba, Target, rows};
+use crate::error::{Error, Result};
+
+/// Rows scored per parallel task.
+const BLOCK: usize = 1024;
+
+/// The losses of every round: what the report plots, and the round kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// `squared_error` (mean) or `log_loss` (mean).
+    pub metric: String,
+    /// Loss on the rows trees were grown on, after each round.
+    pub train: Vec<f64>,
+    /// Loss on the early-stopping holdout after each round (empty without
+    /// early stopping).
+    pub validation: Vec<f64>,
+    /// Rounds kept (the best by holdout loss, or all).
+    pub best_iteration: usize,
+}
+
+/// A fitted gradient-boosted model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booster {
+    loss: Loss,
+    /// Classes (0: regression).
+    classes: usize,
+    /// Features it was fitted on.
+    width: usize,
+    /// Starting score of each output.
+    base: Vec<f64>,
+    /// Round-major: round `i`'s tree for output `k` is `trees[i * outputs + k]`.
+    trees: Vec<BoostedTree>,
+    /// Total split gain per feature over the trees kept.
+    gains: Vec<f64>,
+    /// Losses per round.
+    history: History,
+}
+
+/// SplitMix64 stream for the holdout and the per-round draws.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.uniform() * n as f64) as usize % n.max(1)
+    }
+}
+
+impl Booster {
+    /// Fits on `x` and `y` with `p`; `seed` draws the holdout, rows and features.
+    pub fn fit(x: &DenseMatrix<f64>, y: &Target, p: &BoostingParams, seed: u64) -> Result<Self> {
+        let (n, width) = x.shape();
+        let (truth, classes) = match y {
+            Target::Classes(y, classes) => (y.iter().map(|&c| f64::from(c)).collect(), *classes),
+            Target::Values(y) => (y.clone(), 0),
+        };
+        if n == 0 || truth.len() != n {
+            return Err(Error::Data(format!(
+                "gradient_boosting: {n} rows and {} targets",
+                truth.len()
+            )));
+        }
+        let loss = Loss::for_classes(classes);
+        let outputs = loss.outputs(classes);
+        let mut rng = Rng(seed);
+        let (train, holdout) = split_holdout(n, p, &mut rng);
+        if train.is_empty() {
+            return Err(Error::Data("gradient_boosting: no training rows".into()));
+        }
+        let data = Binned::new(x, &train);
+        let base = loss.initial(&truth, &train, outputs);
+        let mut scores: Vec<f64> = (0..n).flat_map(|_| base.iter().copied()).collect();
+        let mut gh = vec![[0.0; 2]; n * outputs];
+        let settings = Settings {
+            max_leaves: p.max_leaves,
+            max_depth: p.max_depth,
+            min_samples_leaf: p.min_samples_leaf as f64,
+            min_child_weight: p.min_child_weight,
+            l2: p.l2_regularization,
+            min_gain: p.min_gain_to_split,
+            learning_rate: p.learning_rate,
+        };
+        let mut trees: Vec<Grown> = Vec::new();
+        let mut history = History {
+            metric: match loss {
+                Loss::SquaredError => "squared_error",
+                _ => "log_loss",
+            }
+            .into(),
+            train: Vec::new(),
+            validation: Vec::new(),
+            best_iteration: 0,
+        };
+        let mut best = (f64::INFINITY, 0);
+        for round in 0..p.n_estimators {
+            loss.gradients(&scores, &truth, outputs, &mut gh);
+            let rows = sample_rows(&train, p.subsample, &mut rng);
+            let features = sample_features(width, p.colsample_bytree, &mut rng);
+            let grown: Vec<Grown> = (0..outputs)
+                .into_par_iter()
+                .map(|output| {
+                    let grad = Gradients {
+                        gh: &gh,
+                        outputs,
+                        output,
+                    };
+                    grow(&data, grad, rows.clone(), &features, &settings)
+                })
+                .collect();
+            let in_bag = rows.len() == train.len();
+            for (output, tree) in grown.iter().enumerate() {
+                add_leaves(tree, &mut scores, outputs, output);
+                // Rows the tree was not grown on (the holdout, and training
+                // rows out of the bag) take its path through their bins.
+                let others = if in_bag {
+                    holdout.clone()
+                } else {
+                    out_of(&rows, n)
+                };
+                add_binned(tree, &data, &others, &mut scores, outputs, output);
+            }
+            trees.extend(grown);
+            history
+                .train
+                .push(loss.mean(&scores, &truth, outputs, &train));
+            if let Some(patience) = p.early_stopping_rounds {
+                let validation = loss.mean(&scores, &truth, outputs, &holdout);
+                history.validation.push(validation);
+                if validation < best.0 {
+                    best = (validation, round + 1);
+                } else if round + 1 - best.1 >= patience {
+                    break;
+                }
+            }
+        }
+        let kept = match p.early_stopping_rounds {
+            Some(_) => best.1.max(1),
+            None => trees.len() / outputs,
+        };
+        trees.truncate(kept * outputs);
+        history.best_iteration = kept;
+        let mut gains = vec![0.0; width];
+        for tree in &trees {
+            gains.iter_mut().zip(&tree.gains).for_each(|(a, b)| *a += b);
+        }
+        Ok(Self {
+            loss,
+            classes,
+            width,
+            base,
+            trees: trees.into_iter().map(|g| g.tree).collect(),
+            gains,
+            history,
+        })
+    }
+
+    /// The loss it minimised.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// Losses per round and the round kept.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Total split gain per feature.
+    pub fn gains(&self) -> Vec<f64> {
+        self.gains.clone()
+    }
+
+    fn outputs(&self) -> usize {
+        self.base.len()
+    }
+
+    /// Raw scores of every row (`rows × outputs`, row-major): blocks of rows
+    /// on rayon, every tree walked over a block before the next.
+    pub fn raw_scores(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
+        let outputs = self.outputs();
+        let all: Vec<&[f64]> = rows(x).collect();
+        let mut out = vec![0.0; all.len() * outputs];
+        out.par_chunks_mut(BLOCK * outputs)
+            .zip(all.par_chunks(BLOCK))
+            .for_each(|(out, block)| {
+                let mut lane = [0.0; LANES];
+                let mut sums = vec![0.0; block.len() * outputs];
+                for (t, tree) in self.trees.iter().enumerate() {
+                    let k = t % outputs;
+                    for (c, rows) in block.chunks(LANES).enumerate() {
+                        lane.fill(0.0);
+                        tree.add_scores(rows, &mut lane);
+                        for (i, v) in lane.iter().take(rows.len()).enumerate() {
+                            sums[(c * LANES + i) * outputs + k] += v;
+                        }
+                    }
+                }
+                for (o, (s, b)) in out
+                    .iter_mut()
+                    .zip(sums.iter().zip(self.base.iter().cycle()))
+                {
+                    *o = b + s;
+                }
+            });
+        out
+    }
+
+    /// Predicted values (regression).
+    pub fn predict_values(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
+        self.raw_scores(x)
+    }
+
+    /// Class probabilities (classification).
+    pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Proba {
+        let outputs = self.outputs();
+        let scores = self.raw_scores(x);
+        let mut values = vec![0.0; scores.len() / outputs * self.classes];
+        values
+            .par_chunks_mut(self.classes)
+            .zip(scores.par_chunks(outputs))
+            .for_each(|(p, s)| self.loss.probabilities(s, p));
+        Proba {
+            classes: self.classes,
+            values,
+        }
+    }
+
+    /// Checks a decoded model for `features` inputs and `classes` classes.
+    pub fn validate(&self, features: usize, classes: usize) -> std::result::Result<(), String> {
+        if self.classes != classes || self.loss != Loss::for_classes(classes) {
+            return Err(format!(
+                "a {:?} booster for {} classes in a model with {classes}",
+                self.loss, self.classes
+            ));
+        }
+        let outputs = self.loss.outputs(classes);
+        if self.width != features || self.gains.len() != features {
+            return Err(format!("{} features, the model has {features}", self.width));
+        }
+        if self.base.len() != outputs || self.trees.is_empty() || !self.trees.len().is_multiple_of(outputs) {
+            return Err(format!(
+                "{} trees and {} base scores for {outputs} outputs",
+                self.trees.len(),
+                self.base.len()
+            ));
+        }
+        self.trees.iter().try_for_each(|t| t.validate(features))
+    }
+}
+
+/// Training and holdout rows (both sorted): the holdout is a seeded share
+/// `validation_fraction` of the rows when early stopping is on.
+fn split_holdout(n: usize, p: &BoostingParams, rng: &mut Rng) -> (Vec<u32>, Vec<u32>) {
+    if p.early_stopping_rounds.is_none() || n < 2 {
+        return ((0..n as u32).collect(), Vec::new());
+    }
+    let held = ((n as f64 * p.validation_fraction).ceil() as usize).clamp(1, n - 1);
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    for i in 0..held {
+        let j = i + rng.below(n - i);
+        order.swap(i, j);
+    }
+    let mut holdout = order[..held].to_vec();
+    let mut train = order[held..].to_vec();
+    holdout.sort_unstable();
+    train.sort_unstable();
+    (train, holdout)
+}
+
+/// The round's rows: each training row with probability `subsample`.
+fn sample_rows(train: &[u32], subsample: f64, rng: &mut Rng) -> Vec<u32> {
+    if subsample >= 1.0 {
+        return train.to_vec();
+    }
+    let rows: Vec<u32> = train
+        .iter()
+        .copied()
+        .filter(|_| rng.uniform() < subsample)
+        .collect();
+    if rows.is_empty() {
+        train.to_vec()
+    } else {
+        rows
+    }
+}
+
+/// The tree's features: `ceil(colsample × width)` drawn without
+/// replacement, in column order.
+fn sample_features(width: usize, colsample: f64, rng: &mut Rng) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..width).collect();
+    if colsample >= 1.0 {
+        return all;
+    }
+    let m = ((width as f64 * colsample).ceil() as usize).clamp(1, width.max(1));
+    for i in 0..m.min(width) {
+        let j = i + rng.below(width - i);
+        all.swap(i, j);
+    }
+    all.truncate(m);
+    all.sort_unstable();
+    all
+}
+
+/// Rows of `0..n` not in `rows` (sorted).
+fn out_of(rows: &[u32], n: usize) -> Vec<u32> {
+    let mut inside = vec![false; n];
+    rows.iter().for_each(|&r| inside[r as usize] = true);
+    (0..n as u32).filter(|&r| !inside[r as usize]).collect()
+}
+
+/// Adds each leaf's value to the scores of the rows it was grown on.
+fn add_leaves(grown: &Grown, scores: &mut [f64], outputs: usize, output: usize) {
+    for (node, rows) in &grown.leaves {
+        let value = grown.tree.value(*node);
+        for &r in rows {
+            scores[r as usize * outputs + output] += value;
+        }
+    }
+}
+
+/// Adds the tree's scores of `rows`, walked through their bins.
+fn add_binned(
+    grown: &Grown,
+    data: &Binned,
+    rows: &[u32],
+    scores: &mut [f64],
+    outputs: usize,
+    output: usize,
+) {
+    let values: Vec<f64> = rows
+        .par_iter()
+        .map(|&r| grown.tree.score_binned(&data.columns, &grown.bins, r as usize))
+        .collect();
+    for (&r, v) in rows.iter().zip(values) {
+        scores[r as usize * outputs + output] += v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holdout_and_samples_are_seeded_and_disjoint() {
+        let p = BoostingParams {
+            early_stopping_rounds: Some(5),
+            validation_fraction: 0.25,
+            ..BoostingParams::default()
+        };
+        let (train, holdout) = split_holdout(100, &p, &mut Rng(3));
+        assert_eq!((train.len(), holdout.len()), (75, 25));
+        assert!(train.iter().all(|r| holdout.binary_search(r).is_err()));
+        assert_eq!(split_holdout(100, &p, &mut Rng(3)), (train, holdout));
+        let features = sample_features(10, 0.35, &mut Rng(1));
+        assert_eq!(features.len(), 4);
+        assert!(features.windows(2).all(|w| w[0] < w[1]));
+        let rows = sample_rows(&(0..1000).collect::<Vec<_>>(), 0.5, &mut Rng(9));
+        assert!((400..600).contains(&rows.len()), "{}", rows.len());
+    }
+}

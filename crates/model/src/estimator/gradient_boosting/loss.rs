@@ -1,0 +1,204 @@
+//! The losses boosting minimises, with their starting scores, gradients and
+//! hessians (scikit-learn's HistGradientBoosting conventions): squared
+//! error for regression, binary log loss on one raw score, and the softmax
+//! (multinomial log loss) on one raw score per class.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Rows per parallel task of a pass over the scores.
+const CHUNK: usize = 8192;
+/// Smallest hessian a row contributes, so that a confident row's leaf never
+/// divides by zero.
+const MIN_HESSIAN: f64 = 1e-16;
+
+/// A boosting loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// `(score − y)²`, one score per row (regression).
+    SquaredError,
+    /// Binary log loss on the log-odds of class 1 (two classes).
+    LogLoss,
+    /// Multinomial log loss on one score per class (three or more classes).
+    Softmax,
+}
+
+impl Loss {
+    /// The loss for `classes` classes (0: regression).
+    pub(super) fn for_classes(classes: usize) -> Self {
+        match classes {
+            0 => Loss::SquaredError,
+            2 => Loss::LogLoss,
+            _ => Loss::Softmax,
+        }
+    }
+
+    /// Raw scores per row: one per class for the softmax, else one.
+    pub(super) fn outputs(self, classes: usize) -> usize {
+        match self {
+            Loss::Softmax => classes,
+            _ => 1,
+        }
+    }
+
+    /// The best constant scores for `truth` at `rows`: the mean, the
+    /// log-odds of class 1, or the log of each class's share.
+    pub(super) fn initial(self, truth: &[f64], rows: &[u32], outputs: usize) -> Vec<f64> {
+        let n = rows.len().max(1) as f64;
+        let share = |c: f64| rows.iter().filter(|&&r| truth[r as usize] == c).count() as f64 / n;
+        let clamp = |p: f64| p.clamp(1e-15, 1.0 - 1e-15);
+        match self {
+            Loss::SquaredError => vec![rows.iter().map(|&r| truth[r as usize]).sum::<f64>() / n],
+            Loss::LogLoss => {
+                let p = clamp(share(1.0));
+                vec![(p / (1.0 - p)).ln()]
+            }
+            Loss::Softmax => (0..outputs).map(|k| clamp(share(k as f64)).ln()).collect(),
+        }
+    }
+
+    /// Gradient and hessian of every output of every row in `rows`, into
+    /// `gh` (`rows × outputs`, row-major, indexed by absolute row).
+    pub(super) fn gradients(
+        self,
+        scores: &[f64],
+        truth: &[f64],
+        outputs: usize,
+        gh: &mut [[f64; 2]],
+    ) {
+        gh.par_chunks_mut(CHUNK * outputs)
+            .zip(scores.par_chunks(CHUNK * outputs))
+            .zip(truth.par_chunks(CHUNK))
+            .for_each(|((gh, scores), truth)| {
+                for ((gh, s), &y) in gh
+                    .chunks_exact_mut(outputs)
+                    .zip(scores.chunks_exact(outputs))
+                    .zip(truth)
+                {
+                    self.row_gradients(s, y, gh);
+                }
+            });
+    }
+
+    fn row_gradients(self, s: &[f64], y: f64, gh: &mut [[f64; 2]]) {
+        match self {
+            Loss::SquaredError => gh[0] = [s[0] - y, 1.0],
+            Loss::LogLoss => {
+                let p = sigmoid(s[0]);
+                gh[0] = [p - y, (p * (1.0 - p)).max(MIN_HESSIAN)];
+            }
+            Loss::Softmax => {
+                let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let total: f64 = s.iter().map(|v| (v - max).exp()).sum();
+                for (k, (g, &v)) in gh.iter_mut().zip(s).enumerate() {
+                    let p = (v - max).exp() / total;
+                    let label = f64::from(u8::from(y == k as f64));
+                    *g = [p - label, (p * (1.0 - p)).max(MIN_HESSIAN)];
+                }
+            }
+        }
+    }
+
+    /// The mean loss over `rows` (squared error for regression, log loss
+    /// otherwise), summed in a fixed order so that it does not depend on the
+    /// thread count.
+    pub(super) fn mean(self, scores: &[f64], truth: &[f64], outputs: usize, rows: &[u32]) -> f64 {
+        let partial: Vec<f64> = rows
+            .par_chunks(CHUNK)
+            .map(|rows| {
+                rows.iter()
+                    .map(|&r| {
+                        let r = r as usize;
+                        let s = &scores[r * outputs..(r + 1) * outputs];
+                        self.row_loss(s, truth[r])
+                    })
+                    .sum()
+            })
+            .collect();
+        partial.iter().sum::<f64>() / rows.len().max(1) as f64
+    }
+
+    fn row_loss(self, s: &[f64], y: f64) -> f64 {
+        match self {
+            Loss::SquaredError => (s[0] - y).powi(2),
+            // log(1 + e^s) − y·s, without overflow.
+            Loss::LogLoss => s[0].max(0.0) + (-s[0].abs()).exp().ln_1p() - y * s[0],
+            Loss::Softmax => {
+                let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let total: f64 = s.iter().map(|v| (v - max).exp()).sum();
+                max + total.ln() - s.get(y as usize).copied().unwrap_or(0.0)
+            }
+        }
+    }
+
+    /// Class probabilities of one row's scores, into `out` (`classes` long).
+    pub(super) fn probabilities(self, s: &[f64], out: &mut [f64]) {
+        match self {
+            Loss::SquaredError => out.copy_from_slice(s),
+            Loss::LogLoss => {
+                let p = sigmoid(s[0]);
+                out[0] = 1.0 - p;
+                out[1] = p;
+            }
+            Loss::Softmax => {
+                let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                for (o, v) in out.iter_mut().zip(s) {
+                    *o = (v - max).exp();
+                }
+                let total: f64 = out.iter().sum();
+                out.iter_mut().for_each(|o| *o /= total);
+            }
+        }
+    }
+}
+
+fn sigmoid(s: f64) -> f64 {
+    1.0 / (1.0 + (-s).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gradients are the derivatives of the loss (checked by finite
+    /// differences), hessians the second derivatives.
+    #[test]
+    fn gradients_are_derivatives_of_the_loss() {
+        for (loss, outputs, y, s) in [
+            (Loss::SquaredError, 1, 2.5, vec![0.7]),
+            (Loss::LogLoss, 1, 1.0, vec![-0.3]),
+            (Loss::LogLoss, 1, 0.0, vec![1.2]),
+            (Loss::Softmax, 3, 2.0, vec![0.1, -0.4, 0.9]),
+        ] {
+            let mut gh = vec![[0.0; 2]; outputs];
+            loss.row_gradients(&s, y, &mut gh);
+            let h = 1e-6;
+            for k in 0..outputs {
+                let at = |d: f64| {
+                    let mut t = s.clone();
+                    t[k] += d;
+                    loss.row_loss(&t, y)
+                };
+                let numeric = (at(h) - at(-h)) / (2.0 * h);
+                // Squared error's gradient is half the derivative's scale
+                // (LightGBM's convention: g = s − y, h = 1).
+                let scale = if loss == Loss::SquaredError { 0.5 } else { 1.0 };
+                assert!((gh[k][0] - numeric * scale).abs() < 1e-5, "{loss:?} {k}");
+                let second = (at(h) - 2.0 * at(0.0) + at(-h)) / (h * h);
+                assert!((gh[k][1] - second * scale).abs() < 1e-3, "{loss:?} {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn initial_scores_are_the_best_constants() {
+        let truth = [0.0, 1.0, 1.0, 1.0];
+        let rows = [0, 1, 2, 3];
+        assert!((Loss::LogLoss.initial(&truth, &rows, 1)[0] - 3f64.ln()).abs() < 1e-12);
+        assert_eq!(Loss::SquaredError.initial(&truth, &rows, 1), vec![0.75]);
+        let classes = [0.0, 1.0, 2.0, 2.0];
+        let init = Loss::Softmax.initial(&classes, &rows, 3);
+        assert!((init[2] - 0.5f64.ln()).abs() < 1e-12);
+    }
+}

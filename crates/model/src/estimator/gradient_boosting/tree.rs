@@ -1,0 +1,184 @@
+//! A fitted boosted tree. Nodes are 16 bytes, children side by side: a row
+//! goes to `next + 1` when its value is above the threshold, or when it is
+//! NaN and the split sends missing values right (the top bit of `feature`),
+//! else to `next`. A leaf points at itself, so a walk of `depth` steps needs
+//! no branch. Thresholds are bin edges, so raw values and training bins
+//! take the same paths.
+
+use serde::{Deserialize, Serialize};
+
+use super::bins::MISSING;
+
+/// Set in a node's `feature` when missing values go right.
+const MISSING_RIGHT: u32 = 1 << 31;
+
+/// Rows walked in lockstep.
+pub(super) const LANES: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Node {
+    threshold: f64,
+    feature: u32,
+    next: u32,
+}
+
+/// One tree: nodes, and each node's value (a leaf's score, already scaled
+/// by the learning rate; 0 for a split).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct BoostedTree {
+    nodes: Vec<Node>,
+    values: Vec<f64>,
+    depth: u16,
+}
+
+/// A split as the grower made it: on training bins, with its raw threshold.
+pub(super) struct Split {
+    pub feature: usize,
+    pub threshold: f64,
+    pub missing_right: bool,
+}
+
+impl BoostedTree {
+    /// A single leaf.
+    pub fn new() -> Self {
+        Self {
+            nodes: vec![Node {
+                threshold: f64::INFINITY,
+                feature: 0,
+                next: 0,
+            }],
+            values: vec![0.0],
+            depth: 0,
+        }
+    }
+
+    /// Turns leaf `at` (at `depth`) into `split`; returns its children.
+    pub fn split(&mut self, at: usize, depth: u16, split: &Split) -> (usize, usize) {
+        let l = self.nodes.len();
+        for child in [l, l + 1] {
+            self.nodes.push(Node {
+                threshold: f64::INFINITY,
+                feature: 0,
+                next: child as u32,
+            });
+            self.values.push(0.0);
+        }
+        let missing = if split.missing_right { MISSING_RIGHT } else { 0 };
+        self.nodes[at] = Node {
+            threshold: split.threshold,
+            feature: split.feature as u32 | missing,
+            next: l as u32,
+        };
+        self.depth = self.depth.max(depth + 1);
+        (l, l + 1)
+    }
+
+    /// Sets leaf `at`'s score.
+    pub fn set_value(&mut self, at: usize, value: f64) {
+        self.values[at] = value;
+    }
+
+    /// The scores of up to [`LANES`] rows, added into `out` (one per row).
+    #[inline]
+    pub fn add_scores(&self, rows: &[&[f64]], out: &mut [f64]) {
+        match <&[&[f64]; LANES]>::try_from(rows) {
+            Ok(full) => {
+                for (o, v) in out.iter_mut().zip(self.walk(full)) {
+                    *o += v;
+                }
+            }
+            Err(_) => {
+                for (o, row) in out.iter_mut().zip(rows) {
+                    *o += self.walk(&[*row])[0];
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn walk<const N: usize>(&self, rows: &[&[f64]; N]) -> [f64; N] {
+        let mut at = [0usize; N];
+        for _ in 0..self.depth {
+            for (a, row) in at.iter_mut().zip(rows) {
+                let node = self.nodes[*a];
+                let v = row[(node.feature & !MISSING_RIGHT) as usize];
+                let right = v > node.threshold
+                    || (v.is_nan() && node.feature & MISSING_RIGHT != 0);
+                *a = node.next as usize + usize::from(right);
+            }
+        }
+        at.map(|a| self.values[a])
+    }
+
+    /// The score of a training row given its bins (`columns[f][row]`) and
+    /// `splits[node]`'s bin: the same path as its raw values take.
+    pub fn score_binned(&self, columns: &[Vec<u8>], bins: &[u8], row: usize) -> f64 {
+        let mut at = 0;
+        for _ in 0..self.depth {
+            let node = self.nodes[at];
+            if node.next as usize == at {
+                break;
+            }
+            let b = columns[(node.feature & !MISSING_RIGHT) as usize][row];
+            let right = if b == MISSING {
+                node.feature & MISSING_RIGHT != 0
+            } else {
+                b > bins[at]
+            };
+            at = node.next as usize + usize::from(right);
+        }
+        self.values[at]
+    }
+
+    /// Checks a decoded tree: features below `features`, children after
+    /// their parent and inside the tree, one value per node, the recorded
+    /// depth the longest path.
+    pub fn validate(&self, features: usize) -> Result<(), String> {
+        let n = self.nodes.len();
+        if n == 0 || n > u32::MAX as usize / 2 || self.values.len() != n {
+            return Err(format!(
+                "a boosted tree has {n} nodes and {} values",
+                self.values.len()
+            ));
+        }
+        let mut depth = vec![0u16; n];
+        let mut longest = 0;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let feature = (node.feature & !MISSING_RIGHT) as usize;
+            if feature >= features {
+                return Err(format!("node {i} tests feature {feature} of {features}"));
+            }
+            let next = node.next as usize;
+            if next == i {
+                if node.threshold != f64::INFINITY || node.feature & MISSING_RIGHT != 0 {
+                    return Err(format!("leaf {i} does not stay put"));
+                }
+                longest = longest.max(depth[i]);
+                continue;
+            }
+            if node.threshold.is_nan() {
+                return Err(format!("split {i} has no threshold"));
+            }
+            if next <= i || next + 1 >= n {
+                return Err(format!("split {i} has children outside the tree"));
+            }
+            let below = depth[i].checked_add(1).ok_or("a tree is too deep")?;
+            depth[next] = below;
+            depth[next + 1] = below;
+        }
+        if longest != self.depth {
+            return Err(format!(
+                "a tree says depth {} but is {longest} deep",
+                self.depth
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl BoostedTree {
+    /// The value of node `at` (a leaf's score).
+    pub fn value(&self, at: usize) -> f64 {
+        self.values[at]
+    }
+}
