@@ -23,13 +23,17 @@ use crate::error::{Error, Result};
 
 /// Rows scored per parallel task.
 const BLOCK: usize = 1024;
+/// Training rows the per-round training loss is measured on, at most.
+pub const TRAIN_SCORE_ROWS: usize = 10_000;
 
 /// The losses of every round: what the report plots, and the round kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// `squared_error` (mean) or `log_loss` (mean).
     pub metric: String,
-    /// Loss on the rows trees were grown on, after each round.
+    /// Loss on the training rows after each round: on all of them, or on a
+    /// seeded sample of [`TRAIN_SCORE_ROWS`] when there are more (as
+    /// scikit-learn's `train_score_`), so that recording it costs little.
     pub train: Vec<f64>,
     /// Loss on the early-stopping holdout after each round (empty without
     /// early stopping).
@@ -98,10 +102,18 @@ impl Booster {
         if train.is_empty() {
             return Err(Error::Data("gradient_boosting: no training rows".into()));
         }
+        let scored = sample_of(&train, TRAIN_SCORE_ROWS, &mut rng);
+        let started = std::time::Instant::now();
         let data = Binned::new(x, &train);
+        log::debug!(
+            "gradient_boosting: {n} rows × {width} features binned into {} groups in {:.2} s",
+            data.groups(),
+            started.elapsed().as_secs_f64()
+        );
+        let started = std::time::Instant::now();
         let base = loss.initial(&truth, &train, outputs);
         let mut scores: Vec<f64> = (0..n).flat_map(|_| base.iter().copied()).collect();
-        let mut gh = vec![[0.0; 2]; n * outputs];
+        let mut gh = vec![[0.0f32; 2]; n * outputs];
         let settings = Settings {
             max_leaves: p.max_leaves,
             max_depth: p.max_depth,
@@ -153,7 +165,7 @@ impl Booster {
             trees.extend(grown);
             history
                 .train
-                .push(loss.mean(&scores, &truth, outputs, &train));
+                .push(loss.mean(&scores, &truth, outputs, &scored));
             if let Some(patience) = p.early_stopping_rounds {
                 let validation = loss.mean(&scores, &truth, outputs, &holdout);
                 history.validation.push(validation);
@@ -164,6 +176,11 @@ impl Booster {
                 }
             }
         }
+        log::debug!(
+            "gradient_boosting: {} rounds in {:.2} s",
+            trees.len() / outputs,
+            started.elapsed().as_secs_f64()
+        );
         let kept = match p.early_stopping_rounds {
             Some(_) => best.1.max(1),
             None => trees.len() / outputs,
@@ -295,6 +312,22 @@ fn split_holdout(n: usize, p: &BoostingParams, rng: &mut Rng) -> (Vec<u32>, Vec<
     holdout.sort_unstable();
     train.sort_unstable();
     (train, holdout)
+}
+
+/// At most `n` of `rows`, drawn without replacement (sorted); all of them
+/// when there are no more than `n`.
+fn sample_of(rows: &[u32], n: usize, rng: &mut Rng) -> Vec<u32> {
+    if rows.len() <= n {
+        return rows.to_vec();
+    }
+    let mut order = rows.to_vec();
+    for i in 0..n {
+        let j = i + rng.below(order.len() - i);
+        order.swap(i, j);
+    }
+    order.truncate(n);
+    order.sort_unstable();
+    order
 }
 
 /// The round's rows: each training row with probability `subsample`.

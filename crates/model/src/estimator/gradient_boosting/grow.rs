@@ -6,16 +6,23 @@
 //! (when the node has none, they go with the larger child, as
 //! scikit-learn's do). Only the smaller child's histograms are counted; the
 //! larger child's are its parent's minus the smaller's. Histograms are
-//! counted per feature on rayon, each over the node's rows in order, so the
-//! sums do not depend on the thread count.
+//! counted row by row, every feature of a row at once (as XGBoost's `hist`
+//! does): the updates of one row go to different histograms, so they do not
+//! wait on each other the way a column's runs of equal bins (one-hot
+//! columns) do. Big nodes are counted in fixed chunks of rows on rayon and
+//! the chunks summed in order, so the sums do not depend on the thread
+//! count.
 
 use rayon::prelude::*;
 
-use super::bins::{Binned, MISSING};
+use super::bins::{Binned, MISSING, Place};
 use super::tree::{BoostedTree, Split};
 
-/// Rows × features below which a node's histograms are counted on one thread.
-const PARALLEL_WORK: usize = 1 << 16;
+/// Rows per chunk of a node's histogram pass (each chunk is counted on its
+/// own, then the chunks are summed in order).
+const CHUNK: usize = 1 << 13;
+/// Slots per feature in a histogram: 255 value bins and the missing bin.
+const BINS: usize = 256;
 
 /// How to grow a tree.
 #[derive(Debug, Clone)]
@@ -58,13 +65,13 @@ impl Sums {
     }
 }
 
-/// Per feature tried (in the order of the tree's features), 256 bins.
-type Histograms = Vec<Vec<Sums>>;
+/// Per group of features (see [`Binned`]), [`BINS`] slots.
+type Histograms = Vec<[Sums; BINS]>;
 
 /// The gradients of one output: `gh[row * outputs + output]`.
 #[derive(Clone, Copy)]
 pub(super) struct Gradients<'a> {
-    pub gh: &'a [[f64; 2]],
+    pub gh: &'a [[f32; 2]],
     pub outputs: usize,
     pub output: usize,
 }
@@ -72,7 +79,8 @@ pub(super) struct Gradients<'a> {
 impl Gradients<'_> {
     #[inline]
     fn at(&self, row: u32) -> [f64; 2] {
-        self.gh[row as usize * self.outputs + self.output]
+        let [g, h] = self.gh[row as usize * self.outputs + self.output];
+        [f64::from(g), f64::from(h)]
     }
 }
 
@@ -149,16 +157,7 @@ pub(super) fn grow(
         };
         let parent = open.swap_remove(at);
         let Some(best) = parent.best else { break };
-        let column = &data.columns[best.feature];
-        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) =
-            parent.rows.iter().partition(|&&r| {
-                let b = column[r as usize];
-                if b == MISSING {
-                    !best.missing_right
-                } else {
-                    b <= best.bin
-                }
-            });
+        let (left_rows, right_rows) = partition(&data.columns[best.feature], &parent.rows, &best);
         let edges = &data.edges[best.feature];
         let split = Split {
             feature: best.feature,
@@ -180,7 +179,7 @@ pub(super) fn grow(
             Some(hists) if may_split(left_rows.len()) || may_split(right_rows.len()) => {
                 let left_smaller = left_rows.len() <= right_rows.len();
                 let smaller = if left_smaller { &left_rows } else { &right_rows };
-                let counted = histograms(data, grad, smaller, features);
+                let counted = histograms(data, grad, smaller);
                 let rest = subtract(hists, &counted);
                 if left_smaller {
                     (Some(counted), Some(rest))
@@ -229,6 +228,39 @@ pub(super) fn grow(
     }
 }
 
+/// A node's rows split by `split`, both sides in row order; big nodes in
+/// chunks on rayon.
+fn partition(column: &[u8], rows: &[u32], split: &Candidate) -> (Vec<u32>, Vec<u32>) {
+    // Branch-free: every row is written to both sides and only the side it
+    // belongs to moves on (a branch per row mispredicts half the time).
+    let split_chunk = |rows: &[u32]| {
+        let (mut left, mut right) = (vec![0u32; rows.len()], vec![0u32; rows.len()]);
+        let (mut l, mut r) = (0, 0);
+        for &row in rows {
+            let b = column[row as usize];
+            let go_left = (b == MISSING && !split.missing_right) | (b != MISSING && b <= split.bin);
+            left[l] = row;
+            right[r] = row;
+            l += usize::from(go_left);
+            r += usize::from(!go_left);
+        }
+        left.truncate(l);
+        right.truncate(r);
+        (left, right)
+    };
+    if rows.len() <= CHUNK {
+        return split_chunk(rows);
+    }
+    let parts: Vec<(Vec<u32>, Vec<u32>)> = rows.par_chunks(CHUNK).map(split_chunk).collect();
+    let mut left = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    let mut right = Vec::with_capacity(rows.len() - left.capacity());
+    for (l, r) in parts {
+        left.extend_from_slice(&l);
+        right.extend_from_slice(&r);
+    }
+    (left, right)
+}
+
 /// Counts a leaf's histograms if it has none, then finds its best split.
 fn settle(
     data: &Binned,
@@ -243,7 +275,7 @@ fn settle(
         let hists = leaf
             .hists
             .take()
-            .unwrap_or_else(|| histograms(data, grad, &leaf.rows, features));
+            .unwrap_or_else(|| histograms(data, grad, &leaf.rows));
         leaf.best = best_split(data, &hists, features, leaf.sums, settings);
         leaf.hists = leaf.best.is_some().then_some(hists);
     } else {
@@ -252,25 +284,57 @@ fn settle(
     leaf
 }
 
-/// The histograms of `rows` for `features`: the rows' gradients are
-/// gathered once in row order, then each feature is counted on its own.
-fn histograms(data: &Binned, grad: Gradients<'_>, rows: &[u32], features: &[usize]) -> Histograms {
-    let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| grad.at(r)).collect();
-    let count = |&f: &usize| -> Vec<Sums> {
-        let column = &data.columns[f];
-        let mut hist = vec![Sums::default(); 256];
-        for (&r, &[g, h]) in rows.iter().zip(&ordered) {
-            let slot = &mut hist[column[r as usize] as usize];
-            slot.g += g;
-            slot.h += h;
-            slot.n += 1.0;
+/// The group histograms of `rows`.
+fn histograms(data: &Binned, grad: Gradients<'_>, rows: &[u32]) -> Histograms {
+    let count = |rows: &[u32]| -> Histograms {
+        let mut hists = vec![[Sums::default(); BINS]; data.groups()];
+        for &r in rows {
+            let [g, h] = grad.at(r);
+            for (hist, &b) in hists.iter_mut().zip(data.row(r as usize)) {
+                let slot = &mut hist[b as usize];
+                slot.g += g;
+                slot.h += h;
+                slot.n += 1.0;
+            }
         }
-        hist
+        hists
     };
-    if rows.len() * features.len() >= PARALLEL_WORK {
-        features.par_iter().map(count).collect()
-    } else {
-        features.iter().map(count).collect()
+    if rows.len() <= CHUNK {
+        return count(rows);
+    }
+    let parts: Vec<Histograms> = rows.par_chunks(CHUNK).map(count).collect();
+    let mut parts = parts.into_iter();
+    let mut total = parts.next().unwrap_or_default();
+    for part in parts {
+        for (t, p) in total.iter_mut().zip(&part) {
+            for (t, p) in t.iter_mut().zip(p) {
+                t.add(*p);
+            }
+        }
+    }
+    total
+}
+
+/// Feature `f`'s histogram at a node with `sums`, from the group histograms.
+fn feature_histogram(data: &Binned, hists: &Histograms, f: usize, sums: Sums) -> [Sums; BINS] {
+    match data.places[f] {
+        Place::Alone(group) => hists[group],
+        Place::Bundled {
+            group,
+            offset,
+            default,
+        } => {
+            let bins = data.value_bins(f);
+            let mut hist = [Sums::default(); BINS];
+            let mut rest = sums;
+            for b in (0..bins).filter(|&b| b != default as usize) {
+                let slot = hists[group][offset + b - usize::from(b > default as usize)];
+                hist[b] = slot;
+                rest = rest.minus(slot);
+            }
+            hist[default as usize] = rest;
+            hist
+        }
     }
 }
 
@@ -295,7 +359,8 @@ fn best_split(
 ) -> Option<Candidate> {
     let parent = sums.score(s.l2);
     let mut best: Option<Candidate> = None;
-    for (&f, hist) in features.iter().zip(hists) {
+    for &f in features {
+        let hist = feature_histogram(data, hists, f, sums);
         let bins = data.value_bins(f);
         let missing = hist[MISSING as usize];
         let mut left = Sums::default();
@@ -371,7 +436,7 @@ mod tests {
         let m = DenseMatrix::new(6, 1, x.clone(), false).unwrap();
         let rows: Vec<u32> = (0..6).collect();
         let data = Binned::new(&m, &rows);
-        let gh: Vec<[f64; 2]> = y.iter().map(|v| [-v, 1.0]).collect();
+        let gh: Vec<[f32; 2]> = y.iter().map(|v| [-*v as f32, 1.0]).collect();
         let grad = Gradients { gh: &gh, outputs: 1, output: 0 };
         let grown = grow(&data, grad, rows, &[0], &settings());
         for (v, want) in x.iter().zip(y) {
@@ -393,7 +458,7 @@ mod tests {
         let m = DenseMatrix::new(100, 1, x, false).unwrap();
         let rows: Vec<u32> = (0..100).collect();
         let data = Binned::new(&m, &rows);
-        let gh: Vec<[f64; 2]> = y.iter().map(|v| [-v, 1.0]).collect();
+        let gh: Vec<[f32; 2]> = y.iter().map(|v| [-*v as f32, 1.0]).collect();
         let grad = Gradients { gh: &gh, outputs: 1, output: 0 };
         let mut s = settings();
         s.max_leaves = 5;
