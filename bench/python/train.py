@@ -61,10 +61,11 @@ REGRESSORS = {
 }
 
 
-def features(numeric, categorical):
+def features(numeric, categorical, dense=False):
     """Median imputation + scaling of `numeric`, most-frequent imputation +
-    one-hot encoding of `categorical`: Cauce's preprocessing."""
-    return ColumnTransformer([
+    one-hot encoding of `categorical`: Cauce's preprocessing (as a dense
+    matrix for the boosters: HistGradientBoosting takes nothing else)."""
+    return ColumnTransformer(sparse_threshold=0.0 if dense else 0.3, transformers=[
         ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")),
                               ("scale", StandardScaler())]), numeric),
         ("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
@@ -73,8 +74,11 @@ def features(numeric, categorical):
     ])
 
 
+BOOSTERS = {"lightgbm", "xgboost", "hgb", "lightgbm-reg", "xgboost-reg", "hgb-reg"}
+
+
 def pipeline(algorithm):
-    return Pipeline([("features", features(NUMERIC, CATEGORICAL)),
+    return Pipeline([("features", features(NUMERIC, CATEGORICAL, algorithm in BOOSTERS)),
                      ("model", {**ESTIMATORS, **REGRESSORS}[algorithm]())])
 
 

@@ -3,6 +3,8 @@
 //! binary `target` with ~0.5% nulls and a learnable signal (linear terms, an
 //! interaction and a square, so trees and linear models both have something
 //! to find), and ~1% exact duplicate rows. The same seed gives the same bytes.
+//! With `regression`, `target` is instead a number: ten times the same
+//! signal plus Gaussian noise (sd 3), rounded to 0.01.
 
 use std::sync::Arc;
 
@@ -30,6 +32,8 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Rows per batch (and per Parquet row group write).
     pub batch_rows: usize,
+    /// A numeric target instead of a binary one.
+    pub regression: bool,
 }
 
 impl Default for GenerateOptions {
@@ -38,6 +42,7 @@ impl Default for GenerateOptions {
             rows: 100_000,
             seed: 42,
             batch_rows: 65_536,
+            regression: false,
         }
     }
 }
@@ -57,13 +62,18 @@ pub struct GenerateReport {
     pub bytes: u64,
 }
 
-/// The schema of the generated data.
-pub fn schema() -> SchemaRef {
+/// The schema of the generated data (`target` Int64, or Float64 for regression).
+pub fn schema(regression: bool) -> SchemaRef {
     let mut fields = vec![Field::new("id", DataType::Int64, false)];
     fields.extend((0..NUMERIC).map(|j| Field::new(format!("x{j}"), DataType::Float64, true)));
     fields.push(Field::new("cat_a", DataType::Utf8, true));
     fields.push(Field::new("cat_b", DataType::Utf8, true));
-    fields.push(Field::new("target", DataType::Int64, true));
+    let target = if regression {
+        DataType::Float64
+    } else {
+        DataType::Int64
+    };
+    fields.push(Field::new("target", target, true));
     Arc::new(Schema::new(fields))
 }
 
@@ -74,10 +84,10 @@ struct Row {
     x: [Option<f64>; NUMERIC],
     cat_a: Option<usize>,
     cat_b: Option<usize>,
-    target: Option<i64>,
+    target: Option<f64>,
 }
 
-fn row(id: i64, rng: &mut SplitMix) -> Row {
+fn row(id: i64, rng: &mut SplitMix, regression: bool) -> Row {
     let z: [f64; NUMERIC] = std::array::from_fn(|_| rng.normal());
     let a = rng.below(CAT_A.len());
     // Zipf-like frequencies over 20 levels: level k with weight 1/(k+1).
@@ -97,7 +107,11 @@ fn row(id: i64, rng: &mut SplitMix) -> Row {
         + 0.3 * z[5]
         + CAT_A_EFFECT[a]
         + 0.08 * (b as f64 - 4.0);
-    let label = i64::from(rng.uniform() < 1.0 / (1.0 + (-2.0 * logit).exp()));
+    let target = if regression {
+        ((10.0 * logit + 3.0 * rng.normal()) * 100.0).round() / 100.0
+    } else {
+        f64::from(u8::from(rng.uniform() < 1.0 / (1.0 + (-2.0 * logit).exp())))
+    };
     // Features on different scales, as real data has.
     let x = std::array::from_fn(|j| {
         let value = 10.0 * j as f64 + (1.0 + j as f64) * z[j];
@@ -108,7 +122,7 @@ fn row(id: i64, rng: &mut SplitMix) -> Row {
         x,
         cat_a: (rng.uniform() >= 0.01).then_some(a),
         cat_b: (rng.uniform() >= 0.01).then_some(b),
-        target: (rng.uniform() >= 0.005).then_some(label),
+        target: (rng.uniform() >= 0.005).then_some(target),
     }
 }
 
@@ -128,7 +142,7 @@ fn batch(
             rows.push(earlier);
             duplicates += 1;
         } else {
-            rows.push(row((first + i as u64) as i64, &mut rng));
+            rows.push(row((first + i as u64) as i64, &mut rng, options.regression));
         }
     }
     let mut id = Int64Builder::with_capacity(n);
@@ -137,7 +151,8 @@ fn batch(
         .collect();
     let mut cat_a = StringBuilder::new();
     let mut cat_b = StringBuilder::new();
-    let mut target = Int64Builder::with_capacity(n);
+    let mut labels = Int64Builder::with_capacity(n);
+    let mut values = Float64Builder::with_capacity(n);
     let mut null_targets = 0;
     for r in &rows {
         id.append_value(r.id);
@@ -146,17 +161,27 @@ fn batch(
         }
         cat_a.append_option(r.cat_a.map(|a| CAT_A[a]));
         cat_b.append_option(r.cat_b.map(|b| format!("b{b:02}")));
-        target.append_option(r.target);
+        if options.regression {
+            values.append_option(r.target);
+        } else {
+            labels.append_option(r.target.map(|t| t as i64));
+        }
         null_targets += u64::from(r.target.is_none());
     }
     let mut columns: Vec<ArrayRef> = vec![Arc::new(id.finish())];
     columns.extend(x.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns.push(Arc::new(cat_a.finish()));
     columns.push(Arc::new(cat_b.finish()));
-    columns.push(Arc::new(target.finish()));
-    let batch = RecordBatch::try_new(schema(), columns).map_err(|source| Error::Arrow {
-        context: "building a generated batch".into(),
-        source,
+    columns.push(if options.regression {
+        Arc::new(values.finish())
+    } else {
+        Arc::new(labels.finish())
+    });
+    let batch = RecordBatch::try_new(schema(options.regression), columns).map_err(|source| {
+        Error::Arrow {
+            context: "building a generated batch".into(),
+            source,
+        }
     })?;
     Ok((batch, duplicates, null_targets))
 }
@@ -173,7 +198,7 @@ pub async fn generate(
     let mut writer = match format {
         FileFormat::Parquet => Writer::Parquet(Box::new(ParquetSink::create(
             output,
-            schema(),
+            schema(options.regression),
             &ParquetWriteOptions::default(),
         )?)),
         FileFormat::Csv => Writer::Csv {

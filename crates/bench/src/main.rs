@@ -26,6 +26,9 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// A numeric target (10 × the signal plus noise) instead of 0/1.
+        #[arg(long)]
+        regression: bool,
     },
     /// Read a Parquet input and write an inference-shaped output with no model.
     IoFloor {
@@ -46,12 +49,18 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn run(args: Args) -> Result<(), bench::Error> {
     let report = match args.command {
-        Command::Generate { output, rows, seed } => {
+        Command::Generate {
+            output,
+            rows,
+            seed,
+            regression,
+        } => {
             let location = Location::parse(&output)?;
             let format = FileFormat::from_name(&output).map_or(FileFormat::Csv, |(f, _)| f);
             let options = GenerateOptions {
                 rows,
                 seed,
+                regression,
                 ..GenerateOptions::default()
             };
             serde_json::to_string(&generate(&location, format, &options).await?)

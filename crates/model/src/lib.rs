@@ -127,6 +127,17 @@ impl ModelParams {
     /// Checks the parameters without data.
     pub fn check(&self) -> Result<()> {
         self.features.check()?;
+        if self.features.numeric_imputer == features::NumericImputer::None
+            && !self.estimator.takes_missing_values()
+        {
+            return Err(error::params(
+                "preprocessing.numeric_imputer",
+                format!(
+                    "'none' leaves nulls missing, which {} cannot take; use mean, median or constant (or gradient_boosting)",
+                    self.estimator.name()
+                ),
+            ));
+        }
         self.estimator.check(self.task)
     }
 

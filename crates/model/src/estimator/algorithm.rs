@@ -22,6 +22,9 @@ pub trait Algorithm:
     const NAME: &'static str;
     /// The tasks it does.
     const TASKS: &'static [Task];
+    /// Whether it takes missing values (NaN) in its input and learns where
+    /// they go, so that numeric nulls may stay unimputed.
+    const MISSING_VALUES: bool = false;
 
     /// Checks the values (ranges, combinations) before any data is read.
     fn check(&self) -> Result<()>;

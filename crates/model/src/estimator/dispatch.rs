@@ -57,6 +57,13 @@ macro_rules! estimators {
                 }
             }
 
+            /// Whether the algorithm takes missing values (NaN) as input.
+            pub fn takes_missing_values(&self) -> bool {
+                match self {
+                    $(Self::$variant(_) => <$params as Algorithm>::MISSING_VALUES,)+
+                }
+            }
+
             fn check_values(&self) -> Result<()> {
                 match self {
                     $(Self::$variant(p) => p.check(),)+

@@ -18,6 +18,9 @@ pub enum NumericImputer {
     Median,
     /// `numeric_fill_value`.
     Constant,
+    /// Nulls stay missing (NaN): only for estimators that learn where
+    /// missing values go (`gradient_boosting`).
+    None,
 }
 
 /// How numeric columns are scaled.
@@ -38,7 +41,7 @@ pub enum Scaler {
 pub struct NumericColumn {
     /// Column name.
     pub name: String,
-    /// Value replacing nulls.
+    /// Value replacing nulls (NaN: they stay missing).
     pub fill: f64,
     /// Subtracted before scaling.
     pub center: f64,
@@ -66,8 +69,13 @@ impl NumericColumn {
             NumericImputer::Mean => mean(&present),
             NumericImputer::Median => median(&present),
             NumericImputer::Constant => params.numeric_fill_value,
+            NumericImputer::None => f64::NAN,
         };
-        let imputed: Vec<f64> = values.iter().map(|v| v.unwrap_or(fill)).collect();
+        // Statistics of the imputed column (of the present values when nulls stay missing).
+        let imputed: Vec<f64> = match params.numeric_imputer {
+            NumericImputer::None => present,
+            _ => values.iter().map(|v| v.unwrap_or(fill)).collect(),
+        };
         let (center, scale) = match (passthrough, params.scaler) {
             (true, _) | (_, Scaler::None) => (0.0, 1.0),
             (_, Scaler::Standard) => {

@@ -270,3 +270,39 @@ fn tree_models_report_feature_importances() {
         );
     }
 }
+
+/// `numeric_imputer: none` leaves nulls missing for gradient boosting,
+/// which learns where they go; any other estimator refuses it by name.
+#[test]
+fn gradient_boosting_takes_missing_values_unimputed() {
+    let data = load();
+    let (train, test) = split(&data, false);
+    let mut p = params("gradient_boosting", Task::Classification, json!(null));
+    p.features.numeric_imputer = model::features::NumericImputer::None;
+    let model = p.fit(&train).unwrap();
+    let acc = accuracy(&model, &test);
+    assert!(acc >= 0.95, "accuracy {acc}");
+    // A row with every numeric feature null is still scored.
+    let nulls = arrow::compute::filter_record_batch(
+        &data,
+        &(0..data.num_rows())
+            .map(|i| Some(data.column_by_name("bill_length_mm").unwrap().is_null(i)))
+            .collect(),
+    )
+    .unwrap();
+    assert!(nulls.num_rows() > 0);
+    let predictions = model.predict_batch(&nulls).unwrap();
+    assert!(
+        predictions
+            .iter()
+            .all(|p| matches!(p, Prediction::Class { .. })),
+        "{predictions:?}"
+    );
+    let mut tree = params("decision_tree", Task::Classification, json!(null));
+    tree.features.numeric_imputer = model::features::NumericImputer::None;
+    let err = tree.fit(&train).unwrap_err().to_string();
+    assert!(
+        err.contains("preprocessing.numeric_imputer") && err.contains("decision_tree"),
+        "{err}"
+    );
+}

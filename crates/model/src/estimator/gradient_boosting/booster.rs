@@ -420,4 +420,94 @@ mod tests {
         let rows = sample_rows(&(0..1000).collect::<Vec<_>>(), 0.5, &mut Rng(9));
         assert!((400..600).contains(&rows.len()), "{}", rows.len());
     }
+
+    fn matrix(rows: &[[f64; 2]]) -> DenseMatrix<f64> {
+        let values = rows.iter().flatten().copied().collect();
+        DenseMatrix::new(rows.len(), 2, values, false).unwrap()
+    }
+
+    /// Binary log loss: a label that follows x0 > 0, and rows whose x0 is
+    /// missing are all class 1: the booster learns both, on 1 or 2 threads
+    /// alike, and early stopping keeps the best round.
+    #[test]
+    fn learns_a_boundary_and_where_missing_values_go() {
+        let mut u = crate::estimator::test_uniform(3);
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..2_000 {
+            let (a, b) = (u() * 2.0 - 1.0, u());
+            let missing = i % 10 == 0;
+            rows.push([if missing { f64::NAN } else { a }, b]);
+            y.push(i32::from(missing || a > 0.0));
+        }
+        let x = matrix(&rows);
+        let target = Target::Classes(y.clone(), 2);
+        let p = BoostingParams {
+            early_stopping_rounds: Some(5),
+            ..BoostingParams::default()
+        };
+        let fit = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| Booster::fit(&x, &target, &p, 7).unwrap())
+        };
+        let model = fit(1);
+        assert_eq!(model, fit(2));
+        let history = model.history();
+        assert!(history.best_iteration >= 1);
+        assert_eq!(model.trees.len(), history.best_iteration);
+        assert!(history.validation.len() >= history.best_iteration);
+        let best = history.validation[history.best_iteration - 1];
+        assert!(history.validation.iter().all(|&v| v >= best));
+        let probe = matrix(&[[0.5, 0.5], [-0.5, 0.5], [f64::NAN, 0.5]]);
+        let proba = model.predict_proba(&probe);
+        assert_eq!(proba.labels(), vec![1, 0, 1]);
+        assert!(proba.row(2)[1] > 0.9, "{:?}", proba.row(2));
+        assert!(model.gains()[0] > model.gains()[1]);
+        model.validate(2, 2).unwrap();
+        assert!(model.validate(3, 2).is_err() && model.validate(2, 3).is_err());
+    }
+
+    /// Softmax over three classes and squared error on the same features.
+    #[test]
+    fn multiclass_and_regression_fit() {
+        let mut u = crate::estimator::test_uniform(5);
+        let rows: Vec<[f64; 2]> = (0..900).map(|_| [u() * 3.0, u()]).collect();
+        let x = matrix(&rows);
+        let classes: Vec<i32> = rows.iter().map(|r| r[0] as i32).collect();
+        let model = Booster::fit(
+            &x,
+            &Target::Classes(classes.clone(), 3),
+            &BoostingParams::default(),
+            1,
+        )
+        .unwrap();
+        assert_eq!(model.loss(), Loss::Softmax);
+        let labels = model.predict_proba(&x).labels();
+        let right = labels
+            .iter()
+            .zip(&classes)
+            .filter(|(l, c)| **l as i32 == **c)
+            .count();
+        assert!(right > 880, "{right} of 900");
+        let values: Vec<f64> = rows.iter().map(|r| 5.0 * r[0] + r[1]).collect();
+        let model = Booster::fit(
+            &x,
+            &Target::Values(values.clone()),
+            &BoostingParams::default(),
+            1,
+        )
+        .unwrap();
+        let predicted = model.predict_values(&x);
+        let mse = predicted
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p - v).powi(2))
+            .sum::<f64>()
+            / 900.0;
+        assert!(mse < 0.05, "mse {mse}");
+        assert_eq!(model.history().train.len(), 100);
+    }
 }

@@ -78,6 +78,7 @@ impl Default for BoostingParams {
 impl Algorithm for BoostingParams {
     const NAME: &'static str = "gradient_boosting";
     const TASKS: &'static [Task] = &[Task::Classification, Task::Regression];
+    const MISSING_VALUES: bool = true;
 
     fn check(&self) -> Result<()> {
         let share = |v: f64| v > 0.0 && v <= 1.0;
