@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: Cauce's release binaries against the Python stack users would
 otherwise pick (pandas / polars for ETL, scikit-learn for training and
-inference), side by side on the same machine, the same files and the same work.
+inference, LightGBM and XGBoost for gradient boosting), side by side on the same machine, the same files and the same work.
 
 Each workload runs --runs times (default 3) per side; the table holds medians
 of wall time, CPU time (user + sys) and peak RSS of the whole process tree,
@@ -34,9 +34,11 @@ PY = BENCH / "python"
 CONFIG = BENCH / "config"
 
 FULL = {"etl": 1_000_000, "forest": 100_000, "tree": 1_000_000, "logistic": 1_000_000,
-        "linear": 1_000_000, "knn": 50_000, "infer": 1_000_000, "memory": 10_000_000}
+        "linear": 1_000_000, "knn": 50_000, "infer": 1_000_000, "memory": 10_000_000,
+        "boosting": 1_000_000, "boosting_regression": 300_000}
 SMOKE = {"etl": 4_000, "forest": 3_000, "tree": 4_000, "logistic": 4_000, "linear": 4_000,
-         "knn": 3_000, "infer": 3_000, "memory": 5_000}
+         "knn": 3_000, "infer": 3_000, "memory": 5_000, "boosting": 4_000,
+         "boosting_regression": 4_000}
 
 
 def log(message):
@@ -110,13 +112,15 @@ def ensure_venv():
     return VENV / "bin" / "python"
 
 
-def generate(bin_dir, data, rows, ext, seed):
-    path = data / f"synthetic-{rows}-{seed}.{ext}"
+def generate(bin_dir, data, rows, ext, seed, regression=False):
+    kind = "synthetic-regression" if regression else "synthetic"
+    path = data / f"{kind}-{rows}-{seed}.{ext}"
     if not path.exists():
         log(f"generating {path.name}")
         tmp = path.with_suffix(".tmp." + ext)
         subprocess.run([str(bin_dir / "cauce-bench"), "generate", str(tmp), "--rows", str(rows),
-                        "--seed", str(seed)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+                        "--seed", str(seed)] + (["--regression"] if regression else []),
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         tmp.rename(path)
     return path
 
@@ -158,12 +162,13 @@ def bench_etl(ctx, rows):
     return cauce, polars, pandas
 
 
-def processed(ctx, rows):
+def processed(ctx, rows, regression=False):
     """Cauce's ETL output for `rows` synthetic rows (made once, not timed)."""
-    out = ctx.work / f"processed-{rows}"
+    out = ctx.work / f"processed-{'regression-' if regression else ''}{rows}"
+    pipeline = CONFIG / ("pipeline_regression.yaml" if regression else "pipeline.yaml")
     if not (out / "_manifest.json").exists():
-        csv = generate(ctx.bins, ctx.data, rows, "csv", 42)
-        subprocess.run([str(ctx.bins / "etl"), "--config", str(CONFIG / "pipeline.yaml"),
+        csv = generate(ctx.bins, ctx.data, rows, "csv", 42, regression)
+        subprocess.run([str(ctx.bins / "etl"), "--config", str(pipeline),
                         "--input", str(csv), "--output", str(out), "--force"], check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL,
                        env={**os.environ, "CAUCE_LOG_DIR": str(ctx.work / "logs")})
@@ -211,14 +216,61 @@ def bench_train(ctx, algorithm, rows, title, tolerance):
     return (cauce, sklearn), artifacts
 
 
-def bench_infer(ctx, name, rows, models):
+def bench_boosting(ctx, rows, regression):
+    """Gradient boosting against LightGBM and XGBoost (hist), same data, same
+    preprocessing, same settings (bench/python/train.py)."""
+    data = processed(ctx, rows, regression)
+    train, test = manifest_files(data, "train"), manifest_files(data, "test")
+    config = CONFIG / ("boosting_regression.yaml" if regression else "boosting.yaml")
+    pipeline = CONFIG / ("pipeline_regression.yaml" if regression else "pipeline.yaml")
+    suffix = "-reg" if regression else ""
+    task = "regression" if regression else "classification"
+    peer = lambda name: lambda i, f: (  # noqa: E731
+        [ctx.python, PY / "train.py", name + suffix, f / "model.joblib", "--train", *train,
+         "--test", *test], None)
+    cauce, lightgbm, xgboost = interleaved(ctx.runs, ctx.work, [
+        (f"train-boosting-{task}-{rows}-cauce", lambda i, f: (
+            [ctx.bins / "trainer", "--config", config, "--pipeline-config", pipeline,
+             "--data", data, "--registry", f / "models", "--json"],
+            {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"train-boosting-{task}-{rows}-lightgbm", peer("lightgbm")),
+        (f"train-boosting-{task}-{rows}-xgboost", peer("xgboost")),
+    ])
+    ours = json.loads(cauce["runs"][0]["stdout"])
+    lgb = json.loads(lightgbm["runs"][0]["stdout"])
+    xgb = json.loads(xgboost["runs"][0]["stdout"])
+    title = f"Train gradient boosting ({task}, 100 rounds), {rows:,} rows"
+    if lgb["test"] != ours["rows"]["test"]:
+        raise Failed(f"{title}: test rows differ: {ours['rows']} vs {lgb}")
+    if regression:
+        rmse = ours["metrics"]["rmse"]
+        ok = rmse <= 1.01 * lgb["rmse"]
+        ctx.checks.append(f"{title}: test RMSE Cauce {rmse:.4f}, LightGBM {lgb['rmse']:.4f}, "
+                          f"XGBoost {xgb['rmse']:.4f} on {lgb['test']:,} test rows")
+        ctx.targets.append((f"{title}: RMSE {rmse:.4f} ≤ 1.01 × LightGBM's {lgb['rmse']:.4f}",
+                            ok))
+    else:
+        accuracy = ours["metrics"]["accuracy"]
+        gap = 100 * (accuracy - lgb["accuracy"])
+        ctx.checks.append(f"{title}: test accuracy Cauce {accuracy:.4f}, LightGBM "
+                          f"{lgb['accuracy']:.4f}, XGBoost {xgb['accuracy']:.4f} on "
+                          f"{lgb['test']:,} test rows")
+        ctx.targets.append((f"{title}: accuracy {gap:+.2f} points vs LightGBM (target ≥ −0.3)",
+                            gap >= -0.3))
+    ctx.row(title, cauce, [("LightGBM", lightgbm), ("XGBoost hist", xgboost)])
+    models = cauce["runs"][0]["folder"] / "models" / "versioned" / "v1"
+    artifacts = (models / "model.bin", lightgbm["runs"][0]["folder"] / "model.joblib")
+    return (cauce, lightgbm, xgboost), artifacts
+
+
+def bench_infer(ctx, name, rows, models, peer="scikit-learn"):
     source = generate(ctx.bins, ctx.data, rows, "parquet", 7)
     ours, theirs = models
     cauce, sklearn, floor = interleaved(ctx.runs, ctx.work, [
         (f"infer-{name}-{rows}-cauce", lambda i, f: (
             [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", ours,
              "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")})),
-        (f"infer-{name}-{rows}-sklearn", lambda i, f: (
+        (f"infer-{name}-{rows}-{peer.lower()}", lambda i, f: (
             [ctx.python, PY / "predict.py", theirs, source, f / "out.parquet"], None)),
         (f"io-floor-{name}-{rows}", lambda i, f: (
             [ctx.bins / "cauce-bench", "io-floor", source, f / "out.parquet"], None)),
@@ -227,9 +279,9 @@ def bench_infer(ctx, name, rows, models):
     predicted = manifest["rows"]["predicted"]
     peer_rows = json.loads(sklearn["runs"][0]["stdout"])["rows"]
     if predicted != peer_rows or predicted != rows:
-        raise Failed(f"inference rows differ: cauce {manifest['rows']}, scikit-learn {peer_rows}")
+        raise Failed(f"inference rows differ: cauce {manifest['rows']}, {peer} {peer_rows}")
     ctx.checks.append(f"Inference {name} {rows:,}: {predicted:,} rows predicted on both sides")
-    ctx.row(f"Inference, {rows:,} rows, {name}", cauce, [("scikit-learn", sklearn),
+    ctx.row(f"Inference, {rows:,} rows, {name}", cauce, [(peer, sklearn),
                                                          ("I/O floor", floor)])
     return cauce, sklearn, floor
 
@@ -281,7 +333,8 @@ def target(ctx, label, value, limit):
 
 
 def evaluate_targets(ctx, results):
-    etl, logistic, forest, tree, linear, knn, infer_log, infer_forest, memory, pipeline = results
+    (etl, logistic, forest, tree, linear, knn, infer_log, infer_forest, memory, pipeline,
+     boosting, boosting_regression, infer_boosting) = results
     cauce, polars, pandas = etl
     target(ctx, "ETL wall / polars", ratio(cauce["wall"], polars["wall"]), 1.0)
     target(ctx, "ETL wall / pandas", ratio(cauce["wall"], pandas["wall"]), 0.3)
@@ -300,6 +353,19 @@ def evaluate_targets(ctx, results):
                         memory["rss"] <= 300))
     target(ctx, "whole pipeline wall / Python", ratio(pipeline[0]["wall"], pipeline[1]["wall"]),
            0.25)
+    ours, lightgbm, xgboost = boosting
+    target(ctx, "train gradient boosting wall / LightGBM", ratio(ours["wall"], lightgbm["wall"]),
+           1.0)
+    target(ctx, "train gradient boosting wall / XGBoost hist",
+           ratio(ours["wall"], xgboost["wall"]), 1.0)
+    ours, lightgbm, _ = boosting_regression
+    target(ctx, "train gradient boosting regression wall / LightGBM",
+           ratio(ours["wall"], lightgbm["wall"]), 1.0)
+    ours, lightgbm, floor = infer_boosting
+    target(ctx, "inference gradient boosting wall / LightGBM",
+           ratio(ours["wall"], lightgbm["wall"]), 1.0)
+    target(ctx, "inference gradient boosting wall / I/O floor", ratio(ours["wall"], floor["wall"]),
+           2.0)
 
 
 def command_line(cmd):
@@ -364,7 +430,7 @@ def peer_versions(ctx):
     pins = [l.strip() for l in (BENCH / "requirements.txt").read_text().splitlines()
             if l.strip() and not l.startswith("#")]
     return ", ".join(p for p in pins if p.split("==")[0] in
-                     ("pandas", "polars", "scikit-learn", "pyarrow"))
+                     ("pandas", "polars", "scikit-learn", "pyarrow", "lightgbm", "xgboost-cpu"))
 
 
 def print_table(ctx):
@@ -427,8 +493,13 @@ def main():
         infer_forest = bench_infer(ctx, "forest", sizes["infer"], forest_models)
         memory = bench_memory(ctx, sizes["memory"], logistic_models[0])
         pipeline = bench_pipeline(ctx)
+        boosting, boosting_models = bench_boosting(ctx, sizes["boosting"], False)
+        boosting_regression, _ = bench_boosting(ctx, sizes["boosting_regression"], True)
+        infer_boosting = bench_infer(ctx, "boosting", sizes["infer"], boosting_models,
+                                     "LightGBM")
         evaluate_targets(ctx, (etl, logistic, forest, tree, linear, knn, infer_log,
-                               infer_forest, memory, pipeline))
+                               infer_forest, memory, pipeline, boosting, boosting_regression,
+                               infer_boosting))
     except (Failed, subprocess.CalledProcessError) as e:
         sys.exit(f"bench: {e}")
     elapsed = time.perf_counter() - started
