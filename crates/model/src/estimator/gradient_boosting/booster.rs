@@ -18,11 +18,10 @@ use super::bins::Binned;
 use super::grow::{Gradients, Grown, Settings, grow};
 use super::loss::Loss;
 use super::tree::{BoostedTree, LANES};
+use crate::estimator::compiled::{BLOCK, Compiled, Lazy, padded};
 use crate::estimator::{Proba, Target, rows};
 use crate::error::{Error, Result};
 
-/// Rows scored per parallel task.
-const BLOCK: usize = 1024;
 /// Training rows the per-round training loss is measured on, at most.
 pub const TRAIN_SCORE_ROWS: usize = 10_000;
 
@@ -58,6 +57,9 @@ pub struct Booster {
     gains: Vec<f64>,
     /// Losses per round.
     history: History,
+    /// The trees compiled for prediction, on first use.
+    #[serde(skip)]
+    compiled: Lazy<Option<Compiled>>,
 }
 
 /// SplitMix64 stream for the holdout and the per-round draws.
@@ -199,6 +201,7 @@ impl Booster {
             trees: trees.into_iter().map(|g| g.tree).collect(),
             gains,
             history,
+            compiled: Lazy::default(),
         })
     }
 
@@ -222,25 +225,25 @@ impl Booster {
     }
 
     /// Raw scores of every row (`rows × outputs`, row-major): blocks of rows
-    /// on rayon, every tree walked over a block before the next.
+    /// on rayon, every tree walked over a block before the next. A block
+    /// without NaN walks the compiled trees (byte-sized bins, see
+    /// [`compiled`](crate::estimator::compiled)); one with NaN walks the
+    /// trees on raw values, where every split sends NaN its own way.
     pub fn raw_scores(&self, x: &DenseMatrix<f64>) -> Vec<f64> {
         let outputs = self.outputs();
         let all: Vec<&[f64]> = rows(x).collect();
+        let compiled = self
+            .compiled
+            .get_or_init(|| Compiled::new(&self.trees, x.shape().1));
         let mut out = vec![0.0; all.len() * outputs];
         out.par_chunks_mut(BLOCK * outputs)
             .zip(all.par_chunks(BLOCK))
             .for_each(|(out, block)| {
-                let mut lane = [0.0; LANES];
                 let mut sums = vec![0.0; block.len() * outputs];
-                for (t, tree) in self.trees.iter().enumerate() {
-                    let k = t % outputs;
-                    for (c, rows) in block.chunks(LANES).enumerate() {
-                        lane.fill(0.0);
-                        tree.add_scores(rows, &mut lane);
-                        for (i, v) in lane.iter().take(rows.len()).enumerate() {
-                            sums[(c * LANES + i) * outputs + k] += v;
-                        }
-                    }
+                let clean = || block.iter().all(|row| !row.iter().any(|v| v.is_nan()));
+                match compiled {
+                    Some(compiled) if clean() => self.add_compiled(compiled, block, &mut sums),
+                    _ => self.add_walked(block, &mut sums),
                 }
                 for (o, (s, b)) in out
                     .iter_mut()
@@ -250,6 +253,37 @@ impl Booster {
                 }
             });
         out
+    }
+
+    /// Adds every tree's score of a block's rows, walked on raw values.
+    fn add_walked(&self, block: &[&[f64]], sums: &mut [f64]) {
+        let outputs = self.outputs();
+        let mut lane = [0.0; LANES];
+        for (t, tree) in self.trees.iter().enumerate() {
+            let k = t % outputs;
+            for (c, rows) in block.chunks(LANES).enumerate() {
+                lane.fill(0.0);
+                tree.add_scores(rows, &mut lane);
+                for (i, v) in lane.iter().take(rows.len()).enumerate() {
+                    sums[(c * LANES + i) * outputs + k] += v;
+                }
+            }
+        }
+    }
+
+    /// The same through the compiled trees (the block has no NaN).
+    fn add_compiled(&self, compiled: &Compiled, block: &[&[f64]], sums: &mut [f64]) {
+        let outputs = self.outputs();
+        let bins = compiled.bins(block, self.width);
+        let n = padded(block.len());
+        let mut leaves = vec![0u32; n];
+        for (t, tree) in self.trees.iter().enumerate() {
+            let k = t % outputs;
+            compiled.leaves(t, &bins, n, &mut leaves);
+            for (sum, &leaf) in sums.iter_mut().skip(k).step_by(outputs).zip(&leaves) {
+                *sum += tree.value(leaf as usize);
+            }
+        }
     }
 
     /// Predicted values (regression).
@@ -402,6 +436,7 @@ fn add_binned(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimator::compiled::Walkable;
 
     #[test]
     fn holdout_and_samples_are_seeded_and_disjoint() {
@@ -509,5 +544,59 @@ mod tests {
             / 900.0;
         assert!(mse < 0.05, "mse {mse}");
         assert_eq!(model.history().train.len(), 100);
+    }
+
+    /// The compiled walk gives exactly the raw-value walk's scores, at every
+    /// threshold, just beside it, and at the extremes; a block with NaN
+    /// takes the raw walk.
+    #[test]
+    fn compiled_trees_score_exactly_as_walked_trees() {
+        let mut u = crate::estimator::test_uniform(9);
+        let rows: Vec<[f64; 2]> = (0..3_000)
+            .map(|_| [(u() * 50.0).round() / 10.0, u() * 100.0])
+            .collect();
+        let classes: Vec<i32> = rows
+            .iter()
+            .map(|r| i32::from(r[0] * 7.0 + r[1] > 60.0) + i32::from(r[1] > 90.0))
+            .collect();
+        let model = Booster::fit(
+            &matrix(&rows),
+            &Target::Classes(classes, 3),
+            &BoostingParams::default(),
+            4,
+        )
+        .unwrap();
+        let mut probes: Vec<[f64; 2]> = Vec::new();
+        for tree in &model.trees {
+            for (threshold, feature, _, leaf) in tree.walk_nodes() {
+                if leaf || !threshold.is_finite() {
+                    continue;
+                }
+                for v in [threshold, threshold.next_down(), threshold.next_up()] {
+                    let mut row = rows[probes.len() % rows.len()];
+                    row[feature] = v;
+                    probes.push(row);
+                }
+            }
+        }
+        probes.extend([[f64::INFINITY, f64::NEG_INFINITY], [-0.0, 1e300], [1e-300, 0.0]]);
+        let block: Vec<&[f64]> = probes.iter().map(|r| &r[..]).collect();
+        let compiled = Compiled::new(&model.trees, 2).expect("boosted trees compile");
+        for chunk in block.chunks(BLOCK) {
+            let (mut walked, mut fast) = (vec![0.0; chunk.len() * 3], vec![0.0; chunk.len() * 3]);
+            model.add_walked(chunk, &mut walked);
+            model.add_compiled(&compiled, chunk, &mut fast);
+            assert_eq!(walked, fast);
+        }
+        let with_nan = matrix(&[[f64::NAN, 50.0], [2.0, 50.0]]);
+        let scores = model.raw_scores(&with_nan);
+        let mut walked = vec![0.0; 6];
+        model.add_walked(&[&[f64::NAN, 50.0], &[2.0, 50.0]], &mut walked);
+        let expected: Vec<f64> = walked
+            .iter()
+            .zip(model.base.iter().cycle())
+            .map(|(s, b)| b + s)
+            .collect();
+        assert_eq!(scores, expected);
     }
 }

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bins::MISSING;
+use crate::estimator::compiled::Walkable;
 
 /// Set in a node's `feature` when missing values go right.
 const MISSING_RIGHT: u32 = 1 << 31;
@@ -180,5 +181,18 @@ impl BoostedTree {
     /// The value of node `at` (a leaf's score).
     pub fn value(&self, at: usize) -> f64 {
         self.values[at]
+    }
+}
+
+impl Walkable for BoostedTree {
+    fn walk_nodes(&self) -> impl Iterator<Item = (f64, usize, u32, bool)> + '_ {
+        self.nodes.iter().enumerate().map(|(i, n)| {
+            let feature = (n.feature & !MISSING_RIGHT) as usize;
+            (n.threshold, feature, n.next, n.next as usize == i)
+        })
+    }
+
+    fn walk_depth(&self) -> u16 {
+        self.depth
     }
 }
