@@ -144,6 +144,16 @@ impl ModelParams {
     /// Fits preprocessing then the estimator on the training rows. The target
     /// must have no nulls.
     pub fn fit(&self, train: &RecordBatch) -> Result<Model> {
+        self.fit_with(train, None)
+    }
+
+    /// [`fit`](Self::fit) with validation rows (the ETL's validation split)
+    /// for an estimator that stops early on them (see
+    /// [`EstimatorParams::uses_validation`]); others ignore them. Validation
+    /// rows go through the preprocessing fitted on the training rows; a row
+    /// that cannot be encoded, has a null target or a class the training rows
+    /// lack is left out.
+    pub fn fit_with(&self, train: &RecordBatch, validation: Option<&RecordBatch>) -> Result<Model> {
         self.check()?;
         if train.num_rows() == 0 {
             return Err(Error::Data("the training data has no rows".into()));
@@ -169,7 +179,18 @@ impl ModelParams {
             }
             Task::Regression => LabelType::Text,
         };
-        let estimator = self.estimator.fit(&x, &target, self.seed)?;
+        let validation = match validation {
+            Some(rows) if rows.num_rows() > 0 && self.estimator.uses_validation() => {
+                self.encode_validation(&features, &classes, rows)?
+            }
+            _ => None,
+        };
+        let validation = validation
+            .as_ref()
+            .map(|(x, y)| estimator::Validation { x, y });
+        let estimator = self
+            .estimator
+            .fit_with(&x, &target, validation.as_ref(), self.seed)?;
         Ok(Model {
             name: self.name.clone(),
             task: self.task,
@@ -180,6 +201,67 @@ impl ModelParams {
             params: self.estimator.clone(),
             estimator,
         })
+    }
+
+    /// Validation rows as the estimator sees them: encoded with the fitted
+    /// preprocessing and the training classes; rows that cannot be are left out.
+    fn encode_validation(
+        &self,
+        features: &FittedFeatures,
+        classes: &[String],
+        rows: &RecordBatch,
+    ) -> Result<Option<(DenseMatrix<f64>, Target)>> {
+        let (matrix, errors) = features.transform(rows)?;
+        let width = features.width();
+        let mut keep: Vec<bool> = errors.iter().map(Option::is_none).collect();
+        let target = match self.task {
+            Task::Classification => {
+                let labels = features::text_values(rows, &self.target)?;
+                let y: Vec<i32> = labels
+                    .iter()
+                    .zip(&mut keep)
+                    .filter_map(|(label, keep)| {
+                        let class = label
+                            .as_ref()
+                            .and_then(|l| classes.binary_search(l).ok())
+                            .filter(|_| *keep);
+                        *keep = class.is_some();
+                        class.map(|c| c as i32)
+                    })
+                    .collect();
+                Target::Classes(y, classes.len())
+            }
+            Task::Regression => {
+                let values = features::numeric_values(rows, &self.target)?;
+                let y: Vec<f64> = values
+                    .iter()
+                    .zip(&mut keep)
+                    .filter_map(|(value, keep)| {
+                        let value = value.filter(|_| *keep);
+                        *keep = value.is_some();
+                        value
+                    })
+                    .collect();
+                Target::Values(y)
+            }
+        };
+        let left_out = keep.iter().filter(|k| !**k).count();
+        if left_out > 0 {
+            log::warn!(
+                "{left_out} validation row(s) left out: null target, a class the training rows lack, or a value that cannot be encoded"
+            );
+        }
+        let kept: Vec<f64> = matrix
+            .chunks_exact(width.max(1))
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .flat_map(|(row, _)| row.iter().copied())
+            .collect();
+        let n = keep.iter().filter(|k| **k).count();
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some((dense(kept, n, width)?, target)))
     }
 
     fn encode_target(&self, train: &RecordBatch) -> Result<(Target, Vec<String>)> {

@@ -38,6 +38,9 @@ pub struct Dataset {
     pub train: RecordBatch,
     /// Test rows (same schema).
     pub test: RecordBatch,
+    /// Validation rows (same schema), when the ETL wrote a validation split:
+    /// what an estimator that stops early stops on.
+    pub validation: Option<RecordBatch>,
     /// `<location>/_manifest.json`.
     pub manifest_location: String,
     /// SHA-256 of the manifest's bytes: identifies exactly what was trained on.
@@ -84,15 +87,24 @@ pub async fn load(location: &str) -> Result<Dataset> {
     };
     let train = read_split(&root, "train", files("train"), &manifest_location).await?;
     let test = read_split(&root, "test", files("test"), &manifest_location).await?;
-    if train.schema() != test.schema() {
+    let validation = match files("validation") {
+        [] => None,
+        listed => Some(read_split(&root, "validation", listed, &manifest_location).await?),
+    };
+    let schemas_differ = train.schema() != test.schema()
+        || validation
+            .as_ref()
+            .is_some_and(|v| v.schema() != train.schema());
+    if schemas_differ {
         return Err(Error::Data {
             location: manifest_location.to_string(),
-            message: "the train and test splits have different schemas".into(),
+            message: "the train, test and validation splits have different schemas".into(),
         });
     }
     Ok(Dataset {
         train,
         test,
+        validation,
         manifest_location: manifest_location.to_string(),
         manifest_sha256: common::checksum::sha256_hex(&bytes),
         run_id: manifest.run_id,

@@ -162,12 +162,21 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     );
     let started = Instant::now();
     let fit_train = train.clone();
-    let model: Model = common::cpu::run("fitting", move || params.fit(&fit_train))
-        .await
-        .map_err(|e| Error::Data {
-            location: "training".into(),
-            message: e.to_string(),
-        })??;
+    let validation = dataset.validation.clone();
+    if validation.is_some() && params.estimator.uses_validation() {
+        log::info!(
+            "early stopping on the validation split ({} rows)",
+            validation.as_ref().map_or(0, RecordBatch::num_rows)
+        );
+    }
+    let model: Model = common::cpu::run("fitting", move || {
+        params.fit_with(&fit_train, validation.as_ref())
+    })
+    .await
+    .map_err(|e| Error::Data {
+        location: "training".into(),
+        message: e.to_string(),
+    })??;
     let fit_seconds = started.elapsed().as_secs_f64();
     let evaluation = evaluate(&model, &train, &test)?;
     let mut metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();

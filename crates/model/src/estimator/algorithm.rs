@@ -38,6 +38,33 @@ pub trait Algorithm:
     /// Fits on a row-major matrix; `y` matches one of [`TASKS`](Self::TASKS)
     /// (checked by the caller). `seed` drives every random choice.
     fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted>;
+
+    /// Fits with a validation set beside the training rows (the ETL's
+    /// validation split), for algorithms that use one (early stopping).
+    /// Others ignore it.
+    fn fit_validated(
+        &self,
+        x: &DenseMatrix<f64>,
+        y: &Target,
+        _validation: &Validation<'_>,
+        seed: u64,
+    ) -> Result<Fitted> {
+        self.fit(x, y, seed)
+    }
+
+    /// Whether [`fit_validated`](Self::fit_validated) uses the validation set.
+    fn uses_validation(&self) -> bool {
+        false
+    }
+}
+
+/// Validation rows encoded like the training rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Validation<'a> {
+    /// The features, row-major, as wide as the training matrix.
+    pub x: &'a DenseMatrix<f64>,
+    /// The targets, encoded with the training classes.
+    pub y: &'a Target,
 }
 
 /// A fitted model.

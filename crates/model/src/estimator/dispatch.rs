@@ -79,9 +79,24 @@ macro_rules! estimators {
                 }
             }
 
-            fn fit_checked(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted> {
+            fn fit_checked(
+                &self,
+                x: &DenseMatrix<f64>,
+                y: &Target,
+                validation: Option<&Validation<'_>>,
+                seed: u64,
+            ) -> Result<Fitted> {
+                match (self, validation) {
+                    $((Self::$variant(p), None) => p.fit(x, y, seed),)+
+                    $((Self::$variant(p), Some(v)) => p.fit_validated(x, y, v, seed),)+
+                }
+            }
+
+            /// Whether fitting uses a validation set when given one (early
+            /// stopping of `gradient_boosting`).
+            pub fn uses_validation(&self) -> bool {
                 match self {
-                    $(Self::$variant(p) => p.fit(x, y, seed),)+
+                    $(Self::$variant(p) => p.uses_validation(),)+
                 }
             }
         }

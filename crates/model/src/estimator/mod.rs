@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-pub use algorithm::{Algorithm, Estimator};
+pub use algorithm::{Algorithm, Estimator, Validation};
 pub use hist_tree::Criterion;
 
 use crate::error::{Error, Result, params as invalid};
@@ -103,12 +103,24 @@ impl EstimatorParams {
     /// Fits on a row-major matrix. `y` holds class indexes (classification)
     /// or values (regression).
     pub fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted> {
+        self.fit_with(x, y, None, seed)
+    }
+
+    /// [`fit`](Self::fit) with a validation set, which algorithms that stop
+    /// early use instead of holding out training rows.
+    pub fn fit_with(
+        &self,
+        x: &DenseMatrix<f64>,
+        y: &Target,
+        validation: Option<&Validation<'_>>,
+        seed: u64,
+    ) -> Result<Fitted> {
         let task = match y {
             Target::Classes(..) => Task::Classification,
             Target::Values(_) => Task::Regression,
         };
         self.check(task)?;
-        self.fit_checked(x, y, seed)
+        self.fit_checked(x, y, validation, seed)
     }
 }
 

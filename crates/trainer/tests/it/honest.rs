@@ -12,8 +12,14 @@ use trainer::{Evaluation, TrainConfig, TrainOptions};
 
 /// Writes `train` and `test` as an ETL output (Parquet files and manifest) under `root/processed`.
 pub async fn write_processed(root: &Location, train: &RecordBatch, test: &RecordBatch) {
+    write_splits(root, &[("train", train), ("test", test)]).await;
+}
+
+/// Writes each `(split, rows)` as an ETL output under `root/processed`.
+pub async fn write_splits(root: &Location, splits: &[(&str, &RecordBatch)]) {
     let processed = root.join("processed").unwrap();
-    for (split, batch) in [("train", train), ("test", test)] {
+    let mut outputs = serde_json::Map::new();
+    for &(split, batch) in splits {
         let file = processed
             .join(&format!("runs/r1/{split}/part-00000.parquet"))
             .unwrap();
@@ -21,14 +27,15 @@ pub async fn write_processed(root: &Location, train: &RecordBatch, test: &Record
             ParquetSink::create(&file, batch.schema(), &ParquetWriteOptions::default()).unwrap();
         sink.write(batch).await.unwrap();
         sink.finish().await.unwrap();
+        outputs.insert(
+            split.into(),
+            serde_json::json!([{"path": format!("runs/r1/{split}/part-00000.parquet")}]),
+        );
     }
     let manifest = serde_json::json!({
         "format_version": 1,
         "run_id": "r1",
-        "outputs": {
-            "train": [{"path": "runs/r1/train/part-00000.parquet"}],
-            "test": [{"path": "runs/r1/test/part-00000.parquet"}],
-        },
+        "outputs": outputs,
     });
     processed
         .join("_manifest.json")
@@ -248,4 +255,53 @@ async fn cards_show_the_task_defaults_used() {
         .unwrap()
         .card;
     assert_eq!(card.params["params"]["max_features"], "sqrt");
+}
+
+/// Gradient boosting with `early_stopping_rounds` stops on the ETL's
+/// validation split when there is one (and says so in the card's training
+/// record), and on a seeded holdout of the training rows when there is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boosting_stops_early_on_the_validation_split() {
+    let rows = |n: usize, offset: usize| {
+        let x: Vec<f64> = (0..n)
+            .map(|i| ((i + offset) * 37 % 101) as f64 / 10.0)
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v * 1.3).sin() * 10.0 + ((i * 13 % 7) as f64 - 3.0))
+            .collect();
+        batch(vec![("x", floats(x)), ("y", floats(y))])
+    };
+    let (train, validation, test) = (rows(400, 0), rows(100, 1), rows(100, 2));
+    let yaml = "model: {name: m, task: regression, target: y, algorithm: gradient_boosting, params: {n_estimators: 300, learning_rate: 0.3, min_samples_leaf: 5, early_stopping_rounds: 3}}\n";
+
+    let store = TestStore::memory();
+    let root = store.location();
+    write_splits(
+        root,
+        &[
+            ("train", &train),
+            ("validation", &validation),
+            ("test", &test),
+        ],
+    )
+    .await;
+    let report = trainer::train(&config(yaml), &options(root)).await.unwrap();
+    let training = report.training.expect("a booster records its training");
+    assert_eq!(training["validation_from"], "validation split");
+    assert_eq!(training["validation_rows"], 100);
+    let best = training["best_iteration"].as_u64().unwrap() as usize;
+    let losses = training["validation"].as_array().unwrap();
+    assert!(best < 300 && losses.len() > best, "{training}");
+    let best_loss = losses[best - 1].as_f64().unwrap();
+    assert!(losses.iter().all(|l| l.as_f64().unwrap() >= best_loss));
+
+    let store = TestStore::memory();
+    let root = store.location();
+    write_processed(root, &train, &test).await;
+    let report = trainer::train(&config(yaml), &options(root)).await.unwrap();
+    let training = report.training.unwrap();
+    assert_eq!(training["validation_from"], "training holdout");
+    assert_eq!(training["validation_rows"], 40);
 }

@@ -19,7 +19,7 @@ use super::grow::{Gradients, Grown, Settings, grow};
 use super::loss::Loss;
 use super::tree::{BoostedTree, LANES};
 use crate::estimator::compiled::{BLOCK, Compiled, Lazy, padded};
-use crate::estimator::{Proba, Target, rows};
+use crate::estimator::{Proba, Target, Validation, rows};
 use crate::error::{Error, Result};
 
 /// Training rows the per-round training loss is measured on, at most.
@@ -34,9 +34,15 @@ pub struct History {
     /// seeded sample of [`TRAIN_SCORE_ROWS`] when there are more (as
     /// scikit-learn's `train_score_`), so that recording it costs little.
     pub train: Vec<f64>,
-    /// Loss on the early-stopping holdout after each round (empty without
-    /// early stopping).
+    /// Loss on the validation rows after each round (empty without early
+    /// stopping).
     pub validation: Vec<f64>,
+    /// Where the validation rows came from: `validation split` (the ETL's),
+    /// `training holdout` (`validation_fraction` of the training rows), or
+    /// `none`.
+    pub validation_from: String,
+    /// How many there were.
+    pub validation_rows: usize,
     /// Rounds kept (the best by holdout loss, or all).
     pub best_iteration: usize,
 }
@@ -84,23 +90,49 @@ impl Rng {
 }
 
 impl Booster {
-    /// Fits on `x` and `y` with `p`; `seed` draws the holdout, rows and features.
-    pub fn fit(x: &DenseMatrix<f64>, y: &Target, p: &BoostingParams, seed: u64) -> Result<Self> {
-        let (n, width) = x.shape();
-        let (truth, classes) = match y {
-            Target::Classes(y, classes) => (y.iter().map(|&c| f64::from(c)).collect(), *classes),
-            Target::Values(y) => (y.clone(), 0),
-        };
-        if n == 0 || truth.len() != n {
+    /// Fits on `x` and `y` with `p`; `seed` draws the holdout, rows and
+    /// features. With early stopping, `validation` (when given) is what it
+    /// stops on; otherwise a seeded share of the rows is held out.
+    pub fn fit(
+        x: &DenseMatrix<f64>,
+        y: &Target,
+        validation: Option<&Validation<'_>>,
+        p: &BoostingParams,
+        seed: u64,
+    ) -> Result<Self> {
+        let width = x.shape().1;
+        let (truth, classes) = truth_of(y);
+        if x.shape().0 == 0 || truth.len() != x.shape().0 {
             return Err(Error::Data(format!(
-                "gradient_boosting: {n} rows and {} targets",
+                "gradient_boosting: {} rows and {} targets",
+                x.shape().0,
                 truth.len()
             )));
         }
+        let mut rng = Rng(seed);
+        // The validation split's rows go after the training rows, binned
+        // with the training rows' edges and scored like a holdout.
+        let stacked = match validation.filter(|_| p.early_stopping_rounds.is_some()) {
+            Some(v) if v.x.shape().0 > 0 => Some(stack(x, &truth, v)?),
+            _ => None,
+        };
+        let (x, truth, train, holdout, from) = match stacked {
+            Some((all, truth)) => {
+                let n = x.shape().0 as u32;
+                let total = all.shape().0 as u32;
+                let rows = ((0..n).collect(), (n..total).collect());
+                (std::borrow::Cow::Owned(all), truth, rows.0, rows.1, "validation split")
+            }
+            None => {
+                let (train, holdout) = split_holdout(x.shape().0, p, &mut rng);
+                let from = if holdout.is_empty() { "none" } else { "training holdout" };
+                (std::borrow::Cow::Borrowed(x), truth, train, holdout, from)
+            }
+        };
+        let x = x.as_ref();
+        let n = x.shape().0;
         let loss = Loss::for_classes(classes);
         let outputs = loss.outputs(classes);
-        let mut rng = Rng(seed);
-        let (train, holdout) = split_holdout(n, p, &mut rng);
         if train.is_empty() {
             return Err(Error::Data("gradient_boosting: no training rows".into()));
         }
@@ -134,6 +166,8 @@ impl Booster {
             .into(),
             train: Vec::new(),
             validation: Vec::new(),
+            validation_from: from.into(),
+            validation_rows: holdout.len(),
             best_iteration: 0,
         };
         let mut best = (f64::INFINITY, 0);
@@ -329,6 +363,36 @@ impl Booster {
     }
 }
 
+/// The training target as numbers (class indexes for classification) and
+/// the number of classes (0: regression).
+fn truth_of(y: &Target) -> (Vec<f64>, usize) {
+    match y {
+        Target::Classes(y, classes) => (y.iter().map(|&c| f64::from(c)).collect(), *classes),
+        Target::Values(y) => (y.clone(), 0),
+    }
+}
+
+/// The training rows with the validation rows after them, and their targets.
+fn stack(
+    x: &DenseMatrix<f64>,
+    truth: &[f64],
+    validation: &Validation<'_>,
+) -> Result<(DenseMatrix<f64>, Vec<f64>)> {
+    let (n, width) = x.shape();
+    let (m, other) = validation.x.shape();
+    let (extra, _) = truth_of(validation.y);
+    if other != width || extra.len() != m {
+        return Err(Error::Data(format!(
+            "gradient_boosting: validation rows are {m} × {other} with {} targets, training rows {n} × {width}",
+            extra.len()
+        )));
+    }
+    let values: Vec<f64> = rows(x).chain(rows(validation.x)).flatten().copied().collect();
+    let all = DenseMatrix::new(n + m, width, values, false)
+        .map_err(|e| Error::Data(e.to_string()))?;
+    Ok((all, truth.iter().copied().chain(extra).collect()))
+}
+
 /// Training and holdout rows (both sorted): the holdout is a seeded share
 /// `validation_fraction` of the rows when early stopping is on.
 fn split_holdout(n: usize, p: &BoostingParams, rng: &mut Rng) -> (Vec<u32>, Vec<u32>) {
@@ -486,7 +550,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| Booster::fit(&x, &target, &p, 7).unwrap())
+                .install(|| Booster::fit(&x, &target, None, &p, 7).unwrap())
         };
         let model = fit(1);
         assert_eq!(model, fit(2));
@@ -515,6 +579,7 @@ mod tests {
         let model = Booster::fit(
             &x,
             &Target::Classes(classes.clone(), 3),
+            None,
             &BoostingParams::default(),
             1,
         )
@@ -531,6 +596,7 @@ mod tests {
         let model = Booster::fit(
             &x,
             &Target::Values(values.clone()),
+            None,
             &BoostingParams::default(),
             1,
         )
@@ -562,6 +628,7 @@ mod tests {
         let model = Booster::fit(
             &matrix(&rows),
             &Target::Classes(classes, 3),
+            None,
             &BoostingParams::default(),
             4,
         )

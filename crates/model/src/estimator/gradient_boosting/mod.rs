@@ -19,7 +19,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 pub use booster::{Booster, History};
 pub use loss::Loss;
 
-use super::algorithm::{Algorithm, Estimator};
+use super::algorithm::{Algorithm, Estimator, Validation};
 use super::{Fitted, Output, Target, Task, from_proba, nonnegative};
 use crate::error::{Result, params};
 
@@ -49,10 +49,13 @@ pub struct BoostingParams {
     pub subsample: f64,
     /// Share of features each tree may split on, in (0, 1], drawn per tree.
     pub colsample_bytree: f64,
-    /// Stop when the holdout loss has not improved for this many rounds,
-    /// keeping the trees up to the best round (none: no early stopping).
+    /// Stop when the validation loss has not improved for this many rounds,
+    /// keeping the trees up to the best round (none: no early stopping). The
+    /// validation rows are the ETL's validation split when it has one, else
+    /// a seeded `validation_fraction` of the training rows.
     pub early_stopping_rounds: Option<usize>,
-    /// Share of the training rows held out to stop early on, in (0, 1).
+    /// Share of the training rows held out to stop early on, in (0, 1), when
+    /// there is no validation split.
     pub validation_fraction: f64,
 }
 
@@ -128,7 +131,22 @@ impl Algorithm for BoostingParams {
     }
 
     fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted> {
-        Ok(Fitted::Boosted(Booster::fit(x, y, self, seed)?))
+        Ok(Fitted::Boosted(Booster::fit(x, y, None, self, seed)?))
+    }
+
+    fn fit_validated(
+        &self,
+        x: &DenseMatrix<f64>,
+        y: &Target,
+        validation: &Validation<'_>,
+        seed: u64,
+    ) -> Result<Fitted> {
+        let validation = self.uses_validation().then_some(validation);
+        Ok(Fitted::Boosted(Booster::fit(x, y, validation, self, seed)?))
+    }
+
+    fn uses_validation(&self) -> bool {
+        self.early_stopping_rounds.is_some()
     }
 }
 
