@@ -241,6 +241,8 @@ pub struct Growth {
 
 /// Rows a tree walks at once in [`Tree::leaves_of`].
 pub const LANES: usize = 8;
+/// Steps a walk takes between checks that every lane is on a leaf.
+const WALK_BURST: u16 = 8;
 
 /// One node in 16 bytes. A split sends a row to `next` when its feature is
 /// ≤ `threshold`, else to `next + 1` (children are stored side by side). A
@@ -440,11 +442,22 @@ impl Tree {
     #[inline]
     fn walk<const N: usize>(&self, rows: &[&[f64]; N]) -> [usize; N] {
         let mut at = [0usize; N];
-        for _ in 0..self.depth {
-            for (a, row) in at.iter_mut().zip(rows) {
-                let node = self.nodes[*a];
-                let right = row[node.feature as usize] > node.threshold;
-                *a = node.next as usize + usize::from(right);
+        let mut steps = 0;
+        // Branch-free bursts of steps; between them, stop once every lane
+        // stands on a leaf: a deep tree's leaves are mostly far shallower
+        // than its depth (an unbounded forest: depth ~40, leaves ~20).
+        while steps < self.depth {
+            let burst = (self.depth - steps).min(WALK_BURST);
+            for _ in 0..burst {
+                for (a, row) in at.iter_mut().zip(rows) {
+                    let node = self.nodes[*a];
+                    let right = row[node.feature as usize] > node.threshold;
+                    *a = node.next as usize + usize::from(right);
+                }
+            }
+            steps += burst;
+            if at.iter().all(|&a| self.nodes[a].threshold == f64::INFINITY) {
+                break;
             }
         }
         at.map(|a| self.leaf_values[a] as usize)
@@ -975,5 +988,40 @@ mod tests {
             again.nodes[0].feature, roots[3],
             "the same seed, the same tree"
         );
+    }
+
+    /// Lanes that reach their leaves early stop with the rest: a deep tree
+    /// walked 8 rows at a time lands every row where a walk of its own,
+    /// step by step to its leaf, does.
+    #[test]
+    fn deep_trees_walked_in_bursts_land_on_each_rows_leaf() {
+        let mut uniform = crate::estimator::test_uniform(17);
+        let rows: Vec<[f64; 2]> = (0..3_000).map(|_| [uniform(), uniform()]).collect();
+        let y: Vec<f64> = rows.iter().map(|r| (r[0] * 40.0).sin() + r[1]).collect();
+        let data = Binned::new(&matrix(&rows));
+        let tree = Tree::grow(
+            &data,
+            &Target::Values(&y),
+            (0..3_000).collect(),
+            &growth(),
+            3,
+        );
+        assert!(tree.depth() > 3 * WALK_BURST, "depth {}", tree.depth());
+        let by_hand = |row: &[f64]| {
+            let mut at = 0;
+            while tree.nodes[at].threshold != f64::INFINITY {
+                let node = tree.nodes[at];
+                at = node.next as usize + usize::from(row[node.feature as usize] > node.threshold);
+            }
+            tree.leaf_values[at] as usize
+        };
+        for lanes in rows.chunks(LANES) {
+            let lanes: Vec<&[f64]> = lanes.iter().map(|r| &r[..]).collect();
+            let mut offsets = [0; LANES];
+            tree.leaves_of(&lanes, &mut offsets);
+            for (row, &offset) in lanes.iter().zip(&offsets) {
+                assert_eq!(offset, by_hand(row));
+            }
+        }
     }
 }
