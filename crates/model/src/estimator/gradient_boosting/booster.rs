@@ -19,8 +19,10 @@ use super::grow::{Gradients, Grown, Settings, grow};
 use super::loss::Loss;
 use super::tree::{BoostedTree, LANES};
 use crate::estimator::compiled::{BLOCK, Compiled, Lazy, padded};
+use super::loss::median;
+use super::RegressionLoss;
 use crate::estimator::{Proba, Target, Validation, rows};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, params};
 
 /// Training rows the per-round training loss is measured on, at most.
 pub const TRAIN_SCORE_ROWS: usize = 10_000;
@@ -28,7 +30,8 @@ pub const TRAIN_SCORE_ROWS: usize = 10_000;
 /// The losses of every round: what the report plots, and the round kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct History {
-    /// `squared_error` (mean) or `log_loss` (mean).
+    /// The mean loss recorded: `squared_error`, `absolute_error`, `huber`
+    /// or `log_loss`.
     pub metric: String,
     /// Loss on the training rows after each round: on all of them, or on a
     /// seeded sample of [`TRAIN_SCORE_ROWS`] when there are more (as
@@ -109,6 +112,12 @@ impl Booster {
                 truth.len()
             )));
         }
+        if classes > 0 && p.loss != RegressionLoss::SquaredError {
+            return Err(params(
+                "params.loss",
+                "absolute_error and huber are regression losses; classification minimises log loss",
+            ));
+        }
         let mut rng = Rng(seed);
         // The validation split's rows go after the training rows, binned
         // with the training rows' edges and scored like a holdout.
@@ -131,7 +140,7 @@ impl Booster {
         };
         let x = x.as_ref();
         let n = x.shape().0;
-        let loss = Loss::for_classes(classes);
+        let loss = Loss::for_classes(classes, p.regression_loss());
         let outputs = loss.outputs(classes);
         if train.is_empty() {
             return Err(Error::Data("gradient_boosting: no training rows".into()));
@@ -159,11 +168,7 @@ impl Booster {
         };
         let mut trees: Vec<Grown> = Vec::new();
         let mut history = History {
-            metric: match loss {
-                Loss::SquaredError => "squared_error",
-                _ => "log_loss",
-            }
-            .into(),
+            metric: loss.metric().into(),
             train: Vec::new(),
             validation: Vec::new(),
             validation_from: from.into(),
@@ -175,7 +180,7 @@ impl Booster {
             loss.gradients(&scores, &truth, outputs, &mut gh);
             let rows = sample_rows(&train, p.subsample, &mut rng);
             let features = sample_features(width, p.colsample_bytree, &mut rng);
-            let grown: Vec<Grown> = (0..outputs)
+            let mut grown: Vec<Grown> = (0..outputs)
                 .into_par_iter()
                 .map(|output| {
                     let grad = Gradients {
@@ -186,6 +191,11 @@ impl Booster {
                     grow(&data, grad, rows.clone(), &features, &settings)
                 })
                 .collect();
+            if loss.refits_leaves() {
+                for tree in &mut grown {
+                    refit_to_median(tree, &scores, &truth, p.learning_rate);
+                }
+            }
             let in_bag = rows.len() == train.len();
             for (output, tree) in grown.iter().enumerate() {
                 add_leaves(tree, &mut scores, outputs, output);
@@ -342,7 +352,7 @@ impl Booster {
 
     /// Checks a decoded model for `features` inputs and `classes` classes.
     pub fn validate(&self, features: usize, classes: usize) -> std::result::Result<(), String> {
-        if self.classes != classes || self.loss != Loss::for_classes(classes) {
+        if self.classes != classes || !self.loss.fits(classes) {
             return Err(format!(
                 "a {:?} booster for {} classes in a model with {classes}",
                 self.loss, self.classes
@@ -467,6 +477,18 @@ fn out_of(rows: &[u32], n: usize) -> Vec<u32> {
     let mut inside = vec![false; n];
     rows.iter().for_each(|&r| inside[r as usize] = true);
     (0..n as u32).filter(|&r| !inside[r as usize]).collect()
+}
+
+/// Sets every leaf of a one-output tree to `learning_rate` × the median
+/// residual of its rows (absolute error's optimal leaf value).
+fn refit_to_median(grown: &mut Grown, scores: &[f64], truth: &[f64], learning_rate: f64) {
+    for (node, rows) in &grown.leaves {
+        let mut residuals: Vec<f64> = rows
+            .iter()
+            .map(|&r| truth[r as usize] - scores[r as usize])
+            .collect();
+        grown.tree.set_value(*node, learning_rate * median(&mut residuals));
+    }
 }
 
 /// Adds each leaf's value to the scores of the rows it was grown on.
@@ -665,5 +687,50 @@ mod tests {
             .map(|(s, b)| b + s)
             .collect();
         assert_eq!(scores, expected);
+    }
+
+    /// With 5% of the targets thrown off by +1000, absolute error and Huber
+    /// still fit the clean relation; squared error is pulled towards the
+    /// outliers. A classifier refuses a regression loss by name.
+    #[test]
+    fn robust_losses_ignore_outliers() {
+        let mut u = crate::estimator::test_uniform(21);
+        let rows: Vec<[f64; 2]> = (0..2_000).map(|_| [u() * 10.0, u()]).collect();
+        let clean: Vec<f64> = rows.iter().map(|r| 2.0 * r[0]).collect();
+        let noisy: Vec<f64> = clean
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i % 20 == 0 { v + 1000.0 } else { *v })
+            .collect();
+        let x = matrix(&rows);
+        let error = |loss: RegressionLoss| {
+            let p = BoostingParams {
+                loss,
+                huber_delta: 1.0,
+                ..BoostingParams::default()
+            };
+            let model = Booster::fit(&x, &Target::Values(noisy.clone()), None, &p, 2).unwrap();
+            assert_eq!(model.history().metric, model.loss().metric());
+            let predicted = model.predict_values(&x);
+            let mut errors: Vec<f64> = predicted
+                .iter()
+                .zip(&clean)
+                .map(|(p, c)| (p - c).abs())
+                .collect();
+            median(&mut errors)
+        };
+        let squared = error(RegressionLoss::SquaredError);
+        let absolute = error(RegressionLoss::AbsoluteError);
+        let huber = error(RegressionLoss::Huber);
+        assert!(absolute < 0.5 && huber < 0.5, "absolute {absolute}, huber {huber}");
+        assert!(squared > 5.0 * absolute.max(huber), "squared {squared}");
+        let p = BoostingParams {
+            loss: RegressionLoss::Huber,
+            ..BoostingParams::default()
+        };
+        let err = Booster::fit(&x, &Target::Classes(vec![0; 2_000], 2), None, &p, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("params.loss"), "{err}");
     }
 }

@@ -1,7 +1,9 @@
 //! The losses boosting minimises, with their starting scores, gradients and
 //! hessians (scikit-learn's HistGradientBoosting conventions): squared
-//! error for regression, binary log loss on one raw score, and the softmax
-//! (multinomial log loss) on one raw score per class.
+//! error, absolute error and Huber for regression, binary log loss on one
+//! raw score, and the softmax (multinomial log loss) on one raw score per
+//! class. Absolute error's leaves are refitted to the median residual of
+//! their rows, as scikit-learn's are (its gradient is only a sign).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,11 +15,18 @@ const CHUNK: usize = 8192;
 const MIN_HESSIAN: f64 = 1e-16;
 
 /// A boosting loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// `(score − y)²`, one score per row (regression).
     SquaredError,
+    /// `|score − y|` (regression, robust to outliers).
+    AbsoluteError,
+    /// Squared within `delta` of the target, absolute beyond (regression).
+    Huber {
+        /// Where the loss turns from squared to absolute (> 0).
+        delta: f64,
+    },
     /// Binary log loss on the log-odds of class 1 (two classes).
     LogLoss,
     /// Multinomial log loss on one score per class (three or more classes).
@@ -25,13 +34,43 @@ pub enum Loss {
 }
 
 impl Loss {
-    /// The loss for `classes` classes (0: regression).
-    pub(super) fn for_classes(classes: usize) -> Self {
+    /// The classification loss for `classes` classes, or `regression` (0 classes).
+    pub(super) fn for_classes(classes: usize, regression: Loss) -> Self {
         match classes {
-            0 => Loss::SquaredError,
+            0 => regression,
             2 => Loss::LogLoss,
             _ => Loss::Softmax,
         }
+    }
+
+    /// Whether it fits a model of `classes` classes (0: regression).
+    pub(super) fn fits(self, classes: usize) -> bool {
+        match self {
+            Loss::LogLoss => classes == 2,
+            Loss::Softmax => classes > 2,
+            Loss::Huber { delta } => classes == 0 && delta.is_finite() && delta > 0.0,
+            Loss::SquaredError | Loss::AbsoluteError => classes == 0,
+        }
+    }
+
+    /// Whether its scores are class scores (probabilities after a link).
+    pub(super) fn is_classification(self) -> bool {
+        matches!(self, Loss::LogLoss | Loss::Softmax)
+    }
+
+    /// Its name in the training record.
+    pub(super) fn metric(self) -> &'static str {
+        match self {
+            Loss::SquaredError => "squared_error",
+            Loss::AbsoluteError => "absolute_error",
+            Loss::Huber { .. } => "huber",
+            Loss::LogLoss | Loss::Softmax => "log_loss",
+        }
+    }
+
+    /// Whether leaves are refitted to their rows' median residual.
+    pub(super) fn refits_leaves(self) -> bool {
+        self == Loss::AbsoluteError
     }
 
     /// Raw scores per row: one per class for the softmax, else one.
@@ -42,14 +81,19 @@ impl Loss {
         }
     }
 
-    /// The best constant scores for `truth` at `rows`: the mean, the
-    /// log-odds of class 1, or the log of each class's share.
+    /// The best constant scores for `truth` at `rows`: the mean (squared
+    /// error), the median (absolute error, Huber), the log-odds of class 1,
+    /// or the log of each class's share.
     pub(super) fn initial(self, truth: &[f64], rows: &[u32], outputs: usize) -> Vec<f64> {
         let n = rows.len().max(1) as f64;
         let share = |c: f64| rows.iter().filter(|&&r| truth[r as usize] == c).count() as f64 / n;
         let clamp = |p: f64| p.clamp(1e-15, 1.0 - 1e-15);
         match self {
             Loss::SquaredError => vec![rows.iter().map(|&r| truth[r as usize]).sum::<f64>() / n],
+            Loss::AbsoluteError | Loss::Huber { .. } => {
+                let mut values: Vec<f64> = rows.iter().map(|&r| truth[r as usize]).collect();
+                vec![median(&mut values)]
+            }
             Loss::LogLoss => {
                 let p = clamp(share(1.0));
                 vec![(p / (1.0 - p)).ln()]
@@ -88,6 +132,9 @@ impl Loss {
         let pair = |g: f64, h: f64| [g as f32, h.max(MIN_HESSIAN) as f32];
         match self {
             Loss::SquaredError => gh[0] = pair(s[0] - y, 1.0),
+            // Constant hessians, as LightGBM and scikit-learn use for these.
+            Loss::AbsoluteError => gh[0] = pair((s[0] - y).signum() * f64::from(u8::from(s[0] != y)), 1.0),
+            Loss::Huber { delta } => gh[0] = pair((s[0] - y).clamp(-delta, delta), 1.0),
             Loss::LogLoss => {
                 let p = sigmoid(s[0]);
                 gh[0] = pair(p - y, p * (1.0 - p));
@@ -126,6 +173,15 @@ impl Loss {
     fn row_loss(self, s: &[f64], y: f64) -> f64 {
         match self {
             Loss::SquaredError => (s[0] - y).powi(2),
+            Loss::AbsoluteError => (s[0] - y).abs(),
+            Loss::Huber { delta } => {
+                let r = (s[0] - y).abs();
+                if r <= delta {
+                    0.5 * r * r
+                } else {
+                    delta * (r - 0.5 * delta)
+                }
+            }
             // log(1 + e^s) − y·s, without overflow.
             Loss::LogLoss => s[0].max(0.0) + (-s[0].abs()).exp().ln_1p() - y * s[0],
             Loss::Softmax => {
@@ -139,7 +195,9 @@ impl Loss {
     /// Class probabilities of one row's scores, into `out` (`classes` long).
     pub(super) fn probabilities(self, s: &[f64], out: &mut [f64]) {
         match self {
-            Loss::SquaredError => out.copy_from_slice(s),
+            Loss::SquaredError | Loss::AbsoluteError | Loss::Huber { .. } => {
+                out.copy_from_slice(s)
+            }
             Loss::LogLoss => {
                 let p = sigmoid(s[0]);
                 out[0] = 1.0 - p;
@@ -154,6 +212,20 @@ impl Loss {
                 out.iter_mut().for_each(|o| *o /= total);
             }
         }
+    }
+}
+
+/// The median of `values` (0 for none); reorders them.
+pub(super) fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
     }
 }
 
@@ -194,6 +266,28 @@ mod tests {
                 assert!((hess - second * scale).abs() < 1e-3, "{loss:?} {k}");
             }
         }
+    }
+
+    /// Absolute error's gradient is the residual's sign, Huber's the
+    /// residual clipped to ±delta: the derivatives of their losses.
+    #[test]
+    fn robust_losses_have_clipped_gradients() {
+        let huber = Loss::Huber { delta: 1.5 };
+        for (s, y) in [(0.3, 2.0), (5.0, 1.0), (1.2, 1.0), (-4.0, 0.0)] {
+            for loss in [Loss::AbsoluteError, huber] {
+                let mut gh = [[0.0f32; 2]];
+                loss.row_gradients(&[s], y, &mut gh);
+                let h = 1e-6;
+                let numeric =
+                    (loss.row_loss(&[s + h], y) - loss.row_loss(&[s - h], y)) / (2.0 * h);
+                assert!((f64::from(gh[0][0]) - numeric).abs() < 1e-5, "{loss:?} {s} {y}");
+                assert_eq!(gh[0][1], 1.0);
+            }
+        }
+        let mut values = vec![3.0, 1.0, 2.0, 10.0];
+        assert_eq!(median(&mut values), 2.5);
+        let rows = [0, 1, 2];
+        assert_eq!(Loss::AbsoluteError.initial(&[5.0, -1.0, 100.0], &rows, 1), vec![5.0]);
     }
 
     #[test]

@@ -23,6 +23,19 @@ use super::algorithm::{Algorithm, Estimator, Validation};
 use super::{Fitted, Output, Target, Task, from_proba, nonnegative};
 use crate::error::{Result, params};
 
+/// The loss a regression minimises (classification always minimises log loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegressionLoss {
+    /// Squared error (the mean).
+    #[default]
+    SquaredError,
+    /// Absolute error (the median; leaves refitted to median residuals).
+    AbsoluteError,
+    /// Huber: squared within `huber_delta`, absolute beyond.
+    Huber,
+}
+
 /// `gradient_boosting`. Defaults are LightGBM's and HistGradientBoosting's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -57,6 +70,10 @@ pub struct BoostingParams {
     /// Share of the training rows held out to stop early on, in (0, 1), when
     /// there is no validation split.
     pub validation_fraction: f64,
+    /// The regression loss: `squared_error`, `absolute_error` or `huber`.
+    pub loss: RegressionLoss,
+    /// Where `huber` turns from squared to absolute (> 0), in target units.
+    pub huber_delta: f64,
 }
 
 impl Default for BoostingParams {
@@ -74,6 +91,21 @@ impl Default for BoostingParams {
             colsample_bytree: 1.0,
             early_stopping_rounds: None,
             validation_fraction: 0.1,
+            loss: RegressionLoss::SquaredError,
+            huber_delta: 1.0,
+        }
+    }
+}
+
+impl BoostingParams {
+    /// The loss for a regression target.
+    fn regression_loss(&self) -> Loss {
+        match self.loss {
+            RegressionLoss::SquaredError => Loss::SquaredError,
+            RegressionLoss::AbsoluteError => Loss::AbsoluteError,
+            RegressionLoss::Huber => Loss::Huber {
+                delta: self.huber_delta,
+            },
         }
     }
 }
@@ -127,6 +159,9 @@ impl Algorithm for BoostingParams {
         if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
             return Err(params("params.validation_fraction", "must be in (0, 1)"));
         }
+        if !(self.huber_delta.is_finite() && self.huber_delta > 0.0) {
+            return Err(params("params.huber_delta", "must be > 0"));
+        }
         Ok(())
     }
 
@@ -152,14 +187,15 @@ impl Algorithm for BoostingParams {
 
 impl Estimator for Booster {
     fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
-        Ok(match self.loss() {
-            Loss::SquaredError => Output::Values(self.predict_values(x)),
-            Loss::LogLoss | Loss::Softmax => from_proba(self.predict_proba(x)),
+        Ok(if self.loss().is_classification() {
+            from_proba(self.predict_proba(x))
+        } else {
+            Output::Values(self.predict_values(x))
         })
     }
 
     fn has_probabilities(&self) -> bool {
-        self.loss() != Loss::SquaredError
+        self.loss().is_classification()
     }
 
     fn validate(&self, features: usize, classes: usize) -> std::result::Result<(), String> {
