@@ -166,7 +166,9 @@ impl Booster {
             min_gain: p.min_gain_to_split,
             learning_rate: p.learning_rate,
         };
-        let mut trees: Vec<Grown> = Vec::new();
+        // The trees grown so far with their split gains (a grown tree's row
+        // lists are dropped once its scores are added).
+        let mut trees: Vec<(BoostedTree, Vec<f64>)> = Vec::new();
         let mut history = History {
             metric: loss.metric().into(),
             train: Vec::new(),
@@ -208,7 +210,7 @@ impl Booster {
                 };
                 add_binned(tree, &data, &others, &mut scores, outputs, output);
             }
-            trees.extend(grown);
+            trees.extend(grown.into_iter().map(|g| (g.tree, g.gains)));
             history
                 .train
                 .push(loss.mean(&scores, &truth, outputs, &scored));
@@ -234,15 +236,15 @@ impl Booster {
         trees.truncate(kept * outputs);
         history.best_iteration = kept;
         let mut gains = vec![0.0; width];
-        for tree in &trees {
-            gains.iter_mut().zip(&tree.gains).for_each(|(a, b)| *a += b);
+        for (_, tree_gains) in &trees {
+            gains.iter_mut().zip(tree_gains).for_each(|(a, b)| *a += b);
         }
         Ok(Self {
             loss,
             classes,
             width,
             base,
-            trees: trees.into_iter().map(|g| g.tree).collect(),
+            trees: trees.into_iter().map(|(tree, _)| tree).collect(),
             gains,
             history,
             compiled: Lazy::default(),
