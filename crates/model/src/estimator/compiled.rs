@@ -35,8 +35,15 @@ pub(super) trait Walkable {
 
 impl Walkable for Tree {
     fn walk_nodes(&self) -> impl Iterator<Item = (f64, usize, u32, bool)> + '_ {
+        // Only +inf marks a leaf: a split on a column with -inf values can
+        // sit at -inf (every -inf left, everything else right).
         self.nodes().map(|(threshold, feature, next)| {
-            (threshold, feature as usize, next, !threshold.is_finite())
+            (
+                threshold,
+                feature as usize,
+                next,
+                threshold == f64::INFINITY,
+            )
         })
     }
 
@@ -331,6 +338,46 @@ mod tests {
             }
             let expected: Vec<f64> = sum.iter().map(|s| s * scale).collect();
             assert_eq!(got, expected, "row {row:?}");
+        }
+    }
+
+    /// Regression: a split whose threshold is -inf (a column whose -inf
+    /// values are their own bin) was compiled as a leaf, so every row went
+    /// to its left child.
+    #[test]
+    fn a_split_at_minus_infinity_compiles_as_a_split() {
+        let rows: Vec<[f64; 2]> = (0..200)
+            .map(|i| {
+                let x = if i % 3 == 0 {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::from(i)
+                };
+                [x, f64::from(i % 7)]
+            })
+            .collect();
+        let y: Vec<i32> = (0..200).map(|i| i32::from(i % 3 == 0)).collect();
+        let x = DenseMatrix::new(200, 2, rows.iter().flatten().copied().collect(), false).unwrap();
+        let data = Binned::new(&x);
+        let growth = Growth {
+            max_depth: Some(1),
+            min_samples_leaf: 1,
+            min_samples_split: 2,
+            max_features: None,
+            parallel: false,
+        };
+        let target = Target::Classes(&y, 2, Criterion::Gini);
+        let tree = Tree::grow(&data, &target, (0..200).collect(), &growth, 1);
+        assert!(
+            tree.nodes().any(|n| n.0 == f64::NEG_INFINITY),
+            "the root splits at -inf"
+        );
+        let trees = [tree];
+        let compiled = Compiled::new(&trees, 2).expect("compiles");
+        let mut got = vec![0.0; 200 * 2];
+        compiled.mean_of_leaves(&trees, &x, 2, &mut got);
+        for (row, got) in rows.iter().zip(got.chunks_exact(2)) {
+            assert_eq!(got, trees[0].leaf_of(row, 2), "row {row:?}");
         }
     }
 
