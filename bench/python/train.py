@@ -30,6 +30,24 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 NUMERIC = [f"x{j}" for j in range(8)]
+
+
+def booster(name, kind):
+    """A maker of the gradient-boosting peer `name` for `kind` (Classifier or
+    Regressor), with Cauce's defaults."""
+    def make():
+        if name == "lightgbm":
+            return getattr(__import__("lightgbm"), f"LGBM{kind}")(
+                n_estimators=100, learning_rate=0.1, num_leaves=31, min_child_samples=20,
+                verbose=-1, random_state=42)
+        if name == "xgboost":
+            return getattr(__import__("xgboost"), f"XGB{kind}")(
+                n_estimators=100, learning_rate=0.1, tree_method="hist", random_state=42)
+        return {"Classifier": HistGradientBoostingClassifier,
+                "Regressor": HistGradientBoostingRegressor}[kind](
+            max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
+            early_stopping=False, random_state=42)
+    return make
 CATEGORICAL = ["cat_a", "cat_b"]
 ESTIMATORS = {
     "logistic": lambda: LogisticRegression(C=1.0, max_iter=1000),
@@ -37,27 +55,13 @@ ESTIMATORS = {
                                              random_state=42),
     "tree": lambda: DecisionTreeClassifier(max_depth=12, random_state=42),
     "knn": lambda: KNeighborsClassifier(5),
-    "lightgbm": lambda: __import__("lightgbm").LGBMClassifier(
-        n_estimators=100, learning_rate=0.1, num_leaves=31, min_child_samples=20, verbose=-1,
-        random_state=42),
-    "xgboost": lambda: __import__("xgboost").XGBClassifier(
-        n_estimators=100, learning_rate=0.1, tree_method="hist", random_state=42),
-    "hgb": lambda: HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
-        early_stopping=False, random_state=42),
+    **{name: booster(name, "Classifier") for name in ("lightgbm", "xgboost", "hgb")},
 }
 REGRESSORS = {
     "linear": LinearRegression,
     "ridge": lambda: Ridge(alpha=1.0),
     "lasso": lambda: Lasso(alpha=0.001),
-    "lightgbm-reg": lambda: __import__("lightgbm").LGBMRegressor(
-        n_estimators=100, learning_rate=0.1, num_leaves=31, min_child_samples=20, verbose=-1,
-        random_state=42),
-    "xgboost-reg": lambda: __import__("xgboost").XGBRegressor(
-        n_estimators=100, learning_rate=0.1, tree_method="hist", random_state=42),
-    "hgb-reg": lambda: HistGradientBoostingRegressor(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
-        early_stopping=False, random_state=42),
+    **{f"{name}-reg": booster(name, "Regressor") for name in ("lightgbm", "xgboost", "hgb")},
 }
 
 

@@ -217,32 +217,15 @@ impl ModelParams {
         let target = match self.task {
             Task::Classification => {
                 let labels = features::text_values(rows, &self.target)?;
-                let y: Vec<i32> = labels
-                    .iter()
-                    .zip(&mut keep)
-                    .filter_map(|(label, keep)| {
-                        let class = label
-                            .as_ref()
-                            .and_then(|l| classes.binary_search(l).ok())
-                            .filter(|_| *keep);
-                        *keep = class.is_some();
-                        class.map(|c| c as i32)
-                    })
-                    .collect();
-                Target::Classes(y, classes.len())
+                let known = labels.iter().map(|label| {
+                    let class = label.as_ref().and_then(|l| classes.binary_search(l).ok());
+                    class.map(|c| c as i32)
+                });
+                Target::Classes(kept(known, &mut keep), classes.len())
             }
             Task::Regression => {
                 let values = features::numeric_values(rows, &self.target)?;
-                let y: Vec<f64> = values
-                    .iter()
-                    .zip(&mut keep)
-                    .filter_map(|(value, keep)| {
-                        let value = value.filter(|_| *keep);
-                        *keep = value.is_some();
-                        value
-                    })
-                    .collect();
-                Target::Values(y)
+                Target::Values(kept(values.into_iter(), &mut keep))
             }
         };
         let left_out = keep.iter().filter(|k| !**k).count();
@@ -427,6 +410,19 @@ impl Model {
     pub fn inputs(&self) -> Vec<InputColumn> {
         self.features.inputs()
     }
+}
+
+/// The targets of the rows still kept that have one; a row without one is
+/// no longer kept.
+fn kept<T>(targets: impl Iterator<Item = Option<T>>, keep: &mut [bool]) -> Vec<T> {
+    targets
+        .zip(keep.iter_mut())
+        .filter_map(|(target, keep)| {
+            let target = target.filter(|_| *keep);
+            *keep = target.is_some();
+            target
+        })
+        .collect()
 }
 
 fn dense(values: Vec<f64>, rows: usize, width: usize) -> Result<DenseMatrix<f64>> {

@@ -26,7 +26,7 @@ struct Manifest {
     cleaning: Option<Cleaning>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct OutputFile {
     path: String,
 }
@@ -38,9 +38,10 @@ pub struct Dataset {
     pub train: RecordBatch,
     /// Test rows (same schema).
     pub test: RecordBatch,
-    /// Validation rows (same schema), when the ETL wrote a validation split:
-    /// what an estimator that stops early stops on.
-    pub validation: Option<RecordBatch>,
+    /// Where the splits are, and the validation split's files (read only
+    /// when an estimator stops early on them: [`Dataset::validation`]).
+    root: Location,
+    validation_files: Vec<OutputFile>,
     /// `<location>/_manifest.json`.
     pub manifest_location: String,
     /// SHA-256 of the manifest's bytes: identifies exactly what was trained on.
@@ -87,29 +88,46 @@ pub async fn load(location: &str) -> Result<Dataset> {
     };
     let train = read_split(&root, "train", files("train"), &manifest_location).await?;
     let test = read_split(&root, "test", files("test"), &manifest_location).await?;
-    let validation = match files("validation") {
-        [] => None,
-        listed => Some(read_split(&root, "validation", listed, &manifest_location).await?),
-    };
-    let schemas_differ = train.schema() != test.schema()
-        || validation
-            .as_ref()
-            .is_some_and(|v| v.schema() != train.schema());
-    if schemas_differ {
+    if train.schema() != test.schema() {
         return Err(Error::Data {
             location: manifest_location.to_string(),
-            message: "the train, test and validation splits have different schemas".into(),
+            message: "the train and test splits have different schemas".into(),
         });
     }
+    let validation_files = manifest
+        .outputs
+        .get("validation")
+        .cloned()
+        .unwrap_or_default();
     Ok(Dataset {
         train,
         test,
-        validation,
+        root,
+        validation_files,
         manifest_location: manifest_location.to_string(),
         manifest_sha256: common::checksum::sha256_hex(&bytes),
         run_id: manifest.run_id,
         cleaning: manifest.cleaning,
     })
+}
+
+impl Dataset {
+    /// The validation split (same schema as train), when the ETL wrote one:
+    /// what an estimator that stops early stops on. Read on demand.
+    pub async fn validation(&self) -> Result<Option<RecordBatch>> {
+        if self.validation_files.is_empty() {
+            return Ok(None);
+        }
+        let manifest = Location::parse(&self.manifest_location)?;
+        let rows = read_split(&self.root, "validation", &self.validation_files, &manifest).await?;
+        if rows.schema() != self.train.schema() {
+            return Err(Error::Data {
+                location: self.manifest_location.clone(),
+                message: "the train and validation splits have different schemas".into(),
+            });
+        }
+        Ok(Some(rows))
+    }
 }
 
 async fn read_split(

@@ -162,11 +162,15 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     );
     let started = Instant::now();
     let fit_train = train.clone();
-    let validation = dataset.validation.clone();
-    if validation.is_some() && params.estimator.uses_validation() {
+    let validation = if params.estimator.uses_validation() {
+        dataset.validation().await?
+    } else {
+        None
+    };
+    if let Some(rows) = &validation {
         log::info!(
             "early stopping on the validation split ({} rows)",
-            validation.as_ref().map_or(0, RecordBatch::num_rows)
+            rows.num_rows()
         );
     }
     let model: Model = common::cpu::run("fitting", move || {

@@ -22,35 +22,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::hist_tree::Tree;
 use super::rows;
-
-/// A tree the compiler can read: its nodes as `(threshold, feature, next,
-/// leaf)` (a split sends a row to `next + 1` when its value is above the
-/// threshold, else to `next`; a leaf points at itself) and its depth.
-pub(super) trait Walkable {
-    /// The nodes, in order.
-    fn walk_nodes(&self) -> impl Iterator<Item = (f64, usize, u32, bool)> + '_;
-    /// Longest path from the root, in splits.
-    fn walk_depth(&self) -> u16;
-}
-
-impl Walkable for Tree {
-    fn walk_nodes(&self) -> impl Iterator<Item = (f64, usize, u32, bool)> + '_ {
-        // Only +inf marks a leaf: a split on a column with -inf values can
-        // sit at -inf (every -inf left, everything else right).
-        self.nodes().map(|(threshold, feature, next)| {
-            (
-                threshold,
-                feature as usize,
-                next,
-                threshold == f64::INFINITY,
-            )
-        })
-    }
-
-    fn walk_depth(&self) -> u16 {
-        self.depth()
-    }
-}
+use super::shape::Walkable;
 
 /// Rows walked through every tree before moving on. A multiple of 256 (the
 /// node keys keep the bin in the low byte) and of [`LANES`].

@@ -279,8 +279,9 @@ pub struct Tree {
     gains: Vec<f64>,
 }
 
-/// SplitMix64 stream for bootstrap rows and feature draws.
-struct Rng(u64);
+/// SplitMix64 stream for bootstrap rows, feature draws and boosting's
+/// holdout and samples.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -291,8 +292,14 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize % n.max(1)
+    /// A number in [0, 1).
+    pub(crate) fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A number in `0..n`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.uniform() * n as f64) as usize % n.max(1)
     }
 }
 
@@ -513,42 +520,13 @@ impl Tree {
                 self.gains.len()
             ));
         }
-        let mut depth = vec![0u16; n];
-        let mut longest = 0;
-        for (i, node) in self.nodes.iter().enumerate() {
-            // A walk reads every node's feature, leaves' included.
-            if node.feature as usize >= features {
-                return Err(format!(
-                    "node {i} tests feature {} of {features}",
-                    node.feature
-                ));
+        super::shape::check(self, features, |i| {
+            let end = self.leaf_values[i] as usize + width;
+            if end > self.values.len() {
+                return Err(format!("leaf {i} points outside the tree"));
             }
-            if node.threshold == f64::INFINITY {
-                let end = self.leaf_values[i] as usize + width;
-                if node.next as usize != i || end > self.values.len() {
-                    return Err(format!("leaf {i} points outside the tree"));
-                }
-                longest = longest.max(depth[i]);
-                continue;
-            }
-            let next = node.next as usize;
-            if node.threshold.is_nan() {
-                return Err(format!("split {i} has no threshold"));
-            }
-            if next <= i || next + 1 >= n {
-                return Err(format!("split {i} has children outside the tree"));
-            }
-            let below = depth[i].checked_add(1).ok_or("a tree is too deep")?;
-            depth[next] = below;
-            depth[next + 1] = below;
-        }
-        if longest != self.depth {
-            return Err(format!(
-                "a tree says depth {} but is {longest} deep",
-                self.depth
-            ));
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 

@@ -14,6 +14,7 @@ mod ensemble;
 mod foreign;
 mod hist_tree;
 pub mod linear;
+mod shape;
 
 use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;

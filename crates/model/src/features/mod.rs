@@ -14,6 +14,7 @@ use arrow::datatypes::DataType;
 use serde::{Deserialize, Serialize};
 
 pub use categorical::{CategoricalColumn, CategoricalImputer, UnknownCategory};
+pub(crate) use numeric::median;
 pub use numeric::{NumericColumn, NumericImputer, Scaler};
 
 use crate::error::{Error, Result, params};

@@ -19,8 +19,9 @@ use super::grow::{Gradients, Grown, Settings, grow};
 use super::loss::Loss;
 use super::tree::{BoostedTree, LANES};
 use crate::estimator::compiled::{BLOCK, Compiled, Lazy, padded};
-use super::loss::median;
 use super::RegressionLoss;
+use crate::estimator::hist_tree::Rng;
+use crate::features::median;
 use crate::estimator::{Proba, Target, Validation, rows};
 use crate::error::{Error, Result, params};
 
@@ -69,27 +70,6 @@ pub struct Booster {
     /// The trees compiled for prediction, on first use.
     #[serde(skip)]
     compiled: Lazy<Option<Compiled>>,
-}
-
-/// SplitMix64 stream for the holdout and the per-round draws.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.uniform() * n as f64) as usize % n.max(1)
-    }
 }
 
 impl Booster {
@@ -198,17 +178,18 @@ impl Booster {
                     refit_to_median(tree, &scores, &truth, p.learning_rate);
                 }
             }
-            let in_bag = rows.len() == train.len();
+            // Rows the trees were not grown on (the holdout, and training
+            // rows out of the bag) take their paths through their bins.
+            let out_of_bag;
+            let others = if rows.len() == train.len() {
+                &holdout
+            } else {
+                out_of_bag = out_of(&rows, n);
+                &out_of_bag
+            };
             for (output, tree) in grown.iter().enumerate() {
                 add_leaves(tree, &mut scores, outputs, output);
-                // Rows the tree was not grown on (the holdout, and training
-                // rows out of the bag) take its path through their bins.
-                let others = if in_bag {
-                    holdout.clone()
-                } else {
-                    out_of(&rows, n)
-                };
-                add_binned(tree, &data, &others, &mut scores, outputs, output);
+                add_binned(tree, &data, others, &mut scores, outputs, output);
             }
             trees.extend(grown.into_iter().map(|g| (g.tree, g.gains)));
             history
@@ -485,11 +466,11 @@ fn out_of(rows: &[u32], n: usize) -> Vec<u32> {
 /// residual of its rows (absolute error's optimal leaf value).
 fn refit_to_median(grown: &mut Grown, scores: &[f64], truth: &[f64], learning_rate: f64) {
     for (node, rows) in &grown.leaves {
-        let mut residuals: Vec<f64> = rows
+        let residuals: Vec<f64> = rows
             .iter()
             .map(|&r| truth[r as usize] - scores[r as usize])
             .collect();
-        grown.tree.set_value(*node, learning_rate * median(&mut residuals));
+        grown.tree.set_value(*node, learning_rate * median(&residuals));
     }
 }
 
@@ -524,7 +505,7 @@ fn add_binned(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimator::compiled::Walkable;
+    use crate::estimator::shape::Walkable;
 
     #[test]
     fn holdout_and_samples_are_seeded_and_disjoint() {
@@ -714,12 +695,12 @@ mod tests {
             let model = Booster::fit(&x, &Target::Values(noisy.clone()), None, &p, 2).unwrap();
             assert_eq!(model.history().metric, model.loss().metric());
             let predicted = model.predict_values(&x);
-            let mut errors: Vec<f64> = predicted
+            let errors: Vec<f64> = predicted
                 .iter()
                 .zip(&clean)
                 .map(|(p, c)| (p - c).abs())
                 .collect();
-            median(&mut errors)
+            median(&errors)
         };
         let squared = error(RegressionLoss::SquaredError);
         let absolute = error(RegressionLoss::AbsoluteError);

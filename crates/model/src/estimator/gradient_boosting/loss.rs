@@ -8,6 +8,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::features::median;
+
 /// Rows per parallel task of a pass over the scores.
 const CHUNK: usize = 8192;
 /// Smallest hessian a row contributes, so that a confident row's leaf never
@@ -91,8 +93,8 @@ impl Loss {
         match self {
             Loss::SquaredError => vec![rows.iter().map(|&r| truth[r as usize]).sum::<f64>() / n],
             Loss::AbsoluteError | Loss::Huber { .. } => {
-                let mut values: Vec<f64> = rows.iter().map(|&r| truth[r as usize]).collect();
-                vec![median(&mut values)]
+                let values: Vec<f64> = rows.iter().map(|&r| truth[r as usize]).collect();
+                vec![median(&values)]
             }
             Loss::LogLoss => {
                 let p = clamp(share(1.0));
@@ -215,20 +217,6 @@ impl Loss {
     }
 }
 
-/// The median of `values` (0 for none); reorders them.
-pub(super) fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_unstable_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 fn sigmoid(s: f64) -> f64 {
     1.0 / (1.0 + (-s).exp())
 }
@@ -284,8 +272,7 @@ mod tests {
                 assert_eq!(gh[0][1], 1.0);
             }
         }
-        let mut values = vec![3.0, 1.0, 2.0, 10.0];
-        assert_eq!(median(&mut values), 2.5);
+        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
         let rows = [0, 1, 2];
         assert_eq!(Loss::AbsoluteError.initial(&[5.0, -1.0, 100.0], &rows, 1), vec![5.0]);
     }

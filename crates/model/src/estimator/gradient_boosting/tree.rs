@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bins::MISSING;
-use crate::estimator::compiled::Walkable;
+use crate::estimator::shape::{self, Walkable};
 
 /// Set in a node's `feature` when missing values go right.
 const MISSING_RIGHT: u32 = 1 << 31;
@@ -142,38 +142,13 @@ impl BoostedTree {
                 self.values.len()
             ));
         }
-        let mut depth = vec![0u16; n];
-        let mut longest = 0;
-        for (i, node) in self.nodes.iter().enumerate() {
-            let feature = (node.feature & !MISSING_RIGHT) as usize;
-            if feature >= features {
-                return Err(format!("node {i} tests feature {feature} of {features}"));
+        shape::check(self, features, |i| {
+            let node = self.nodes[i];
+            if node.threshold != f64::INFINITY || node.feature & MISSING_RIGHT != 0 {
+                return Err(format!("leaf {i} does not stay put"));
             }
-            let next = node.next as usize;
-            if next == i {
-                if node.threshold != f64::INFINITY || node.feature & MISSING_RIGHT != 0 {
-                    return Err(format!("leaf {i} does not stay put"));
-                }
-                longest = longest.max(depth[i]);
-                continue;
-            }
-            if node.threshold.is_nan() {
-                return Err(format!("split {i} has no threshold"));
-            }
-            if next <= i || next + 1 >= n {
-                return Err(format!("split {i} has children outside the tree"));
-            }
-            let below = depth[i].checked_add(1).ok_or("a tree is too deep")?;
-            depth[next] = below;
-            depth[next + 1] = below;
-        }
-        if longest != self.depth {
-            return Err(format!(
-                "a tree says depth {} but is {longest} deep",
-                self.depth
-            ));
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
