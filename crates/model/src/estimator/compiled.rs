@@ -13,6 +13,10 @@
 //! The comparison is exact: with `bin(x)` the number of thresholds `t < x`
 //! and `t_k` the `k`-th smallest, `x > t_k ⇔ bin(x) > k` (and NaN, which no
 //! threshold is below, goes left as `NaN > t` does).
+//!
+//! A tree of at most 32 leaves (a boosted tree) is not walked but evaluated
+//! by leaf masks ([`Masks`]): 1M rows × 100 boosted trees of 31 leaves, the
+//! whole inference run 0.89 s → 0.60 s (the I/O floor is 0.37 s).
 
 use std::sync::OnceLock;
 
@@ -92,6 +96,101 @@ impl Node {
 struct CompiledTree {
     nodes: Vec<Node>,
     depth: u16,
+    /// The same tree as leaf masks, when it has at most [`MASK_LEAVES`]
+    /// leaves (boosted trees: 31 by default).
+    masks: Option<Masks>,
+}
+
+/// Most leaves a tree may have to be evaluated by [`Masks`].
+const MASK_LEAVES: usize = 32;
+
+/// A tree evaluated QuickScorer-style (Lucchese et al., SIGIR 2015): leaves
+/// are numbered left to right, and a split a row passes to the right rules
+/// out the leaves under its left child. Every split is applied to a whole
+/// block of rows, a compare and an AND per row that the compiler turns into
+/// vector code; a row's leaf is then the leftmost one left (its leaves left
+/// of it are ruled out by the splits where its path and theirs part, and no
+/// split rules it out: it is under the left child only of splits its path
+/// goes left at). No dependent loads, and no steps past a shallow leaf,
+/// where the lockstep walk takes the deepest path for every row.
+#[derive(Debug, PartialEq)]
+struct Masks {
+    /// Per split and byte of the leaf mask its left child covers: the
+    /// split's [`Node::key`], which byte, and its bits there. A row's mask
+    /// is kept as four byte planes, so that a split touches only the planes
+    /// of its left child's leaves, 16 rows to a vector instruction.
+    splits: Vec<(u32, u8, u8)>,
+    /// Leaf number to node index; one more entry, for a mask with no bit
+    /// left, which a checked tree cannot produce.
+    leaf_nodes: Vec<u32>,
+}
+
+impl Masks {
+    /// `None` when the tree has more than [`MASK_LEAVES`] leaves.
+    fn new(nodes: &[Node]) -> Option<Self> {
+        let mut leaf_nodes = Vec::new();
+        let mut masks: Vec<(u32, u32)> = Vec::new();
+        // Depth first, left before right; a split's mask is known once its
+        // left child's leaves are numbered.
+        let mut stack = vec![(0u32, None::<(usize, u32)>)];
+        while let Some((at, left_of)) = stack.pop() {
+            if let Some((split, first)) = left_of {
+                let count = leaf_nodes.len() as u32 - first;
+                let bits = u32::MAX.checked_shr(32 - count).unwrap_or(0) << first;
+                masks.get_mut(split)?.1 = bits;
+                continue;
+            }
+            let node = *nodes.get(at as usize)?;
+            if node.next == at {
+                if leaf_nodes.len() == MASK_LEAVES {
+                    return None;
+                }
+                leaf_nodes.push(at);
+                continue;
+            }
+            if masks.len() == nodes.len() {
+                return None; // a cycle: not a tree
+            }
+            masks.push((node.key, 0));
+            let first = leaf_nodes.len() as u32;
+            stack.push((node.next + 1, None));
+            stack.push((0, Some((masks.len() - 1, first))));
+            stack.push((node.next, None));
+        }
+        let splits = masks
+            .iter()
+            .flat_map(|&(key, bits)| {
+                (0..4u8).filter_map(move |plane| {
+                    let byte = (bits >> (8 * plane)) as u8;
+                    (byte != 0).then_some((key, plane, byte))
+                })
+            })
+            .collect();
+        let last = *leaf_nodes.first()?;
+        leaf_nodes.push(last);
+        Some(Self { splits, leaf_nodes })
+    }
+
+    /// As [`CompiledTree::leaves`].
+    fn leaves(&self, bins: &[u8], n: usize, out: &mut [u32]) {
+        let mut planes = [[u8::MAX; BLOCK]; 4];
+        for &(key, plane, under_left) in &self.splits {
+            let start = (key & !0xFF) as usize;
+            let bin = key as u8;
+            let plane = &mut planes[usize::from(plane)][..n];
+            for (l, &b) in plane.iter_mut().zip(&bins[start..start + n]) {
+                // All ones where the row goes right.
+                let right = u8::from(b > bin).wrapping_neg();
+                *l &= !(right & under_left);
+            }
+        }
+        let last = self.leaf_nodes.len() - 1;
+        let [p0, p1, p2, p3] = &planes;
+        for (r, o) in out.iter_mut().take(n).enumerate() {
+            let mask = u32::from_le_bytes([p0[r], p1[r], p2[r], p3[r]]);
+            *o = self.leaf_nodes[(mask.trailing_zeros() as usize).min(last)];
+        }
+    }
 }
 
 /// The trees of a forest with byte-sized comparisons.
@@ -127,8 +226,8 @@ impl Compiled {
         }
         let trees = trees
             .iter()
-            .map(|tree| CompiledTree {
-                nodes: tree
+            .map(|tree| {
+                let nodes: Vec<Node> = tree
                     .walk_nodes()
                     .map(|(threshold, feature, next, leaf)| {
                         if leaf {
@@ -138,8 +237,12 @@ impl Compiled {
                             Node::new(next, feature, at as u8)
                         }
                     })
-                    .collect(),
-                depth: tree.walk_depth(),
+                    .collect();
+                CompiledTree {
+                    masks: Masks::new(&nodes),
+                    nodes,
+                    depth: tree.walk_depth(),
+                }
             })
             .collect();
         Some(Self { edges, trees })
@@ -214,6 +317,9 @@ impl CompiledTree {
     /// node index of each row's leaf, into `out`. [`LANES`] rows walk in
     /// lockstep, branch-free.
     fn leaves(&self, bins: &[u8], n: usize, out: &mut [u32]) {
+        if let Some(masks) = &self.masks {
+            return masks.leaves(bins, n, out);
+        }
         for (r, out) in (0..n).step_by(LANES).zip(out.chunks_exact_mut(LANES)) {
             let mut at = [0u32; LANES];
             for _ in 0..self.depth {
@@ -238,11 +344,12 @@ mod tests {
     /// A seeded forest of 8 trees on 3 features (one with few distinct
     /// values, like a one-hot column), and rows that hit the thresholds.
     fn forest() -> (Vec<Tree>, Vec<Vec<f64>>) {
-        forest_scaled(1.0)
+        forest_scaled(1.0, 8)
     }
 
-    /// The same with feature 0 scaled, so its bins (and thresholds) differ.
-    fn forest_scaled(scale: f64) -> (Vec<Tree>, Vec<Vec<f64>>) {
+    /// The same with feature 0 scaled, so its bins (and thresholds) differ,
+    /// and trees `depth` deep.
+    fn forest_scaled(scale: f64, depth: u16) -> (Vec<Tree>, Vec<Vec<f64>>) {
         let mut next = crate::estimator::test_uniform(0x9E37_79B9_7F4A_7C15);
         let rows: Vec<[f64; 3]> = (0..2000)
             .map(|_| [next() * 10.0 * scale, (next() * 3.0).floor(), next() - 0.5])
@@ -260,7 +367,7 @@ mod tests {
         .unwrap();
         let data = Binned::new(&x);
         let growth = Growth {
-            max_depth: Some(8),
+            max_depth: Some(depth),
             min_samples_leaf: 1,
             min_samples_split: 2,
             max_features: Some(2),
@@ -292,6 +399,48 @@ mod tests {
     fn compiled_forest_predicts_exactly_what_the_trees_do() {
         let (trees, probes) = forest();
         let compiled = Compiled::new(&trees, 3).expect("shared bins compile");
+        assert!(
+            compiled.trees.iter().any(|t| t.masks.is_none()),
+            "trees 8 deep are walked"
+        );
+        predicts_what_the_trees_do(&trees, &compiled, &probes);
+    }
+
+    /// Trees of at most 32 leaves are evaluated by leaf masks, with the
+    /// same leaves: at 3 deep (8 leaves, one byte plane) and 5 deep (up to
+    /// 32 leaves, every plane).
+    #[test]
+    fn leaf_masks_reach_the_leaves_the_walk_does() {
+        for depth in [3, 5] {
+            let (trees, probes) = forest_scaled(1.0, depth);
+            let compiled = Compiled::new(&trees, 3).expect("shared bins compile");
+            assert!(compiled.trees.iter().all(|t| t.masks.is_some()));
+            let leaves = |t: &CompiledTree| t.nodes.iter().filter(|n| n.key as u8 == 255).count();
+            let most = compiled.trees.iter().map(leaves).max().unwrap_or(0);
+            assert!(
+                most > 8 * usize::from(depth - 3),
+                "{most} leaves at depth {depth}"
+            );
+            predicts_what_the_trees_do(&trees, &compiled, &probes);
+            // And leaf by leaf against the lockstep walk.
+            let rows: Vec<&[f64]> = probes.iter().map(Vec::as_slice).take(BLOCK).collect();
+            let bins = compiled.bins(&rows, 3);
+            let n = padded(rows.len());
+            for tree in &compiled.trees {
+                let (mut masked, mut walked) = (vec![0; n], vec![0; n]);
+                tree.leaves(&bins, n, &mut masked);
+                let walk = CompiledTree {
+                    nodes: tree.nodes.clone(),
+                    depth: tree.depth,
+                    masks: None,
+                };
+                walk.leaves(&bins, n, &mut walked);
+                assert_eq!(masked, walked);
+            }
+        }
+    }
+
+    fn predicts_what_the_trees_do(trees: &[Tree], compiled: &Compiled, probes: &[Vec<f64>]) {
         let x = DenseMatrix::new(
             probes.len(),
             3,
@@ -300,11 +449,11 @@ mod tests {
         )
         .unwrap();
         let mut got = vec![0.0; probes.len() * 2];
-        compiled.mean_of_leaves(&trees, &x, 2, &mut got);
+        compiled.mean_of_leaves(trees, &x, 2, &mut got);
         let scale = 1.0 / trees.len() as f64;
         for (row, got) in probes.iter().zip(got.chunks_exact(2)) {
             let mut sum = [0.0; 2];
-            for tree in &trees {
+            for tree in trees {
                 let leaf = tree.leaf_of(row, 2);
                 sum.iter_mut().zip(leaf).for_each(|(s, v)| *s += v);
             }
@@ -360,7 +509,7 @@ mod tests {
         // Features outside the width, or too many thresholds, fall back.
         assert!(Compiled::new(&trees, 1).is_none());
         let many: Vec<Tree> = (0..20)
-            .flat_map(|k| forest_scaled(1.0 + f64::from(k) * 1e-3).0)
+            .flat_map(|k| forest_scaled(1.0 + f64::from(k) * 1e-3, 8).0)
             .collect();
         let distinct: std::collections::BTreeSet<u64> = many
             .iter()
