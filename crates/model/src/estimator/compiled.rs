@@ -1,14 +1,18 @@
 //! Tree ensembles compiled for prediction (random forests here, boosted
-//! trees in `gradient_boosting`). Every threshold a forest's trees compare
-//! a feature with is an edge of that feature's training bins, so a feature
-//! has at most 255 of them: a value becomes the one-byte count of thresholds
-//! below it, and a tree step compares bytes with 8-byte nodes instead of
-//! floats with 16-byte ones. The bins of a block of 1 024 rows (35 KB for 35
-//! features) then stay in the L1 cache while all the trees walk it: the walk
-//! is bound by the latency of its two dependent loads per step, node and bin.
-//! (Measured on the benchmark's 100-tree forest, 1M rows: 4 096-row blocks
-//! of f64 2.18 s, of bins 1.96 s; 1 024-row blocks of bins 1.49 s; 512 and
-//! 2 048 both slower.)
+//! trees in `gradient_boosting`). A value becomes its bin, the count of the
+//! feature's thresholds (over all trees) below it, and a tree step compares
+//! bins with 8-byte nodes instead of floats with 16-byte ones. Trees grown
+//! on shared bins (boosted trees, forests of bounded depth) have at most
+//! 255 thresholds per feature and take one-byte bins; an unbounded forest's
+//! thresholds sit between its nodes' own training values (tens of
+//! thousands per feature) and take two-byte bins ([`Bin`]). The bins of a
+//! block of rows then stay in the cache while all the trees walk it: the
+//! walk is bound by the latency of its two dependent loads per step, node
+//! and bin. (Measured on 1M rows: the benchmark's 100-tree forest of depth
+//! 12, 4 096-row blocks of f64 2.18 s, of one-byte bins 1.96 s, 1 024-row
+//! blocks 1.49 s, 512 and 2 048 both slower; a default, unbounded 100-tree
+//! forest, f64 walk 5.3 s, two-byte bins in blocks of 1 024 rows 3.6 s, of
+//! 8 192 3.25 s, 2 048 3.9 s, 32 768 3.4 s.)
 //!
 //! The comparison is exact: with `bin(x)` the number of thresholds `t < x`
 //! and `t_k` the `k`-th smallest, `x > t_k ⇔ bin(x) > k` (and NaN, which no
@@ -28,14 +32,17 @@ use super::hist_tree::Tree;
 use super::rows;
 use super::shape::Walkable;
 
-/// Rows walked through every tree before moving on. A multiple of 256 (the
-/// node keys keep the bin in the low byte) and of [`LANES`].
-pub(super) const BLOCK: usize = 1024;
-const _: () = assert!(BLOCK.is_multiple_of(256) && BLOCK.is_multiple_of(LANES));
+/// Rows of one-byte bins walked through every tree before moving on
+/// ([`Bin::BLOCK`] for `u8`).
+pub(super) const BLOCK: usize = <u8 as Bin>::BLOCK;
 
 /// Rows that walk a tree in lockstep: independent chains of loads the CPU
 /// overlaps (16 measured no faster than 8 on 1M rows × 100 boosted trees).
 pub(super) const LANES: usize = 8;
+
+/// Steps a deep tree's lanes take between looking whether all of them stand
+/// on leaves (an unbounded forest's trees are ~40 deep, their leaves ~20).
+const BURST: u16 = 8;
 
 /// `rows` rounded up to whole sets of [`LANES`]: the length of a block's
 /// leaf buffer for [`Compiled::leaves`].
@@ -72,33 +79,67 @@ impl<T> Clone for Lazy<T> {
     }
 }
 
-/// One node in 8 bytes: go to `next + 1` when the row's bin of the node's
-/// feature is above the node's bin, else to `next`. `key` packs where the
-/// feature's bins start in a block (`feature * BLOCK`, a multiple of 256)
-/// with the bin in the low byte, so a step needs no multiplication. A leaf
-/// has bin 255 and points at itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Node {
-    next: u32,
-    key: u32,
+/// A value's bin: the count of a feature's thresholds below it. `u8` when
+/// every feature has at most 255 thresholds (trees grown on shared bins:
+/// boosted trees, bounded forests), `u16` up to 65 535 (an unbounded
+/// forest's thresholds sit between its nodes' own training values).
+pub(super) trait Bin: Copy + Default + PartialOrd + Send + Sync + std::fmt::Debug {
+    /// Most thresholds a feature may have.
+    const MAX_EDGES: usize;
+    /// Rows walked through every tree before moving on, a multiple of
+    /// [`LANES`]: the bins of a block and the trees' nodes share the cache.
+    const BLOCK: usize;
+    /// A leaf's bin, which no value's bin is above.
+    const LEAF: Self;
+    /// `index` ≤ [`MAX_EDGES`](Self::MAX_EDGES) as a bin.
+    fn of(index: usize) -> Self;
 }
 
-impl Node {
-    fn new(next: u32, feature: usize, bin: u8) -> Self {
-        Self {
-            next,
-            key: (feature * BLOCK) as u32 | u32::from(bin),
-        }
+const BLOCK_U8: usize = 1024;
+const BLOCK_U16: usize = 8192;
+const _: () = assert!(BLOCK_U8.is_multiple_of(LANES) && BLOCK_U16.is_multiple_of(LANES));
+
+impl Bin for u8 {
+    const MAX_EDGES: usize = 255;
+    const BLOCK: usize = BLOCK_U8;
+    const LEAF: Self = u8::MAX;
+    fn of(index: usize) -> Self {
+        index as u8
+    }
+}
+
+impl Bin for u16 {
+    const MAX_EDGES: usize = 65_535;
+    const BLOCK: usize = BLOCK_U16;
+    const LEAF: Self = u16::MAX;
+    fn of(index: usize) -> Self {
+        index as u16
+    }
+}
+
+/// One node in 8 bytes: go to `next + 1` when the row's bin of `feature` is
+/// above `bin`, else to `next`. A leaf has bin [`Bin::LEAF`] and points at
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Node<B> {
+    next: u32,
+    feature: u16,
+    bin: B,
+}
+
+impl<B: Bin> Node<B> {
+    fn is_leaf(&self, at: u32) -> bool {
+        self.next == at
     }
 }
 
 #[derive(Debug, PartialEq)]
-struct CompiledTree {
-    nodes: Vec<Node>,
+struct CompiledTree<B> {
+    nodes: Vec<Node<B>>,
     depth: u16,
     /// The same tree as leaf masks, when it has at most [`MASK_LEAVES`]
     /// leaves (boosted trees: 31 by default).
-    masks: Option<Masks>,
+    masks: Option<Masks<B>>,
 }
 
 /// Most leaves a tree may have to be evaluated by [`Masks`].
@@ -114,22 +155,22 @@ const MASK_LEAVES: usize = 32;
 /// goes left at). No dependent loads, and no steps past a shallow leaf,
 /// where the lockstep walk takes the deepest path for every row.
 #[derive(Debug, PartialEq)]
-struct Masks {
+struct Masks<B> {
     /// Per split and byte of the leaf mask its left child covers: the
-    /// split's [`Node::key`], which byte, and its bits there. A row's mask
+    /// split's feature and bin, which byte, and its bits there. A row's mask
     /// is kept as four byte planes, so that a split touches only the planes
     /// of its left child's leaves, 16 rows to a vector instruction.
-    splits: Vec<(u32, u8, u8)>,
+    splits: Vec<(u16, B, u8, u8)>,
     /// Leaf number to node index; one more entry, for a mask with no bit
     /// left, which a checked tree cannot produce.
     leaf_nodes: Vec<u32>,
 }
 
-impl Masks {
+impl<B: Bin> Masks<B> {
     /// `None` when the tree has more than [`MASK_LEAVES`] leaves.
-    fn new(nodes: &[Node]) -> Option<Self> {
+    fn new(nodes: &[Node<B>]) -> Option<Self> {
         let mut leaf_nodes = Vec::new();
-        let mut masks: Vec<(u32, u32)> = Vec::new();
+        let mut masks: Vec<(Node<B>, u32)> = Vec::new();
         // Depth first, left before right; a split's mask is known once its
         // left child's leaves are numbered.
         let mut stack = vec![(0u32, None::<(usize, u32)>)];
@@ -141,7 +182,7 @@ impl Masks {
                 continue;
             }
             let node = *nodes.get(at as usize)?;
-            if node.next == at {
+            if node.is_leaf(at) {
                 if leaf_nodes.len() == MASK_LEAVES {
                     return None;
                 }
@@ -151,7 +192,7 @@ impl Masks {
             if masks.len() == nodes.len() {
                 return None; // a cycle: not a tree
             }
-            masks.push((node.key, 0));
+            masks.push((node, 0));
             let first = leaf_nodes.len() as u32;
             stack.push((node.next + 1, None));
             stack.push((0, Some((masks.len() - 1, first))));
@@ -159,10 +200,10 @@ impl Masks {
         }
         let splits = masks
             .iter()
-            .flat_map(|&(key, bits)| {
+            .flat_map(|&(node, bits)| {
                 (0..4u8).filter_map(move |plane| {
                     let byte = (bits >> (8 * plane)) as u8;
-                    (byte != 0).then_some((key, plane, byte))
+                    (byte != 0).then_some((node.feature, node.bin, plane, byte))
                 })
             })
             .collect();
@@ -172,12 +213,11 @@ impl Masks {
     }
 
     /// As [`CompiledTree::leaves`].
-    fn leaves(&self, bins: &[u8], n: usize, out: &mut [u32]) {
-        let mut planes = [[u8::MAX; BLOCK]; 4];
-        for &(key, plane, under_left) in &self.splits {
-            let start = (key & !0xFF) as usize;
-            let bin = key as u8;
-            let plane = &mut planes[usize::from(plane)][..n];
+    fn leaves(&self, bins: &[B], n: usize, out: &mut [u32]) {
+        let mut planes = vec![u8::MAX; 4 * n];
+        for &(feature, bin, plane, under_left) in &self.splits {
+            let start = usize::from(feature) * B::BLOCK;
+            let plane = &mut planes[usize::from(plane) * n..][..n];
             for (l, &b) in plane.iter_mut().zip(&bins[start..start + n]) {
                 // All ones where the row goes right.
                 let right = u8::from(b > bin).wrapping_neg();
@@ -185,7 +225,9 @@ impl Masks {
             }
         }
         let last = self.leaf_nodes.len() - 1;
-        let [p0, p1, p2, p3] = &planes;
+        let (p0, rest) = planes.split_at(n);
+        let (p1, rest) = rest.split_at(n);
+        let (p2, p3) = rest.split_at(n);
         for (r, o) in out.iter_mut().take(n).enumerate() {
             let mask = u32::from_le_bytes([p0[r], p1[r], p2[r], p3[r]]);
             *o = self.leaf_nodes[(mask.trailing_zeros() as usize).min(last)];
@@ -193,20 +235,20 @@ impl Masks {
     }
 }
 
-/// The trees of a forest with byte-sized comparisons.
+/// The trees of a forest with comparisons of bins.
 #[derive(Debug, PartialEq)]
-pub(super) struct Compiled {
+pub(super) struct Compiled<B> {
     /// Per feature, the sorted distinct thresholds the trees use.
     edges: Vec<Vec<f64>>,
-    trees: Vec<CompiledTree>,
+    trees: Vec<CompiledTree<B>>,
 }
 
-impl Compiled {
+impl<B: Bin> Compiled<B> {
     /// Compiles `trees` over `width` features; `None` when a feature has more
-    /// than 255 distinct thresholds (trees not grown on shared bins) or there
-    /// are too many features for a node.
+    /// than [`Bin::MAX_EDGES`] distinct thresholds or there are more
+    /// features than a node can name.
     pub(super) fn new<T: Walkable>(trees: &[T], width: usize) -> Option<Self> {
-        if width.checked_mul(BLOCK)? > u32::MAX as usize {
+        if width > usize::from(u16::MAX) + 1 {
             return None;
         }
         let mut edges: Vec<Vec<f64>> = vec![Vec::new(); width];
@@ -220,21 +262,29 @@ impl Compiled {
         for e in &mut edges {
             e.sort_by(f64::total_cmp);
             e.dedup();
-            if e.len() > 255 {
+            if e.len() > B::MAX_EDGES {
                 return None;
             }
         }
         let trees = trees
             .iter()
             .map(|tree| {
-                let nodes: Vec<Node> = tree
+                let nodes: Vec<Node<B>> = tree
                     .walk_nodes()
                     .map(|(threshold, feature, next, leaf)| {
                         if leaf {
-                            Node::new(next, 0, u8::MAX)
+                            Node {
+                                next,
+                                feature: 0,
+                                bin: B::LEAF,
+                            }
                         } else {
                             let at = edges[feature].partition_point(|&t| t < threshold);
-                            Node::new(next, feature, at as u8)
+                            Node {
+                                next,
+                                feature: feature as u16,
+                                bin: B::of(at),
+                            }
                         }
                     })
                     .collect();
@@ -252,27 +302,21 @@ impl Compiled {
     /// for every row of `x`, into `out`. `trees` are the ones this was
     /// compiled from. Blocks of rows run on rayon; within a block the loop is
     /// tree-major.
-    pub(super) fn mean_of_leaves(
-        &self,
-        trees: &[Tree],
-        x: &DenseMatrix<f64>,
-        width: usize,
-        out: &mut [f64],
-    ) {
+    fn mean_of_leaves(&self, trees: &[Tree], x: &DenseMatrix<f64>, width: usize, out: &mut [f64]) {
         let all: Vec<&[f64]> = rows(x).collect();
         let features = x.shape().1.min(self.edges.len());
         let scale = 1.0 / trees.len().max(1) as f64;
-        out.par_chunks_mut(BLOCK * width)
-            .zip(all.par_chunks(BLOCK))
+        out.par_chunks_mut(B::BLOCK * width)
+            .zip(all.par_chunks(B::BLOCK))
             .for_each(|(out, rows)| {
                 let bins = self.bins(rows, features);
                 let n = padded(rows.len());
-                let mut offsets = vec![0u32; n];
+                let mut leaves = vec![0u32; n];
                 for (t, tree) in trees.iter().enumerate() {
-                    self.leaves(t, &bins, n, &mut offsets);
-                    let leaf_offsets = tree.leaf_offsets();
-                    for (sum, &node) in out.chunks_exact_mut(width).zip(&offsets) {
-                        let leaf = tree.value(leaf_offsets[node as usize] as usize, width);
+                    self.leaves(t, &bins, n, &mut leaves);
+                    let offsets = tree.leaf_offsets();
+                    for (sum, &node) in out.chunks_exact_mut(width).zip(&leaves) {
+                        let leaf = tree.value(offsets[node as usize] as usize, width);
                         sum.iter_mut().zip(leaf).for_each(|(s, v)| *s += v);
                     }
                 }
@@ -283,27 +327,27 @@ impl Compiled {
     /// For the first `n` rows of a block (a multiple of [`LANES`]; `bins`
     /// from [`bins`](Self::bins)), the node index of each row's leaf in tree
     /// `t`, into `out`.
-    pub(super) fn leaves(&self, t: usize, bins: &[u8], n: usize, out: &mut [u32]) {
+    pub(super) fn leaves(&self, t: usize, bins: &[B], n: usize, out: &mut [u32]) {
         self.trees[t].leaves(bins, n, out);
     }
 
-    /// The bins of up to [`BLOCK`] rows, feature by feature:
-    /// `bins[feature * BLOCK + row]`. NaN is below every threshold.
-    pub(super) fn bins(&self, rows: &[&[f64]], features: usize) -> Vec<u8> {
-        let mut bins = vec![0u8; self.edges.len() * BLOCK];
+    /// The bins of up to [`Bin::BLOCK`] rows, feature by feature:
+    /// `bins[feature * Bin::BLOCK + row]`. NaN is below every threshold.
+    pub(super) fn bins(&self, rows: &[&[f64]], features: usize) -> Vec<B> {
+        let mut bins = vec![B::default(); self.edges.len() * B::BLOCK];
         for (f, edges) in self.edges.iter().enumerate().take(features) {
-            let column = &mut bins[f * BLOCK..f * BLOCK + rows.len()];
+            let column = &mut bins[f * B::BLOCK..][..rows.len()];
             match edges.as_slice() {
                 [] => {}
                 [edge] => {
                     for (b, row) in column.iter_mut().zip(rows) {
-                        *b = u8::from(row[f] > *edge);
+                        *b = B::of(usize::from(row[f] > *edge));
                     }
                 }
                 _ => {
                     for (b, row) in column.iter_mut().zip(rows) {
                         let x = row[f];
-                        *b = edges.partition_point(|&t| t < x) as u8;
+                        *b = B::of(edges.partition_point(|&t| t < x));
                     }
                 }
             }
@@ -312,25 +356,68 @@ impl Compiled {
     }
 }
 
-impl CompiledTree {
+impl<B: Bin> CompiledTree<B> {
     /// For the first `n` rows of the block (a multiple of [`LANES`]), the
     /// node index of each row's leaf, into `out`. [`LANES`] rows walk in
-    /// lockstep, branch-free.
-    fn leaves(&self, bins: &[u8], n: usize, out: &mut [u32]) {
+    /// lockstep, branch-free; a tree deeper than [`BURST`] stops once all
+    /// of them stand on leaves, looked at every [`BURST`] steps.
+    fn leaves(&self, bins: &[B], n: usize, out: &mut [u32]) {
         if let Some(masks) = &self.masks {
             return masks.leaves(bins, n, out);
         }
         for (r, out) in (0..n).step_by(LANES).zip(out.chunks_exact_mut(LANES)) {
             let mut at = [0u32; LANES];
-            for _ in 0..self.depth {
-                for (lane, a) in at.iter_mut().enumerate() {
-                    let node = self.nodes[*a as usize];
-                    let start = (node.key & !0xFF) as usize;
-                    let bin = bins[start + r + lane];
-                    *a = node.next + u32::from(bin > node.key as u8);
+            let mut steps = 0;
+            while steps < self.depth {
+                for _ in 0..BURST.min(self.depth - steps) {
+                    for (lane, a) in at.iter_mut().enumerate() {
+                        let node = self.nodes[*a as usize];
+                        let bin = bins[usize::from(node.feature) * B::BLOCK + r + lane];
+                        *a = node.next + u32::from(bin > node.bin);
+                    }
+                }
+                steps += BURST;
+                if at.iter().all(|&a| self.nodes[a as usize].is_leaf(a)) {
+                    break;
                 }
             }
             out.copy_from_slice(&at);
+        }
+    }
+}
+
+/// A forest compiled with the narrowest bins its thresholds allow. (Its
+/// leaf values laid out by node, to save the load of the leaf's offset,
+/// measured slower: 3.4 → 3.7 s on 1M rows × 100 unbounded trees, the
+/// values no longer fitting the cache beside the nodes.)
+#[derive(Debug, PartialEq)]
+pub(super) enum CompiledForest {
+    Narrow(Compiled<u8>),
+    Wide(Compiled<u16>),
+}
+
+impl CompiledForest {
+    /// `None` when a feature has more than 65 535 thresholds or the trees
+    /// cannot be compiled (see [`Compiled::new`]).
+    pub(super) fn new(trees: &[Tree], width: usize) -> Option<Self> {
+        Compiled::new(trees, width)
+            .map(Self::Narrow)
+            .or_else(|| Compiled::new(trees, width).map(Self::Wide))
+    }
+
+    /// The mean of the leaves of `trees` (the ones this was compiled from;
+    /// `width` values per row, row after row) for every row of `x`, into
+    /// `out`.
+    pub(super) fn mean_of_leaves(
+        &self,
+        trees: &[Tree],
+        x: &DenseMatrix<f64>,
+        width: usize,
+        out: &mut [f64],
+    ) {
+        match self {
+            Self::Narrow(c) => c.mean_of_leaves(trees, x, width, out),
+            Self::Wide(c) => c.mean_of_leaves(trees, x, width, out),
         }
     }
 }
@@ -395,15 +482,25 @@ mod tests {
         (trees, probes)
     }
 
+    /// At 8 deep (one burst of steps) and 30 deep (several, where lanes
+    /// stop on leaves at different bursts).
     #[test]
     fn compiled_forest_predicts_exactly_what_the_trees_do() {
-        let (trees, probes) = forest();
-        let compiled = Compiled::new(&trees, 3).expect("shared bins compile");
-        assert!(
-            compiled.trees.iter().any(|t| t.masks.is_none()),
-            "trees 8 deep are walked"
-        );
-        predicts_what_the_trees_do(&trees, &compiled, &probes);
+        for depth in [8, 30] {
+            let (trees, probes) = forest_scaled(1.0, depth);
+            let compiled = CompiledForest::new(&trees, 3).expect("shared bins compile");
+            let CompiledForest::Narrow(narrow) = &compiled else {
+                panic!("one-byte bins");
+            };
+            assert!(
+                narrow.trees.iter().all(|t| t.masks.is_none()),
+                "trees {depth} deep are walked"
+            );
+            if depth > 8 {
+                assert!(narrow.trees.iter().any(|t| t.depth > BURST + 2));
+            }
+            predicts_what_the_trees_do(&trees, &compiled, &probes);
+        }
     }
 
     /// Trees of at most 32 leaves are evaluated by leaf masks, with the
@@ -413,16 +510,16 @@ mod tests {
     fn leaf_masks_reach_the_leaves_the_walk_does() {
         for depth in [3, 5] {
             let (trees, probes) = forest_scaled(1.0, depth);
-            let compiled = Compiled::new(&trees, 3).expect("shared bins compile");
+            let compiled = Compiled::<u8>::new(&trees, 3).expect("shared bins compile");
             assert!(compiled.trees.iter().all(|t| t.masks.is_some()));
-            let leaves = |t: &CompiledTree| t.nodes.iter().filter(|n| n.key as u8 == 255).count();
+            let leaves =
+                |t: &CompiledTree<u8>| (0..).zip(&t.nodes).filter(|(at, n)| n.is_leaf(*at)).count();
             let most = compiled.trees.iter().map(leaves).max().unwrap_or(0);
             assert!(
                 most > 8 * usize::from(depth - 3),
                 "{most} leaves at depth {depth}"
             );
-            predicts_what_the_trees_do(&trees, &compiled, &probes);
-            // And leaf by leaf against the lockstep walk.
+            // Leaf by leaf against the lockstep walk.
             let rows: Vec<&[f64]> = probes.iter().map(Vec::as_slice).take(BLOCK).collect();
             let bins = compiled.bins(&rows, 3);
             let n = padded(rows.len());
@@ -437,10 +534,11 @@ mod tests {
                 walk.leaves(&bins, n, &mut walked);
                 assert_eq!(masked, walked);
             }
+            predicts_what_the_trees_do(&trees, &CompiledForest::Narrow(compiled), &probes);
         }
     }
 
-    fn predicts_what_the_trees_do(trees: &[Tree], compiled: &Compiled, probes: &[Vec<f64>]) {
+    fn predicts_what_the_trees_do(trees: &[Tree], compiled: &CompiledForest, probes: &[Vec<f64>]) {
         let x = DenseMatrix::new(
             probes.len(),
             3,
@@ -494,7 +592,7 @@ mod tests {
             "the root splits at -inf"
         );
         let trees = [tree];
-        let compiled = Compiled::new(&trees, 2).expect("compiles");
+        let compiled = CompiledForest::new(&trees, 2).expect("compiles");
         let mut got = vec![0.0; 200 * 2];
         compiled.mean_of_leaves(&trees, &x, 2, &mut got);
         for (row, got) in rows.iter().zip(got.chunks_exact(2)) {
@@ -502,12 +600,17 @@ mod tests {
         }
     }
 
+    /// More than 255 thresholds on a feature (an unbounded forest's) take
+    /// two-byte bins, with the same predictions; more than 65 535, or
+    /// features outside the width, are not compiled.
     #[test]
-    fn more_than_255_thresholds_do_not_compile() {
+    fn more_than_255_thresholds_compile_to_wide_bins() {
         let (trees, _) = forest();
-        assert!(Compiled::new(&trees, 3).is_some());
-        // Features outside the width, or too many thresholds, fall back.
-        assert!(Compiled::new(&trees, 1).is_none());
+        assert!(matches!(
+            CompiledForest::new(&trees, 3),
+            Some(CompiledForest::Narrow(_))
+        ));
+        assert!(CompiledForest::new(&trees, 1).is_none());
         let many: Vec<Tree> = (0..20)
             .flat_map(|k| forest_scaled(1.0 + f64::from(k) * 1e-3, 8).0)
             .collect();
@@ -520,6 +623,36 @@ mod tests {
             })
             .collect();
         assert!(distinct.len() > 255, "{} thresholds", distinct.len());
-        assert!(Compiled::new(&many, 3).is_none());
+        let wide = CompiledForest::new(&many, 3).expect("two-byte bins");
+        assert!(matches!(wide, CompiledForest::Wide(_)));
+        let (_, probes) = forest();
+        predicts_what_the_trees_do(&many, &wide, &probes);
+        let too_many = Stump((0..70_000).map(f64::from).collect());
+        assert!(Compiled::<u16>::new(std::slice::from_ref(&too_many), 1).is_none());
+        let enough = Stump((0..65_535).map(f64::from).collect());
+        assert!(Compiled::<u16>::new(std::slice::from_ref(&enough), 1).is_some());
+    }
+
+    /// A chain of splits on feature 0 at the given thresholds, each
+    /// split's left child a leaf.
+    struct Stump(Vec<f64>);
+
+    impl Walkable for Stump {
+        fn walk_nodes(&self) -> impl Iterator<Item = (f64, usize, u32, bool)> + '_ {
+            // Split k at node 2k, its leaf at 2k + 1, the next split at 2k + 2.
+            let last = 2 * self.0.len() as u32;
+            self.0
+                .iter()
+                .enumerate()
+                .flat_map(|(k, &t)| {
+                    let at = 2 * k as u32;
+                    [(t, 0, at + 1, false), (f64::INFINITY, 0, at + 1, true)]
+                })
+                .chain(std::iter::once((f64::INFINITY, 0, last, true)))
+        }
+
+        fn walk_depth(&self) -> u16 {
+            u16::MAX
+        }
     }
 }

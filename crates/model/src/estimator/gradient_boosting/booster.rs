@@ -69,7 +69,7 @@ pub struct Booster {
     history: History,
     /// The trees compiled for prediction, on first use.
     #[serde(skip)]
-    compiled: Lazy<Option<Compiled>>,
+    compiled: Lazy<Option<Compiled<u8>>>,
 }
 
 impl Booster {
@@ -299,7 +299,7 @@ impl Booster {
     }
 
     /// The same through the compiled trees (the block has no NaN).
-    fn add_compiled(&self, compiled: &Compiled, block: &[&[f64]], sums: &mut [f64]) {
+    fn add_compiled(&self, compiled: &Compiled<u8>, block: &[&[f64]], sums: &mut [f64]) {
         let outputs = self.outputs();
         let bins = compiled.bins(block, self.width);
         let n = padded(block.len());

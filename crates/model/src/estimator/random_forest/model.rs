@@ -13,7 +13,7 @@ use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::ForestParams;
-use crate::estimator::compiled::{Compiled, Lazy};
+use crate::estimator::compiled::{CompiledForest, Lazy};
 use crate::estimator::ensemble::{grow, summed_importances};
 use crate::estimator::hist_tree::{Binned, Growth, LANES, Target, Tree, bootstrap};
 use crate::estimator::{Proba, rows};
@@ -26,7 +26,7 @@ pub struct ForestClassifier {
     classes: usize,
     /// The trees compiled for prediction, on first use.
     #[serde(skip)]
-    compiled: Lazy<Option<Compiled>>,
+    compiled: Lazy<Option<CompiledForest>>,
 }
 
 /// A fitted regression forest.
@@ -34,7 +34,7 @@ pub struct ForestClassifier {
 pub struct ForestRegressor {
     trees: Vec<Tree>,
     #[serde(skip)]
-    compiled: Lazy<Option<Compiled>>,
+    compiled: Lazy<Option<CompiledForest>>,
 }
 
 /// Checks decoded forest trees: at least one, each valid for `features`
@@ -123,12 +123,12 @@ fn mean_of_leaves(trees: &[Tree], x: &DenseMatrix<f64>, width: usize, out: &mut 
 /// The mean of the trees' leaves, compiled when the trees allow it.
 fn predict_mean(
     trees: &[Tree],
-    compiled: &Lazy<Option<Compiled>>,
+    compiled: &Lazy<Option<CompiledForest>>,
     x: &DenseMatrix<f64>,
     width: usize,
 ) -> Vec<f64> {
     let mut out = vec![0.0; x.shape().0 * width];
-    match compiled.get_or_init(|| Compiled::new(trees, x.shape().1)) {
+    match compiled.get_or_init(|| CompiledForest::new(trees, x.shape().1)) {
         Some(compiled) => compiled.mean_of_leaves(trees, x, width, &mut out),
         None => mean_of_leaves(trees, x, width, &mut out),
     }
