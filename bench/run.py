@@ -333,13 +333,15 @@ def target(ctx, label, value, limit):
 
 
 def evaluate_targets(ctx, results):
-    (etl, logistic, forest, tree, linear, knn, infer_log, infer_forest, memory, pipeline,
-     boosting, boosting_regression, infer_boosting) = results
+    (etl, logistic, forest, forest_default, tree, linear, knn, infer_log, infer_forest,
+     infer_forest_default, memory, pipeline, boosting, boosting_regression,
+     infer_boosting) = results
     cauce, polars, pandas = etl
     target(ctx, "ETL wall / polars", ratio(cauce["wall"], polars["wall"]), 1.0)
     target(ctx, "ETL wall / pandas", ratio(cauce["wall"], pandas["wall"]), 0.3)
     target(ctx, "ETL peak RSS / polars", ratio(cauce["rss"], polars["rss"]), 1.0)
     for name, (ours, theirs) in (("logistic regression", logistic), ("random forest", forest),
+                                 ("random forest, default depth", forest_default),
                                  ("decision tree", tree), ("linear regression", linear["linear"]),
                                  ("ridge", linear["ridge"]), ("lasso", linear["lasso"]),
                                  ("kNN", knn)):
@@ -347,6 +349,9 @@ def evaluate_targets(ctx, results):
     for name, (ours, theirs, floor) in (("logistic", infer_log), ("forest", infer_forest)):
         target(ctx, f"inference {name} wall / scikit-learn", ratio(ours["wall"], theirs["wall"]),
                0.2)
+    ours, theirs, _ = infer_forest_default
+    target(ctx, "inference forest (default depth) wall / scikit-learn",
+           ratio(ours["wall"], theirs["wall"]), 0.15)
     ours, _, floor = infer_log
     target(ctx, "inference logistic wall / I/O floor", ratio(ours["wall"], floor["wall"]), 1.5)
     ctx.targets.append((f"inference 10M rows peak RSS: {memory['rss']:.0f} MB (target ≤ 300)",
@@ -481,6 +486,9 @@ def main():
         forest, forest_models = bench_train(
             ctx, "forest", sizes["forest"],
             f"Train random forest (100 trees), {sizes['forest']:,} rows", 1)
+        forest_default, forest_default_models = bench_train(
+            ctx, "forest_default", sizes["forest"],
+            f"Train random forest (100 trees, default depth), {sizes['forest']:,} rows", 1)
         tree, _ = bench_train(ctx, "tree", sizes["tree"],
                               f"Train decision tree, {sizes['tree']:,} rows", 1)
         linear = {name: bench_train(ctx, name, sizes["linear"],
@@ -491,15 +499,17 @@ def main():
                              f"Train + evaluate kNN (k = 5), {sizes['knn']:,} rows", 0.5)
         infer_log = bench_infer(ctx, "logistic", sizes["infer"], logistic_models)
         infer_forest = bench_infer(ctx, "forest", sizes["infer"], forest_models)
+        infer_forest_default = bench_infer(ctx, "forest-default", sizes["infer"],
+                                           forest_default_models)
         memory = bench_memory(ctx, sizes["memory"], logistic_models[0])
         pipeline = bench_pipeline(ctx)
         boosting, boosting_models = bench_boosting(ctx, sizes["boosting"], False)
         boosting_regression, _ = bench_boosting(ctx, sizes["boosting_regression"], True)
         infer_boosting = bench_infer(ctx, "boosting", sizes["infer"], boosting_models,
                                      "LightGBM")
-        evaluate_targets(ctx, (etl, logistic, forest, tree, linear, knn, infer_log,
-                               infer_forest, memory, pipeline, boosting, boosting_regression,
-                               infer_boosting))
+        evaluate_targets(ctx, (etl, logistic, forest, forest_default, tree, linear, knn,
+                               infer_log, infer_forest, infer_forest_default, memory, pipeline,
+                               boosting, boosting_regression, infer_boosting))
     except (Failed, subprocess.CalledProcessError) as e:
         sys.exit(f"bench: {e}")
     elapsed = time.perf_counter() - started

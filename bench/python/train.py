@@ -10,7 +10,7 @@ HistGradientBoosting) get the same preprocessing and Cauce's defaults: 100
 rounds, learning rate 0.1, 31 leaves (XGBoost: its own depth-wise default,
 max_depth 6), 20 rows per leaf, no early stopping, all cores.
 
-usage: train.py {logistic,forest,tree,knn,linear,ridge,lasso,lightgbm,xgboost,hgb,
+usage: train.py {logistic,forest,forest_default,tree,knn,linear,ridge,lasso,lightgbm,xgboost,hgb,
                  lightgbm-reg,xgboost-reg,hgb-reg} MODEL.joblib --train F... --test F...
 """
 
@@ -53,6 +53,8 @@ ESTIMATORS = {
     "logistic": lambda: LogisticRegression(C=1.0, max_iter=1000),
     "forest": lambda: RandomForestClassifier(n_estimators=100, max_depth=12, n_jobs=-1,
                                              random_state=42),
+    "forest_default": lambda: RandomForestClassifier(n_estimators=100, n_jobs=-1,
+                                                     random_state=42),
     "tree": lambda: DecisionTreeClassifier(max_depth=12, random_state=42),
     "knn": lambda: KNeighborsClassifier(5),
     **{name: booster(name, "Classifier") for name in ("lightgbm", "xgboost", "hgb")},
