@@ -27,9 +27,11 @@ pub const MAGIC: &[u8; 8] = b"CAUCEMDL";
 /// The artifact format this build writes and reads. 2: trees and forests are
 /// Cauce's histogram trees (1 held smartcore's), SVMs exist. 3: linear
 /// models and kNN are Cauce's own. 4: `gradient_boosting` is Cauce's own
-/// booster for both tasks (3 held smartcore's regressor); every other
-/// estimator's body is unchanged, so format 3 artifacts of them still load.
-pub const FORMAT_VERSION: u32 = 4;
+/// booster for both tasks (3 held smartcore's regressor). 5: `extra_trees`
+/// is Cauce's own for both tasks (3 and 4 held smartcore's regressor).
+/// Every other estimator's body is unchanged, so format 3 and 4 artifacts
+/// of them still load.
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest format this build reads.
 pub const OLDEST_READABLE: u32 = 3;
 /// The smartcore release the estimators were built with (checked against
@@ -122,11 +124,22 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
         )));
     }
     rmp_serde::from_slice(body).map_err(|e| {
-        let hint = if header.format_version < 4 && e.to_string().contains("GradientBoosting") {
-            " (a format 3 gradient_boosting model is smartcore's booster, which this build no longer has: retrain it)"
-        } else {
-            ""
-        };
+        let message = e.to_string();
+        // Estimators whose smartcore models older formats held.
+        let hint = [
+            (4, "GradientBoosting", "gradient_boosting", "booster"),
+            (5, "ExtraTrees", "extra_trees", "extra trees"),
+        ]
+        .iter()
+        .find(|(before, variant, ..)| {
+            header.format_version < *before && message.contains(&format!("variant `{variant}`"))
+        })
+        .map_or(String::new(), |(_, _, name, what)| {
+            format!(
+                " (a format {} {name} model is smartcore's {what}, which this build no longer has: retrain it)",
+                header.format_version
+            )
+        });
         Error::Artifact(format!(
             "cannot decode the model written by Cauce {} with smartcore {}: {e}{hint}",
             header.cauce_version, header.smartcore_version

@@ -459,6 +459,7 @@ mod tests {
             min_samples_split: 2,
             max_features: Some(2),
             parallel: false,
+            random_splits: false,
         };
         let target = Target::Classes(&y, 2, Criterion::Gini);
         let trees: Vec<Tree> = (0..8)
@@ -584,6 +585,7 @@ mod tests {
             min_samples_split: 2,
             max_features: None,
             parallel: false,
+            random_splits: false,
         };
         let target = Target::Classes(&y, 2, Criterion::Gini);
         let tree = Tree::grow(&data, &target, (0..200).collect(), &growth, 1);

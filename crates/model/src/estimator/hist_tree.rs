@@ -237,6 +237,9 @@ pub struct Growth {
     /// Whether histogram passes may use rayon (off inside a forest, whose
     /// trees are already parallel).
     pub parallel: bool,
+    /// Extremely randomized splits: per feature tried, one random cut
+    /// instead of the best ([`random_split`]).
+    pub random_splits: bool,
 }
 
 /// Rows a tree walks at once in [`Tree::leaves_of`].
@@ -369,7 +372,12 @@ impl Tree {
                     stats: &stats,
                     parent,
                 };
-                best_split(data, goal, &node, growth).map(|split| (split, hists))
+                let split = if growth.random_splits {
+                    random_split(data, goal, &node, growth, &mut rng)
+                } else {
+                    best_split(data, goal, &node, growth)
+                };
+                split.map(|split| (split, hists))
             };
             match split {
                 None => {
@@ -700,6 +708,73 @@ fn best_split(data: &Binned, goal: Goal, node: &Search<'_>, growth: &Growth) -> 
     Some(best)
 }
 
+/// Extremely randomized trees' split (Geurts, Ernst and Wehenkel 2006, as
+/// scikit-learn's `ExtraTrees*`): per feature tried, one cut drawn
+/// uniformly between the smallest and largest value of the bins the node
+/// has rows in, taken at the bin the draw falls in; the cut of most gain
+/// wins. A feature constant in the node, or whose cut leaves a side with
+/// fewer than `min_samples_leaf` rows, is passed over. Draws come from the
+/// tree's own stream, so a seed gives the same tree on any thread count.
+fn random_split(
+    data: &Binned,
+    goal: Goal,
+    node: &Search<'_>,
+    growth: &Growth,
+    rng: &mut Rng,
+) -> Option<Split> {
+    let (stats, parent) = (node.stats, node.parent);
+    let stride = goal.stride();
+    let min_leaf = growth.min_samples_leaf as f64;
+    let mut left = vec![0.0; stride];
+    let mut right = vec![0.0; stride];
+    let mut best: Option<(usize, Split)> = None;
+    for &at in node.order {
+        let (f, hist) = (node.features[at], &node.hists[at]);
+        let (edges, bounds) = (&data.edges[f], &data.bounds[f]);
+        let occupied = |b: &usize| goal.count(&hist[b * stride..(b + 1) * stride]) > 0.0;
+        let (Some(lo), Some(hi)) = (
+            (0..bounds.len()).find(occupied),
+            (0..bounds.len()).rev().find(occupied),
+        ) else {
+            continue;
+        };
+        if lo == hi {
+            continue;
+        }
+        // Drawn even where the cut is then passed over, so that one
+        // feature's rows do not shift the draws of the next.
+        let (min, max) = (bounds[lo].0, bounds[hi].1);
+        let drawn = min + rng.uniform() * (max - min);
+        let drawn_bin = edges.partition_point(|&e| e < drawn).clamp(lo, hi - 1);
+        // The same rows go left as at the last bin with rows up to it.
+        let bin = (lo..=drawn_bin).rev().find(occupied).unwrap_or(lo);
+        left.fill(0.0);
+        for h in hist[lo * stride..(bin + 1) * stride].chunks_exact(stride) {
+            left.iter_mut().zip(h).for_each(|(l, h)| *l += h);
+        }
+        right
+            .iter_mut()
+            .zip(stats.iter().zip(&left))
+            .for_each(|(r, (s, l))| *r = s - l);
+        if goal.count(&left) < min_leaf || goal.count(&right) < min_leaf {
+            continue;
+        }
+        let gain = parent - goal.total_impurity(&left) - goal.total_impurity(&right);
+        if gain > 1e-12 * parent.max(1.0) && best.as_ref().is_none_or(|(_, s)| gain > s.gain) {
+            let split = Split {
+                feature: f,
+                bin: bin as u8,
+                gain,
+                threshold: f64::NAN,
+            };
+            best = Some((at, split));
+        }
+    }
+    let (at, mut best) = best?;
+    best.threshold = threshold(data, goal, best.feature, best.bin, &node.hists[at]);
+    Some(best)
+}
+
 /// The raw threshold of a split after bin `bin` of `feature`, given the
 /// node's histogram. Ties keep the first bin of equal gain, so `bin` is the
 /// last one the node has rows in on the left; the bins after it up to the
@@ -743,6 +818,7 @@ mod tests {
             min_samples_split: 2,
             max_features: None,
             parallel: false,
+            random_splits: false,
         }
     }
 

@@ -11,7 +11,6 @@ mod dispatch;
 mod algorithm;
 mod compiled;
 mod ensemble;
-mod foreign;
 mod hist_tree;
 pub mod linear;
 mod shape;
@@ -49,8 +48,8 @@ estimators! {
     lasso: Lasso(lasso::LassoParams) => [Lasso(linear::LinearModel)],
     /// Elastic net (regression).
     elastic_net: ElasticNet(elastic_net::ElasticNetParams) => [ElasticNet(linear::LinearModel)],
-    /// Extremely randomized trees (regression).
-    extra_trees: ExtraTrees(extra_trees::ExtraTreesParams) => [ExtraTrees(extra_trees::ExtraTrees)],
+    /// Extremely randomized trees (both).
+    extra_trees: ExtraTrees(extra_trees::ExtraTreesParams) => [ExtraTreesClassifier(random_forest::ForestClassifier), ExtraTreesRegressor(random_forest::ForestRegressor)],
     /// Gradient-boosted trees (both).
     gradient_boosting: GradientBoosting(gradient_boosting::BoostingParams) => [Boosted(gradient_boosting::Booster)],
     /// CART decision tree (both).
@@ -194,9 +193,7 @@ impl Fitted {
     /// `features` inputs and `classes` classes (0 for regression). Indexes,
     /// lengths and counts that prediction relies on are checked here, so a
     /// crafted artifact whose checksum is valid is refused with one line
-    /// instead of panicking at prediction. smartcore's own types (extra
-    /// trees) keep their fields private; their predictions run guarded
-    /// instead (see [`guarded`]).
+    /// instead of panicking at prediction.
     pub fn validate(&self, features: usize, classes: usize) -> Result<()> {
         self.model()
             .validate(features, classes)
@@ -281,20 +278,6 @@ pub(crate) fn argmax(values: &[f64]) -> usize {
 pub(crate) fn rows(x: &DenseMatrix<f64>) -> std::slice::ChunksExact<'_, f64> {
     let width = x.shape().1.max(1);
     x.iter().as_slice().chunks_exact(width)
-}
-
-/// Runs a smartcore prediction, whose fitted types cannot be validated from
-/// outside: a panic (a decoded model with inconsistent private fields)
-/// becomes an error naming the estimator instead of aborting the process.
-pub(crate) fn guarded<T>(
-    algorithm: &'static str,
-    predict: impl FnOnce() -> Result<T>,
-) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(predict)).unwrap_or_else(|_| {
-        Err(Error::Artifact(format!(
-            "malformed model: {algorithm} failed to predict (is the artifact crafted or damaged?)"
-        )))
-    })
 }
 
 /// Maps smartcore's `Failed` into [`Error::Estimator`].

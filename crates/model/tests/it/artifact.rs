@@ -14,6 +14,7 @@ const ALL: &[(&str, Task)] = &[
     ("gaussian_nb", Task::Classification),
     ("svm", Task::Classification),
     ("gradient_boosting", Task::Classification),
+    ("extra_trees", Task::Classification),
     ("linear_regression", Task::Regression),
     ("ridge", Task::Regression),
     ("lasso", Task::Regression),
@@ -139,7 +140,7 @@ fn bad_artifacts_are_refused_with_the_reason() {
     let mut other_version = bytes.clone();
     other_version[8] = 9;
     assert!(err(&other_version).starts_with(
-        "model artifact: artifact format version 9; this build of Cauce reads versions 3 to 4"
+        "model artifact: artifact format version 9; this build of Cauce reads versions 3 to 5"
     ));
     assert!(
         err(&bytes[..bytes.len() - 10]).starts_with("model artifact: truncated: the model needs")
@@ -172,23 +173,25 @@ fn as_format(bytes: &[u8], version: u32, craft: impl FnOnce(&mut rmpv::Value)) -
     relabelled
 }
 
-/// Format 4 changed only `gradient_boosting`: a format 3 artifact of any
-/// other estimator still loads, and a format 3 booster (smartcore's) is
-/// refused with what to do.
+/// Format 4 changed only `gradient_boosting` and 5 only `extra_trees`: a
+/// format 3 or 4 artifact of any other estimator still loads, and an old
+/// booster or extra trees (smartcore's) is refused with what to do.
 #[test]
 fn format_3_artifacts_load_except_smartcores_booster() {
     let (forest, test) = fitted("random_forest", Task::Classification);
-    let old = as_format(&forest, 3, |_| {});
-    assert_eq!(
-        Model::from_bytes(&old)
-            .unwrap()
-            .predict_batch(&test)
-            .unwrap(),
-        Model::from_bytes(&forest)
-            .unwrap()
-            .predict_batch(&test)
-            .unwrap()
-    );
+    for version in [3, 4] {
+        let old = as_format(&forest, version, |_| {});
+        assert_eq!(
+            Model::from_bytes(&old)
+                .unwrap()
+                .predict_batch(&test)
+                .unwrap(),
+            Model::from_bytes(&forest)
+                .unwrap()
+                .predict_batch(&test)
+                .unwrap()
+        );
+    }
     let (booster, _) = fitted("gradient_boosting", Task::Regression);
     let smartcore = as_format(&booster, 3, |body| {
         let estimator = at(body, &["estimator"]);
@@ -199,7 +202,34 @@ fn format_3_artifacts_load_except_smartcores_booster() {
     });
     let err = Model::from_bytes(&smartcore).unwrap_err().to_string();
     assert!(
-        err.contains("unknown variant") && err.ends_with("retrain it)"),
+        err.contains("unknown variant")
+            && err.ends_with("booster, which this build no longer has: retrain it)"),
+        "{err}"
+    );
+    let (extra, _) = fitted("extra_trees", Task::Regression);
+    for version in [3, 4] {
+        let smartcore = as_format(&extra, version, |body| {
+            let estimator = at(body, &["estimator"]);
+            *estimator = rmpv::Value::Map(vec![(
+                "ExtraTrees".into(),
+                rmpv::Value::Map(vec![("trees".into(), rmpv::Value::Array(vec![]))]),
+            )]);
+        });
+        let err = Model::from_bytes(&smartcore).unwrap_err().to_string();
+        assert!(
+            err.ends_with(&format!(
+                "(a format {version} extra_trees model is smartcore's extra trees, which this build no longer has: retrain it)"
+            )),
+            "{err}"
+        );
+    }
+    // The same variant in a current artifact is just malformed.
+    let current = crafted(&extra, |body| {
+        *at(body, &["estimator"]) = rmpv::Value::Map(vec![("ExtraTrees".into(), rmpv::Value::Nil)]);
+    });
+    let err = Model::from_bytes(&current).unwrap_err().to_string();
+    assert!(
+        err.contains("unknown variant") && !err.contains("retrain"),
         "{err}"
     );
 }

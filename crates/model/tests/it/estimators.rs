@@ -63,6 +63,7 @@ fn every_classifier_beats_the_majority_class() {
         ("logistic_regression", json!({"alpha": 0.1}), 0.95),
         ("decision_tree", json!({"max_depth": 6}), 0.90),
         ("random_forest", json!({"n_trees": 30}), 0.95),
+        ("extra_trees", json!({"n_trees": 30}), 0.95),
         ("knn", json!({"k": 5}), 0.95),
         ("gradient_boosting", json!(null), 0.95),
         ("svm", json!(null), 0.95),
@@ -257,7 +258,7 @@ fn tree_models_report_feature_importances() {
 
     // Species: flipper length and bill measurements separate the three.
     let (train, _) = split(&data, false);
-    for algorithm in ["decision_tree", "random_forest"] {
+    for algorithm in ["decision_tree", "random_forest", "extra_trees"] {
         let model = params(algorithm, Task::Classification, json!(null))
             .fit(&train)
             .unwrap();

@@ -115,6 +115,7 @@ impl DecisionTree {
             min_samples_split: p.min_samples_split,
             max_features: None,
             parallel: true,
+            random_splits: false,
         };
         let rows = (0..x.shape().0 as u32).collect();
         let width = match target {

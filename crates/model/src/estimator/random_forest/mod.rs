@@ -4,10 +4,10 @@
 mod model;
 
 use serde::{Deserialize, Serialize};
-use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 pub use model::{ForestClassifier, ForestRegressor};
+pub(crate) use model::Randomness;
 
 use super::algorithm::{Algorithm, Estimator, regression};
 use super::decision_tree::check_tree;
@@ -119,13 +119,13 @@ impl Algorithm for ForestParams {
     }
 
     fn fit(&self, x: &DenseMatrix<f64>, y: &Target, seed: u64) -> Result<Fitted> {
-        let width = x.shape().1;
+        let randomness = Randomness::Bootstrap;
         Ok(match y {
-            Target::Classes(y, classes) => {
-                Fitted::ForestClassifier(ForestClassifier::fit(x, y, *classes, self, seed, width)?)
-            }
+            Target::Classes(y, classes) => Fitted::ForestClassifier(ForestClassifier::fit(
+                x, y, *classes, self, seed, randomness,
+            )?),
             Target::Values(y) => {
-                Fitted::ForestRegressor(ForestRegressor::fit(x, y, self, seed, width)?)
+                Fitted::ForestRegressor(ForestRegressor::fit(x, y, self, seed, randomness)?)
             }
         })
     }

@@ -3,7 +3,8 @@
 //! own seed derived from the master seed, so the same seed gives the same
 //! model whatever the thread count; the features are binned once for the
 //! whole forest. Class probabilities are the mean of the trees' leaf
-//! distributions, as in scikit-learn.
+//! distributions, as in scikit-learn. `extra_trees` fits the same types
+//! the extremely randomized way ([`Randomness::ExtraTrees`]).
 //!
 //! [`hist_tree`]: crate::estimator::hist_tree
 
@@ -64,13 +65,24 @@ impl ForestRegressor {
 }
 
 
-/// Grows `p.n_trees` trees on bootstrap samples of `x`.
+/// Where a forest's trees differ from each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Randomness {
+    /// A random forest: bootstrap rows, best splits.
+    Bootstrap,
+    /// Extremely randomized trees: every row, one random cut per feature
+    /// tried (scikit-learn's `ExtraTrees*` defaults).
+    ExtraTrees,
+}
+
+/// Grows `p.n_trees` trees on `x`.
 fn grow_forest(
     x: &DenseMatrix<f64>,
     target: &Target<'_>,
     p: &ForestParams,
     seed: u64,
     m: usize,
+    randomness: Randomness,
 ) -> Result<Vec<Tree>> {
     let data = Binned::new(x);
     let growth = Growth {
@@ -79,9 +91,13 @@ fn grow_forest(
         min_samples_split: p.min_samples_split,
         max_features: Some(m),
         parallel: false,
+        random_splits: randomness == Randomness::ExtraTrees,
     };
     grow(p.n_trees, seed, |tree_seed| {
-        let rows = bootstrap(data.rows(), tree_seed);
+        let rows = match randomness {
+            Randomness::Bootstrap => bootstrap(data.rows(), tree_seed),
+            Randomness::ExtraTrees => (0..data.rows() as u32).collect(),
+        };
         Ok(Tree::grow(
             &data,
             target,
@@ -142,11 +158,11 @@ impl ForestClassifier {
         classes: usize,
         p: &ForestParams,
         seed: u64,
-        width: usize,
+        randomness: Randomness,
     ) -> Result<Self> {
-        let m = p.features_per_split(width, true);
+        let m = p.features_per_split(x.shape().1, true);
         let target = Target::Classes(y, classes, p.criterion);
-        let trees = grow_forest(x, &target, p, seed, m)?;
+        let trees = grow_forest(x, &target, p, seed, m, randomness)?;
         Ok(Self {
             trees,
             classes,
@@ -174,10 +190,10 @@ impl ForestRegressor {
         y: &[f64],
         p: &ForestParams,
         seed: u64,
-        width: usize,
+        randomness: Randomness,
     ) -> Result<Self> {
-        let m = p.features_per_split(width, false);
-        let trees = grow_forest(x, &Target::Values(y), p, seed, m)?;
+        let m = p.features_per_split(x.shape().1, false);
+        let trees = grow_forest(x, &Target::Values(y), p, seed, m, randomness)?;
         Ok(Self {
             trees,
             compiled: Lazy::default(),
