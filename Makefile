@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test browser-test bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -20,11 +20,16 @@ $(BINARIES) &: $(SOURCES)
 	$(CARGO) build --release --workspace --bins
 	@touch $(BINARIES)
 
-test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run and the quick parity subset
+test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run, the quick parity subset, the quick stress run and the browser test of the reports
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory parity-quick
 	$(MAKE) --no-print-directory stress-quick
+	$(MAKE) --no-print-directory browser-test
+
+browser-test: ## The demo pipeline's HTML reports in headless Chromium: no console error, nothing loaded, not blank, every chart drawn; screenshots in target/browser/ (part of make test)
+	$(CARGO) build --workspace --bins
+	python3 scripts/browser_test.py --bin-dir target/debug --out target/browser
 
 bench: ## Benchmark against pandas / polars / scikit-learn and write BENCHMARKS.md (~20 min)
 	python3 bench/run.py
@@ -90,6 +95,7 @@ demo: build ## The whole pipeline on the bundled penguins data, with a summary
 	@$(BIN)/model-registry --config $(PIPELINE) show latest --json \
 		| python3 -c 'import json,sys; m=json.load(sys.stdin)["metrics"]; print("   test metrics:", ", ".join(f"{k}={m[k]:.4f}" for k in ("accuracy","f1_macro","baseline_accuracy") if k in m))'
 	@echo "== predictions:     data/predictions/_manifest.json"
+	@echo "== model report:    models/versioned/$$($(BIN)/model-registry --config $(PIPELINE) show latest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')/report.html"
 	@echo "== logs:            $$(ls logs/*.log | tr '\n' ' ')"
 
 demo-s3: build ## The same pipeline entirely on the local S3 test server

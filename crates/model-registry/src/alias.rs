@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::card::actor;
+use crate::card::{Better, actor};
 use crate::error::{Error, Result};
 use crate::names::{self, Version};
 use crate::registry::Registry;
@@ -69,16 +69,6 @@ pub struct GateDecision {
     pub current: Option<(Version, f64)>,
     /// The record written, when promoted.
     pub promoted: Option<Promotion>,
-}
-
-/// Metrics where smaller is better; every other metric is taken as larger-is-better.
-pub fn lower_is_better(metric: &str) -> bool {
-    let m = metric.to_ascii_lowercase();
-    [
-        "rmse", "mse", "mae", "mape", "log_loss", "logloss", "loss", "error",
-    ]
-    .iter()
-    .any(|suffix| m == *suffix || m.ends_with(&format!("_{suffix}")))
 }
 
 impl Registry {
@@ -228,17 +218,36 @@ impl Registry {
                 })
         };
         names::alias(alias)?;
-        let candidate = metric_of(&self.card(version).await?)?;
+        let card = self.card(version).await?;
+        let candidate = metric_of(&card)?;
         self.check_not_deleting(version).await?;
-        let higher_is_better = !lower_is_better(metric);
         for _ in 0..MAX_CLAIMS {
             let record = self.current(alias).await?;
-            let current = match &record {
-                Some(record) => Some((
-                    record.version,
-                    metric_of(&self.card(record.version).await?)?,
-                )),
+            let current_card = match &record {
+                Some(record) => Some(self.card(record.version).await?),
                 None => None,
+            };
+            let current = match &current_card {
+                Some(current) => Some((current.version, metric_of(current)?)),
+                None => None,
+            };
+            // The candidate's card says which way the metric improves; a
+            // card without it (a publisher that did not record it) defers
+            // to the current version's.
+            let better = card
+                .better
+                .get(metric)
+                .or_else(|| current_card.as_ref()?.better.get(metric))
+                .copied();
+            let higher_is_better = match better {
+                Some(better) => better == Better::Higher,
+                None if current.is_none() => true,
+                None => {
+                    return Err(Error::UnknownDirection {
+                        version: version.to_string(),
+                        metric: metric.to_string(),
+                    });
+                }
             };
             let better = match current {
                 None => true,
@@ -256,10 +265,10 @@ impl Registry {
                 return Ok(decision(None));
             }
             let reason = reason.clone().or_else(|| {
-                Some(format!(
-                    "{metric} {candidate} beats {:?}",
-                    current.map(|c| c.1)
-                ))
+                Some(match current {
+                    Some((was, value)) => format!("{metric} {candidate} beats {was}'s {value}"),
+                    None => format!("{metric} {candidate}; '{alias}' had no version"),
+                })
             });
             let claim = self
                 .claim(alias, record.as_ref(), version, Action::Promote, reason)
@@ -424,15 +433,5 @@ mod tests {
         assert_eq!(stack(&history), [Version(1)]);
         history.push(record(6, 3, Promote));
         assert_eq!(stack(&history), [Version(1), Version(3)]);
-    }
-
-    #[test]
-    fn metric_direction() {
-        assert!(
-            lower_is_better("rmse") && lower_is_better("test_log_loss") && lower_is_better("MAE")
-        );
-        assert!(
-            !lower_is_better("accuracy") && !lower_is_better("f1_macro") && !lower_is_better("r2")
-        );
     }
 }

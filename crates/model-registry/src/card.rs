@@ -26,6 +26,18 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
+/// Which way a metric improves. The publisher records it for each metric
+/// (`better: {accuracy: higher, rmse: lower}`), so that the registry
+/// compares versions without knowing metric names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    /// Larger values are better (accuracy, r2).
+    Higher,
+    /// Smaller values are better (rmse, log loss).
+    Lower,
+}
+
 /// What the publisher says about a version (the card minus what the registry fills in).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +48,10 @@ pub struct CardInput {
     /// Evaluation metrics, e.g. `accuracy: 0.97`.
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
+    /// Which way each metric improves (a metric not listed cannot decide
+    /// `--if-better`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub better: BTreeMap<String, Better>,
     /// Hyperparameters and other settings, any JSON.
     #[serde(default)]
     pub params: serde_json::Value,
@@ -61,6 +77,10 @@ pub struct ModelCard {
     pub files: Vec<FileEntry>,
     /// Evaluation metrics.
     pub metrics: BTreeMap<String, f64>,
+    /// Which way each metric improves (none in cards written before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub better: BTreeMap<String, Better>,
     /// Hyperparameters.
     pub params: serde_json::Value,
     /// Free-form metadata.

@@ -102,6 +102,20 @@ pub enum Command {
         /// The version.
         version: String,
     },
+    /// A version's model report (HTML): the page published with it, or one
+    /// rendered from its card; with --index, the overview of every version
+    /// and alias (also kept as index.html at the registry's root).
+    Report {
+        /// vN or alias.
+        #[arg(default_value = LATEST, conflicts_with = "index")]
+        reference: String,
+        /// The registry overview instead of one version's report.
+        #[arg(long)]
+        index: bool,
+        /// Write it to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Remove files of versions that never got a card.
     Gc {
         /// Only versions claimed longer ago than this (e.g. 30m, 1h, 0s).
@@ -140,8 +154,25 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
-/// Runs one command against `registry`.
+/// Runs one command against `registry`; after one that changes what the
+/// overview shows, rewrites `index.html` (a failure there is logged: the
+/// command itself succeeded).
 pub async fn execute(registry: &Registry, command: &Command, as_json: bool) -> Result<Outcome> {
+    let outcome = run(registry, command, as_json).await?;
+    if matches!(
+        command,
+        Command::Publish { .. }
+            | Command::Promote { .. }
+            | Command::Rollback { .. }
+            | Command::Delete { .. }
+    ) && let Err(e) = registry.write_index().await
+    {
+        log::warn!("could not rewrite {}: {e}", crate::pages::INDEX_FILE);
+    }
+    Ok(outcome)
+}
+
+async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Outcome> {
     match command {
         Command::List => list(registry, as_json).await,
         Command::Show { reference } => {
@@ -249,6 +280,25 @@ pub async fn execute(registry: &Registry, command: &Command, as_json: bool) -> R
             ))
         }
         Command::Verify { version } => verify(registry, version.as_deref(), as_json).await,
+        Command::Report {
+            reference,
+            index,
+            output,
+        } => {
+            let page = if *index {
+                crate::pages::overview(registry).await?
+            } else {
+                crate::pages::model_report(registry, reference).await?
+            };
+            let Some(path) = output else {
+                return done(page);
+            };
+            std::fs::write(path, page).map_err(|source| Error::LocalFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+            done(format!("wrote {}", path.display()))
+        }
         Command::Compare { a, b } => {
             let a = registry.card(registry.resolve_version(a).await?).await?;
             let b = registry.card(registry.resolve_version(b).await?).await?;

@@ -114,6 +114,17 @@ pub enum Error {
         available: Vec<String>,
     },
 
+    /// `--if-better` on a metric whose direction neither card records.
+    #[error(
+        "{version}'s card does not say whether a higher or lower '{metric}' is better (publish it with better: {{{metric}: higher|lower}}, or promote without --if-better)"
+    )]
+    UnknownDirection {
+        /// The candidate version.
+        version: String,
+        /// The metric asked for.
+        metric: String,
+    },
+
     /// A model card or record file is unreadable or of an unknown format version.
     #[error("{location}: {message}")]
     BadRecord {

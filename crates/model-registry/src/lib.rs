@@ -36,13 +36,17 @@ mod compare;
 mod delete;
 mod error;
 mod names;
+mod pages;
 mod publish;
 mod registry;
 
-pub use alias::{Action, GateDecision, Promotion, lower_is_better};
-pub use card::{CARD_FILE, CardInput, FileEntry, ModelCard};
+pub use alias::{Action, GateDecision, Promotion};
+pub use card::{Better, CARD_FILE, CardInput, FileEntry, ModelCard, actor};
 pub use compare::{Comparison, compare};
 pub use error::{Error, Result};
 pub use names::{LATEST, Reference, Version};
+pub use pages::{
+    INDEX_FILE, REPORT_FILE, TIME, higher_is_better, model_report, overview, version_info,
+};
 pub use publish::PendingVersion;
 pub use registry::{GcReport, Registry, Resolved, VerifyReport};

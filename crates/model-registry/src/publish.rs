@@ -142,6 +142,7 @@ impl PendingVersion {
             created_by: actor(),
             files: self.files,
             metrics: input.metrics,
+            better: input.better,
             params: input.params,
             metadata: input.metadata,
         };

@@ -257,6 +257,26 @@ impl Registry {
         })
     }
 
+    /// One file of `version`, checked against the card (`None` when the card
+    /// lists no such file).
+    pub async fn file(&self, version: Version, name: &str) -> Result<Option<Bytes>> {
+        let card = self.card(version).await?;
+        let Some(entry) = card.file(name) else {
+            return Ok(None);
+        };
+        let bytes = match self.version_dir(version)?.join(name)?.get().await {
+            Ok(bytes) => bytes,
+            Err(common::Error::NotFound { .. }) => {
+                return Err(corrupt(version, name, "file is missing".into()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match check(&bytes, entry) {
+            Some(problem) => Err(corrupt(version, name, problem)),
+            None => Ok(Some(bytes)),
+        }
+    }
+
     /// Recomputes every checksum of `version` and lists missing, extra and corrupted files.
     pub async fn verify(&self, version: Version) -> Result<VerifyReport> {
         let card = self.card(version).await?;

@@ -11,89 +11,35 @@
 
 use arrow::array::RecordBatch;
 use model::{Model, Prediction, Task};
-use serde::{Deserialize, Serialize};
+pub use report::training::Evaluation;
 
 use crate::error::{Error, Result};
-use crate::metrics::{ClassificationMetrics, RegressionMetrics, classification, regression};
+use report::curves::Curves;
 
-/// Test metrics of the model and of the baseline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "task", rename_all = "snake_case")]
-pub enum Evaluation {
-    /// Classification.
-    Classification {
-        /// The model on the test split.
-        model: ClassificationMetrics,
-        /// The majority class on the test split.
-        baseline: ClassificationMetrics,
-        /// Test rows (all of them count).
-        rows: u64,
-        /// Test rows the model could not score (counted as wrong).
-        #[serde(default)]
-        unscored: u64,
-    },
-    /// Regression.
-    Regression {
-        /// The model on the test split.
-        model: RegressionMetrics,
-        /// The training mean on the test split.
-        baseline: RegressionMetrics,
-        /// Test rows.
-        rows: u64,
-        /// Test rows the model could not score (left out of the metrics).
-        #[serde(default)]
-        unscored: u64,
-    },
-}
-
-impl Evaluation {
-    /// The model's value of one metric (`accuracy`, `rmse`, …).
-    pub fn metric(&self, name: &str) -> Option<f64> {
-        match self {
-            Evaluation::Classification { model, .. } => model.get(name),
-            Evaluation::Regression { model, .. } => model.get(name),
-        }
-    }
-
-    /// `metric → value` for the card: the model's metrics, then `baseline_<metric>`.
-    pub fn card_metrics(&self) -> Vec<(String, f64)> {
-        let (model, baseline) = match self {
-            Evaluation::Classification {
-                model, baseline, ..
-            } => (model.summary(), baseline.summary()),
-            Evaluation::Regression {
-                model, baseline, ..
-            } => (model.summary(), baseline.summary()),
-        };
-        let mut out: Vec<(String, f64)> =
-            model.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        out.extend(
-            baseline
-                .into_iter()
-                .map(|(k, v)| (format!("baseline_{k}"), v)),
-        );
-        out
-    }
-
-    /// Test rows evaluated (always every test row).
-    pub fn rows(&self) -> u64 {
-        match self {
-            Evaluation::Classification { rows, .. } | Evaluation::Regression { rows, .. } => *rows,
-        }
-    }
-
-    /// Test rows the model could not score.
-    pub fn unscored(&self) -> u64 {
-        match self {
-            Evaluation::Classification { unscored, .. }
-            | Evaluation::Regression { unscored, .. } => *unscored,
-        }
-    }
-}
+use crate::metrics::{classification, regression};
 
 /// Scores `test` with `model` and with the baseline learned from `train`.
 /// Rows with a null target must have been removed.
 pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Result<Evaluation> {
+    Ok(scored(model, train, test, false)?.0)
+}
+
+/// The same, with the points of the report's curves (from the scored test
+/// rows; a classifier without probabilities has none).
+pub fn evaluate_with_curves(
+    model: &Model,
+    train: &RecordBatch,
+    test: &RecordBatch,
+) -> Result<(Evaluation, Option<Curves>)> {
+    scored(model, train, test, true)
+}
+
+fn scored(
+    model: &Model,
+    train: &RecordBatch,
+    test: &RecordBatch,
+    with_curves: bool,
+) -> Result<(Evaluation, Option<Curves>)> {
     let predictions = model.predict_batch(test)?;
     let rows = test.num_rows() as u64;
     let unscored = predictions
@@ -186,7 +132,17 @@ pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Resul
                 .map_or(0, |m| m.0);
             let frequencies: Vec<f64> = counts.iter().map(|&c| c as f64 / total).collect();
             let baseline_proba = vec![frequencies; truth.len()];
-            Ok(Evaluation::Classification {
+            let curves = (with_curves && has_proba).then(|| {
+                let (scored_truth, scored_proba): (Vec<usize>, Vec<Vec<f64>>) = truth
+                    .iter()
+                    .zip(&predicted)
+                    .zip(&proba)
+                    .filter(|((_, p), _)| p.is_some())
+                    .map(|((t, _), p)| (*t, p.clone()))
+                    .unzip();
+                report::curves::classification(&scored_truth, &scored_proba, &model.classes)
+            });
+            let evaluation = Evaluation::Classification {
                 model: classification(
                     &truth,
                     &predicted,
@@ -201,7 +157,8 @@ pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Resul
                 ),
                 rows,
                 unscored,
-            })
+            };
+            Ok((evaluation, curves))
         }
         Task::Regression => {
             let truth_all = numbers(test, &model.target)?;
@@ -218,12 +175,14 @@ pub fn evaluate(model: &Model, train: &RecordBatch, test: &RecordBatch) -> Resul
                 .collect();
             let mean = train_values.iter().sum::<f64>() / train_values.len().max(1) as f64;
             let all_truth: Vec<f64> = truth_all.iter().flatten().copied().collect();
-            Ok(Evaluation::Regression {
+            let curves = with_curves.then(|| report::curves::regression(&truth, &predicted));
+            let evaluation = Evaluation::Regression {
                 model: regression(&truth, &predicted),
                 baseline: regression(&all_truth, &vec![mean; all_truth.len()]),
                 rows,
                 unscored,
-            })
+            };
+            Ok((evaluation, curves))
         }
     }
 }

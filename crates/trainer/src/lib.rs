@@ -33,4 +33,6 @@ mod train;
 pub use config::{Promote, TrainConfig};
 pub use error::{Error, Result};
 pub use evaluate::Evaluation;
-pub use train::{ARTIFACT_FILE, TrainOptions, TrainReport, default_metric, headline, train};
+pub use train::{
+    ARTIFACT_FILE, REPORT_FILE, TrainOptions, TrainReport, default_metric, headline, train,
+};

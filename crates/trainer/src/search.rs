@@ -13,6 +13,8 @@ use model::{EstimatorParams, ModelParams, Task};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use report::training::{Candidate, SearchReport};
+
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
 
@@ -72,34 +74,6 @@ pub enum Space {
         #[serde(default)]
         integer: bool,
     },
-}
-
-/// One candidate's cross-validation result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// The searched parameters' values.
-    pub params: serde_json::Map<String, serde_json::Value>,
-    /// Score per fold.
-    pub scores: Vec<f64>,
-    /// Mean score.
-    pub mean: f64,
-    /// Population standard deviation of the scores.
-    pub std: f64,
-}
-
-/// The search outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchReport {
-    /// Metric optimised.
-    pub metric: String,
-    /// Whether larger is better.
-    pub higher_is_better: bool,
-    /// Folds.
-    pub cv: usize,
-    /// Every candidate, in order.
-    pub candidates: Vec<Candidate>,
-    /// Index of the best candidate.
-    pub best: usize,
 }
 
 /// Metric names by task.
@@ -308,7 +282,7 @@ pub fn run(
         .metric
         .clone()
         .unwrap_or_else(|| crate::train::default_metric(task).to_string());
-    let higher_is_better = !model_registry::lower_is_better(&metric);
+    let higher_is_better = crate::metrics::better(&metric) != Some(model_registry::Better::Lower);
     let candidates = search.candidates(base.seed);
     let fold_of = folds(
         train,

@@ -9,16 +9,20 @@ use arrow::compute::{filter_record_batch, is_not_null};
 use bytes::Bytes;
 use model::{Model, ModelParams};
 use model_registry::{CardInput, GateDecision, Promotion, Registry, Version};
+use report::model::VersionInfo;
+use report::training::{ArtifactInfo, DataLineage, LossHistory, TrainingRecord};
 use serde::Serialize;
 
 use crate::config::{Promote, TrainConfig};
 use crate::data;
 use crate::error::{Error, Result};
-use crate::evaluate::{Evaluation, evaluate};
+use crate::evaluate::{Evaluation, evaluate_with_curves};
 use crate::search::SearchReport;
 
 /// File name of the artifact inside a registry version.
 pub const ARTIFACT_FILE: &str = model::artifact::FILE_NAME;
+/// File name of the model report inside a registry version.
+pub const REPORT_FILE: &str = model_registry::REPORT_FILE;
 
 /// Where to read and write, and what to do in the registry.
 #[derive(Debug, Clone)]
@@ -64,7 +68,7 @@ pub struct TrainReport {
     pub feature_importances: Option<Vec<(String, f64)>>,
     /// What fitting recorded beyond the model: a booster's loss per round
     /// and the round kept (`best_iteration`).
-    pub training: Option<serde_json::Value>,
+    pub training: Option<LossHistory>,
     /// The hyperparameter search, when configured.
     pub search: Option<SearchReport>,
     /// Search time in seconds.
@@ -182,7 +186,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         message: e.to_string(),
     })??;
     let fit_seconds = started.elapsed().as_secs_f64();
-    let evaluation = evaluate(&model, &train, &test)?;
+    let (evaluation, curves) = evaluate_with_curves(&model, &train, &test)?;
     let mut metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
     if let Some(search) = &search {
         let best = &search.candidates[search.best];
@@ -219,57 +223,82 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         rows: rows.clone(),
         fit_seconds,
         feature_importances: model.feature_importances(),
-        training: model.estimator.training_history(),
+        training: model
+            .estimator
+            .training_history()
+            .and_then(|history| serde_json::from_value(history).ok()),
         search: search.clone(),
         search_seconds,
     };
     if !options.register {
         return Ok(report);
     }
-    let metadata = serde_json::json!({
-        "task": config.model.task,
-        "algorithm": estimator.name(),
-        "target": target,
-        "classes": model.classes,
-        "inputs": model.inputs(),
-        "feature_names": model.features.feature_names(),
-        "preprocessing": config.model.preprocessing,
-        "cleaning": dataset.cleaning.as_ref().map(|c| {
+    let record = TrainingRecord {
+        task: task_name(config.model.task).to_string(),
+        algorithm: estimator.name().to_string(),
+        target: target.clone(),
+        classes: model.classes.clone(),
+        inputs: json(&model.inputs()),
+        feature_names: model.features.feature_names(),
+        preprocessing: json(&config.model.preprocessing),
+        cleaning: json(&dataset.cleaning.as_ref().map(|c| {
             let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
             c.for_columns(&inputs)
-        }),
-        "data": {
-            "manifest": dataset.manifest_location,
-            "manifest_sha256": dataset.manifest_sha256,
-            "etl_run_id": dataset.run_id,
+        })),
+        data: DataLineage {
+            manifest: dataset.manifest_location.clone(),
+            manifest_sha256: dataset.manifest_sha256.clone(),
+            etl_run_id: dataset.run_id.clone(),
         },
-        "config_sha256": config.fingerprint(),
-        "seed": config.model.seed,
-        "rows": rows,
-        "fit_seconds": fit_seconds,
-        "evaluation": evaluation,
-        "search": search,
-        "feature_importances": model.feature_importances(),
-        "training": report.training,
-        "artifact": {
-            "file": ARTIFACT_FILE,
-            "format_version": model::artifact::FORMAT_VERSION,
-            "sha256": artifact_sha256,
+        config_sha256: config.fingerprint(),
+        seed: config.model.seed,
+        rows,
+        fit_seconds,
+        evaluation,
+        search,
+        feature_importances: report.feature_importances.clone(),
+        training: report.training.clone(),
+        curves,
+        artifact: ArtifactInfo {
+            file: ARTIFACT_FILE.to_string(),
+            format_version: model::artifact::FORMAT_VERSION,
+            sha256: artifact_sha256,
         },
-    });
+    };
     let card = CardInput {
         name: config.model.name.clone(),
+        better: metrics
+            .keys()
+            .filter_map(|m| Some((m.clone(), crate::metrics::better(m)?)))
+            .collect(),
         metrics,
-        params: serde_json::to_value(&estimator).unwrap_or_default(),
-        metadata,
+        params: json(&estimator),
+        metadata: json(&record),
     };
     let registry = Registry::open(&options.registry)?;
-    let published = registry
-        .publish(
-            card,
-            vec![(ARTIFACT_FILE.to_string(), Bytes::from(artifact))],
-        )
+    let mut pending = registry.begin().await?;
+    pending
+        .add_file(ARTIFACT_FILE, Bytes::from(artifact))
         .await?;
+    let page = report::model::html(
+        &VersionInfo {
+            name: card.name.clone(),
+            version: pending.version().to_string(),
+            created_at: chrono::Utc::now().format(model_registry::TIME).to_string(),
+            created_by: model_registry::actor(),
+            params: card.params.clone(),
+            metrics: card.metrics.clone(),
+            higher_is_better: model_registry::higher_is_better(&card.better),
+        },
+        &record,
+    )
+    .map_err(|e| Error::Data {
+        location: REPORT_FILE.into(),
+        message: e.to_string(),
+    })?;
+    pending.add_file(REPORT_FILE, Bytes::from(page)).await?;
+    let published = pending.commit(card).await?;
+
     log::info!("registered {} in {}", published.version, options.registry);
     report.version = Some(published.version);
 
@@ -281,7 +310,10 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     match options.promote.unwrap_or(config.registry.promote) {
         Promote::Never => {}
         Promote::Always => {
-            let reason = Some(format!("trained by trainer ({})", headline(&evaluation)));
+            let reason = Some(format!(
+                "trained by trainer ({})",
+                headline(&record.evaluation)
+            ));
             report.promoted = Some(registry.promote(published.version, &alias, reason).await?);
         }
         Promote::IfBetter => {
@@ -297,7 +329,27 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
             report.gate = Some(decision);
         }
     }
+    if let Err(e) = registry.write_index().await {
+        log::warn!(
+            "could not rewrite the registry's {}: {e}",
+            model_registry::INDEX_FILE
+        );
+    }
     Ok(report)
+}
+
+/// A value as JSON (the record's untyped parts: schemas and settings that
+/// other crates own). Serialising these plain structs cannot fail.
+fn json(value: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// The task as the record names it.
+fn task_name(task: model::Task) -> &'static str {
+    match task {
+        model::Task::Classification => "classification",
+        model::Task::Regression => "regression",
+    }
 }
 
 /// The metric `if_better` compares when none is configured.

@@ -23,7 +23,9 @@ fn publish(dir: &Path, accuracy: f64) -> String {
     std::fs::write(dir.join("model.bin"), format!("weights {accuracy}")).unwrap();
     std::fs::write(
         dir.join("card.json"),
-        format!(r#"{{"name": "m", "metrics": {{"accuracy": {accuracy}}}}}"#),
+        format!(
+            r#"{{"name": "m", "metrics": {{"accuracy": {accuracy}}}, "better": {{"accuracy": "higher"}}}}"#
+        ),
     )
     .unwrap();
     let (code, stdout, stderr) = registry(
@@ -85,6 +87,17 @@ fn a_session_with_every_command() {
     assert!(out.starts_with("version:    v1"), "{out}");
     let (_, out, _) = registry(dir, &["compare", "v1", "v3"]);
     assert!(out.contains("+0.04999"), "{out}");
+
+    // The report of a version published without one, whose card holds no
+    // training record: a one-line error naming the file.
+    let (code, _, err) = registry(dir, &["report", "v3"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.trim()
+            .starts_with("model-registry: error: v3/model_card.json: no report.html")
+            && err.lines().count() == 1,
+        "{err}"
+    );
 
     let (code, out, _) = registry(dir, &["verify"]);
     assert_eq!((code, out.lines().count()), (0, 3), "{out}");

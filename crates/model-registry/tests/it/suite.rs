@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use model_registry::{Action, CardInput, Error, Registry, Version};
+use model_registry::{Action, Better, CardInput, Error, Registry, Version};
 
 /// A metric in version a, in version b, and the delta.
 type MetricValues = (Option<f64>, Option<f64>, Option<f64>);
@@ -22,6 +22,11 @@ fn card(name: &str, metrics: &[(&str, f64)]) -> CardInput {
     CardInput {
         name: name.into(),
         metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        better: [("accuracy", Better::Higher), ("rmse", Better::Lower)]
+            .into_iter()
+            .filter(|(m, _)| metrics.iter().any(|(k, _)| k == m))
+            .map(|(m, b)| (m.to_string(), b))
+            .collect(),
         params: serde_json::json!({"estimator": {"kind": "forest", "n_trees": 100}}),
         metadata: serde_json::Value::Null,
     }
@@ -353,12 +358,44 @@ pub fn if_better_rollback_and_history(root: &str) {
             .await
             .unwrap();
         assert_eq!(better.promoted.unwrap().version, v3);
-        // rmse: lower is better, so v2 beats v3 on it.
-        let by_rmse = registry
-            .promote_if_better(v2, "staging", "rmse", None)
+        // rmse: lower is better (as the cards say), so v2 beats v3 on it
+        // and v1 does not beat v2.
+        for (version, promoted) in [(v3, true), (v2, true), (v1, false)] {
+            let by_rmse = registry
+                .promote_if_better(version, "staging", "rmse", None)
+                .await
+                .unwrap();
+            assert_eq!(by_rmse.promoted.is_some(), promoted, "{version}");
+            assert!(!by_rmse.higher_is_better);
+        }
+        // A metric whose direction no card records cannot decide.
+        let mut unknown = card("d", &[("score", 1.0)]);
+        let d1 = registry
+            .publish(unknown.clone(), files("d1"))
+            .await
+            .unwrap()
+            .version;
+        unknown.metrics.insert("score".into(), 2.0);
+        let d2 = registry
+            .publish(unknown, files("d2"))
+            .await
+            .unwrap()
+            .version;
+        registry
+            .promote_if_better(d1, "scored", "score", None)
             .await
             .unwrap();
-        assert!(by_rmse.promoted.is_some());
+        let err = registry
+            .promote_if_better(d2, "scored", "score", None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "{d2}'s card does not say whether a higher or lower 'score' is better"
+            )),
+            "{err}"
+        );
         let missing = registry
             .promote_if_better(v2, "latest", "f1", None)
             .await
@@ -390,7 +427,7 @@ pub fn if_better_rollback_and_history(root: &str) {
         assert_eq!(history[2].reason.as_deref(), Some("v3 misbehaves"));
         let mut aliases = registry.aliases().await.unwrap();
         aliases.sort();
-        assert_eq!(aliases, ["latest", "staging"]);
+        assert_eq!(aliases, ["latest", "scored", "staging"]);
         assert!(matches!(
             registry.rollback("nothing", None).await,
             Err(Error::AliasNotSet { .. })

@@ -2,73 +2,7 @@
 //! precision / recall / F1, ROC AUC (binary, or one-vs-rest macro), log loss,
 //! confusion matrix.
 
-use serde::{Deserialize, Serialize};
-
-/// Metrics of one class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassMetrics {
-    /// The class label.
-    pub class: String,
-    /// tp / (tp + fp), 0 when nothing was predicted as this class.
-    pub precision: f64,
-    /// tp / (tp + fn), 0 when the class is absent.
-    pub recall: f64,
-    /// Harmonic mean of precision and recall, 0 when both are 0.
-    pub f1: f64,
-    /// True rows of this class.
-    pub support: u64,
-}
-
-/// All classification metrics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassificationMetrics {
-    /// Share of rows predicted right.
-    pub accuracy: f64,
-    /// Mean recall over the classes present.
-    pub balanced_accuracy: f64,
-    /// Unweighted mean of per-class precision.
-    pub precision_macro: f64,
-    /// Unweighted mean of per-class recall.
-    pub recall_macro: f64,
-    /// Unweighted mean of per-class F1.
-    pub f1_macro: f64,
-    /// Binary: AUC of the positive (second) class; multiclass: one-vs-rest macro.
-    pub roc_auc: Option<f64>,
-    /// Mean negative log-probability of the true class (probabilities clipped to [1e-15, 1]).
-    pub log_loss: Option<f64>,
-    /// Per class, in label order.
-    pub per_class: Vec<ClassMetrics>,
-    /// `confusion[true][predicted]` counts, in label order.
-    pub confusion: Vec<Vec<u64>>,
-}
-
-impl ClassificationMetrics {
-    /// The headline numbers as `name → value` (for model cards and `--if-better`).
-    pub fn summary(&self) -> Vec<(&'static str, f64)> {
-        let mut out = vec![
-            ("accuracy", self.accuracy),
-            ("balanced_accuracy", self.balanced_accuracy),
-            ("precision_macro", self.precision_macro),
-            ("recall_macro", self.recall_macro),
-            ("f1_macro", self.f1_macro),
-        ];
-        if let Some(v) = self.roc_auc {
-            out.push(("roc_auc", v));
-        }
-        if let Some(v) = self.log_loss {
-            out.push(("log_loss", v));
-        }
-        out
-    }
-
-    /// A metric by name (as in [`summary`](Self::summary)).
-    pub fn get(&self, name: &str) -> Option<f64> {
-        self.summary()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
-    }
-}
+use report::training::{ClassMetrics, ClassificationMetrics};
 
 /// Computes every metric over every row. `truth` holds indexes into
 /// `labels`; `predicted` holds the predicted index, or `None` for a row the

@@ -1,39 +1,6 @@
 //! Regression metrics: RMSE, MAE, R², MAPE.
 
-use serde::{Deserialize, Serialize};
-
-/// All regression metrics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RegressionMetrics {
-    /// Root mean squared error.
-    pub rmse: f64,
-    /// Mean absolute error.
-    pub mae: f64,
-    /// Coefficient of determination (1 is perfect, 0 is the mean's score).
-    pub r2: f64,
-    /// Mean absolute percentage error, as a fraction (|y| floored at f64::EPSILON).
-    pub mape: f64,
-}
-
-impl RegressionMetrics {
-    /// The metrics as `name → value`.
-    pub fn summary(&self) -> Vec<(&'static str, f64)> {
-        vec![
-            ("rmse", self.rmse),
-            ("mae", self.mae),
-            ("r2", self.r2),
-            ("mape", self.mape),
-        ]
-    }
-
-    /// A metric by name.
-    pub fn get(&self, name: &str) -> Option<f64> {
-        self.summary()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
-    }
-}
+use report::training::RegressionMetrics;
 
 /// Computes every metric of `predicted` against `truth`.
 pub fn regression(truth: &[f64], predicted: &[f64]) -> RegressionMetrics {

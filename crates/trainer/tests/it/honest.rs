@@ -289,19 +289,19 @@ async fn boosting_stops_early_on_the_validation_split() {
     .await;
     let report = trainer::train(&config(yaml), &options(root)).await.unwrap();
     let training = report.training.expect("a booster records its training");
-    assert_eq!(training["validation_from"], "validation split");
-    assert_eq!(training["validation_rows"], 100);
-    let best = training["best_iteration"].as_u64().unwrap() as usize;
-    let losses = training["validation"].as_array().unwrap();
-    assert!(best < 300 && losses.len() > best, "{training}");
-    let best_loss = losses[best - 1].as_f64().unwrap();
-    assert!(losses.iter().all(|l| l.as_f64().unwrap() >= best_loss));
+    assert_eq!(training.validation_from, "validation split");
+    assert_eq!(training.validation_rows, 100);
+    let best = training.best_iteration;
+    let losses = &training.validation;
+    assert!(best < 300 && losses.len() > best, "{training:?}");
+    let best_loss = losses[best - 1];
+    assert!(losses.iter().all(|&l| l >= best_loss));
 
     let store = TestStore::memory();
     let root = store.location();
     write_processed(root, &train, &test).await;
     let report = trainer::train(&config(yaml), &options(root)).await.unwrap();
     let training = report.training.unwrap();
-    assert_eq!(training["validation_from"], "training holdout");
-    assert_eq!(training["validation_rows"], 40);
+    assert_eq!(training.validation_from, "training holdout");
+    assert_eq!(training.validation_rows, 40);
 }

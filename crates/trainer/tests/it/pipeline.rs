@@ -93,6 +93,35 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
     assert_eq!(card.metadata["inputs"].as_array().unwrap().len(), 6);
     assert_eq!(card.params["algorithm"], "random_forest");
     assert!(card.metrics.contains_key("baseline_accuracy"));
+    // The card's metadata is the typed training record, which says which
+    // way each metric improves and holds the test set's curves; the model
+    // report is published with the version and listed with its checksum.
+    let record: report::training::TrainingRecord =
+        serde_json::from_value(card.metadata.clone()).unwrap();
+    assert_eq!(record.evaluation, first.evaluation);
+    let Some(report::curves::Curves::Classification { classes, .. }) = &record.curves else {
+        panic!("classification curves: {:?}", record.curves)
+    };
+    assert_eq!(classes.len(), 3);
+    assert!(
+        classes
+            .iter()
+            .all(|c| c.roc_auc.is_some_and(|auc| auc > 0.9))
+    );
+    assert_eq!(card.better["accuracy"], model_registry::Better::Higher);
+    assert_eq!(card.better["log_loss"], model_registry::Better::Lower);
+    assert_eq!(card.better.len(), card.metrics.len());
+    let page = String::from_utf8(resolved.files[trainer::REPORT_FILE].to_vec()).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<h2>Confusion matrix</h2>"));
+    assert!(
+        page.contains("penguins-species v1") || page.contains(" v1</title>"),
+        "{}",
+        &page[..400]
+    );
+    assert_eq!(
+        model_registry::model_report(&registry, "v1").await.unwrap(),
+        page
+    );
 
     // The same training again is not better, so the gate keeps v1 in production.
     let second = trainer::train(&config, &options(root)).await.unwrap();

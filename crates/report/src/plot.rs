@@ -1,0 +1,228 @@
+//! Charts as inline SVG strings (plotters' SVG backend; the browser lays
+//! out the text, so no font library is needed). One function per kind of
+//! chart the reports draw; colours are the Okabe–Ito palette, which stays
+//! distinguishable with the common colour-vision deficiencies.
+
+use plotters::prelude::*;
+
+use crate::Error;
+use crate::curves::Histogram;
+
+/// Okabe–Ito: blue, orange, bluish green, reddish purple, sky blue,
+/// vermillion, yellow, black.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xF0, 0xE4, 0x42),
+    RGBColor(0x00, 0x00, 0x00),
+];
+const GREY: RGBColor = RGBColor(0x88, 0x88, 0x88);
+const SIZE: (u32, u32) = (520, 380);
+const FONT: &str = "sans-serif";
+
+/// One named line (or set of points).
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// The points, in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// What a chart shows beside its series.
+#[derive(Debug, Clone, Copy)]
+pub struct Axes<'a> {
+    /// Title above the chart.
+    pub title: &'a str,
+    /// Label of the horizontal axis.
+    pub x: &'a str,
+    /// Label of the vertical axis.
+    pub y: &'a str,
+    /// The horizontal axis counts (versions, rounds, candidates): ticks
+    /// only at whole numbers.
+    pub whole_x: bool,
+}
+
+/// How series are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Lines through the points.
+    Line,
+    /// Dots at the points.
+    Dot,
+}
+
+/// The range of `values` padded by 5% (a unit range around a constant).
+fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        });
+    if !low.is_finite() {
+        return (0.0, 1.0);
+    }
+    if high <= low {
+        return (low - 0.5, high + 0.5);
+    }
+    let pad = (high - low) * 0.05;
+    (low - pad, high + pad)
+}
+
+/// Series on shared axes. `unit` fixes both axes to [0, 1] (rates and
+/// probabilities); `diagonal` draws the y = x reference (a random
+/// classifier's ROC, perfect calibration, perfect predictions); `marker`
+/// draws a dashed vertical line at that x (a booster's best round).
+pub fn chart(
+    axes: Axes<'_>,
+    series: &[Series],
+    mark: Mark,
+    unit: bool,
+    diagonal: bool,
+    marker: Option<f64>,
+) -> Result<String, Error> {
+    let points = || series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1, y0, y1) = if unit {
+        (0.0, 1.0, 0.0, 1.02)
+    } else {
+        let (x0, x1) = span(points().map(|p| p.0));
+        let (y0, y1) = span(points().map(|p| p.1));
+        if diagonal {
+            let (low, high) = (x0.min(y0), x1.max(y1));
+            (low, high, low, high)
+        } else {
+            (x0, x1, y0, y1)
+        }
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(Error::plot)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(axes.title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(Error::plot)?;
+        let whole = |x: &f64| {
+            if x.fract() == 0.0 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        };
+        let decimal = |x: &f64| format!("{x}");
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(WHITE.mix(0.0))
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style((FONT, 13));
+        if axes.whole_x {
+            mesh.x_labels(((x1 - x0).ceil() as usize + 1).min(12))
+                .x_label_formatter(&whole);
+        } else {
+            mesh.x_label_formatter(&decimal);
+        }
+        mesh.draw().map_err(Error::plot)?;
+        if diagonal {
+            let (low, high) = (x0.max(y0), x1.min(y1));
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(low, low), (high, high)],
+                    4,
+                    4,
+                    GREY.stroke_width(1),
+                ))
+                .map_err(Error::plot)?;
+        }
+        if let Some(x) = marker {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x, y0), (x, y1)],
+                    4,
+                    4,
+                    GREY.stroke_width(1),
+                ))
+                .map_err(Error::plot)?;
+        }
+        for (i, s) in series.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let drawn = match mark {
+                Mark::Line => chart
+                    .draw_series(LineSeries::new(
+                        s.points.iter().copied(),
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(Error::plot)?,
+                Mark::Dot => chart
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .map(|&p| Circle::new(p, 2, colour.mix(0.6).filled())),
+                    )
+                    .map_err(Error::plot)?,
+            };
+            drawn.label(s.label.as_str()).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 4), (x + 14, y + 4)], colour.filled())
+            });
+        }
+        if series.len() > 1 || series.iter().any(|s| !s.label.is_empty()) {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(GREY)
+                .draw()
+                .map_err(Error::plot)?;
+        }
+        root.present().map_err(Error::plot)?;
+    }
+    Ok(svg)
+}
+
+/// A histogram's bars.
+pub fn histogram(axes: Axes<'_>, histogram: &Histogram) -> Result<String, Error> {
+    let (Some(&x0), Some(&x1)) = (histogram.edges.first(), histogram.edges.last()) else {
+        return Err(Error::Plot("a histogram without bins".into()));
+    };
+    let top = histogram.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(Error::plot)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(axes.title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d(x0..x1, 0.0..top)
+            .map_err(Error::plot)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(Error::plot)?;
+        let bars = histogram
+            .edges
+            .windows(2)
+            .zip(&histogram.counts)
+            .map(|(edge, &count)| {
+                Rectangle::new(
+                    [(edge[0], 0.0), (edge[1], count as f64)],
+                    PALETTE[0].filled(),
+                )
+            });
+        chart.draw_series(bars).map_err(Error::plot)?;
+        root.present().map_err(Error::plot)?;
+    }
+    Ok(svg)
+}

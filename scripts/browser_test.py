@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Opens Cauce's HTML reports in headless Chromium, as a user would.
+
+Runs the demo pipeline (etl -> trainer -> inference on the bundled penguins
+data) in a scratch folder with the given binaries, then loads each report the
+run produced and fails on: a console message (a script error, a CSP or
+parse complaint), any resource the page would load (a report is one
+self-contained file: no src=, no stylesheet link, no url() in CSS, so a load
+can neither fail nor reach a network), a blank page (the screenshot has
+almost no distinct bytes), or an SVG chart with no marks. Screenshots are
+kept in target/browser/ for a developer to look at.
+
+usage: browser_test.py [--bin-dir target/debug] [--out target/browser]
+       browser_test.py --check FILE.html...   (only the browser checks)
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+
+
+def fail(message):
+    sys.exit(f"browser test: {message}")
+
+
+def chromium():
+    for name in CHROMIUM:
+        path = shutil.which(name)
+        if path:
+            return path
+    fail("no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+
+
+def browse(browser, page, *args):
+    """Runs headless Chromium on `page`; returns (stdout, console lines)."""
+    run = subprocess.run(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--no-first-run", "--disable-extensions", "--enable-logging=stderr", "--v=0",
+         *args, page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120)
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    if run.returncode != 0:
+        fail(f"{page}: chromium exited {run.returncode}: {run.stderr[-2000:]}")
+    return run.stdout, console
+
+
+def distinct_bytes(png):
+    """Distinct byte values of a PNG's decompressed pixel data (with its
+    filter bytes): a blank page has a handful, a drawn one hundreds."""
+    data, at = png, 8
+    pixels = b""
+    while at < len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kind = data[at + 4:at + 8]
+        if kind == b"IDAT":
+            pixels += data[at + 8:at + 8 + length]
+        at += 12 + length
+    return len(set(zlib.decompress(pixels)))
+
+
+def marks(svg):
+    drawn = sum(len(re.findall(rf"<{tag}[\s>/]", svg))
+                for tag in ("polyline", "path", "circle", "line", "polygon"))
+    # Every chart has a background rectangle; bars are rectangles too.
+    return drawn + max(0, len(re.findall(r"<rect[\s>/]", svg)) - 1)
+
+
+def check(browser, page, shots):
+    dom, console = browse(browser, page, "--dump-dom")
+    if console:
+        fail(f"{page}: console messages:\n" + "\n".join(console))
+    if len(dom) < 500 or "<h1>" not in dom:
+        fail(f"{page}: the page rendered nearly nothing ({len(dom)} bytes of DOM)")
+    loads = re.findall(r"""\ssrc\s*=|<link[^>]+rel=["']?stylesheet|url\(|@import""", dom)
+    if loads:
+        fail(f"{page}: the page would load resources ({sorted(set(loads))}); a report must be "
+             "self-contained")
+    svgs = re.findall(r"<svg.*?</svg>", dom, flags=re.S)
+    empty = [i for i, svg in enumerate(svgs) if marks(svg) == 0]
+    if empty:
+        fail(f"{page}: SVG chart(s) {empty} of {len(svgs)} have no marks")
+    shot = shots / (page.parent.name + "-" + page.stem + ".png")
+    browse(browser, page, f"--screenshot={shot}", "--window-size=1280,2200")
+    if not shot.exists():
+        fail(f"{page}: no screenshot was written")
+    distinct = distinct_bytes(shot.read_bytes())
+    if distinct < 32:
+        fail(f"{page}: the screenshot looks blank ({distinct} distinct bytes)")
+    print(f"browser test: {page}: {len(svgs)} chart(s), no console message, "
+          f"screenshot {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")
+
+
+def pipeline(bins, work):
+    """The demo pipeline in `work`, with the configs and data it ships."""
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "config", work / "config")
+    shutil.copytree(ROOT / "data" / "raw", work / "data" / "raw")
+    env = dict(os.environ, CAUCE_LOG_DIR=str(work / "logs"))
+    config, model = "config/pipeline_config.yaml", "config/model_config.yaml"
+    for cmd in ([bins / "etl", "--config", config],
+                [bins / "trainer", "--config", model, "--pipeline-config", config],
+                [bins / "trainer", "--config", model, "--pipeline-config", config, "--promote"],
+                [bins / "inference", "--config", config]):
+        run = subprocess.run([str(c) for c in cmd], cwd=work, env=env, capture_output=True,
+                             text=True)
+        if run.returncode != 0:
+            fail(f"{' '.join(map(str, cmd))} exited {run.returncode}: {run.stderr[-2000:]}")
+    return sorted(work.glob("models/versioned/*/report.html")) + [work / "models" / "index.html"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", default=str(ROOT / "target" / "debug"))
+    parser.add_argument("--out", default=str(ROOT / "target" / "browser"))
+    parser.add_argument("--check", nargs="+", help="only check these HTML files")
+    args = parser.parse_args()
+    browser = chromium()
+    out = Path(args.out).resolve()
+    shots = out / "screenshots"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    pages = ([Path(p).resolve() for p in args.check] if args.check
+             else pipeline(Path(args.bin_dir).resolve(), out / "work"))
+    for page in pages:
+        if not page.exists():
+            fail(f"{page}: the pipeline did not write it")
+        check(browser, page, shots)
+    print(f"browser test: {len(pages)} report(s) passed")
+
+
+if __name__ == "__main__":
+    main()
