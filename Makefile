@@ -95,7 +95,9 @@ demo: build ## The whole pipeline on the bundled penguins data, with a summary
 	@$(BIN)/model-registry --config $(PIPELINE) show latest --json \
 		| python3 -c 'import json,sys; m=json.load(sys.stdin)["metrics"]; print("   test metrics:", ", ".join(f"{k}={m[k]:.4f}" for k in ("accuracy","f1_macro","baseline_accuracy") if k in m))'
 	@echo "== predictions:     data/predictions/_manifest.json"
-	@echo "== model report:    models/versioned/$$($(BIN)/model-registry --config $(PIPELINE) show latest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')/report.html"
+	@echo "== prediction report: data/predictions/$$(python3 -c 'import json; print(json.load(open("data/predictions/_manifest.json"))["report"]["path"])')"
+	@echo "== model report:    models/versioned/$$($(BIN)/model-registry --config $(PIPELINE) show latest --json | python3 -c 'import json,sys; print("v%s" % json.load(sys.stdin)["version"])')/report.html"
+	@echo "== registry overview: models/index.html"
 	@echo "== logs:            $$(ls logs/*.log | tr '\n' ' ')"
 
 demo-s3: build ## The same pipeline entirely on the local S3 test server

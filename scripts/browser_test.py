@@ -15,6 +15,7 @@ usage: browser_test.py [--bin-dir target/debug] [--out target/browser]
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -106,15 +107,39 @@ def pipeline(bins, work):
     shutil.copytree(ROOT / "data" / "raw", work / "data" / "raw")
     env = dict(os.environ, CAUCE_LOG_DIR=str(work / "logs"))
     config, model = "config/pipeline_config.yaml", "config/model_config.yaml"
-    for cmd in ([bins / "etl", "--config", config],
-                [bins / "trainer", "--config", model, "--pipeline-config", config],
-                [bins / "trainer", "--config", model, "--pipeline-config", config, "--promote"],
-                [bins / "inference", "--config", config]):
+    def stage(*cmd, expect=0):
         run = subprocess.run([str(c) for c in cmd], cwd=work, env=env, capture_output=True,
                              text=True)
-        if run.returncode != 0:
-            fail(f"{' '.join(map(str, cmd))} exited {run.returncode}: {run.stderr[-2000:]}")
-    return sorted(work.glob("models/versioned/*/report.html")) + [work / "models" / "index.html"]
+        if run.returncode != expect:
+            fail(f"{' '.join(map(str, cmd))} exited {run.returncode}, not {expect}: "
+                 f"{run.stderr[-2000:]}")
+        return run
+    stage(bins / "etl", "--config", config)
+    stage(bins / "trainer", "--config", model, "--pipeline-config", config)
+    stage(bins / "trainer", "--config", model, "--pipeline-config", config, "--promote")
+    stage(bins / "inference", "--config", config)
+    # The same birds 1.5 kg heavier: past drift.fail, so the run fails
+    # naming the column and publishes nothing.
+    raw = (work / "data" / "raw" / "penguins.csv").read_text().splitlines()
+    heavier = [raw[0]]
+    for line in raw[1:]:
+        cells = line.split(",")
+        try:
+            cells[5] = str(float(cells[5]) + 1500)
+        except ValueError:
+            pass
+        heavier.append(",".join(cells))
+    (work / "heavier.csv").write_text("\n".join(heavier) + "\n")
+    failed = stage(bins / "inference", "--config", config, "--input", "heavier.csv",
+                   "--output", "data/heavier", expect=1)
+    left = [p for p in (work / "data" / "heavier").rglob("*") if p.is_file()]
+    if "body_mass_g (PSI" not in failed.stderr or left:
+        fail(f"the drifted run did not fail as it should: {failed.stderr[-2000:]}")
+    print(f"browser test: drifted input refused: {failed.stderr.strip().splitlines()[-1]}")
+    manifest = json.loads((work / "data" / "predictions" / "_manifest.json").read_text())
+    prediction = work / "data" / "predictions" / manifest["report"]["path"]
+    return (sorted(work.glob("models/versioned/*/report.html"))
+            + [work / "models" / "index.html", prediction])
 
 
 def main():

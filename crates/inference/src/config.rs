@@ -78,6 +78,10 @@ pub struct InferenceConfig {
     pub on_error: OnError,
     /// Prediction runs kept under `runs/` per shard.
     pub keep_runs: usize,
+    /// Drift of the inputs against the training profile: PSI from which a
+    /// column warns (`warn`, default 0.1) and fails the run (`fail`,
+    /// default none).
+    pub drift: report::drift::Thresholds,
 }
 
 /// Where the cleaning of text inputs comes from.
@@ -118,6 +122,7 @@ impl Default for InferenceConfig {
             parquet: ParquetWriteOptions::default(),
             on_error: OnError::Null,
             keep_runs: 2,
+            drift: report::drift::Thresholds::default(),
         }
     }
 }

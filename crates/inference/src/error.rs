@@ -49,6 +49,19 @@ pub enum Error {
         message: String,
     },
 
+    /// The inputs drifted past `inference.drift.fail`: nothing was
+    /// published.
+    #[error(
+        "input drift above inference.drift.fail ({fail}) in {}: nothing published (the training data's profile is in the model card; raise or remove drift.fail to score anyway)",
+        columns.join(", ")
+    )]
+    Drift {
+        /// The threshold.
+        fail: f64,
+        /// The columns past it, with their PSI.
+        columns: Vec<String>,
+    },
+
     /// Arrow failed while building the output.
     #[error("internal Arrow error: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

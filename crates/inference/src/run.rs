@@ -10,11 +10,15 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use common::storage::{
-    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, Runs, select_inputs,
+    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, Runs, StoredFile,
+    select_inputs,
 };
 use futures::StreamExt;
 use model::Model;
 use model_registry::Registry;
+use report::drift::{Counter, Drift, Level};
+use report::prediction::RunInfo;
+use report::profile::Profile;
 use serde::{Deserialize, Serialize};
 
 use ingest::clean::Cleaning;
@@ -83,6 +87,10 @@ pub struct ModelRecord {
     /// input columns); none for an artifact path or an older card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleaning: Option<Cleaning>,
+    /// The training data's profile from the model card (none for an
+    /// artifact path or an older card): what drift is measured against.
+    #[serde(skip)]
+    pub profile: Option<Arc<Profile>>,
 }
 
 /// The cleaning a run applied to its text inputs, and where it came from.
@@ -148,6 +156,13 @@ pub struct Manifest {
     pub cleaning: Option<AppliedCleaning>,
     /// Row counts.
     pub rows: Rows,
+    /// Drift of the inputs against the training profile (none when the
+    /// model's card holds no profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
+    /// The run's report (`report.html` in its folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<StoredFile>,
     /// Start.
     pub started: DateTime<Utc>,
     /// End.
@@ -203,6 +218,7 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
             card_sha256: None,
             artifact_sha256: common::checksum::sha256_hex(&bytes),
             cleaning: None,
+            profile: None,
         };
         return Ok((model, record));
     }
@@ -235,8 +251,28 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
         card_sha256: Some(resolved.card_sha256.clone()),
         artifact_sha256: common::checksum::sha256_hex(bytes),
         cleaning: card_cleaning(&resolved.card)?,
+        profile: card_profile(&resolved.card),
     };
     Ok((model, record))
+}
+
+/// The training profile recorded in `card` (`metadata.profile`), if any; an
+/// unreadable one is logged and drift is not measured.
+fn card_profile(card: &model_registry::ModelCard) -> Option<Arc<Profile>> {
+    let value = card.metadata.get("profile")?;
+    if value.is_null() {
+        return None;
+    }
+    match serde_json::from_value(value.clone()) {
+        Ok(profile) => Some(Arc::new(profile)),
+        Err(e) => {
+            log::warn!(
+                "{} model card: metadata.profile is unreadable ({e}); drift is not measured",
+                card.version
+            );
+            None
+        }
+    }
 }
 
 /// The cleaning recorded in `card` (`metadata.cleaning`), if any.
@@ -370,6 +406,8 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     let mut outputs = Vec::new();
     let mut quarantine = Vec::new();
     let mut rows = Rows::default();
+    let profile = record.profile.clone();
+    let mut counter = profile.as_deref().map(Counter::new);
     for unit in &units {
         match score(
             unit,
@@ -379,6 +417,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
             &label,
             &run_root,
             &mut rows,
+            (profile.as_ref(), counter.as_mut()),
         )
         .await
         {
@@ -394,7 +433,30 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         }
     }
     let seconds = clock.elapsed().as_secs_f64();
-    let manifest = Manifest {
+    let drift = match (&profile, &counter) {
+        (Some(profile), Some(counter)) => Some(counter.finish(profile, config.drift)),
+        _ => None,
+    };
+    if let Some(drift) = &drift {
+        let drifted = drift.at_least(Level::Warn);
+        if drift.level == Level::Fail {
+            run.abandon().await;
+            return Err(Error::Drift {
+                fail: config.drift.fail.unwrap_or_default(),
+                columns: drift.at_least(Level::Fail),
+            });
+        }
+        if drifted.is_empty() {
+            log::info!("drift: every input column within PSI {}", config.drift.warn);
+        } else {
+            log::warn!(
+                "input drift (PSI ≥ {}) in {}",
+                config.drift.warn,
+                drifted.join(", ")
+            );
+        }
+    }
+    let mut manifest = Manifest {
         format_version: FORMAT_VERSION,
         run_id: run_id.clone(),
         model: record,
@@ -404,16 +466,26 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         quarantine,
         cleaning: Some(applied),
         rows,
+        drift,
+        report: None,
         started,
         finished: Utc::now(),
         seconds,
         rows_per_second: rows.input as f64 / seconds.max(1e-9),
     };
     let manifest_location = output.join(&options.shard.manifest_name())?;
+    match write_report(&manifest, &run_root, &output).await {
+        Ok(report) => manifest.report = Some(report),
+        Err(e) => {
+            run.abandon().await;
+            return Err(e);
+        }
+    }
     let files: Vec<_> = manifest
         .outputs
         .iter()
         .chain(&manifest.quarantine)
+        .chain(&manifest.report)
         .collect();
     run.publish(&output, &files, &manifest_location, &manifest)
         .await?;
@@ -437,6 +509,50 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     })
 }
 
+/// Writes the run's report into its folder (published with the manifest).
+async fn write_report(
+    manifest: &Manifest,
+    run_root: &Location,
+    output: &Location,
+) -> Result<StoredFile> {
+    let info = RunInfo {
+        run_id: manifest.run_id.clone(),
+        model: manifest.model.name.clone(),
+        version: manifest
+            .model
+            .version
+            .clone()
+            .unwrap_or_else(|| manifest.model.reference.clone()),
+        started: manifest.started.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        seconds: manifest.seconds,
+        rows: vec![
+            ("input".into(), manifest.rows.input),
+            ("predicted".into(), manifest.rows.predicted),
+            ("errored".into(), manifest.rows.errored),
+            ("quarantined".into(), manifest.rows.quarantined),
+        ],
+    };
+    let page = report::prediction::html(&info, manifest.drift.as_ref())
+        .map_err(|e| Error::Internal(format!("rendering the run's report: {e}")))?;
+    let bytes = bytes::Bytes::from(page);
+    let location = run_root.join(REPORT_FILE)?;
+    let written = common::storage::WrittenFile {
+        location: location.to_string(),
+        rows: 0,
+        bytes: bytes.len() as u64,
+        sha256: common::checksum::sha256_hex(&bytes),
+    };
+    location.put(bytes).await?;
+    Ok(written.relative_to(output))
+}
+
+/// File name of a run's report inside its folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Drift counting for [`score`]: the training profile and the run's counts.
+type DriftCounting<'a> = (Option<&'a Arc<Profile>>, Option<&'a mut Counter>);
+
+#[allow(clippy::too_many_arguments)]
 async fn score(
     unit: &Unit,
     config: &InferenceConfig,
@@ -445,6 +561,7 @@ async fn score(
     label: &str,
     run_root: &Location,
     rows: &mut Rows,
+    (profile, mut counter): DriftCounting<'_>,
 ) -> Result<(
     InputRecord,
     common::storage::WrittenFile,
@@ -478,10 +595,11 @@ async fn score(
     let workers = rayon::current_num_threads() + 1;
     let mut scored = stream
         .map(|pending| {
-            let (model, label, passthrough) = (
+            let (model, label, passthrough, profile) = (
                 Arc::clone(model),
                 label.to_string(),
                 config.passthrough.clone(),
+                profile.cloned(),
             );
             async move {
                 let pending = pending?;
@@ -489,7 +607,20 @@ async fn score(
                     let ready = pending.prepare()?;
                     let scored =
                         predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
-                    Ok((ready.input, scored))
+                    let counts = match &profile {
+                        Some(profile) => {
+                            let mut counts = Counter::new(profile);
+                            counts
+                                .add(profile, &ready.typed)
+                                .map_err(|e| Error::Schema {
+                                    file: "drift".into(),
+                                    message: e.to_string(),
+                                })?;
+                            Some(counts)
+                        }
+                        None => None,
+                    };
+                    Ok((ready.input, scored, counts))
                 })
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))?
@@ -498,13 +629,16 @@ async fn score(
         .buffered(workers);
     let mut read = 0u64;
     while let Some(batch) = scored.next().await {
-        let (input, batch) = match batch {
-            Ok(pair) => pair,
+        let (input, batch, counts) = match batch {
+            Ok(scored) => scored,
             Err(e) => {
                 let _ = sink.abort().await;
                 return Err(e);
             }
         };
+        if let (Some(counter), Some(counts)) = (counter.as_deref_mut(), &counts) {
+            counter.merge(counts);
+        }
         let ok = batch.column(batch.num_columns() - 1).null_count();
         read += batch.num_rows() as u64;
         rows.input += batch.num_rows() as u64;

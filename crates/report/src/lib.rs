@@ -6,9 +6,12 @@
 //! S3, and prints.
 
 pub mod curves;
+pub mod drift;
 mod html;
 pub mod model;
 mod plot;
+pub mod prediction;
+pub mod profile;
 pub mod registry;
 pub mod training;
 
@@ -18,6 +21,9 @@ pub enum Error {
     /// A chart could not be drawn.
     #[error("drawing a chart: {0}")]
     Plot(String),
+    /// Data that cannot be profiled or compared.
+    #[error("{0}")]
+    Data(String),
 }
 
 impl Error {

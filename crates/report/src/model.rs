@@ -49,6 +49,7 @@ pub fn html(version: &VersionInfo, record: &TrainingRecord) -> Result<String, Er
         (metrics(version))
         (evaluation(record)?)
         (importances(record))
+        (training_data(record))
         (search(record.search.as_ref())?)
         (history(record.training.as_ref())?)
         h2 { "Parameters" }
@@ -248,10 +249,10 @@ fn curve_charts(curves: &Curves) -> Result<Markup, Error> {
                 p.note { "ROC, precision-recall and reliability curves of " (one_vs_rest)
                     "; the dashed line is a random classifier (ROC) or perfect calibration." }
                 (charts(&[
-                    ("ROC curves".into(), chart(Axes { title: "ROC", x: "false positive rate", y: "true positive rate", whole_x: false }, &roc, Mark::Line, true, true, None)?),
-                    ("precision-recall curves".into(), chart(Axes { title: "Precision-recall", x: "recall", y: "precision", whole_x: false }, &pr, Mark::Line, true, false, None)?),
-                    ("calibration curves".into(), chart(Axes { title: "Calibration", x: "mean predicted probability", y: "share of the class", whole_x: false }, &calibration, Mark::Line, true, true, None)?),
-                    ("histogram of the predicted class's probability".into(), histogram(Axes { title: "Confidence", x: "probability of the predicted class", y: "test rows", whole_x: false }, confidence)?),
+                    ("ROC curves".into(), chart(Axes { title: "ROC", x: "false positive rate", y: "true positive rate", whole_x: false, zero_y: false }, &roc, Mark::Line, true, true, None)?),
+                    ("precision-recall curves".into(), chart(Axes { title: "Precision-recall", x: "recall", y: "precision", whole_x: false, zero_y: false }, &pr, Mark::Line, true, false, None)?),
+                    ("calibration curves".into(), chart(Axes { title: "Calibration", x: "mean predicted probability", y: "share of the class", whole_x: false, zero_y: false }, &calibration, Mark::Line, true, true, None)?),
+                    ("histogram of the predicted class's probability".into(), histogram(Axes { title: "Confidence", x: "probability of the predicted class", y: "test rows", whole_x: false, zero_y: false }, confidence)?),
                 ]))
             })
         }
@@ -268,9 +269,9 @@ fn curve_charts(curves: &Curves) -> Result<Markup, Error> {
                 h2 { "Residuals on the test set" }
                 p.note { "Scatter plots show up to 500 test rows spread over the set; the histogram counts every scored row." }
                 (charts(&[
-                    ("predicted against actual values".into(), chart(Axes { title: "Predicted vs actual", x: "actual", y: "predicted", whole_x: false }, &actual, Mark::Dot, false, true, None)?),
-                    ("residuals against predicted values".into(), chart(Axes { title: "Residuals vs predicted", x: "predicted", y: "actual − predicted", whole_x: false }, &residual, Mark::Dot, false, false, None)?),
-                    ("histogram of the residuals".into(), histogram(Axes { title: "Residuals", x: "actual − predicted", y: "test rows", whole_x: false }, residuals)?),
+                    ("predicted against actual values".into(), chart(Axes { title: "Predicted vs actual", x: "actual", y: "predicted", whole_x: false, zero_y: false }, &actual, Mark::Dot, false, true, None)?),
+                    ("residuals against predicted values".into(), chart(Axes { title: "Residuals vs predicted", x: "predicted", y: "actual − predicted", whole_x: false, zero_y: false }, &residual, Mark::Dot, false, false, None)?),
+                    ("histogram of the residuals".into(), histogram(Axes { title: "Residuals", x: "actual − predicted", y: "test rows", whole_x: false, zero_y: false }, residuals)?),
                 ]))
             })
         }
@@ -303,6 +304,34 @@ fn importances(record: &TrainingRecord) -> Markup {
     }
 }
 
+fn training_data(record: &TrainingRecord) -> Markup {
+    let Some(profile) = &record.profile else {
+        return html! {};
+    };
+    html! {
+        h2 { "Training data" }
+        p.note { "The input columns of the " (profile.rows) " training rows: what inference compares new data with." }
+        div.wide { table {
+            tr { th.l { "column" } th.l { "type" } th { "nulls" } th { "distinct" } th { "min" } th { "mean" } th { "max" } th.l { "most frequent" } }
+            @for c in &profile.columns {
+                tr {
+                    td.l { (c.name) } td.l { (c.data_type) } td { (c.nulls) }
+                    td { (c.distinct) @if c.distinct_capped { "+" } }
+                    @match &c.numeric {
+                        Some(n) => { td { (number(n.min)) } td { (number(n.mean)) } td { (number(n.max)) } }
+                        None => { td {} td {} td {} }
+                    }
+                    td.l {
+                        @if let Some(cat) = &c.categorical {
+                            (cat.top.iter().take(5).map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", "))
+                        }
+                    }
+                }
+            }
+        } }
+    }
+}
+
 fn search(search: Option<&SearchReport>) -> Result<Markup, Error> {
     let Some(search) = search else {
         return Ok(html! {});
@@ -328,7 +357,7 @@ fn search(search: Option<&SearchReport>) -> Result<Markup, Error> {
         p.note { (search.candidates.len()) " candidates × " (search.cv) " folds on " (search.metric)
             " (" (direction) " is better); the chosen candidate is marked." }
         (charts(&[("cross-validation score of each candidate, fold by fold".into(),
-            chart(Axes { title: "Fold scores", x: "candidate", y: &search.metric, whole_x: true }, &folds, Mark::Dot, false, false, Some((search.best + 1) as f64))?)]))
+            chart(Axes { title: "Fold scores", x: "candidate", y: &search.metric, whole_x: true, zero_y: false }, &folds, Mark::Dot, false, false, Some((search.best + 1) as f64))?)]))
         table {
             tr { th { "#" } th.l { "params" } th { "mean" } th { "std" } th.l { "folds" } }
             @for (i, c) in search.candidates.iter().enumerate() {
@@ -370,7 +399,7 @@ fn history(history: Option<&LossHistory>) -> Result<Markup, Error> {
     Ok(html! {
         h2 { "Boosting rounds" }
         p.note { (history.metric) " after each round; " (history.best_iteration) " rounds kept (dashed line)." }
-        (charts(&[("loss per boosting round".into(), chart(Axes { title: "Loss per round", x: "round", y: &history.metric, whole_x: true }, &series, Mark::Line, false, false, Some(history.best_iteration as f64))?)]))
+        (charts(&[("loss per boosting round".into(), chart(Axes { title: "Loss per round", x: "round", y: &history.metric, whole_x: true, zero_y: false }, &series, Mark::Line, false, false, Some(history.best_iteration as f64))?)]))
     })
 }
 
@@ -435,6 +464,7 @@ mod tests {
                 best_iteration: 2,
             }),
             curves,
+            profile: None,
             artifact: ArtifactInfo {
                 file: "model.bin".into(),
                 format_version: 5,

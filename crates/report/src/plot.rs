@@ -45,6 +45,8 @@ pub struct Axes<'a> {
     /// The horizontal axis counts (versions, rounds, candidates): ticks
     /// only at whole numbers.
     pub whole_x: bool,
+    /// The vertical axis starts at 0 (shares, counts).
+    pub zero_y: bool,
 }
 
 /// How series are drawn.
@@ -91,6 +93,7 @@ pub fn chart(
     } else {
         let (x0, x1) = span(points().map(|p| p.0));
         let (y0, y1) = span(points().map(|p| p.1));
+        let y0 = if axes.zero_y { 0.0 } else { y0 };
         if diagonal {
             let (low, high) = (x0.min(y0), x1.max(y1));
             (low, high, low, high)

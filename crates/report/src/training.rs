@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::curves::Curves;
+use crate::profile::Profile;
 
 /// Metrics of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +300,10 @@ pub struct TrainingRecord {
     /// recorded).
     #[serde(default)]
     pub curves: Option<Curves>,
+    /// The training split's input columns, profiled: what inference
+    /// measures drift against.
+    #[serde(default)]
+    pub profile: Option<Profile>,
     /// The artifact.
     pub artifact: ArtifactInfo,
 }

@@ -259,6 +259,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         feature_importances: report.feature_importances.clone(),
         training: report.training.clone(),
         curves,
+        profile: Some(training_profile(&model, &train)?),
         artifact: ArtifactInfo {
             file: ARTIFACT_FILE.to_string(),
             format_version: model::artifact::FORMAT_VERSION,
@@ -336,6 +337,15 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         );
     }
     Ok(report)
+}
+
+/// The training split's input columns, profiled.
+fn training_profile(model: &Model, train: &RecordBatch) -> Result<report::profile::Profile> {
+    let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
+    report::profile::Profile::of(train, &inputs).map_err(|e| Error::Data {
+        location: "training split".into(),
+        message: e.to_string(),
+    })
 }
 
 /// A value as JSON (the record's untyped parts: schemas and settings that

@@ -1,0 +1,438 @@
+//! Drift of scored data against the training profile: per input column,
+//! the population stability index (PSI) over the training quantile bins
+//! (numbers) or the training categories (the rest, with every category
+//! outside the profile's top list as one "other" bucket), the null rate
+//! beside the training one, and the share of values never seen in training.
+//! Counting is per batch and mergeable, so a streaming run adds its batches
+//! as they are scored.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::profile::{ColumnProfile, Profile, bin, is_numeric};
+
+/// Smallest share a bin counts with in PSI, so that an empty bin does not
+/// make it infinite (the usual floor).
+const FLOOR: f64 = 1e-4;
+
+/// When drift warns and when it fails a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// PSI from which a column is reported as drifted (a warning).
+    #[serde(default = "default_warn")]
+    pub warn: f64,
+    /// PSI from which the run fails (none: never).
+    #[serde(default)]
+    pub fail: Option<f64>,
+    /// Rows a run needs before its drift warns or fails: the shares of a
+    /// handful of rows say little (their PSI is still recorded).
+    #[serde(default = "default_min_rows")]
+    pub min_rows: u64,
+}
+
+fn default_warn() -> f64 {
+    0.1
+}
+
+fn default_min_rows() -> u64 {
+    100
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            warn: default_warn(),
+            fail: None,
+            min_rows: default_min_rows(),
+        }
+    }
+}
+
+/// How far a column moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Below `warn`.
+    Stable,
+    /// From `warn`.
+    Warn,
+    /// From `fail`.
+    Fail,
+}
+
+/// One column's drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDrift {
+    /// Column name.
+    pub name: String,
+    /// `numeric` or `categorical`.
+    pub kind: String,
+    /// Population stability index of the non-null values.
+    pub psi: f64,
+    /// Share of null cells in the scored rows.
+    pub null_rate: f64,
+    /// The same in training.
+    pub training_null_rate: f64,
+    /// Share of non-null values outside the training range (numbers) or
+    /// never seen in training (categories; `None` when the profile kept
+    /// only the most frequent ones).
+    pub unseen_rate: Option<f64>,
+    /// Bins: (label, training share, scored share).
+    pub bins: Vec<(String, f64, f64)>,
+    /// Against the thresholds.
+    pub level: Level,
+}
+
+/// Drift of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    /// Rows compared.
+    pub rows: u64,
+    /// The thresholds applied.
+    pub thresholds: Thresholds,
+    /// Per column, in the profile's order.
+    pub columns: Vec<ColumnDrift>,
+    /// The worst column's level.
+    pub level: Level,
+}
+
+impl Drift {
+    /// Names of the columns at `level` or worse, with their PSI.
+    pub fn at_least(&self, level: Level) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| c.level >= level)
+            .map(|c| format!("{} (PSI {:.3})", c.name, c.psi))
+            .collect()
+    }
+}
+
+/// Counts of scored values, column by column.
+#[derive(Debug, Clone)]
+pub struct Counter {
+    columns: Vec<ColumnCounter>,
+    rows: u64,
+}
+
+#[derive(Debug, Clone)]
+struct ColumnCounter {
+    nulls: u64,
+    /// Per bin (numbers: quantile bins; categories: the top list, then
+    /// "other").
+    counts: Vec<u64>,
+    /// Outside the training range or categories.
+    unseen: u64,
+}
+
+impl Counter {
+    /// Empty counts for the columns of `profile`.
+    pub fn new(profile: &Profile) -> Self {
+        let columns = profile
+            .columns
+            .iter()
+            .map(|c| ColumnCounter {
+                nulls: 0,
+                counts: vec![0; bins(c)],
+                unseen: 0,
+            })
+            .collect();
+        Self { columns, rows: 0 }
+    }
+
+    /// Adds the rows of `batch` (columns the profile has, by name; a
+    /// missing one counts as all null).
+    pub fn add(&mut self, profile: &Profile, batch: &RecordBatch) -> Result<(), Error> {
+        self.rows += batch.num_rows() as u64;
+        for (column, counter) in profile.columns.iter().zip(&mut self.columns) {
+            let Some(array) = batch.column_by_name(&column.name) else {
+                counter.nulls += batch.num_rows() as u64;
+                continue;
+            };
+            counter.add(column, array.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// Adds another counter's counts (of the same profile).
+    pub fn merge(&mut self, other: &Counter) {
+        self.rows += other.rows;
+        for (a, b) in self.columns.iter_mut().zip(&other.columns) {
+            a.nulls += b.nulls;
+            a.unseen += b.unseen;
+            a.counts
+                .iter_mut()
+                .zip(&b.counts)
+                .for_each(|(x, y)| *x += y);
+        }
+    }
+
+    /// The drift of what was counted.
+    pub fn finish(&self, profile: &Profile, thresholds: Thresholds) -> Drift {
+        let columns: Vec<ColumnDrift> = profile
+            .columns
+            .iter()
+            .zip(&self.columns)
+            .map(|(c, counter)| counter.drift(c, profile.rows, self.rows, thresholds))
+            .map(|mut c| {
+                if self.rows < thresholds.min_rows {
+                    c.level = Level::Stable;
+                }
+                c
+            })
+            .collect();
+        let level = columns
+            .iter()
+            .map(|c| c.level)
+            .max()
+            .unwrap_or(Level::Stable);
+        Drift {
+            rows: self.rows,
+            thresholds,
+            columns,
+            level,
+        }
+    }
+}
+
+/// Bins a column is counted in.
+fn bins(c: &ColumnProfile) -> usize {
+    match (&c.numeric, &c.categorical) {
+        (Some(n), _) => n.counts.len(),
+        (None, Some(cat)) => cat.top.len() + 1,
+        (None, None) => 0,
+    }
+}
+
+impl ColumnCounter {
+    fn add(&mut self, column: &ColumnProfile, array: &dyn Array) -> Result<(), Error> {
+        self.nulls += array.null_count() as u64;
+        let cast_error =
+            |e: arrow::error::ArrowError| Error::Data(format!("column '{}': {e}", column.name));
+        if let Some(n) = &column.numeric {
+            if !is_numeric(array.data_type()) && array.data_type() != &DataType::Null {
+                return Err(Error::Data(format!(
+                    "column '{}' is {} where training had numbers",
+                    column.name,
+                    array.data_type()
+                )));
+            }
+            let values = cast(array, &DataType::Float64).map_err(cast_error)?;
+            for v in values.as_primitive::<Float64Type>().iter().flatten() {
+                if v.is_nan() {
+                    continue;
+                }
+                self.counts[bin(&n.edges, v)] += 1;
+                self.unseen += u64::from(v < n.min || v > n.max);
+            }
+        } else if let Some(cat) = &column.categorical {
+            let index: HashMap<&str, usize> = cat
+                .top
+                .iter()
+                .enumerate()
+                .map(|(i, (v, _))| (v.as_str(), i))
+                .collect();
+            let other = cat.top.len();
+            let text = cast(array, &DataType::Utf8).map_err(cast_error)?;
+            for v in text.as_string::<i32>().iter().flatten() {
+                match index.get(v) {
+                    Some(&i) => self.counts[i] += 1,
+                    None => {
+                        self.counts[other] += 1;
+                        self.unseen += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn drift(
+        &self,
+        c: &ColumnProfile,
+        trained: u64,
+        rows: u64,
+        thresholds: Thresholds,
+    ) -> ColumnDrift {
+        let (expected, labels, kind, all_known): (Vec<u64>, Vec<String>, &str, bool) =
+            match (&c.numeric, &c.categorical) {
+                (Some(n), _) => {
+                    let mut labels = Vec::new();
+                    let mut low = format!("{}", n.min);
+                    for e in &n.edges {
+                        labels.push(format!("{low} – {e}"));
+                        low = format!("{e}");
+                    }
+                    labels.push(format!("{low} – {}", n.max));
+                    (n.counts.clone(), labels, "numeric", true)
+                }
+                (None, Some(cat)) => {
+                    let mut counts: Vec<u64> = cat.top.iter().map(|t| t.1).collect();
+                    counts.push(cat.other);
+                    let mut labels: Vec<String> = cat.top.iter().map(|t| t.0.clone()).collect();
+                    labels.push("(other)".into());
+                    (counts, labels, "categorical", cat.other == 0)
+                }
+                (None, None) => (Vec::new(), Vec::new(), "empty", true),
+            };
+        let shares = |counts: &[u64]| -> Vec<f64> {
+            let total = counts.iter().sum::<u64>() as f64;
+            counts
+                .iter()
+                .map(|&n| if total > 0.0 { n as f64 / total } else { 0.0 })
+                .collect()
+        };
+        let (e, a) = (shares(&expected), shares(&self.counts));
+        let scored = self.counts.iter().sum::<u64>();
+        let psi = if scored == 0 {
+            0.0
+        } else {
+            e.iter()
+                .zip(&a)
+                .map(|(&e, &a)| {
+                    let (e, a) = (e.max(FLOOR), a.max(FLOOR));
+                    (a - e) * (a / e).ln()
+                })
+                .sum()
+        };
+        let level = match thresholds.fail {
+            Some(fail) if psi >= fail => Level::Fail,
+            _ if psi >= thresholds.warn => Level::Warn,
+            _ => Level::Stable,
+        };
+        let rate = |n: u64, of: u64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
+        ColumnDrift {
+            name: c.name.clone(),
+            kind: kind.into(),
+            psi,
+            null_rate: rate(self.nulls, rows),
+            training_null_rate: rate(c.nulls, trained),
+            unseen_rate: all_known.then(|| rate(self.unseen, scored)),
+            bins: labels
+                .into_iter()
+                .zip(e)
+                .zip(a)
+                .map(|((l, e), a)| (l, e, a))
+                .collect(),
+            level,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, StringArray};
+    use arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    fn batch(x: Vec<f64>, s: Vec<&str>) -> RecordBatch {
+        RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("x", DataType::Float64, true),
+                Field::new("s", DataType::Utf8, true),
+            ])),
+            vec![
+                Arc::new(Float64Array::from(x)),
+                Arc::new(StringArray::from(s)),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn training() -> (RecordBatch, Profile) {
+        let x: Vec<f64> = (0..1000).map(f64::from).collect();
+        let s: Vec<&str> = (0..1000)
+            .map(|i| if i % 4 == 0 { "b" } else { "a" })
+            .collect();
+        let batch = batch(x, s);
+        let profile = Profile::of(&batch, &[]).unwrap();
+        (batch, profile)
+    }
+
+    /// PSI by hand: training deciles of 0..999 hold 100 rows each; the
+    /// scored rows put 50% in the top decile and 5.56% in each of the nine
+    /// others: Σ (a − e) ln(a / e) = 9 · (0.0556 − 0.1) ln(0.556) + (0.5 −
+    /// 0.1) ln 5.
+    #[test]
+    fn psi_matches_a_hand_computed_case() {
+        let (_, profile) = training();
+        let mut x: Vec<f64> = Vec::new();
+        for decile in 0..9 {
+            x.extend((0..50).map(|i| f64::from(decile * 100 + i)));
+        }
+        x.extend((0..450).map(|i| 900.0 + f64::from(i % 100)));
+        let s = vec!["a"; 900];
+        let mut counter = Counter::new(&profile);
+        counter.add(&profile, &batch(x, s)).unwrap();
+        let drift = counter.finish(
+            &profile,
+            Thresholds {
+                fail: Some(0.25),
+                ..Thresholds::default()
+            },
+        );
+        let a = 50.0 / 900.0;
+        let expected = 9.0 * (a - 0.1) * (a / 0.1f64).ln() + (0.5 - 0.1) * (0.5f64 / 0.1).ln();
+        let x = &drift.columns[0];
+        assert!((x.psi - expected).abs() < 1e-12, "{} vs {expected}", x.psi);
+        assert_eq!(x.level, Level::Fail);
+        assert_eq!(x.unseen_rate, Some(0.0));
+        // s: 100% "a" against 75%: PSI (1 − .75) ln(1/.75) + (1e-4 − .25) ln(1e-4/.25).
+        let s = &drift.columns[1];
+        let expected = 0.25 * (1.0f64 / 0.75).ln() + (FLOOR - 0.25) * (FLOOR / 0.25).ln();
+        assert!((s.psi - expected).abs() < 1e-12);
+        assert_eq!(drift.level, Level::Fail);
+        assert_eq!(drift.at_least(Level::Fail).len(), 2);
+    }
+
+    #[test]
+    fn the_training_data_itself_does_not_drift_and_unseen_values_are_counted() {
+        let (batch, profile) = training();
+        let mut first = Counter::new(&profile);
+        first.add(&profile, &batch.slice(0, 500)).unwrap();
+        let mut second = Counter::new(&profile);
+        second.add(&profile, &batch.slice(500, 500)).unwrap();
+        first.merge(&second);
+        let drift = first.finish(&profile, Thresholds::default());
+        assert_eq!(drift.rows, 1000);
+        assert!(drift.columns.iter().all(|c| c.psi < 1e-12), "{drift:?}");
+        assert_eq!(drift.level, Level::Stable);
+
+        let shifted = super::tests::batch(vec![2000.0, 5.0], vec!["c", "a"]);
+        let mut counter = Counter::new(&profile);
+        counter.add(&profile, &shifted).unwrap();
+        let few = Thresholds {
+            min_rows: 2,
+            ..Thresholds::default()
+        };
+        let drift = counter.finish(&profile, few);
+        assert_eq!(drift.columns[0].unseen_rate, Some(0.5));
+        assert_eq!(drift.columns[1].unseen_rate, Some(0.5));
+        assert_eq!(
+            drift.level,
+            Level::Warn,
+            "no fail threshold: a warning at most"
+        );
+        let fail = Thresholds {
+            fail: Some(0.25),
+            ..Thresholds::default()
+        };
+        let judged = counter.finish(&profile, fail);
+        assert_eq!(
+            judged.level,
+            Level::Stable,
+            "2 rows: below min_rows, not judged"
+        );
+        assert!(judged.columns[0].psi > 0.25);
+    }
+}
