@@ -88,8 +88,11 @@ def check(browser, page, shots):
     empty = [i for i, svg in enumerate(svgs) if marks(svg) == 0]
     if empty:
         fail(f"{page}: SVG chart(s) {empty} of {len(svgs)} have no marks")
-    shot = shots / (page.parent.name + "-" + page.stem + ".png")
-    browse(browser, page, f"--screenshot={shot}", "--window-size=1280,2200")
+    kind = ("etl" if "processed" in page.parts else "predictions" if "predictions" in page.parts
+            else page.parent.name)
+    shot = shots / f"{kind}-{page.stem}.png"
+    browse(browser, page, f"--screenshot={shot}", "--window-size=1280,1700",
+           "--force-device-scale-factor=0.75")
     if not shot.exists():
         fail(f"{page}: no screenshot was written")
     distinct = distinct_bytes(shot.read_bytes())
@@ -136,10 +139,11 @@ def pipeline(bins, work):
     if "body_mass_g (PSI" not in failed.stderr or left:
         fail(f"the drifted run did not fail as it should: {failed.stderr[-2000:]}")
     print(f"browser test: drifted input refused: {failed.stderr.strip().splitlines()[-1]}")
-    manifest = json.loads((work / "data" / "predictions" / "_manifest.json").read_text())
-    prediction = work / "data" / "predictions" / manifest["report"]["path"]
-    return (sorted(work.glob("models/versioned/*/report.html"))
-            + [work / "models" / "index.html", prediction])
+    def report(dataset):
+        folder = work / "data" / dataset
+        return folder / json.loads((folder / "_manifest.json").read_text())["report"]["path"]
+    return ([report("processed")] + sorted(work.glob("models/versioned/*/report.html"))
+            + [work / "models" / "index.html", report("predictions")])
 
 
 def main():
@@ -147,6 +151,8 @@ def main():
     parser.add_argument("--bin-dir", default=str(ROOT / "target" / "debug"))
     parser.add_argument("--out", default=str(ROOT / "target" / "browser"))
     parser.add_argument("--check", nargs="+", help="only check these HTML files")
+    parser.add_argument("--readme", action="store_true",
+                        help="also copy one screenshot of each kind of report to docs/screenshots/")
     args = parser.parse_args()
     browser = chromium()
     out = Path(args.out).resolve()
@@ -160,6 +166,13 @@ def main():
             fail(f"{page}: the pipeline did not write it")
         check(browser, page, shots)
     print(f"browser test: {len(pages)} report(s) passed")
+    if args.readme:
+        docs = ROOT / "docs" / "screenshots"
+        docs.mkdir(parents=True, exist_ok=True)
+        for kind, name in (("etl-report", "data-quality"), ("v1-report", "model"),
+                           ("models-index", "registry"), ("predictions-report", "predictions")):
+            shutil.copy(shots / f"{kind}.png", docs / f"{name}.png")
+        print(f"browser test: README screenshots in {docs.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

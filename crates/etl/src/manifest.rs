@@ -118,6 +118,13 @@ pub struct Manifest {
     pub rows: RowCounts,
     /// Invalid rows per reason key (`min(bill_length_mm)`, `ragged`, …).
     pub quarantine_reasons: BTreeMap<String, u64>,
+    /// The training split's columns, profiled (absent in manifests written
+    /// before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<report::profile::Profile>,
+    /// The run's data-quality report (`runs/<id>/report.html`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<OutputFile>,
     /// Timings.
     pub timings: Timings,
 }

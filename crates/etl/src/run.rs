@@ -13,12 +13,14 @@ use arrow::array::BooleanArray;
 use chrono::Utc;
 use common::storage::{Location, Runs, WrittenFile};
 use futures::StreamExt;
+use report::data_quality::RunQuality;
+use report::profile::{Profile, ProfileBuilder};
 
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
 use crate::dataset::{Dedup, Unique};
 use crate::error::{Error, Result};
 use crate::manifest::{
-    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, RowCounts, Timings,
+    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, OutputFile, RowCounts, Timings,
 };
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -187,6 +189,8 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         cleaning: Some(cleaning(config, &plan)),
         rows: outcome.counts,
         quarantine_reasons: outcome.reasons,
+        profile: Some(outcome.profile),
+        report: None,
         timings: Timings {
             started,
             finished: Utc::now(),
@@ -195,7 +199,20 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         },
     };
     debug_assert!(manifest.rows.balanced());
-    let files: Vec<_> = manifest.outputs.values().flatten().collect();
+    let mut manifest = manifest;
+    match write_report(&manifest, &run_root, &plan.output).await {
+        Ok(report) => manifest.report = Some(report),
+        Err(e) => {
+            run.abandon().await;
+            return Err(e);
+        }
+    }
+    let files: Vec<_> = manifest
+        .outputs
+        .values()
+        .flatten()
+        .chain(&manifest.report)
+        .collect();
     run.publish(&plan.output, &files, &manifest_location, &manifest)
         .await?;
     let rows = &manifest.rows;
@@ -214,6 +231,58 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         manifest,
         up_to_date: false,
     })
+}
+
+/// File name of a run's data-quality report inside its folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Writes the run's data-quality report into its folder (published with
+/// the manifest).
+async fn write_report(
+    manifest: &Manifest,
+    run_root: &Location,
+    output: &Location,
+) -> Result<OutputFile> {
+    let rows = &manifest.rows;
+    let quality = RunQuality {
+        run_id: manifest.run_id.clone(),
+        started: manifest
+            .timings
+            .started
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        seconds: manifest.timings.seconds,
+        inputs: manifest
+            .inputs
+            .iter()
+            .map(|i| (i.location.clone(), i.rows))
+            .collect(),
+        rows: [
+            ("input", rows.input),
+            ("train", rows.train),
+            ("test", rows.test),
+            ("validation", rows.validation),
+            ("quarantined", rows.quarantined),
+            ("duplicates", rows.duplicates),
+        ]
+        .iter()
+        .map(|(what, n)| (what.to_string(), *n))
+        .collect(),
+        reasons: manifest.quarantine_reasons.clone(),
+        profile: manifest.profile.clone(),
+    };
+    let page = report::data_quality::html(&quality)
+        .map_err(|e| Error::Internal(format!("rendering the data-quality report: {e}")))?;
+    let bytes = bytes::Bytes::from(page);
+    let location = run_root.join(REPORT_FILE)?;
+    let written = WrittenFile {
+        location: location.to_string(),
+        rows: 0,
+        bytes: bytes.len() as u64,
+        sha256: common::checksum::sha256_hex(&bytes),
+    };
+    location.put(bytes).await?;
+    Ok(written.relative_to(output))
 }
 
 /// The manifest currently published, if it exists and is readable.
@@ -251,14 +320,16 @@ struct Outcome {
     reasons: BTreeMap<String, u64>,
     file_rows: Vec<u64>,
     outputs: BTreeMap<String, Vec<WrittenFile>>,
+    profile: Profile,
 }
 
-/// The open output datasets of a run.
+/// The open output datasets of a run, and the training split's profile.
 struct Writers {
     train: DatasetWriter,
     test: DatasetWriter,
     validation: Option<DatasetWriter>,
     quarantine: Option<DatasetWriter>,
+    profile: ProfileBuilder,
 }
 
 impl Writers {
@@ -324,6 +395,7 @@ async fn execute(
             )),
             _ => None,
         },
+        profile: ProfileBuilder::new(&schema, &[]).map_err(|e| Error::Internal(e.to_string()))?,
     };
     let dedup_columns = if !config.dedup_key.is_empty() {
         Some(index(&config.dedup_key))
@@ -364,6 +436,7 @@ async fn execute(
         writers.abort().await;
         return Err(e);
     }
+    let profile = writers.profile.finish();
     let mut outputs = BTreeMap::new();
     outputs.insert("train".to_string(), writers.train.finish(true).await?);
     outputs.insert("test".to_string(), writers.test.finish(true).await?);
@@ -378,6 +451,7 @@ async fn execute(
         reasons: state.reasons,
         file_rows: state.file_rows,
         outputs,
+        profile,
     })
 }
 
@@ -528,6 +602,7 @@ async fn write_split(
     batch: &arrow::array::RecordBatch,
     splits: &[Split],
 ) -> Result<()> {
+    let profile = &mut writers.profile;
     for (split, writer) in [
         (Split::Train, Some(&mut writers.train)),
         (Split::Test, Some(&mut writers.test)),
@@ -543,7 +618,13 @@ async fn write_split(
                 "a row was assigned to a split that is not written".into(),
             ));
         };
-        writer.write(take_rows(batch, &mask)?).await?;
+        let rows = take_rows(batch, &mask)?;
+        if split == Split::Train {
+            profile
+                .add(&rows)
+                .map_err(|e| Error::Internal(format!("profiling the training split: {e}")))?;
+        }
+        writer.write(rows).await?;
         match split {
             Split::Train => counts.train += count,
             Split::Test => counts.test += count,

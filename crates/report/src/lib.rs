@@ -6,6 +6,7 @@
 //! S3, and prints.
 
 pub mod curves;
+pub mod data_quality;
 pub mod drift;
 mod html;
 pub mod model;

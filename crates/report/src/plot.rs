@@ -87,7 +87,8 @@ pub fn chart(
     diagonal: bool,
     marker: Option<f64>,
 ) -> Result<String, Error> {
-    let points = || series.iter().flat_map(|s| s.points.iter());
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let points = || series.iter().flat_map(|s| s.points.iter()).filter(finite);
     let (x0, x1, y0, y1) = if unit {
         (0.0, 1.0, 0.0, 1.02)
     } else {
@@ -158,7 +159,7 @@ pub fn chart(
             let drawn = match mark {
                 Mark::Line => chart
                     .draw_series(LineSeries::new(
-                        s.points.iter().copied(),
+                        s.points.iter().filter(finite).copied(),
                         colour.stroke_width(2),
                     ))
                     .map_err(Error::plot)?,
@@ -166,6 +167,7 @@ pub fn chart(
                     .draw_series(
                         s.points
                             .iter()
+                            .filter(finite)
                             .map(|&p| Circle::new(p, 2, colour.mix(0.6).filled())),
                     )
                     .map_err(Error::plot)?,
@@ -194,6 +196,9 @@ pub fn histogram(axes: Axes<'_>, histogram: &Histogram) -> Result<String, Error>
     let (Some(&x0), Some(&x1)) = (histogram.edges.first(), histogram.edges.last()) else {
         return Err(Error::Plot("a histogram without bins".into()));
     };
+    if !(x0.is_finite() && x1.is_finite() && x1 > x0) {
+        return Err(Error::Plot(format!("a histogram over [{x0}, {x1}]")));
+    }
     let top = histogram.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
     let mut svg = String::new();
     {
@@ -225,6 +230,55 @@ pub fn histogram(axes: Axes<'_>, histogram: &Histogram) -> Result<String, Error>
                 )
             });
         chart.draw_series(bars).map_err(Error::plot)?;
+        root.present().map_err(Error::plot)?;
+    }
+    Ok(svg)
+}
+
+/// Bars for named quantities (row counts by outcome).
+pub fn bars(axes: Axes<'_>, values: &[(String, f64)]) -> Result<String, Error> {
+    let n = values.len().max(1) as u32;
+    let top = values.iter().map(|v| v.1).fold(0.0, f64::max).max(1.0) * 1.1;
+    let labels: Vec<String> = values.iter().map(|v| v.0.clone()).collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(Error::plot)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(axes.title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
+            .map_err(Error::plot)?;
+        let label = |v: &SegmentValue<u32>| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .disable_x_mesh()
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style((FONT, 13))
+            .x_label_formatter(&label)
+            .draw()
+            .map_err(Error::plot)?;
+        chart
+            .draw_series(values.iter().enumerate().map(|(i, (_, v))| {
+                let i = i as u32;
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), *v),
+                    ],
+                    PALETTE[i as usize % PALETTE.len()].filled(),
+                );
+                bar.set_margin(0, 0, 8, 8);
+                bar
+            }))
+            .map_err(Error::plot)?;
         root.present().map_err(Error::plot)?;
     }
     Ok(svg)

@@ -43,7 +43,10 @@ pub struct ColumnProfile {
     pub distinct: u64,
     /// Whether `distinct` stopped counting.
     pub distinct_capped: bool,
-    /// Numbers (integers, floats): range, moments, bins.
+    /// NaN and infinite values (left out of the numeric statistics).
+    #[serde(default)]
+    pub non_finite: u64,
+    /// Numbers (integers, floats): range, moments, bins of the finite values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numeric: Option<NumericProfile>,
     /// Anything else, as text: category counts.
@@ -84,27 +87,9 @@ pub struct CategoricalProfile {
 impl Profile {
     /// Profiles `columns` of `batch` (all when empty).
     pub fn of(batch: &RecordBatch, columns: &[String]) -> Result<Self, Error> {
-        let schema = batch.schema();
-        let picked: Vec<usize> = if columns.is_empty() {
-            (0..batch.num_columns()).collect()
-        } else {
-            columns
-                .iter()
-                .map(|name| {
-                    schema
-                        .index_of(name)
-                        .map_err(|_| Error::Data(format!("no column '{name}' to profile")))
-                })
-                .collect::<Result<_, _>>()?
-        };
-        let columns = picked
-            .into_iter()
-            .map(|i| column(schema.field(i).name(), batch.column(i).as_ref()))
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
-            rows: batch.num_rows() as u64,
-            columns,
-        })
+        let mut builder = ProfileBuilder::new(&batch.schema(), columns)?;
+        builder.add(batch)?;
+        Ok(builder.finish())
     }
 
     /// The profile of the column `name`.
@@ -120,95 +105,260 @@ pub fn is_numeric(data_type: &DataType) -> bool {
         || matches!(data_type, DataType::Decimal128(..))
 }
 
-fn column(name: &str, array: &dyn Array) -> Result<ColumnProfile, Error> {
-    let data_type = array.data_type();
-    let nulls = array.null_count() as u64;
-    let cast_error = |e: arrow::error::ArrowError| Error::Data(format!("column '{name}': {e}"));
-    if is_numeric(data_type) {
-        let values = cast(array, &DataType::Float64).map_err(cast_error)?;
-        let mut values: Vec<f64> = values
-            .as_primitive::<Float64Type>()
-            .iter()
-            .flatten()
-            .filter(|v| !v.is_nan())
+/// Numbers kept per column to place the quantile bins and the histogram:
+/// up to this many rows the profile is exact, beyond it they come from a
+/// seeded uniform sample (a reservoir) of this size.
+pub const SAMPLE: usize = 100_000;
+/// Distinct text values counted exactly; a column with more counts the
+/// rest of its values as "other".
+const MAX_TRACKED: usize = 100_000;
+
+/// A profile built batch by batch (a split written in batches).
+#[derive(Debug, Clone)]
+pub struct ProfileBuilder {
+    rows: u64,
+    columns: Vec<(usize, ColumnBuilder)>,
+}
+
+#[derive(Debug, Clone)]
+struct ColumnBuilder {
+    name: String,
+    data_type: DataType,
+    nulls: u64,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Numeric(Numbers),
+    Text(Texts),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Numbers {
+    /// NaN and infinities: counted, left out of the statistics.
+    non_finite: u64,
+    seen: u64,
+    min: f64,
+    max: f64,
+    mean: f64,
+    /// Sum of squared deviations (Welford).
+    m2: f64,
+    distinct: HashSet<u64>,
+    sample: Vec<f64>,
+    state: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    counts: BTreeMap<String, u64>,
+    untracked: u64,
+}
+
+impl ProfileBuilder {
+    /// For `columns` of `schema` (all when empty).
+    pub fn new(schema: &arrow::datatypes::Schema, columns: &[String]) -> Result<Self, Error> {
+        let picked: Vec<usize> = if columns.is_empty() {
+            (0..schema.fields().len()).collect()
+        } else {
+            columns
+                .iter()
+                .map(|name| {
+                    schema
+                        .index_of(name)
+                        .map_err(|_| Error::Data(format!("no column '{name}' to profile")))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let columns = picked
+            .into_iter()
+            .map(|i| {
+                let field = schema.field(i);
+                let kind = if is_numeric(field.data_type()) {
+                    Kind::Numeric(Numbers {
+                        min: f64::INFINITY,
+                        max: f64::NEG_INFINITY,
+                        state: 0x9E37_79B9_7F4A_7C15 ^ i as u64,
+                        ..Numbers::default()
+                    })
+                } else {
+                    Kind::Text(Texts::default())
+                };
+                let column = ColumnBuilder {
+                    name: field.name().clone(),
+                    data_type: field.data_type().clone(),
+                    nulls: 0,
+                    kind,
+                };
+                (i, column)
+            })
             .collect();
-        values.sort_by(f64::total_cmp);
-        let distinct = distinct_sorted(&values);
-        Ok(ColumnProfile {
-            name: name.to_string(),
-            data_type: data_type.to_string(),
-            nulls,
-            distinct: distinct.min(MAX_DISTINCT) as u64,
-            distinct_capped: distinct > MAX_DISTINCT,
-            numeric: numeric(&values),
-            categorical: None,
-        })
-    } else {
-        let text = cast(array, &DataType::Utf8).map_err(cast_error)?;
-        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-        for value in text.as_string::<i32>().iter().flatten() {
-            *counts.entry(value).or_default() += 1;
+        Ok(Self { rows: 0, columns })
+    }
+
+    /// Adds a batch of the schema given to [`new`](Self::new).
+    pub fn add(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        self.rows += batch.num_rows() as u64;
+        for (i, column) in &mut self.columns {
+            let array = batch
+                .columns()
+                .get(*i)
+                .ok_or_else(|| Error::Data(format!("no column '{}' to profile", column.name)))?;
+            column.add(array.as_ref())?;
         }
-        let distinct = counts.len();
-        let mut ranked: Vec<(&str, u64)> = counts.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let other = ranked.iter().skip(MAX_CATEGORIES).map(|c| c.1).sum();
-        ranked.truncate(MAX_CATEGORIES);
-        Ok(ColumnProfile {
-            name: name.to_string(),
-            data_type: data_type.to_string(),
-            nulls,
-            distinct: distinct.min(MAX_DISTINCT) as u64,
-            distinct_capped: distinct > MAX_DISTINCT,
-            numeric: None,
-            categorical: Some(CategoricalProfile {
-                top: ranked
-                    .into_iter()
-                    .map(|(v, c)| (v.to_string(), c))
-                    .collect(),
-                other,
-            }),
-        })
+        Ok(())
+    }
+
+    /// The profile of everything added.
+    pub fn finish(self) -> Profile {
+        Profile {
+            rows: self.rows,
+            columns: self.columns.into_iter().map(|(_, c)| c.finish()).collect(),
+        }
     }
 }
 
-fn distinct_sorted(values: &[f64]) -> usize {
-    let mut seen = HashSet::new();
-    for v in values {
-        seen.insert(v.to_bits());
-        if seen.len() > MAX_DISTINCT {
-            break;
+impl ColumnBuilder {
+    fn add(&mut self, array: &dyn Array) -> Result<(), Error> {
+        self.nulls += array.null_count() as u64;
+        let name = &self.name;
+        let cast_error = |e: arrow::error::ArrowError| Error::Data(format!("column '{name}': {e}"));
+        match &mut self.kind {
+            Kind::Numeric(n) => {
+                let values = cast(array, &DataType::Float64).map_err(cast_error)?;
+                for v in values.as_primitive::<Float64Type>().iter().flatten() {
+                    if v.is_finite() {
+                        n.add(v);
+                    } else {
+                        n.non_finite += 1;
+                    }
+                }
+            }
+            Kind::Text(t) => {
+                let text = cast(array, &DataType::Utf8).map_err(cast_error)?;
+                for v in text.as_string::<i32>().iter().flatten() {
+                    if let Some(count) = t.counts.get_mut(v) {
+                        *count += 1;
+                    } else if t.counts.len() < MAX_TRACKED {
+                        t.counts.insert(v.to_string(), 1);
+                    } else {
+                        t.untracked += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> ColumnProfile {
+        let data_type = self.data_type.to_string();
+        match self.kind {
+            Kind::Numeric(n) => {
+                let distinct = n.distinct.len();
+                let capped = distinct > MAX_DISTINCT;
+                let non_finite = n.non_finite;
+                let numeric = n.finish();
+                ColumnProfile {
+                    name: self.name,
+                    data_type,
+                    nulls: self.nulls,
+                    non_finite,
+                    distinct: distinct.min(MAX_DISTINCT) as u64,
+                    distinct_capped: capped,
+                    numeric,
+                    categorical: None,
+                }
+            }
+            Kind::Text(t) => {
+                let distinct = t.counts.len();
+                let mut ranked: Vec<(String, u64)> = t.counts.into_iter().collect();
+                ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                let other =
+                    ranked.iter().skip(MAX_CATEGORIES).map(|c| c.1).sum::<u64>() + t.untracked;
+                ranked.truncate(MAX_CATEGORIES);
+                ColumnProfile {
+                    name: self.name,
+                    data_type,
+                    nulls: self.nulls,
+                    non_finite: 0,
+                    distinct: distinct.min(MAX_DISTINCT) as u64,
+                    distinct_capped: distinct > MAX_DISTINCT || t.untracked > 0,
+                    numeric: None,
+                    categorical: Some(CategoricalProfile { top: ranked, other }),
+                }
+            }
         }
     }
-    seen.len()
 }
 
-/// Range, moments, decile bins and histogram of sorted, NaN-free values.
-fn numeric(sorted: &[f64]) -> Option<NumericProfile> {
-    let (&min, &max) = (sorted.first()?, sorted.last()?);
-    let n = sorted.len() as f64;
-    let mean = sorted.iter().sum::<f64>() / n;
-    let std = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    // Deciles by the nearest rank below; equal ones merge, so a column of a
-    // few values gets a bin per value.
-    let mut edges: Vec<f64> = (1..QUANTILE_BINS)
-        .map(|q| sorted[(q * sorted.len() / QUANTILE_BINS).saturating_sub(1)])
-        .filter(|e| *e < max)
-        .collect();
-    edges.dedup();
-    let mut counts = vec![0u64; edges.len() + 1];
-    for v in sorted {
-        counts[bin(&edges, *v)] += 1;
+impl Numbers {
+    fn add(&mut self, v: f64) {
+        self.seen += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        let delta = v - self.mean;
+        self.mean += delta / self.seen as f64;
+        self.m2 += delta * (v - self.mean);
+        if self.distinct.len() <= MAX_DISTINCT {
+            self.distinct.insert(v.to_bits());
+        }
+        if self.sample.len() < SAMPLE {
+            self.sample.push(v);
+        } else {
+            // Reservoir sampling (Algorithm R) on a SplitMix stream.
+            self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let at = ((z ^ (z >> 31)) % self.seen) as usize;
+            if at < SAMPLE {
+                self.sample[at] = v;
+            }
+        }
     }
-    Some(NumericProfile {
-        min,
-        max,
-        mean,
-        std,
-        edges,
-        counts,
-        histogram: Histogram::new(sorted.iter().copied(), min, max, HISTOGRAM_BINS),
-    })
+
+    fn finish(mut self) -> Option<NumericProfile> {
+        if self.seen == 0 {
+            return None;
+        }
+        self.sample.sort_by(f64::total_cmp);
+        let sorted = &self.sample;
+        let max = self.max;
+        // Deciles by the nearest rank below; equal ones merge, so a column
+        // of a few values gets a bin per value.
+        let mut edges: Vec<f64> = (1..QUANTILE_BINS)
+            .map(|q| sorted[(q * sorted.len() / QUANTILE_BINS).saturating_sub(1)])
+            .filter(|e| *e < max)
+            .collect();
+        edges.dedup();
+        let mut counts = vec![0u64; edges.len() + 1];
+        for v in sorted {
+            counts[bin(&edges, *v)] += 1;
+        }
+        // Sampled: the bins' shares, scaled to every value seen.
+        let scale = self.seen as f64 / sorted.len() as f64;
+        if scale > 1.0 {
+            counts
+                .iter_mut()
+                .for_each(|c| *c = (*c as f64 * scale).round() as u64);
+        }
+        let mut histogram = Histogram::new(sorted.iter().copied(), self.min, max, HISTOGRAM_BINS);
+        if scale > 1.0 {
+            histogram
+                .counts
+                .iter_mut()
+                .for_each(|c| *c = (*c as f64 * scale).round() as u64);
+        }
+        Some(NumericProfile {
+            min: self.min,
+            max,
+            mean: self.mean,
+            std: (self.m2 / self.seen as f64).sqrt(),
+            edges,
+            counts,
+            histogram,
+        })
+    }
 }
 
 /// The quantile bin of `value`: how many edges are below it.
@@ -286,5 +436,51 @@ mod tests {
         let c = s.categorical.as_ref().unwrap();
         assert_eq!(c.top, vec![("a".to_string(), 600), ("b".to_string(), 300)]);
         assert!(Profile::of(&batch(), &["nope".into()]).is_err());
+    }
+
+    /// Batch by batch gives the whole batch's profile; past the sample's
+    /// size the deciles come from the sample and stay close.
+    #[test]
+    fn streamed_profiles_match_and_large_ones_are_sampled() {
+        let whole = batch();
+        let mut builder = ProfileBuilder::new(&whole.schema(), &[]).unwrap();
+        builder.add(&whole.slice(0, 300)).unwrap();
+        builder.add(&whole.slice(300, 700)).unwrap();
+        let streamed = builder.finish();
+        let once = Profile::of(&whole, &[]).unwrap();
+        assert_eq!(streamed.rows, once.rows);
+        for (a, b) in streamed.columns.iter().zip(&once.columns) {
+            assert_eq!((a.nulls, a.distinct), (b.nulls, b.distinct));
+            assert_eq!(a.categorical, b.categorical);
+            let (Some(x), Some(y)) = (&a.numeric, &b.numeric) else {
+                continue;
+            };
+            assert_eq!(
+                (&x.edges, &x.counts, x.min, x.max),
+                (&y.edges, &y.counts, y.min, y.max)
+            );
+            assert!((x.mean - y.mean).abs() < 1e-9 && (x.std - y.std).abs() < 1e-9);
+        }
+        let n = 3 * SAMPLE;
+        let big = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("u", DataType::Float64, false)])),
+            vec![Arc::new(Float64Array::from(
+                (0..n)
+                    .map(|i| ((i * 7919) % n) as f64 / n as f64)
+                    .collect::<Vec<_>>(),
+            ))],
+        )
+        .unwrap();
+        let u = Profile::of(&big, &[]).unwrap().columns[0]
+            .numeric
+            .clone()
+            .unwrap();
+        assert_eq!(u.edges.len(), 9);
+        for (q, edge) in u.edges.iter().enumerate() {
+            assert!((edge - (q + 1) as f64 / 10.0).abs() < 0.01, "{:?}", u.edges);
+        }
+        assert_eq!(u.histogram.counts.len(), HISTOGRAM_BINS);
+        let total: u64 = u.counts.iter().sum();
+        assert!(total.abs_diff(n as u64) <= 10, "{total}");
     }
 }

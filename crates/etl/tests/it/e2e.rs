@@ -60,6 +60,28 @@ fn check_counts(m: &Manifest) {
         m.inputs.iter().map(|i| i.rows).collect::<Vec<_>>(),
         [344, 5]
     );
+    // The training split profiled, and the data-quality report published
+    // with the run.
+    let profile = m.profile.as_ref().expect("the training split's profile");
+    assert_eq!(profile.rows, m.rows.train);
+    let mass = profile.column("body_mass_g").unwrap();
+    assert!(
+        mass.numeric
+            .as_ref()
+            .is_some_and(|n| n.min >= 2700.0 && n.max <= 6300.0)
+    );
+    let island = profile
+        .column("island")
+        .unwrap()
+        .categorical
+        .as_ref()
+        .unwrap();
+    assert_eq!(island.top.len(), 3);
+    let report = m.report.as_ref().expect("a data-quality report");
+    assert!(
+        report.path.starts_with(&format!("runs/{}/", m.run_id))
+            && report.path.ends_with("report.html")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,6 +90,18 @@ async fn same_result_on_local_disk_and_s3() {
     let (s3, s3_manifest) = penguins("s3").await;
     check_counts(&local_manifest);
     check_counts(&s3_manifest);
+    let page = local
+        .root()
+        .join(&format!(
+            "processed/{}",
+            local_manifest.report.as_ref().unwrap().path
+        ))
+        .unwrap()
+        .get()
+        .await
+        .unwrap();
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    assert!(page.contains("<h2>Quarantine</h2>") && page.contains("<td class=\"l\">ragged</td>"));
     assert_eq!(local_manifest.rows, s3_manifest.rows);
     assert_eq!(local_manifest.schema, s3_manifest.schema);
     for dataset in ["train", "test", "quarantine"] {
