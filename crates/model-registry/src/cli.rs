@@ -112,6 +112,10 @@ pub enum Command {
         /// The registry overview instead of one version's report.
         #[arg(long)]
         index: bool,
+        /// A few lines of text (the version's metrics beside the baseline)
+        /// instead of HTML.
+        #[arg(long, conflicts_with = "index")]
+        text: bool,
         /// Write it to this file instead of stdout.
         #[arg(long)]
         output: Option<PathBuf>,
@@ -283,10 +287,13 @@ async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Ou
         Command::Report {
             reference,
             index,
+            text,
             output,
         } => {
             let page = if *index {
                 crate::pages::overview(registry).await?
+            } else if *text {
+                crate::pages::model_report_text(registry, reference).await?
             } else {
                 crate::pages::model_report(registry, reference).await?
             };

@@ -43,6 +43,26 @@ pub fn version_info(card: &ModelCard) -> VersionInfo {
     }
 }
 
+/// The training record of `version`'s card.
+async fn record(
+    registry: &Registry,
+    version: crate::names::Version,
+) -> Result<(ModelCard, TrainingRecord)> {
+    let card = registry.card(version).await?;
+    let record = serde_json::from_value(card.metadata.clone()).map_err(|e| Error::BadRecord {
+        location: format!("{version}/{}", crate::card::CARD_FILE),
+        message: format!("its metadata is not a training record the report can render ({e})"),
+    })?;
+    Ok((card, record))
+}
+
+/// The model report of `reference` (vN or an alias) in a few lines.
+pub async fn model_report_text(registry: &Registry, reference: &str) -> Result<String> {
+    let version = registry.resolve_version(reference).await?;
+    let (card, record) = record(registry, version).await?;
+    Ok(report::model::text(&version_info(&card), &record))
+}
+
 /// The model report of `reference` (vN or an alias) as HTML.
 pub async fn model_report(registry: &Registry, reference: &str) -> Result<String> {
     let version = registry.resolve_version(reference).await?;
@@ -52,14 +72,13 @@ pub async fn model_report(registry: &Registry, reference: &str) -> Result<String
             message: e.to_string(),
         });
     }
-    let card = registry.card(version).await?;
-    let record: TrainingRecord =
-        serde_json::from_value(card.metadata.clone()).map_err(|e| Error::BadRecord {
-            location: format!("{version}/{}", crate::card::CARD_FILE),
-            message: format!(
-                "no report.html, and its metadata is not a training record the report can render ({e})"
-            ),
-        })?;
+    let (card, record) = record(registry, version).await.map_err(|e| match e {
+        Error::BadRecord { location, message } => Error::BadRecord {
+            location,
+            message: format!("no report.html, and {message}"),
+        },
+        e => e,
+    })?;
     report::model::html(&version_info(&card), &record).map_err(|e| Error::BadRecord {
         location: format!("{version}/{REPORT_FILE}"),
         message: e.to_string(),

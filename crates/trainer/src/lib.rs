@@ -27,6 +27,7 @@ mod error;
 pub mod evaluate;
 mod features;
 pub mod metrics;
+mod register;
 pub mod search;
 mod train;
 

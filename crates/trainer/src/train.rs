@@ -6,10 +6,8 @@ use std::time::Instant;
 
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::{filter_record_batch, is_not_null};
-use bytes::Bytes;
 use model::{Model, ModelParams};
 use model_registry::{CardInput, GateDecision, Promotion, Registry, Version};
-use report::model::VersionInfo;
 use report::training::{ArtifactInfo, DataLineage, LossHistory, TrainingRecord};
 use serde::Serialize;
 
@@ -277,65 +275,12 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         metadata: json(&record),
     };
     let registry = Registry::open(&options.registry)?;
-    let mut pending = registry.begin().await?;
-    pending
-        .add_file(ARTIFACT_FILE, Bytes::from(artifact))
-        .await?;
-    let page = report::model::html(
-        &VersionInfo {
-            name: card.name.clone(),
-            version: pending.version().to_string(),
-            created_at: chrono::Utc::now().format(model_registry::TIME).to_string(),
-            created_by: model_registry::actor(),
-            params: card.params.clone(),
-            metrics: card.metrics.clone(),
-            higher_is_better: model_registry::higher_is_better(&card.better),
-        },
-        &record,
-    )
-    .map_err(|e| Error::Data {
-        location: REPORT_FILE.into(),
-        message: e.to_string(),
-    })?;
-    pending.add_file(REPORT_FILE, Bytes::from(page)).await?;
-    let published = pending.commit(card).await?;
-
+    let published = crate::register::publish(&registry, card, &record, artifact).await?;
     log::info!("registered {} in {}", published.version, options.registry);
     report.version = Some(published.version);
-
-    let alias = config
-        .registry
-        .alias
-        .clone()
-        .unwrap_or_else(|| model_registry::LATEST.to_string());
-    match options.promote.unwrap_or(config.registry.promote) {
-        Promote::Never => {}
-        Promote::Always => {
-            let reason = Some(format!(
-                "trained by trainer ({})",
-                headline(&record.evaluation)
-            ));
-            report.promoted = Some(registry.promote(published.version, &alias, reason).await?);
-        }
-        Promote::IfBetter => {
-            let metric = options
-                .metric
-                .clone()
-                .or_else(|| config.registry.metric.clone())
-                .unwrap_or_else(|| default_metric(config.model.task).to_string());
-            let decision = registry
-                .promote_if_better(published.version, &alias, &metric, None)
-                .await?;
-            report.promoted = decision.promoted.clone();
-            report.gate = Some(decision);
-        }
-    }
-    if let Err(e) = registry.write_index().await {
-        log::warn!(
-            "could not rewrite the registry's {}: {e}",
-            model_registry::INDEX_FILE
-        );
-    }
+    (report.promoted, report.gate) =
+        crate::register::promote(&registry, config, options, published.version, &record).await?;
+    crate::register::refresh_index(&registry).await;
     Ok(report)
 }
 

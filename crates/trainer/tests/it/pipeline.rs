@@ -122,6 +122,16 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
         model_registry::model_report(&registry, "v1").await.unwrap(),
         page
     );
+    let text = model_registry::model_report_text(&registry, "latest")
+        .await
+        .unwrap();
+    assert!(
+        text.starts_with("penguins-species v1: random_forest classification on 'species'")
+            && text.contains("accuracy: 1 (baseline 0.3768)"),
+        "{text}"
+    );
+    let index = model_registry::overview(&registry).await.unwrap();
+    assert!(index.contains(r#"<a href="versioned/v1/report.html">v1</a>"#));
 
     // The same training again is not better, so the gate keeps v1 in production.
     let second = trainer::train(&config, &options(root)).await.unwrap();
