@@ -90,6 +90,7 @@ demo: build ## The whole pipeline on the bundled penguins data, with a summary
 	@$(MAKE) --no-print-directory pipeline
 	@echo
 	@echo "== processed data:  data/processed/_manifest.json"
+	@echo "== data-quality report: data/processed/$$(python3 -c 'import json; print(json.load(open("data/processed/_manifest.json"))["report"]["path"])')"
 	@echo "== model registry:  $$($(BIN)/model-registry --config $(PIPELINE) list | tail -n +2 | wc -l) version(s) in models/"
 	@$(BIN)/model-registry --config $(PIPELINE) show latest | head -4
 	@$(BIN)/model-registry --config $(PIPELINE) show latest --json \
