@@ -273,15 +273,8 @@ async fn write_report(
     };
     let page = report::data_quality::html(&quality)
         .map_err(|e| Error::Internal(format!("rendering the data-quality report: {e}")))?;
-    let bytes = bytes::Bytes::from(page);
     let location = run_root.join(REPORT_FILE)?;
-    let written = WrittenFile {
-        location: location.to_string(),
-        rows: 0,
-        bytes: bytes.len() as u64,
-        sha256: common::checksum::sha256_hex(&bytes),
-    };
-    location.put(bytes).await?;
+    let written = WrittenFile::put(&location, bytes::Bytes::from(page)).await?;
     Ok(written.relative_to(output))
 }
 

@@ -534,15 +534,8 @@ async fn write_report(
     };
     let page = report::prediction::html(&info, manifest.drift.as_ref())
         .map_err(|e| Error::Internal(format!("rendering the run's report: {e}")))?;
-    let bytes = bytes::Bytes::from(page);
     let location = run_root.join(REPORT_FILE)?;
-    let written = common::storage::WrittenFile {
-        location: location.to_string(),
-        rows: 0,
-        bytes: bytes.len() as u64,
-        sha256: common::checksum::sha256_hex(&bytes),
-    };
-    location.put(bytes).await?;
+    let written = common::storage::WrittenFile::put(&location, bytes::Bytes::from(page)).await?;
     Ok(written.relative_to(output))
 }
 

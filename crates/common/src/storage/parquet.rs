@@ -256,6 +256,19 @@ pub struct StoredFile {
 }
 
 impl WrittenFile {
+    /// Writes `bytes` (a small file a run publishes beside its Parquet
+    /// parts, such as its report) and records it.
+    pub async fn put(location: &Location, bytes: Bytes) -> Result<Self> {
+        let written = Self {
+            location: location.to_string(),
+            rows: 0,
+            bytes: bytes.len() as u64,
+            sha256: crate::checksum::sha256_hex(&bytes),
+        };
+        location.put(bytes).await?;
+        Ok(written)
+    }
+
     /// This file as recorded under `root` (its path made relative to it).
     pub fn relative_to(self, root: &Location) -> StoredFile {
         let prefix = format!("{root}/");

@@ -666,15 +666,55 @@ struct Search<'a> {
     parent: f64,
 }
 
+/// The split of most gain among the cuts a search offers: strictly more
+/// than the best so far, so ties keep the first offered, and more than a
+/// rounding error of the parent's impurity.
+struct Best {
+    goal: Goal,
+    /// Position in the search's features, and the split.
+    best: Option<(usize, Split)>,
+}
+
+impl Best {
+    fn new(goal: Goal) -> Self {
+        Self { goal, best: None }
+    }
+
+    /// The cut after bin `bin` of the search's feature `at`, with the
+    /// statistics of its two sides.
+    fn offer(&mut self, node: &Search<'_>, at: usize, bin: usize, left: &[f64], right: &[f64]) {
+        let goal = self.goal;
+        let gain = node.parent - goal.total_impurity(left) - goal.total_impurity(right);
+        if gain > 1e-12 * node.parent.max(1.0)
+            && self.best.as_ref().is_none_or(|(_, s)| gain > s.gain)
+        {
+            let split = Split {
+                feature: node.features[at],
+                bin: bin as u8,
+                gain,
+                threshold: f64::NAN,
+            };
+            self.best = Some((at, split));
+        }
+    }
+
+    /// The winner with its raw threshold.
+    fn split(self, data: &Binned, node: &Search<'_>) -> Option<Split> {
+        let (at, mut best) = self.best?;
+        best.threshold = threshold(data, self.goal, best.feature, best.bin, &node.hists[at]);
+        Some(best)
+    }
+}
+
 /// The best split at `node`, if any improves the impurity. Ties keep the
 /// feature tried first and, within a feature, the lowest bin.
 fn best_split(data: &Binned, goal: Goal, node: &Search<'_>, growth: &Growth) -> Option<Split> {
-    let (stats, parent) = (node.stats, node.parent);
+    let stats = node.stats;
     let stride = goal.stride();
     let min_leaf = growth.min_samples_leaf as f64;
     let mut left = vec![0.0; stride];
     let mut right = vec![0.0; stride];
-    let mut best: Option<(usize, Split)> = None;
+    let mut best = Best::new(goal);
     for &at in node.order {
         let (f, hist) = (node.features[at], &node.hists[at]);
         let bins = data.edges[f].len() + 1;
@@ -691,21 +731,10 @@ fn best_split(data: &Binned, goal: Goal, node: &Search<'_>, growth: &Growth) -> 
             if nr < min_leaf {
                 break;
             }
-            let gain = parent - goal.total_impurity(&left) - goal.total_impurity(&right);
-            if gain > 1e-12 * parent.max(1.0) && best.as_ref().is_none_or(|(_, s)| gain > s.gain) {
-                let split = Split {
-                    feature: f,
-                    bin: b as u8,
-                    gain,
-                    threshold: f64::NAN,
-                };
-                best = Some((at, split));
-            }
+            best.offer(node, at, b, &left, &right);
         }
     }
-    let (at, mut best) = best?;
-    best.threshold = threshold(data, goal, best.feature, best.bin, &node.hists[at]);
-    Some(best)
+    best.split(data, node)
 }
 
 /// Extremely randomized trees' split (Geurts, Ernst and Wehenkel 2006, as
@@ -722,12 +751,12 @@ fn random_split(
     growth: &Growth,
     rng: &mut Rng,
 ) -> Option<Split> {
-    let (stats, parent) = (node.stats, node.parent);
+    let stats = node.stats;
     let stride = goal.stride();
     let min_leaf = growth.min_samples_leaf as f64;
     let mut left = vec![0.0; stride];
     let mut right = vec![0.0; stride];
-    let mut best: Option<(usize, Split)> = None;
+    let mut best = Best::new(goal);
     for &at in node.order {
         let (f, hist) = (node.features[at], &node.hists[at]);
         let (edges, bounds) = (&data.edges[f], &data.bounds[f]);
@@ -759,20 +788,9 @@ fn random_split(
         if goal.count(&left) < min_leaf || goal.count(&right) < min_leaf {
             continue;
         }
-        let gain = parent - goal.total_impurity(&left) - goal.total_impurity(&right);
-        if gain > 1e-12 * parent.max(1.0) && best.as_ref().is_none_or(|(_, s)| gain > s.gain) {
-            let split = Split {
-                feature: f,
-                bin: bin as u8,
-                gain,
-                threshold: f64::NAN,
-            };
-            best = Some((at, split));
-        }
+        best.offer(node, at, bin, &left, &right);
     }
-    let (at, mut best) = best?;
-    best.threshold = threshold(data, goal, best.feature, best.bin, &node.hists[at]);
-    Some(best)
+    best.split(data, node)
 }
 
 /// The raw threshold of a split after bin `bin` of `feature`, given the
