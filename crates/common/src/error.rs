@@ -175,6 +175,26 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A shard setting (`--shard`, `CAUCE_SHARD`, an engine's index) is
+    /// invalid or incomplete.
+    #[error("invalid shard setting {key}: {message}")]
+    Shard {
+        /// The flag or environment variable.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The shards of a sharded run cannot be merged (one is missing, or
+    /// they disagree on their inputs, config or model).
+    #[error("{output}: cannot merge the shards: {message}")]
+    Merge {
+        /// The output root.
+        output: String,
+        /// What is wrong, naming the shard.
+        message: String,
+    },
+
     /// A logger was already installed in this process.
     #[error("logging is already initialised in this process")]
     LoggerAlreadySet,

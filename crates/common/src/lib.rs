@@ -33,6 +33,7 @@ pub mod cpu;
 pub mod error;
 pub mod ids;
 pub mod logging;
+pub mod shard;
 pub mod storage;
 pub mod suggest;
 pub mod terminal;

@@ -80,6 +80,21 @@ impl KeyHasher {
 pub struct Dedup {
     hasher: KeyHasher,
     seen: HashSet<u128, BuildHasherDefault<Prehashed>>,
+    /// Where each kept key is, when tracked (a shard's run: the merge
+    /// checks that no two shards kept the same key).
+    kept: Option<Vec<KeyAt>>,
+}
+
+/// A key (its 128-bit hash) and the row it was first seen at: input
+/// `file` (index in the plan) and `row` (1-based line or record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KeyAt {
+    /// xxh3-128 of the key columns' row encoding.
+    pub hash: u128,
+    /// The input file's index in the plan.
+    pub file: u32,
+    /// The row within it.
+    pub row: u64,
 }
 
 impl Dedup {
@@ -88,16 +103,40 @@ impl Dedup {
         Ok(Self {
             hasher: KeyHasher::new(schema, columns)?,
             seen: HashSet::default(),
+            kept: None,
         })
     }
 
-    /// Which rows to keep: true for the first time a key is seen.
-    pub fn keep(&mut self, batch: &RecordBatch) -> Result<BooleanArray> {
+    /// Also records where each kept key is (28 more bytes per key).
+    pub fn track(mut self) -> Self {
+        self.kept = Some(Vec::new());
+        self
+    }
+
+    /// Which rows to keep: true for the first time a key is seen; `file`
+    /// and `rows` locate the rows of this batch.
+    pub fn keep(&mut self, batch: &RecordBatch, file: usize, rows: &[u64]) -> Result<BooleanArray> {
         let hashes = self.hasher.hashes(batch)?;
         Ok(hashes
             .into_iter()
-            .map(|h| Some(self.seen.insert(h)))
+            .zip(rows)
+            .map(|(hash, &row)| {
+                let first = self.seen.insert(hash);
+                if first && let Some(kept) = &mut self.kept {
+                    kept.push(KeyAt {
+                        hash,
+                        file: file as u32,
+                        row,
+                    });
+                }
+                Some(first)
+            })
             .collect())
+    }
+
+    /// The kept keys with where they are, when tracked.
+    pub fn into_kept(self) -> Option<Vec<KeyAt>> {
+        self.kept
     }
 }
 
@@ -138,6 +177,14 @@ impl Unique {
             })
             .collect())
     }
+
+    /// Every key seen, with where it was first seen.
+    pub fn into_kept(self) -> Vec<KeyAt> {
+        self.first
+            .into_iter()
+            .map(|(hash, (file, row))| KeyAt { hash, file, row })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -165,10 +212,15 @@ mod tests {
     fn dedup_keeps_first_across_batches() {
         let b = batch(vec![1, 2, 1], vec!["a", "b", "a"]);
         let mut dedup = Dedup::new(&b.schema(), vec![0, 1]).unwrap();
-        let keep: Vec<_> = dedup.keep(&b).unwrap().iter().flatten().collect();
+        let keep: Vec<_> = dedup
+            .keep(&b, 0, &[1, 2, 3])
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
         assert_eq!(keep, [true, true, false]);
         let keep: Vec<_> = dedup
-            .keep(&batch(vec![2, 3], vec!["b", "c"]))
+            .keep(&batch(vec![2, 3], vec!["b", "c"]), 0, &[4, 5])
             .unwrap()
             .iter()
             .flatten()

@@ -24,6 +24,7 @@
 //!     output: "memory://etl-doc/processed".into(),
 //!     force: false,
 //!     progress: false,
+//!     shard: Default::default(),
 //! };
 //! let report = etl::run(&config, &options).await?;
 //! let rows = report.manifest.rows;
@@ -32,10 +33,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
 pub mod config;
 mod dataset;
 pub mod error;
+mod keys;
 pub mod manifest;
+mod merge;
 pub mod plan;
 mod run;
 mod split;
@@ -51,4 +55,5 @@ pub use ingest::reason;
 pub use config::{EtlConfig, PipelineConfig};
 pub use error::{Error, Result};
 pub use manifest::Manifest;
+pub use merge::merge;
 pub use run::{EtlReport, RunOptions, plan, run};

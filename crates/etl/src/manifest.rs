@@ -127,6 +127,32 @@ pub struct Manifest {
     pub report: Option<OutputFile>,
     /// Timings.
     pub timings: Timings,
+    /// In a shard's manifest (`_manifest.shard-I-of-N.json`): which shard,
+    /// of which inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// In a merged manifest: the shard runs it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<common::shard::Merged>,
+}
+
+/// What a shard's manifest records so that the merge can check that all
+/// shards ran over the same inputs with the same config, and that no key
+/// is in two shards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    /// 0-based index.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+    /// Input files of the whole run (every shard's).
+    pub inputs_total: usize,
+    /// SHA-256 over the whole run's input list (names, sizes, times, ETags).
+    pub inputs_sha256: String,
+    /// Keys this shard kept, per rule (`dedup`, `unique`), with where each
+    /// was first seen (`keys-<rule>.bin` in the run folder).
+    #[serde(default)]
+    pub keys: BTreeMap<String, OutputFile>,
 }
 
 impl Manifest {

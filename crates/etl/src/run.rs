@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use arrow::array::BooleanArray;
 use chrono::Utc;
+use common::shard::Shard;
 use common::storage::{Location, Runs, WrittenFile};
 use futures::StreamExt;
 use report::data_quality::RunQuality;
@@ -19,12 +20,15 @@ use report::profile::{Profile, ProfileBuilder};
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
 use crate::dataset::{Dedup, Unique};
 use crate::error::{Error, Result};
+use crate::keys::{self, KeyAt};
 use crate::manifest::{
-    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, OutputFile, RowCounts, Timings,
+    ColumnRecord, FORMAT_VERSION, InputRecord, MANIFEST, Manifest, OutputFile, RowCounts,
+    ShardRecord, Timings,
 };
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::read;
+use crate::read::SourceFile;
 use crate::reason::Reason;
 use crate::split::{Split, Splitter};
 use crate::transform::{Invalid, Processed, Transform, take_rows};
@@ -41,6 +45,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
+    /// Which shard of the inputs this process cleans (input files `I mod
+    /// N`); shard 0 of 1 is the whole run.
+    pub shard: Shard,
 }
 
 impl RunOptions {
@@ -55,6 +62,7 @@ impl RunOptions {
                 .unwrap_or_else(|| config.storage.processed.clone()),
             force: false,
             progress: true,
+            shard: Shard::default(),
         }
     }
 }
@@ -79,7 +87,15 @@ impl EtlReport {
         } else {
             "done"
         };
-        format!("{state}: {rows} ({}/_manifest.json)", self.output)
+        let name = match &self.manifest.shard {
+            Some(s) => Shard {
+                index: s.index,
+                count: s.count,
+            }
+            .manifest_name(),
+            None => MANIFEST.to_string(),
+        };
+        format!("{state}: {rows} ({}/{name})", self.output)
     }
 }
 
@@ -97,16 +113,30 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     effective.input = Some(options.input.clone());
     effective.output = Some(options.output.clone());
     let fingerprint = effective.fingerprint();
-    let manifest_location = plan.output.join(MANIFEST)?;
+    let shard = options.shard;
+    let manifest_location = plan.output.join(&shard.manifest_name())?;
+    let sources: Vec<&SourceFile> = plan
+        .sources
+        .iter()
+        .filter(|s| shard.owns(s.index))
+        .collect();
+    let shard_record = shard.is_sharded().then(|| ShardRecord {
+        index: shard.index,
+        count: shard.count,
+        inputs_total: plan.sources.len(),
+        inputs_sha256: inputs_sha256(&plan),
+        keys: BTreeMap::new(),
+    });
 
     if !options.force
         && let Some(existing) = current_manifest(&manifest_location).await
         && existing.config_sha256 == fingerprint
-        && same_inputs(&existing.inputs, &plan)
+        && same_inputs(&existing.inputs, &sources)
+        && existing.shard.as_ref().map(|s| &s.inputs_sha256)
+            == shard_record.as_ref().map(|s| &s.inputs_sha256)
     {
         log::info!(
-            "{}: up to date (inputs and config unchanged); use --force to rerun",
-            plan.output
+            "{manifest_location}: up to date (inputs and config unchanged); use --force to rerun"
         );
         return Ok(EtlReport {
             output: plan.output.to_string(),
@@ -115,17 +145,23 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         });
     }
 
-    let runs = Runs::new(plan.output.join("runs")?);
+    let runs = Runs::new(plan.output.join(&shard.runs_folder())?);
     let run = runs.start().await?;
     let (run_id, run_root) = (run.id().to_string(), run.root().clone());
+    let bytes: u64 = sources.iter().map(|s| s.file.size).sum();
     log::info!(
-        "run {run_id}: {} input file(s), {} bytes → {}",
-        plan.sources.len(),
-        plan.input_bytes(),
+        "run {run_id}{}: {} input file(s), {bytes} bytes → {}",
+        shard_label(shard, plan.sources.len()),
+        sources.len(),
         plan.output
     );
-    let progress = Progress::bytes(plan.input_bytes(), options.progress);
-    let outcome = execute(config, &plan, &run_root, progress.clone()).await;
+    if shard.is_sharded() && config.split.key.is_empty() {
+        log::warn!(
+            "shard {shard}: without split.key each shard splits its own rows (exact per shard); set split.key for the same split whatever the shard count"
+        );
+    }
+    let progress = Progress::bytes(bytes, options.progress);
+    let outcome = execute(config, &plan, shard, &run_root, progress.clone()).await;
     progress.finish();
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -135,7 +171,8 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         }
     };
     let counts = outcome.counts;
-    if counts.train == 0 && !config.allow_empty {
+    // A shard may hold no training rows; the merge checks the whole run.
+    if counts.train == 0 && !config.allow_empty && !shard.is_sharded() {
         run.abandon().await;
         return Err(Error::EmptyTraining {
             output: plan.output.to_string(),
@@ -151,17 +188,15 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         run_id: run_id.clone(),
         producer: format!("cauce-etl {}", env!("CARGO_PKG_VERSION")),
         config_sha256: fingerprint,
-        inputs: plan
-            .sources
+        inputs: sources
             .iter()
-            .zip(&outcome.file_rows)
-            .map(|(s, rows)| InputRecord {
+            .map(|s| InputRecord {
                 location: s.name(),
                 format: s.format.name().to_string(),
                 size: s.file.size,
                 last_modified: s.file.last_modified,
                 e_tag: s.file.e_tag.clone(),
-                rows: *rows,
+                rows: outcome.file_rows[s.index],
             })
             .collect(),
         schema: plan
@@ -197,10 +232,18 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             seconds,
             rows_per_second: outcome.counts.input as f64 / seconds.max(1e-9),
         },
+        shard: shard_record,
+        shards: None,
     };
     debug_assert!(manifest.rows.balanced());
     let mut manifest = manifest;
-    match write_report(&manifest, &run_root, &plan.output).await {
+    let written = async {
+        if let Some(record) = &mut manifest.shard {
+            record.keys = keys::write(outcome.keys, &run_root, &plan.output).await?;
+        }
+        write_report(&manifest, &run_root, &plan.output).await
+    };
+    match written.await {
         Ok(report) => manifest.report = Some(report),
         Err(e) => {
             run.abandon().await;
@@ -212,6 +255,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         .values()
         .flatten()
         .chain(&manifest.report)
+        .chain(manifest.shard.iter().flat_map(|s| s.keys.values()))
         .collect();
     run.publish(&plan.output, &files, &manifest_location, &manifest)
         .await?;
@@ -224,8 +268,14 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     for (reason, count) in &manifest.quarantine_reasons {
         log::info!("  invalid: {count} × {reason}");
     }
-    runs.prune(config.keep_runs, &manifest_location, |_| false)
-        .await;
+    // A shard keeps the run the merged manifest still reads.
+    let merged = plan.output.join(MANIFEST)?;
+    runs.prune(
+        config.keep_runs,
+        &[&manifest_location, &merged],
+        Shard::is_shard_folder,
+    )
+    .await;
     Ok(EtlReport {
         output: plan.output.to_string(),
         manifest,
@@ -238,7 +288,7 @@ pub const REPORT_FILE: &str = "report.html";
 
 /// Writes the run's data-quality report into its folder (published with
 /// the manifest).
-async fn write_report(
+pub(crate) async fn write_report(
     manifest: &Manifest,
     run_root: &Location,
     output: &Location,
@@ -279,7 +329,7 @@ async fn write_report(
 }
 
 /// The manifest currently published, if it exists and is readable.
-async fn current_manifest(location: &Location) -> Option<Manifest> {
+pub(crate) async fn current_manifest(location: &Location) -> Option<Manifest> {
     match location.read_json::<Manifest>().await {
         Ok(m) if m.format_version == FORMAT_VERSION => Some(m),
         Ok(m) => {
@@ -297,14 +347,38 @@ async fn current_manifest(location: &Location) -> Option<Manifest> {
     }
 }
 
-fn same_inputs(recorded: &[InputRecord], plan: &Plan) -> bool {
-    recorded.len() == plan.sources.len()
-        && recorded.iter().zip(&plan.sources).all(|(r, s)| {
+fn same_inputs(recorded: &[InputRecord], sources: &[&SourceFile]) -> bool {
+    recorded.len() == sources.len()
+        && recorded.iter().zip(sources).all(|(r, s)| {
             r.location == s.name()
                 && r.size == s.file.size
                 && r.last_modified == s.file.last_modified
                 && r.e_tag == s.file.e_tag
         })
+}
+
+/// `" (shard I/N of K files)"` for a shard's log lines.
+fn shard_label(shard: Shard, files: usize) -> String {
+    if shard.is_sharded() {
+        format!(" (shard {shard} of {files} input files)")
+    } else {
+        String::new()
+    }
+}
+
+/// SHA-256 over the whole run's input list: shards of one run agree on it.
+fn inputs_sha256(plan: &Plan) -> String {
+    let mut text = String::new();
+    for s in &plan.sources {
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            s.name(),
+            s.file.size,
+            s.file.last_modified.to_rfc3339(),
+            s.file.e_tag.as_deref().unwrap_or("")
+        ));
+    }
+    common::checksum::sha256_hex(text.as_bytes())
 }
 
 /// Results of the data pass.
@@ -314,6 +388,8 @@ struct Outcome {
     file_rows: Vec<u64>,
     outputs: BTreeMap<String, Vec<WrittenFile>>,
     profile: Profile,
+    /// A shard's kept keys per rule, for the merge's check.
+    keys: BTreeMap<String, Vec<KeyAt>>,
 }
 
 /// The open output datasets of a run, and the training split's profile.
@@ -354,6 +430,7 @@ struct State {
 async fn execute(
     config: &EtlConfig,
     plan: &Plan,
+    shard: Shard,
     run_root: &Location,
     progress: Progress,
 ) -> Result<Outcome> {
@@ -398,7 +475,10 @@ async fn execute(
         None
     };
     let mut state = State {
-        dedup: dedup_columns.map(|c| Dedup::new(&schema, c)).transpose()?,
+        dedup: dedup_columns
+            .map(|c| Dedup::new(&schema, c))
+            .transpose()?
+            .map(|d| if shard.is_sharded() { d.track() } else { d }),
         unique: (!config.unique.is_empty())
             .then(|| Unique::new(&schema, index(&config.unique)))
             .transpose()?,
@@ -421,7 +501,16 @@ async fn execute(
         names: plan.sources.iter().map(|s| s.name()).collect(),
     };
 
-    let mut result = pass(config, plan, &transform, &mut state, &mut writers, progress).await;
+    let mut result = pass(
+        config,
+        plan,
+        shard,
+        &transform,
+        &mut state,
+        &mut writers,
+        progress,
+    )
+    .await;
     if result.is_ok() {
         result = flush_split(&mut state, &mut writers).await;
     }
@@ -439,12 +528,22 @@ async fn execute(
     if let Some(w) = writers.quarantine {
         outputs.insert("quarantine".to_string(), w.finish(false).await?);
     }
+    let mut keys = BTreeMap::new();
+    if shard.is_sharded() {
+        if let Some(kept) = state.dedup.and_then(Dedup::into_kept) {
+            keys.insert("dedup".to_string(), kept);
+        }
+        if let Some(unique) = state.unique {
+            keys.insert("unique".to_string(), unique.into_kept());
+        }
+    }
     Ok(Outcome {
         counts: state.counts,
         reasons: state.reasons,
         file_rows: state.file_rows,
         outputs,
         profile,
+        keys,
     })
 }
 
@@ -453,13 +552,19 @@ async fn execute(
 async fn pass(
     config: &EtlConfig,
     plan: &Plan,
+    shard: Shard,
     transform: &Arc<Transform>,
     state: &mut State,
     writers: &mut Writers,
     progress: Progress,
 ) -> Result<()> {
     let workers = rayon::current_num_threads() + 1;
-    for (source, columns) in plan.sources.iter().zip(&plan.files) {
+    let owned = plan
+        .sources
+        .iter()
+        .zip(&plan.files)
+        .filter(|(source, _)| shard.owns(source.index));
+    for (source, columns) in owned {
         let given = (source.format != common::storage::FileFormat::Parquet
             && (!config.csv.header || source.format == common::storage::FileFormat::Ndjson))
             .then(|| columns.names.clone());
@@ -514,7 +619,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
     state.counts.input += rows;
 
     if let Some(dedup) = &mut state.dedup {
-        let keep = dedup.keep(&valid)?;
+        let keep = dedup.keep(&valid, file, &valid_rows)?;
         let kept = keep.true_count();
         state.counts.duplicates += (valid.num_rows() - kept) as u64;
         if kept < valid.num_rows() {

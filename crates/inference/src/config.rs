@@ -6,7 +6,7 @@ use common::config::{LoggingConfig, StageFile, StageSection, StorageConfig};
 use common::storage::{FileFormat, ParquetWriteOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// `pipeline_config.yaml` as seen by the inference stage: the shared
 /// sections and `inference:` (other stages' sections are theirs; see
@@ -127,109 +127,4 @@ impl Default for InferenceConfig {
     }
 }
 
-/// Which part of the input this process scores: shard `index` of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// 0-based shard index.
-    pub index: usize,
-    /// Number of shards.
-    pub count: usize,
-}
-
-impl Default for Shard {
-    fn default() -> Self {
-        Self { index: 0, count: 1 }
-    }
-}
-
-impl Shard {
-    /// Parses `I/N` (0 ≤ I < N).
-    pub fn parse(text: &str) -> Result<Self> {
-        let err = || Error::Config {
-            key: "--shard".into(),
-            message: format!("'{text}' is not I/N with 0 ≤ I < N (e.g. 0/3)"),
-        };
-        let (i, n) = text.split_once('/').ok_or_else(err)?;
-        let (index, count): (usize, usize) = (
-            i.trim().parse().map_err(|_| err())?,
-            n.trim().parse().map_err(|_| err())?,
-        );
-        if count == 0 || index >= count {
-            return Err(err());
-        }
-        Ok(Self { index, count })
-    }
-
-    /// The shard from the environment: `CAUCE_SHARD=I/N`, or the index of a
-    /// Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`) or an AWS Batch array
-    /// job (`AWS_BATCH_JOB_ARRAY_INDEX`) with the count in `CAUCE_SHARD_COUNT`.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
-        if let Some(spec) = get("CAUCE_SHARD") {
-            return Self::parse(&spec).map(Some);
-        }
-        let index = get("JOB_COMPLETION_INDEX").or_else(|| get("AWS_BATCH_JOB_ARRAY_INDEX"));
-        match (index, get("CAUCE_SHARD_COUNT")) {
-            (Some(i), Some(n)) => Self::parse(&format!("{i}/{n}")).map(Some),
-            (Some(i), None) => Err(Error::Config {
-                key: "CAUCE_SHARD_COUNT".into(),
-                message: format!(
-                    "shard index {i} is set by the job environment; set CAUCE_SHARD_COUNT to the number of shards"
-                ),
-            }),
-            (None, _) => Ok(None),
-        }
-    }
-
-    /// The manifest name of this shard.
-    pub fn manifest_name(&self) -> String {
-        if self.count == 1 {
-            "_manifest.json".into()
-        } else {
-            format!("_manifest.shard-{}-of-{}.json", self.index, self.count)
-        }
-    }
-
-    /// Folder prefix of this shard's runs.
-    pub fn runs_folder(&self) -> String {
-        if self.count == 1 {
-            "runs".into()
-        } else {
-            format!("runs/shard-{}-of-{}", self.index, self.count)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_parse_and_come_from_job_environments() {
-        assert_eq!(Shard::parse("2/3").unwrap(), Shard { index: 2, count: 3 });
-        for bad in ["3/3", "1", "a/b", "0/0"] {
-            assert!(Shard::parse(bad).is_err(), "{bad}");
-        }
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert_eq!(Shard::from_env(env(&[])).unwrap(), None);
-        assert_eq!(
-            Shard::from_env(env(&[
-                ("JOB_COMPLETION_INDEX", "1"),
-                ("CAUCE_SHARD_COUNT", "4")
-            ]))
-            .unwrap(),
-            Some(Shard { index: 1, count: 4 })
-        );
-        assert!(Shard::from_env(env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "1")])).is_err());
-        assert_eq!(
-            Shard::from_env(env(&[("CAUCE_SHARD", "0/2")])).unwrap(),
-            Some(Shard { index: 0, count: 2 })
-        );
-    }
-}
+pub use common::shard::Shard;

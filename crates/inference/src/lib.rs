@@ -23,17 +23,20 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
 pub mod config;
 mod error;
 pub mod input;
+mod merge;
 mod predict;
 mod run;
 pub mod schema;
 
 pub use config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
 pub use error::{Error, Result};
+pub use merge::merge;
 pub use predict::{output_schema, predict};
 pub use run::{
-    AppliedCleaning, FORMAT_VERSION, InferenceReport, InputRecord, Manifest, ModelRecord,
+    AppliedCleaning, FORMAT_VERSION, InferenceReport, InputRecord, InputSet, Manifest, ModelRecord,
     OutputFile, Rows, RunOptions, load_model, run,
 };

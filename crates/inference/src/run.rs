@@ -171,6 +171,23 @@ pub struct Manifest {
     pub seconds: f64,
     /// Input rows per second.
     pub rows_per_second: f64,
+    /// In a shard's manifest: the whole run's input, which every shard
+    /// must agree on for the merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_set: Option<InputSet>,
+    /// In a merged manifest: the shard runs it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<common::shard::Merged>,
+}
+
+/// The input of a whole (sharded) run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputSet {
+    /// Units dealt out to the shards: files, or the row groups of one
+    /// Parquet file.
+    pub units: usize,
+    /// SHA-256 over the input files' names and sizes.
+    pub sha256: String,
 }
 
 /// What a run did.
@@ -324,7 +341,11 @@ struct Unit {
     row_groups: Option<Vec<usize>>,
 }
 
-async fn units(config: &InferenceConfig, input: &str, shard: Shard) -> Result<Vec<Unit>> {
+async fn units(
+    config: &InferenceConfig,
+    input: &str,
+    shard: Shard,
+) -> Result<(Vec<Unit>, InputSet)> {
     let mut files = Vec::new();
     for file in select_inputs(input).await? {
         let name = file.location.file_name().to_string();
@@ -350,25 +371,33 @@ async fn units(config: &InferenceConfig, input: &str, shard: Shard) -> Result<Ve
             message: format!("{input}: no CSV, Parquet or NDJSON files"),
         });
     }
+    let listed: String = files
+        .iter()
+        .map(|(f, _, _)| format!("{}\t{}\n", f.location, f.size))
+        .collect();
+    let mut set = InputSet {
+        units: files.len(),
+        sha256: common::checksum::sha256_hex(listed.as_bytes()),
+    };
     // One big Parquet file is split by row group; otherwise whole files are dealt out.
     if files.len() == 1 && files[0].1 == FileFormat::Parquet && shard.count > 1 {
         let (file, format, compression) = files.remove(0);
         let groups = ParquetSource::open(&file.location).await?.num_row_groups();
-        let mine: Vec<usize> = (0..groups)
-            .filter(|g| g % shard.count == shard.index)
-            .collect();
-        return Ok(vec![Unit {
+        let mine: Vec<usize> = (0..groups).filter(|g| shard.owns(*g)).collect();
+        set.units = groups;
+        let unit = Unit {
             index: 0,
             file,
             format,
             compression,
             row_groups: Some(mine),
-        }]);
+        };
+        return Ok((vec![unit], set));
     }
-    Ok(files
+    let units = files
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| i % shard.count == shard.index)
+        .filter(|(i, _)| shard.owns(*i))
         .map(|(index, (file, format, compression))| Unit {
             index,
             file,
@@ -376,7 +405,8 @@ async fn units(config: &InferenceConfig, input: &str, shard: Shard) -> Result<Ve
             compression,
             row_groups: None,
         })
-        .collect())
+        .collect();
+    Ok((units, set))
 }
 
 /// Scores this shard's input and publishes its manifest.
@@ -397,7 +427,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         options.shard.count
     );
     let output = Location::parse(&options.output)?;
-    let units = units(config, &options.input, options.shard).await?;
+    let (units, input_set) = units(config, &options.input, options.shard).await?;
     let runs = Runs::new(output.join(&options.shard.runs_folder())?);
     let run = runs.start().await?;
     let (run_id, run_root) = (run.id().to_string(), run.root().clone());
@@ -472,6 +502,8 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         finished: Utc::now(),
         seconds,
         rows_per_second: rows.input as f64 / seconds.max(1e-9),
+        input_set: options.shard.is_sharded().then_some(input_set),
+        shards: None,
     };
     let manifest_location = output.join(&options.shard.manifest_name())?;
     match write_report(&manifest, &run_root, &output).await {
@@ -497,10 +529,14 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         rows.quarantined,
         manifest.rows_per_second
     );
-    // Shard folders sit beside the unsharded runs; they are not runs themselves.
-    runs.prune(config.keep_runs, &manifest_location, |f| {
-        f.starts_with("shard-")
-    })
+    // Shard and merge folders sit beside the unsharded runs; they are not
+    // runs themselves. A shard keeps the run the merged manifest reads.
+    let merged = output.join(&Shard::default().manifest_name())?;
+    runs.prune(
+        config.keep_runs,
+        &[&manifest_location, &merged],
+        Shard::is_shard_folder,
+    )
     .await;
     Ok(InferenceReport {
         output: output.to_string(),
@@ -510,7 +546,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
 }
 
 /// Writes the run's report into its folder (published with the manifest).
-async fn write_report(
+pub(crate) async fn write_report(
     manifest: &Manifest,
     run_root: &Location,
     output: &Location,

@@ -87,6 +87,21 @@ pub struct ColumnDrift {
     pub bins: Vec<(String, f64, f64)>,
     /// Against the thresholds.
     pub level: Level,
+    /// The counts behind the rates, so that shards' drifts add up
+    /// ([`Drift::combine`]).
+    #[serde(default)]
+    pub counted: Counted,
+}
+
+/// What one column's drift was computed from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counted {
+    /// Null cells.
+    pub nulls: u64,
+    /// Values outside the training range or categories.
+    pub unseen: u64,
+    /// Values per bin.
+    pub counts: Vec<u64>,
 }
 
 /// Drift of a run.
@@ -287,40 +302,105 @@ impl ColumnCounter {
                 .map(|&n| if total > 0.0 { n as f64 / total } else { 0.0 })
                 .collect()
         };
-        let (e, a) = (shares(&expected), shares(&self.counts));
-        let scored = self.counts.iter().sum::<u64>();
-        let psi = if scored == 0 {
+        let e = shares(&expected);
+        let mut column = ColumnDrift {
+            name: c.name.clone(),
+            kind: kind.into(),
+            psi: 0.0,
+            null_rate: 0.0,
+            training_null_rate: rate(c.nulls, trained),
+            unseen_rate: all_known.then_some(0.0),
+            bins: labels
+                .into_iter()
+                .zip(e)
+                .map(|(l, e)| (l, e, 0.0))
+                .collect(),
+            level: Level::Stable,
+            counted: Counted {
+                nulls: self.nulls,
+                unseen: self.unseen,
+                counts: self.counts.clone(),
+            },
+        };
+        column.judge(rows, thresholds);
+        column
+    }
+}
+
+fn rate(n: u64, of: u64) -> f64 {
+    if of > 0 { n as f64 / of as f64 } else { 0.0 }
+}
+
+impl ColumnDrift {
+    /// Sets the rates, shares, PSI and level from `counted` (of `rows`
+    /// scored rows) and the training shares in `bins`.
+    fn judge(&mut self, rows: u64, thresholds: Thresholds) {
+        let counts = &self.counted.counts;
+        let scored = counts.iter().sum::<u64>();
+        for (bin, &n) in self.bins.iter_mut().zip(counts) {
+            bin.2 = rate(n, scored);
+        }
+        self.psi = if scored == 0 {
             0.0
         } else {
-            e.iter()
-                .zip(&a)
-                .map(|(&e, &a)| {
+            self.bins
+                .iter()
+                .map(|&(_, e, a)| {
                     let (e, a) = (e.max(FLOOR), a.max(FLOOR));
                     (a - e) * (a / e).ln()
                 })
                 .sum()
         };
-        let level = match thresholds.fail {
-            Some(fail) if psi >= fail => Level::Fail,
-            _ if psi >= thresholds.warn => Level::Warn,
+        self.level = match thresholds.fail {
+            Some(fail) if self.psi >= fail => Level::Fail,
+            _ if self.psi >= thresholds.warn => Level::Warn,
             _ => Level::Stable,
         };
-        let rate = |n: u64, of: u64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
-        ColumnDrift {
-            name: c.name.clone(),
-            kind: kind.into(),
-            psi,
-            null_rate: rate(self.nulls, rows),
-            training_null_rate: rate(c.nulls, trained),
-            unseen_rate: all_known.then(|| rate(self.unseen, scored)),
-            bins: labels
-                .into_iter()
-                .zip(e)
-                .zip(a)
-                .map(|((l, e), a)| (l, e, a))
-                .collect(),
-            level,
+        self.null_rate = rate(self.counted.nulls, rows);
+        if self.unseen_rate.is_some() {
+            self.unseen_rate = Some(rate(self.counted.unseen, scored));
         }
+    }
+}
+
+impl Drift {
+    /// The drift of the rows of all `parts` (shards' drifts against the
+    /// same profile), exactly as if they had been counted together;
+    /// `None` when there are no parts or they do not match.
+    pub fn combine(parts: &[Drift]) -> Option<Drift> {
+        let (first, rest) = parts.split_first()?;
+        let mut total = first.clone();
+        for part in rest {
+            if part.columns.len() != total.columns.len() {
+                return None;
+            }
+            total.rows += part.rows;
+            for (a, b) in total.columns.iter_mut().zip(&part.columns) {
+                if a.name != b.name || a.counted.counts.len() != b.counted.counts.len() {
+                    return None;
+                }
+                a.counted.nulls += b.counted.nulls;
+                a.counted.unseen += b.counted.unseen;
+                a.counted
+                    .counts
+                    .iter_mut()
+                    .zip(&b.counted.counts)
+                    .for_each(|(x, y)| *x += y);
+            }
+        }
+        for column in &mut total.columns {
+            column.judge(total.rows, total.thresholds);
+            if total.rows < total.thresholds.min_rows {
+                column.level = Level::Stable;
+            }
+        }
+        total.level = total
+            .columns
+            .iter()
+            .map(|c| c.level)
+            .max()
+            .unwrap_or(Level::Stable);
+        Some(total)
     }
 }
 
@@ -357,6 +437,47 @@ mod tests {
         let batch = batch(x, s);
         let profile = Profile::of(&batch, &[]).unwrap();
         (batch, profile)
+    }
+
+    /// Shards' drifts combine to the drift of all their rows counted
+    /// together, whatever the split of the rows (nulls, unseen values and
+    /// categories included).
+    #[test]
+    fn drifts_of_shards_combine_to_the_whole() {
+        let (_, profile) = training();
+        let thresholds = Thresholds {
+            fail: Some(0.25),
+            min_rows: 10,
+            ..Thresholds::default()
+        };
+        let x: Vec<f64> = (0..900).map(|i| f64::from(i * 2 % 1500) - 100.0).collect();
+        let s: Vec<&str> = (0..900)
+            .map(|i| ["a", "b", "zz"][(i * 7 % 11) % 3])
+            .collect();
+        let whole = batch(x.clone(), s.clone());
+        let mut all = Counter::new(&profile);
+        all.add(&profile, &whole).unwrap();
+        let expected = all.finish(&profile, thresholds);
+        for cut in [[0, 300, 900], [0, 1, 900], [0, 899, 900]] {
+            let parts: Vec<Drift> = cut
+                .windows(2)
+                .map(|w| {
+                    let mut c = Counter::new(&profile);
+                    c.add(&profile, &whole.slice(w[0], w[1] - w[0])).unwrap();
+                    c.finish(&profile, thresholds)
+                })
+                .collect();
+            let combined = Drift::combine(&parts).unwrap();
+            assert_eq!(combined.rows, expected.rows);
+            assert_eq!(combined.level, expected.level);
+            for (a, b) in combined.columns.iter().zip(&expected.columns) {
+                assert_eq!(a.counted, b.counted);
+                assert!((a.psi - b.psi).abs() < 1e-12, "{} {}", a.psi, b.psi);
+                assert_eq!(a.unseen_rate, b.unseen_rate);
+                assert_eq!(a.null_rate, b.null_rate);
+            }
+        }
+        assert!(Drift::combine(&[]).is_none());
     }
 
     /// PSI by hand: training deciles of 0..999 hold 100 rows each; the

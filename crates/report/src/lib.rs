@@ -9,6 +9,7 @@ pub mod curves;
 pub mod data_quality;
 pub mod drift;
 mod html;
+pub mod merge;
 pub mod model;
 mod plot;
 pub mod prediction;

@@ -49,10 +49,12 @@ enum State {
     Finished,
 }
 
-/// The one field pruning reads from a manifest.
+/// What pruning reads from a manifest: the runs it names.
 #[derive(Debug, Deserialize)]
 struct Names {
     run_id: String,
+    #[serde(default)]
+    shards: Option<crate::shard::Merged>,
 }
 
 impl Runs {
@@ -69,13 +71,16 @@ impl Runs {
         Ok(ActiveRun { id, root, lease })
     }
 
-    /// Deletes finished runs beyond the newest `keep` (the one `manifest`
-    /// names first, then the newest others) and dead runs, never a live run nor the current
-    /// one; folders `skip` rejects are not runs and are left alone.
-    /// Failures are logged, not returned: pruning is housekeeping after a
-    /// successful run and must not fail it.
-    pub async fn prune(&self, keep: usize, manifest: &Location, skip: impl Fn(&str) -> bool) {
-        if let Err(e) = self.try_prune(keep, manifest, skip).await {
+    /// Deletes finished runs beyond the newest `keep` (the one the first of
+    /// `manifests` names first, then the newest others) and dead runs,
+    /// never a live run nor one any of `manifests` names (its `run_id`, or
+    /// the shard runs a merged manifest lists); folders `skip` rejects are
+    /// not runs and are left alone. A shard passes its own manifest and the
+    /// merged one, so a rerun shard never deletes the run the published
+    /// merge still reads. Failures are logged, not returned: pruning is
+    /// housekeeping after a successful run and must not fail it.
+    pub async fn prune(&self, keep: usize, manifests: &[&Location], skip: impl Fn(&str) -> bool) {
+        if let Err(e) = self.try_prune(keep, manifests, skip).await {
             log::warn!("pruning {}: {e}", self.root);
         }
     }
@@ -83,7 +88,7 @@ impl Runs {
     async fn try_prune(
         &self,
         keep: usize,
-        manifest: &Location,
+        manifests: &[&Location],
         skip: impl Fn(&str) -> bool,
     ) -> Result<()> {
         // Staging files of writes killed mid-way (local disk), once no live
@@ -116,12 +121,27 @@ impl Runs {
         }
         // Read last: a run that published while the leases were looked at
         // is current by now (or superseded by a newer one).
-        let current = match manifest.read_json::<Names>().await {
-            Ok(names) => Some(names.run_id),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let is_current = |name: &str| current.as_deref() == Some(name);
+        let mut current = None;
+        let mut named = Vec::new();
+        for (i, manifest) in manifests.iter().enumerate() {
+            let names = match manifest.read_json::<Names>().await {
+                Ok(names) => names,
+                Err(Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            if i == 0 {
+                current = Some(names.run_id.clone());
+            }
+            named.extend(
+                names
+                    .shards
+                    .iter()
+                    .flat_map(|m| m.run_ids())
+                    .map(str::to_string),
+            );
+            named.push(names.run_id);
+        }
+        let is_current = |name: &str| named.iter().any(|n| n == name);
         // The current run counts towards `keep`; the others kept are the
         // newest finished ones.
         let mut finished: Vec<&str> = runs
@@ -238,7 +258,7 @@ mod tests {
         run.publish(&root, &[], &manifest, &Names { run_id: &id })
             .await
             .unwrap();
-        runs.prune(1, &manifest, |_| false).await;
+        runs.prune(1, &[&manifest], |_| false).await;
         assert!(
             starting.join("_lease.json#7").exists(),
             "the starting run stays"

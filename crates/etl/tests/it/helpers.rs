@@ -45,6 +45,7 @@ impl Fixture {
             output: format!("{}/processed", self.root()),
             force: false,
             progress: false,
+            shard: Default::default(),
         }
     }
 
@@ -71,14 +72,19 @@ impl Fixture {
 
     /// Every row of a dataset (`train`, `test`, `quarantine`, …) as text, in file order.
     pub async fn rows(&self, manifest: &Manifest, dataset: &str) -> Vec<Vec<Option<String>>> {
+        self.rows_in("processed", manifest, dataset).await
+    }
+
+    /// The same for a manifest of the output `folder` (under the root).
+    pub async fn rows_in(
+        &self,
+        folder: &str,
+        manifest: &Manifest,
+        dataset: &str,
+    ) -> Vec<Vec<Option<String>>> {
         let mut rows = Vec::new();
         for file in manifest.files(dataset) {
-            let location = self
-                .root()
-                .join("processed")
-                .unwrap()
-                .join(&file.path)
-                .unwrap();
+            let location = self.root().join(folder).unwrap().join(&file.path).unwrap();
             let source = ParquetSource::open(&location).await.unwrap();
             let batches: Vec<RecordBatch> = source
                 .stream(1024, None)

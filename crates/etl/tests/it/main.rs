@@ -7,3 +7,4 @@ mod cli;
 mod e2e;
 mod helpers;
 mod property;
+mod shard;

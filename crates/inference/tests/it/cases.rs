@@ -346,10 +346,54 @@ async fn three_shards_union_equals_the_unsharded_output() {
         );
         union.extend(rows(root, "sharded", &report.manifest).await);
     }
+    // One manifest over the three: the whole run's rows in its order, its
+    // counts and its drift (recomputed from the shards' counts).
+    let merged = inference::merge(&shipped(), &format!("{root}/sharded"), None, false)
+        .await
+        .unwrap()
+        .manifest;
+    assert_eq!(rows(root, "sharded", &merged).await, expected);
+    assert_eq!(merged.rows, whole.manifest.rows);
+    assert_eq!(merged.inputs, whole.manifest.inputs);
+    assert_eq!(merged.drift, whole.manifest.drift);
+    assert!(merged.drift.is_some() && merged.report.is_some());
+    assert_eq!(merged.shards.as_ref().unwrap().count, 3);
+    let again = inference::merge(&shipped(), &format!("{root}/sharded"), None, false)
+        .await
+        .unwrap();
+    assert_eq!(again.manifest, merged, "nothing changed: up to date");
     expected.sort();
     union.sort();
     assert_eq!(union, expected);
     assert_eq!(union.len(), 344);
+
+    // Shards that scored with different models are refused.
+    let mut opts = options(root, "many", "mixed");
+    opts.model = "v1".into();
+    for index in 0..2 {
+        opts.shard = Shard { index, count: 2 };
+        inference::run(&shipped(), &opts).await.unwrap();
+    }
+    crate::pipeline::trained(root).await;
+    opts.model = "latest".into();
+    opts.shard = Shard { index: 1, count: 2 };
+    inference::run(&shipped(), &opts).await.unwrap();
+    let e = inference::merge(&shipped(), &format!("{root}/mixed"), None, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cannot merge the shards: _manifest.shard-0-of-2.json scored with model v1 and _manifest.shard-1-of-2.json with v2"),
+        "{e}"
+    );
+    assert!(
+        !root
+            .join("mixed/_manifest.json")
+            .unwrap()
+            .exists()
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -416,6 +460,14 @@ async fn one_parquet_file_is_sharded_by_row_group() {
     union.sort();
     assert_eq!(union, expected);
     assert_eq!(union.len() as u64, written.rows);
+    let merged = inference::merge(&shipped(), &format!("{root}/sharded"), Some(3), false)
+        .await
+        .unwrap()
+        .manifest;
+    let mut merged_rows = rows(root, "sharded", &merged).await;
+    merged_rows.sort();
+    assert_eq!(merged_rows, expected);
+    assert_eq!(merged.rows, whole.manifest.rows);
 }
 
 #[tokio::test]

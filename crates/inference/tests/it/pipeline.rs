@@ -29,6 +29,7 @@ pub async fn trained(root: &Location) {
         output: format!("{root}/processed"),
         force: false,
         progress: false,
+        shard: Default::default(),
     };
     etl::run(&pipeline.etl, &etl_options).await.unwrap();
     let config = trainer::TrainConfig::load(&repo("config/model_config.yaml")).unwrap();

@@ -107,6 +107,7 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
         output: format!("{root}/processed"),
         force: false,
         progress: false,
+        shard: Default::default(),
     };
     let report = etl::run(&etl_config, &etl_options).await.unwrap();
     assert_eq!(report.manifest.rows.quarantined, 0);

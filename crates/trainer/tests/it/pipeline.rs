@@ -31,6 +31,7 @@ async fn processed(root: &Location) {
         output: format!("{root}/processed"),
         force: false,
         progress: false,
+        shard: Default::default(),
     };
     etl::run(&pipeline.etl, &options).await.unwrap();
 }

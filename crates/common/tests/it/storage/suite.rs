@@ -467,7 +467,7 @@ pub async fn pruning_never_removes_a_run_in_progress(root: &Location) {
     fast.publish(root, &[&fast_file], &manifest, &value)
         .await
         .unwrap();
-    runs.prune(1, &manifest, |_| false).await;
+    runs.prune(1, &[&manifest], |_| false).await;
     assert!(
         root.join(&slow_file.path).unwrap().exists().await.unwrap(),
         "the slow run survives"
@@ -481,7 +481,7 @@ pub async fn pruning_never_removes_a_run_in_progress(root: &Location) {
     slow.publish(root, &[&slow_file], &manifest, &value)
         .await
         .unwrap();
-    runs.prune(1, &manifest, |_| false).await;
+    runs.prune(1, &[&manifest], |_| false).await;
     let current: serde_json::Value = manifest.read_json().await.unwrap();
     assert_eq!(
         current["run_id"],

@@ -1,0 +1,337 @@
+//! `etl merge`: publishes the one `_manifest.json` over the N shards of a
+//! sharded run (`etl --shard I/N`), which the trainer reads as it reads an
+//! unsharded run's.
+//!
+//! What is global and what is per shard:
+//! - **Rows.** Shard `I` cleans the input files `I mod N` of the whole
+//!   run's sorted file list; every shard plans over all files, so all
+//!   agree on the columns and their types. Counts add up across shards.
+//! - **De-duplication and `unique`** are exact across shards or the merge
+//!   fails: each shard's kept keys are checked against every other's
+//!   ([`crate::keys`]), and a key in two shards is an error naming both
+//!   rows. The union is then the rows an unsharded run keeps.
+//! - **The split.** With `split.key` a row's split depends on its key
+//!   only: N shards give the rows one run gives. Without it each shard
+//!   makes the exact seeded split of its own rows, so the fractions hold
+//!   per shard but the rows differ from an unsharded run's.
+//! - **`keep_runs`** counts the run folders of each shard, and of the
+//!   merges; a shard never deletes a run the published merge reads.
+//!
+//! The merge reads only manifests (and the keys files), never the data, and
+//! is idempotent: run it again and it finds the output up to date. It
+//! publishes nothing unless all N shards are there, ran with this config,
+//! over the same inputs.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use common::shard::{MERGED_RUNS, Merged, Shard, ShardRun, merge_error};
+use common::storage::{Location, Runs};
+
+use crate::config::EtlConfig;
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::manifest::{FORMAT_VERSION, MANIFEST, Manifest, RowCounts, Timings};
+use crate::run::{EtlReport, RunOptions, current_manifest, write_report};
+
+/// Merges the shards under `options.output`; `count` picks the shard count
+/// when shard manifests of several counts are there.
+pub async fn merge(
+    config: &EtlConfig,
+    options: &RunOptions,
+    count: Option<usize>,
+) -> Result<EtlReport> {
+    let output = Location::parse(&options.output)?;
+    let fail = |message: String| merge_error(&output, message);
+    let shards = read_shards(&output, count).await?;
+    let mut effective = config.clone();
+    effective.input = Some(options.input.clone());
+    effective.output = Some(options.output.clone());
+    let fingerprint = effective.fingerprint();
+    check(&shards, &fingerprint).map_err(fail)?;
+    check_keys(&output, &shards).await.map_err(fail)?;
+
+    let merged = Merged {
+        count: shards.len(),
+        shards: shards
+            .iter()
+            .map(|s| ShardRun {
+                index: s.shard.index,
+                run_id: s.manifest.run_id.clone(),
+                manifest_sha256: s.sha256.clone(),
+            })
+            .collect(),
+    };
+    let manifest_location = output.join(MANIFEST)?;
+    if !options.force
+        && let Some(existing) = current_manifest(&manifest_location).await
+        && existing.config_sha256 == fingerprint
+        && existing.shards.as_ref() == Some(&merged)
+    {
+        log::info!("{manifest_location}: up to date (the shards are unchanged)");
+        return Ok(EtlReport {
+            output: output.to_string(),
+            manifest: existing,
+            up_to_date: true,
+        });
+    }
+
+    let manifests: Vec<&Manifest> = shards.iter().map(|s| &s.manifest).collect();
+    let rows = manifests
+        .iter()
+        .fold(RowCounts::default(), |t, m| add(t, m.rows));
+    if rows.train == 0 && !config.allow_empty {
+        return Err(Error::EmptyTraining {
+            output: output.to_string(),
+            input: rows.input,
+            quarantined: rows.quarantined,
+            duplicates: rows.duplicates,
+        });
+    }
+    let runs = Runs::new(output.join(&format!("runs/{MERGED_RUNS}"))?);
+    let run = runs.start().await?;
+    let first = manifests[0];
+    let started = manifests
+        .iter()
+        .map(|m| m.timings.started)
+        .min()
+        .unwrap_or_else(Utc::now);
+    let finished = Utc::now();
+    let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
+    let mut outputs: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for m in &manifests {
+        for (dataset, files) in &m.outputs {
+            outputs
+                .entry(dataset.clone())
+                .or_default()
+                .extend(files.iter().cloned());
+        }
+        for (reason, n) in &m.quarantine_reasons {
+            *reasons.entry(reason.clone()).or_default() += n;
+        }
+    }
+    let profiles: Option<Vec<_>> = manifests.iter().map(|m| m.profile.clone()).collect();
+    let mut manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        run_id: run.id().to_string(),
+        producer: format!(
+            "cauce-etl {} (merge of {} shards)",
+            env!("CARGO_PKG_VERSION"),
+            shards.len()
+        ),
+        config_sha256: fingerprint,
+        inputs: interleave(&manifests),
+        schema: first.schema.clone(),
+        outputs,
+        cleaning: first.cleaning.clone(),
+        rows,
+        quarantine_reasons: reasons,
+        profile: profiles.and_then(|p| report::profile::Profile::merge(&p)),
+        report: None,
+        timings: Timings {
+            started,
+            finished,
+            seconds,
+            rows_per_second: rows.input as f64 / seconds.max(1e-9),
+        },
+        shard: None,
+        shards: Some(merged),
+    };
+    match write_report(&manifest, run.root(), &output).await {
+        Ok(report) => manifest.report = Some(report),
+        Err(e) => {
+            run.abandon().await;
+            return Err(e);
+        }
+    }
+    let files: Vec<_> = manifest
+        .outputs
+        .values()
+        .flatten()
+        .chain(&manifest.report)
+        .collect();
+    run.publish(&output, &files, &manifest_location, &manifest)
+        .await?;
+    log::info!(
+        "merged {} shards: {} → {manifest_location}",
+        shards.len(),
+        manifest.rows
+    );
+    runs.prune(config.keep_runs, &[&manifest_location], |_| false)
+        .await;
+    Ok(EtlReport {
+        output: output.to_string(),
+        manifest,
+        up_to_date: false,
+    })
+}
+
+/// A shard's manifest as read.
+struct ShardManifest {
+    shard: Shard,
+    name: String,
+    manifest: Manifest,
+    sha256: String,
+}
+
+/// Reads the manifests of every shard of one count, in index order.
+async fn read_shards(output: &Location, count: Option<usize>) -> Result<Vec<ShardManifest>> {
+    let mut shards = Vec::new();
+    for (shard, bytes) in common::shard::published(output, count, "etl").await? {
+        let name = shard.manifest_name();
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| common::Error::Json {
+                location: output.join(&name).map_or(name.clone(), |l| l.to_string()),
+                source: e,
+            })?;
+        shards.push(ShardManifest {
+            shard,
+            name,
+            sha256: common::checksum::sha256_hex(&bytes),
+            manifest,
+        });
+    }
+    Ok(shards)
+}
+
+/// That every shard ran with this config over the same inputs and made the
+/// same columns.
+fn check(shards: &[ShardManifest], fingerprint: &str) -> std::result::Result<(), String> {
+    let first = &shards[0];
+    for s in shards {
+        let m = &s.manifest;
+        if m.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "{}: format_version {} is not {FORMAT_VERSION}; rerun that shard",
+                s.name, m.format_version
+            ));
+        }
+        if m.config_sha256 != fingerprint {
+            return Err(format!(
+                "{} ran with another etl config, input or output than this merge (config_sha256 {} here {}); rerun that shard or merge with its config",
+                s.name,
+                short(&m.config_sha256),
+                short(fingerprint)
+            ));
+        }
+        let (Some(record), Some(first_record)) = (&m.shard, &first.manifest.shard) else {
+            return Err(format!("{} is not a shard's manifest", s.name));
+        };
+        if (record.index, record.count) != (s.shard.index, s.shard.count) {
+            return Err(format!(
+                "{} records shard {}/{}",
+                s.name, record.index, record.count
+            ));
+        }
+        if record.inputs_sha256 != first_record.inputs_sha256 {
+            return Err(format!(
+                "{} and {} were made from different input files ({} and {} files); the inputs changed between shards: rerun them all with --force",
+                first.name, s.name, first_record.inputs_total, record.inputs_total
+            ));
+        }
+        if m.schema != first.manifest.schema {
+            return Err(format!(
+                "{} and {} have different columns",
+                first.name, s.name
+            ));
+        }
+        let owned = (0..record.inputs_total)
+            .filter(|i| s.shard.owns(*i))
+            .count();
+        if m.inputs.len() != owned {
+            return Err(format!(
+                "{} lists {} input files where shard {} of {} files has {owned}",
+                s.name,
+                m.inputs.len(),
+                s.shard,
+                record.inputs_total
+            ));
+        }
+        if !m.rows.balanced() {
+            return Err(format!("{}: its row counts do not add up", s.name));
+        }
+    }
+    Ok(())
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// That no key of `dedup_key` / `deduplicate` / `unique` was kept by two
+/// shards.
+async fn check_keys(
+    output: &Location,
+    shards: &[ShardManifest],
+) -> std::result::Result<(), String> {
+    let manifests: Vec<&Manifest> = shards.iter().map(|s| &s.manifest).collect();
+    let inputs = interleave(&manifests);
+    let rules: Vec<String> = shards
+        .iter()
+        .filter_map(|s| s.manifest.shard.as_ref())
+        .flat_map(|r| r.keys.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for rule in rules {
+        let mut all = Vec::with_capacity(shards.len());
+        for s in shards {
+            let Some(file) = s.manifest.shard.as_ref().and_then(|r| r.keys.get(&rule)) else {
+                return Err(format!("{} has no keys for the {rule} check", s.name));
+            };
+            let location = output.join(&file.path).map_err(|e| e.to_string())?;
+            let bytes = location.get().await.map_err(|e| e.to_string())?;
+            if bytes.len() as u64 != file.bytes
+                || common::checksum::sha256_hex(&bytes) != file.sha256
+            {
+                return Err(format!(
+                    "{location} is not the file {} recorded (size or SHA-256 differ)",
+                    s.name
+                ));
+            }
+            all.push(keys::decode(&bytes, &location.to_string()).map_err(|e| e.to_string())?);
+        }
+        let (count, first) = keys::clashes(&all);
+        if let Some(clash) = first {
+            let at = |k: keys::KeyAt| {
+                let file = inputs
+                    .get(k.file as usize)
+                    .map_or("?", |i| i.location.as_str());
+                format!(
+                    "{file}:{} (shard {})",
+                    k.row,
+                    k.file as usize % shards.len()
+                )
+            };
+            let what = if rule == "unique" {
+                "the unique columns"
+            } else {
+                "the de-duplication key"
+            };
+            return Err(format!(
+                "{count} value(s) of {what} are in files of more than one shard, e.g. {} and {}; each shard de-duplicates and checks uniqueness within its own files only, so this data cannot be sharded by file: run it unsharded",
+                at(clash.first),
+                at(clash.again)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The whole run's input list.
+fn interleave(manifests: &[&Manifest]) -> Vec<crate::manifest::InputRecord> {
+    let inputs: Vec<&[_]> = manifests.iter().map(|m| m.inputs.as_slice()).collect();
+    common::shard::interleave(&inputs)
+}
+
+fn add(a: RowCounts, b: RowCounts) -> RowCounts {
+    RowCounts {
+        input: a.input + b.input,
+        train: a.train + b.train,
+        test: a.test + b.test,
+        validation: a.validation + b.validation,
+        quarantined: a.quarantined + b.quarantined,
+        duplicates: a.duplicates + b.duplicates,
+    }
+}
