@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test browser-test bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test browser-test slurm-test deploy-check scale bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -20,12 +20,29 @@ $(BINARIES) &: $(SOURCES)
 	$(CARGO) build --release --workspace --bins
 	@touch $(BINARIES)
 
-test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run, the quick parity subset, the quick stress run and the browser test of the reports
+test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run, the quick parity subset, the quick stress run, the Slurm test, the deploy/ manifest checks and the browser test of the reports
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory parity-quick
 	$(MAKE) --no-print-directory stress-quick
+	$(MAKE) --no-print-directory slurm-test
+	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory browser-test
+
+scale: build ## Sizing figures: peak RSS per stage, trainer bytes per row, 1 process vs 2 shards (README, "Sizing"; target/scale/scale.json)
+	python3 bench/scale.py
+
+DEPLOY_TOOLS = kubernetes-validate==1.37.0 botocore==1.44.18
+deploy-check: ## deploy/ checked offline: Kubernetes manifests against the OpenAPI schema, AWS Batch job definitions against botocore's model, the Dockerfile, the scripts (part of make test)
+	@test -x .deploy-venv/bin/python || python3 -m venv .deploy-venv
+	@.deploy-venv/bin/python -c 'import kubernetes_validate, botocore' 2>/dev/null || .deploy-venv/bin/pip install --quiet --disable-pip-version-check $(DEPLOY_TOOLS)
+	.deploy-venv/bin/python scripts/deploy_check.py
+
+slurm-test: ## Sharded ETL and inference as 4-task arrays on a real one-node Slurm cluster against the S3 test server, equal to one process; one task killed and resubmitted (part of make test; installs slurm-wlm as root)
+	$(CARGO) build --workspace --bins
+	scripts/s3-test-server.sh install
+	scripts/slurm-test-cluster.sh install
+	scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/slurm_test.py --bin-dir target/debug
 
 browser-test: ## The demo pipeline's HTML reports in headless Chromium: no console error, nothing loaded, not blank, every chart drawn; screenshots in target/browser/ (part of make test)
 	$(CARGO) build --workspace --bins
