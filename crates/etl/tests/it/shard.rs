@@ -9,7 +9,8 @@ use etl::{EtlConfig, Manifest, RunOptions};
 
 use crate::helpers::{Fixture, config};
 
-/// Keyed split, exact de-duplication, a unique id, a range rule.
+/// Keyed split, exact de-duplication, a unique id, a range rule; one run
+/// kept per shard, so a rerun shard prunes all it may.
 const CONFIG: &str = "
 columns:
   id: {type: int64}
@@ -19,6 +20,7 @@ deduplicate: true
 unique: [id]
 split: {test: 0.25, validation: 0.1, seed: 7, key: [id]}
 max_rows_per_file: 50
+keep_runs: 1
 ";
 
 /// Nine files of 60 rows; ids are distinct across files. Within a file:
