@@ -94,9 +94,9 @@ def main():
     csv = generate(1_000_000, "csv", 42)
     small = generate(100_000, "csv", 42)
     parts = split_csv(csv, work / "raw", 8)
-    # The bench data repeats rows across the whole file, so its 8 parts share
-    # duplicates, which sharded de-duplication refuses (crate etl, merge.rs):
-    # the figures are measured without de-duplication.
+    # Without de-duplication the merge reads only manifests: the figures show
+    # the shards' cost. (With it, the bench data's duplicates span its 8
+    # parts, and the merge rewrites the parts that hold the copies: README.)
     pipeline = work / "pipeline.yaml"
     text = (CONFIG / "pipeline.yaml").read_text()
     if "deduplicate: true" not in text:

@@ -70,8 +70,9 @@ class Bucket:
 
 
 def penguin_files(extra_rows=0):
-    """The penguins as 8 CSV files with an id column, a few bad rows and a
-    duplicate; `extra_rows` more rows in file 2 (the kill test's slow shard)."""
+    """The penguins as 8 CSV files with an id column, a few bad rows, a
+    duplicate within a file and one across shards; `extra_rows` more rows in
+    file 2 (the kill test's slow shard)."""
     with open(ROOT / "data/raw/penguins.csv", newline="") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
@@ -81,6 +82,7 @@ def penguin_files(extra_rows=0):
     files[3].append(["9001", "Emperor", "Ross", "40.1", "18.0", "190", "3800", "male", "2008"])
     files[5].append(["9002", "Adelie", "Dream", "4.0", "18.0", "190", "3800", "female", "2008"])
     files[6].append(list(files[6][0]))  # an exact duplicate
+    files[7].append(list(files[2][0]))  # a copy of a row of another shard's file
     for i in range(extra_rows):
         base = body[i % len(body)]
         files[2].append([str(100_000 + i)] + base)

@@ -47,13 +47,14 @@ type Seen<V> = HashMap<u128, V, BuildHasherDefault<Prehashed>>;
 
 /// Hashes the rows of some columns of a batch.
 #[derive(Debug)]
-struct KeyHasher {
+pub(crate) struct KeyHasher {
     columns: Vec<usize>,
     converter: RowConverter,
 }
 
 impl KeyHasher {
-    fn new(schema: &arrow::datatypes::Schema, columns: Vec<usize>) -> Result<Self> {
+    /// Hashes `columns` (indexes into `schema`).
+    pub(crate) fn new(schema: &arrow::datatypes::Schema, columns: Vec<usize>) -> Result<Self> {
         let fields = columns
             .iter()
             .map(|&c| SortField::new(schema.field(c).data_type().clone()))
@@ -64,7 +65,8 @@ impl KeyHasher {
         })
     }
 
-    fn hashes(&self, batch: &RecordBatch) -> Result<Vec<u128>> {
+    /// The xxh3-128 of each row's key columns (arrow's row encoding).
+    pub(crate) fn hashes(&self, batch: &RecordBatch) -> Result<Vec<u128>> {
         let arrays: Vec<ArrayRef> = self
             .columns
             .iter()

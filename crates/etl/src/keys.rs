@@ -2,14 +2,14 @@
 //!
 //! `dedup_key`, `deduplicate` and `unique` are exact within a shard: a
 //! shard cleans its files in input order and keeps the first row of each
-//! key, as an unsharded run does. Across shards they would need every
-//! shard's keys, so each shard writes the keys it kept, with where each was
-//! first seen, to `keys-<rule>.bin` in its run folder, and the merge
-//! refuses to publish when any key was kept by two shards (naming both
-//! rows). When no key is in two shards, every shard kept exactly the rows
-//! an unsharded run keeps: a row an unsharded run drops repeats an earlier
-//! row, and if that earlier row is in another shard, both shards kept the
-//! key. The check costs 28 bytes per kept key in the shard and the merge.
+//! key, as an unsharded run does. Across shards they need every shard's
+//! keys, so each shard writes the keys it kept, with where each was first
+//! seen, to `keys-<rule>.bin` in its run folder. When no key is in two
+//! shards, every shard kept exactly the rows an unsharded run keeps: a row
+//! an unsharded run drops repeats an earlier row, and if that earlier row is
+//! in another shard, both shards kept the key. Keys in two shards are
+//! settled by the merge ([`crate::reconcile`]). This costs 28 bytes per kept
+//! key in the shard and in the merge.
 //!
 //! File layout: records of 28 bytes, little-endian — the key's 128-bit
 //! hash, the input file's index in the plan (u32), the row (u64) — sorted
@@ -86,41 +86,6 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Vec<KeyAt>> {
     Ok(keys)
 }
 
-/// A key two shards both kept: the earlier row, then the later one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Clash {
-    /// Where the key is first seen in input order.
-    pub first: KeyAt,
-    /// Where another shard kept it too.
-    pub again: KeyAt,
-}
-
-/// Keys kept by more than one shard (`shards` are each sorted by hash, as
-/// [`decode`] returns them): how many, and the first in input order.
-pub fn clashes(shards: &[Vec<KeyAt>]) -> (u64, Option<Clash>) {
-    let mut all: Vec<KeyAt> = shards.iter().flatten().copied().collect();
-    all.sort_unstable();
-    let mut count = 0;
-    let mut earliest: Option<Clash> = None;
-    for group in all.chunk_by(|a, b| a.hash == b.hash) {
-        if group.len() < 2 {
-            continue;
-        }
-        count += 1;
-        let mut rows: Vec<KeyAt> = group.to_vec();
-        rows.sort_unstable_by_key(|k| (k.file, k.row));
-        let clash = Clash {
-            first: rows[0],
-            again: rows[1],
-        };
-        let position = |c: &Clash| (c.again.file, c.again.row);
-        if earliest.is_none_or(|e| position(&clash) < position(&e)) {
-            earliest = Some(clash);
-        }
-    }
-    (count, earliest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,21 +107,5 @@ mod tests {
         swapped.extend_from_slice(&bytes[..RECORD]);
         let e = decode(&swapped, "keys-dedup.bin").unwrap_err().to_string();
         assert!(e.contains("keys-dedup.bin") && e.contains("sorted"), "{e}");
-    }
-
-    #[test]
-    fn clashes_are_keys_in_two_shards_reported_earliest_first() {
-        let a = vec![key(1, 0, 5), key(2, 0, 9), key(4, 2, 1)];
-        let b = vec![key(2, 1, 3), key(3, 1, 4), key(4, 3, 2)];
-        let (count, first) = clashes(&[a.clone(), b]);
-        assert_eq!(count, 2);
-        assert_eq!(
-            first,
-            Some(Clash {
-                first: key(2, 0, 9),
-                again: key(2, 1, 3)
-            })
-        );
-        assert_eq!(clashes(&[a, vec![key(7, 1, 1)]]), (0, None));
     }
 }

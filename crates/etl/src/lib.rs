@@ -41,6 +41,7 @@ mod keys;
 pub mod manifest;
 mod merge;
 pub mod plan;
+mod reconcile;
 mod run;
 mod split;
 mod transform;

@@ -6,10 +6,9 @@
 //! - **Rows.** Shard `I` cleans the input files `I mod N` of the whole
 //!   run's sorted file list; every shard plans over all files, so all
 //!   agree on the columns and their types. Counts add up across shards.
-//! - **De-duplication and `unique`** are exact across shards or the merge
-//!   fails: each shard's kept keys are checked against every other's
-//!   ([`crate::keys`]), and a key in two shards is an error naming both
-//!   rows. The union is then the rows an unsharded run keeps.
+//! - **De-duplication and `unique`** are exact across shards: keys kept by
+//!   two shards are settled here ([`crate::reconcile`]), so the union is the
+//!   rows an unsharded run keeps.
 //! - **The split.** With `split.key` a row's split depends on its key
 //!   only: N shards give the rows one run gives. Without it each shard
 //!   makes the exact seeded split of its own rows, so the fractions hold
@@ -17,10 +16,10 @@
 //! - **`keep_runs`** counts the run folders of each shard, and of the
 //!   merges; a shard never deletes a run the published merge reads.
 //!
-//! The merge reads only manifests (and the keys files), never the data, and
-//! is idempotent: run it again and it finds the output up to date. It
-//! publishes nothing unless all N shards are there, ran with this config,
-//! over the same inputs.
+//! The merge reads the manifests and keys files, and the data only where
+//! keys clash; it is idempotent: run it again and it finds the output up to
+//! date. It publishes nothing unless all N shards are there, ran with this
+//! config, over the same inputs.
 
 use std::collections::BTreeMap;
 
@@ -30,8 +29,8 @@ use common::storage::{Location, Runs};
 
 use crate::config::EtlConfig;
 use crate::error::{Error, Result};
-use crate::keys;
 use crate::manifest::{FORMAT_VERSION, MANIFEST, Manifest, RowCounts, Timings};
+use crate::reconcile;
 use crate::run::{EtlReport, RunOptions, current_manifest, write_report};
 
 /// Merges the shards under `options.output`; `count` picks the shard count
@@ -49,7 +48,11 @@ pub async fn merge(
     effective.output = Some(options.output.clone());
     let fingerprint = effective.fingerprint();
     check(&shards, &fingerprint).map_err(fail)?;
-    check_keys(&output, &shards).await.map_err(fail)?;
+    let named: Vec<(String, &Manifest)> = shards
+        .iter()
+        .map(|s| (s.name.clone(), &s.manifest))
+        .collect();
+    let keys = reconcile::read_keys(&output, &named).await.map_err(fail)?;
 
     let merged = Merged {
         count: shards.len(),
@@ -77,10 +80,25 @@ pub async fn merge(
     }
 
     let manifests: Vec<&Manifest> = shards.iter().map(|s| &s.manifest).collect();
-    let rows = manifests
-        .iter()
-        .fold(RowCounts::default(), |t, m| add(t, m.rows));
+    let inputs = interleave(&manifests);
+    let runs = Runs::new(output.join(&format!("runs/{MERGED_RUNS}"))?);
+    let run = runs.start().await?;
+    let settled =
+        match reconcile::settle(config, &output, run.root(), &manifests, &inputs, &keys).await {
+            Ok(settled) => settled,
+            Err(e) => {
+                run.abandon().await;
+                return Err(e);
+            }
+        };
+    let rows = match &settled {
+        Some(s) => s.rows,
+        None => manifests
+            .iter()
+            .fold(RowCounts::default(), |t, m| add(t, m.rows)),
+    };
     if rows.train == 0 && !config.allow_empty {
+        run.abandon().await;
         return Err(Error::EmptyTraining {
             output: output.to_string(),
             input: rows.input,
@@ -88,8 +106,6 @@ pub async fn merge(
             duplicates: rows.duplicates,
         });
     }
-    let runs = Runs::new(output.join(&format!("runs/{MERGED_RUNS}"))?);
-    let run = runs.start().await?;
     let first = manifests[0];
     let started = manifests
         .iter()
@@ -112,6 +128,12 @@ pub async fn merge(
         }
     }
     let profiles: Option<Vec<_>> = manifests.iter().map(|m| m.profile.clone()).collect();
+    let mut profile = profiles.and_then(|p| report::profile::Profile::merge(&p));
+    if let Some(settled) = settled {
+        outputs = settled.outputs;
+        reasons = settled.reasons;
+        profile = settled.profile.or(profile);
+    }
     let mut manifest = Manifest {
         format_version: FORMAT_VERSION,
         run_id: run.id().to_string(),
@@ -121,13 +143,13 @@ pub async fn merge(
             shards.len()
         ),
         config_sha256: fingerprint,
-        inputs: interleave(&manifests),
+        inputs,
         schema: first.schema.clone(),
         outputs,
         cleaning: first.cleaning.clone(),
         rows,
         quarantine_reasons: reasons,
-        profile: profiles.and_then(|p| report::profile::Profile::merge(&p)),
+        profile,
         report: None,
         timings: Timings {
             started,
@@ -257,66 +279,6 @@ fn check(shards: &[ShardManifest], fingerprint: &str) -> std::result::Result<(),
 
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
-}
-
-/// That no key of `dedup_key` / `deduplicate` / `unique` was kept by two
-/// shards.
-async fn check_keys(
-    output: &Location,
-    shards: &[ShardManifest],
-) -> std::result::Result<(), String> {
-    let manifests: Vec<&Manifest> = shards.iter().map(|s| &s.manifest).collect();
-    let inputs = interleave(&manifests);
-    let rules: Vec<String> = shards
-        .iter()
-        .filter_map(|s| s.manifest.shard.as_ref())
-        .flat_map(|r| r.keys.keys().cloned())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    for rule in rules {
-        let mut all = Vec::with_capacity(shards.len());
-        for s in shards {
-            let Some(file) = s.manifest.shard.as_ref().and_then(|r| r.keys.get(&rule)) else {
-                return Err(format!("{} has no keys for the {rule} check", s.name));
-            };
-            let location = output.join(&file.path).map_err(|e| e.to_string())?;
-            let bytes = location.get().await.map_err(|e| e.to_string())?;
-            if bytes.len() as u64 != file.bytes
-                || common::checksum::sha256_hex(&bytes) != file.sha256
-            {
-                return Err(format!(
-                    "{location} is not the file {} recorded (size or SHA-256 differ)",
-                    s.name
-                ));
-            }
-            all.push(keys::decode(&bytes, &location.to_string()).map_err(|e| e.to_string())?);
-        }
-        let (count, first) = keys::clashes(&all);
-        if let Some(clash) = first {
-            let at = |k: keys::KeyAt| {
-                let file = inputs
-                    .get(k.file as usize)
-                    .map_or("?", |i| i.location.as_str());
-                format!(
-                    "{file}:{} (shard {})",
-                    k.row,
-                    k.file as usize % shards.len()
-                )
-            };
-            let what = if rule == "unique" {
-                "the unique columns"
-            } else {
-                "the de-duplication key"
-            };
-            return Err(format!(
-                "{count} value(s) of {what} are in files of more than one shard, e.g. {} and {}; each shard de-duplicates and checks uniqueness within its own files only, so this data cannot be sharded by file: run it unsharded",
-                at(clash.first),
-                at(clash.again)
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The whole run's input list.

@@ -1,0 +1,555 @@
+//! Cross-shard de-duplication and `unique`, settled by the merge.
+//!
+//! A shard de-duplicates and checks uniqueness within its own files, and
+//! records the keys it kept ([`crate::keys`]). A key kept by two shards is a
+//! row an unsharded run would not have kept: the merge keeps the key's first
+//! row in input order and, in the later shards,
+//! - **removes** a repeated de-duplication key's row (counted as a
+//!   duplicate), as an unsharded run drops later copies;
+//! - **quarantines** a repeated `unique` key's row with the reason an
+//!   unsharded run gives ("key already seen at <first row>"), and points the
+//!   reasons of that shard's own repeats of it at the first row too.
+//!
+//! A row removed as a duplicate that its shard had quarantined (a `unique`
+//! repeat) leaves the quarantine and counts as a duplicate. A row removed as
+//! a duplicate that its shard had named as the first of a `unique` key hands
+//! that role to the key's first row across shards, when the unique columns
+//! are among the de-duplication key's (every such row has the same unique
+//! key); with unrelated keys that case is refused, naming the row.
+//!
+//! Only the parts holding such rows are rewritten, into the merge's run
+//! folder; the shards' files are never changed. A row is found in its
+//! shard's parts by its key's hash (unique among the rows a shard kept), and
+//! every row to remove must be found, or the merge fails. The training
+//! profile is recomputed from the final parts when training rows were
+//! removed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, SchemaRef};
+use common::storage::{Location, ParquetSink, ParquetSource};
+use futures::TryStreamExt;
+use report::profile::{Profile, ProfileBuilder};
+
+use crate::config::{EtlConfig, OnInvalid};
+use crate::dataset::KeyHasher;
+use crate::error::{Error, Result};
+use crate::keys::{self, KeyAt};
+use crate::manifest::{InputRecord, Manifest, OutputFile, RowCounts};
+use crate::reason::Reason;
+use crate::transform::{Invalid, take_rows};
+use crate::write::{quarantine_batch, quarantine_schema};
+
+/// What the merge changed.
+#[derive(Debug)]
+pub struct Settled {
+    /// Every dataset's files, with rewritten parts in place of the shards'.
+    pub outputs: BTreeMap<String, Vec<OutputFile>>,
+    /// The counts after the settlement.
+    pub rows: RowCounts,
+    /// Invalid rows per reason after it.
+    pub reasons: BTreeMap<String, u64>,
+    /// The training profile, when training rows were removed.
+    pub profile: Option<Profile>,
+}
+
+/// The rows one shard has to give up.
+#[derive(Debug, Default)]
+struct Losers {
+    /// De-duplication key hashes to remove.
+    dedup: HashSet<u128>,
+    /// `unique` key hashes to quarantine: the row, and the key's first row.
+    unique: HashMap<u128, (KeyAt, KeyAt)>,
+    /// Quarantine reasons to repoint: old first row → the key's first row.
+    repoint: HashMap<(u32, u64), KeyAt>,
+    /// Rows removed as duplicates.
+    removed: HashSet<(u32, u64)>,
+    /// Rows no quarantine reason may name (see the module docs).
+    refuse: HashSet<(u32, u64)>,
+}
+
+/// Each shard's kept keys of `rule`, as read from its keys file.
+pub type ShardKeys = Vec<Vec<KeyAt>>;
+
+/// Settles the keys kept by two shards; `None` when there are none.
+pub async fn settle(
+    config: &EtlConfig,
+    output: &Location,
+    run_root: &Location,
+    manifests: &[&Manifest],
+    inputs: &[InputRecord],
+    keys: &BTreeMap<String, ShardKeys>,
+) -> Result<Option<Settled>> {
+    let mut losers: Vec<Losers> = manifests.iter().map(|_| Losers::default()).collect();
+    if let Some(dedup) = keys.get("dedup") {
+        for group in clashing(dedup) {
+            for &(shard, key) in &group[1..] {
+                losers[shard].dedup.insert(key.hash);
+                losers[shard].removed.insert((key.file, key.row));
+            }
+        }
+    }
+    if let Some(unique) = keys.get("unique") {
+        // A row removed as a duplicate never claims its unique key: the
+        // key's first row is the first of the others.
+        let mut first: HashMap<u128, KeyAt> = HashMap::new();
+        for (keys, l) in unique.iter().zip(&losers) {
+            for k in keys
+                .iter()
+                .filter(|k| !l.removed.contains(&(k.file, k.row)))
+            {
+                let at = first.entry(k.hash).or_insert(*k);
+                if (k.file, k.row) < (at.file, at.row) {
+                    *at = *k;
+                }
+            }
+        }
+        let nested = config.dedup_key.is_empty()
+            || config.unique.iter().all(|c| config.dedup_key.contains(c));
+        for (keys, l) in unique.iter().zip(&mut losers) {
+            for k in keys {
+                let position = (k.file, k.row);
+                let global = first.get(&k.hash).copied();
+                if l.removed.contains(&position) {
+                    match global {
+                        Some(g) if nested => {
+                            l.repoint.insert(position, g);
+                        }
+                        _ => {
+                            l.refuse.insert(position);
+                        }
+                    }
+                } else if let Some(g) = global.filter(|g| (g.file, g.row) != position) {
+                    l.unique.insert(k.hash, (*k, g));
+                    l.repoint.insert(position, g);
+                }
+            }
+        }
+    }
+    let total: usize = losers.iter().map(|l| l.dedup.len() + l.unique.len()).sum();
+    if total == 0 {
+        return Ok(None);
+    }
+    let name = |k: KeyAt| {
+        let file = inputs
+            .get(k.file as usize)
+            .map_or("?", |i| i.location.as_str());
+        format!("{file}:{}", k.row)
+    };
+    if config.on_invalid == OnInvalid::Fail
+        && let Some((row, first)) = losers
+            .iter()
+            .flat_map(|l| l.unique.values())
+            .min_by_key(|(k, _)| (k.file, k.row))
+    {
+        return Err(Error::InvalidRow {
+            source_row: name(*row),
+            reason: Reason::unique(&config.unique, &name(*first)).to_string(),
+        });
+    }
+    log::info!(
+        "{total} row(s) kept by two shards: removing {} repeated key(s), quarantining {} repeated unique key(s)",
+        losers.iter().map(|l| l.dedup.len()).sum::<usize>(),
+        losers.iter().map(|l| l.unique.len()).sum::<usize>()
+    );
+
+    let mut rows = manifests
+        .iter()
+        .fold(RowCounts::default(), |t, m| add(t, m.rows));
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for m in manifests {
+        for (reason, n) in &m.quarantine_reasons {
+            *reasons.entry(reason.clone()).or_default() += n;
+        }
+    }
+    let mut outputs: BTreeMap<String, Vec<OutputFile>> = BTreeMap::new();
+    let mut quarantined: Vec<Invalid> = Vec::new();
+    let mut profile = None;
+    let mut found = 0u64;
+    let unique_key = Reason::unique(&config.unique, "").key();
+    for (shard, (m, l)) in manifests.iter().zip(&losers).enumerate() {
+        let folder = run_root.join(&format!("shard-{shard}"))?;
+        for (dataset, files) in &m.outputs {
+            let mut kept = Vec::with_capacity(files.len());
+            for (part, file) in files.iter().enumerate() {
+                let at = folder.join(&format!("{dataset}/part-{part:05}.parquet"))?;
+                let rewritten = if dataset == "quarantine" {
+                    let (written, dropped) = repoint(config, output, file, &at, l, &name).await?;
+                    found += dropped;
+                    rows.quarantined -= dropped;
+                    if dropped > 0 {
+                        let count = reasons.entry(unique_key.clone()).or_default();
+                        *count = count.saturating_sub(dropped);
+                    }
+                    written
+                } else {
+                    let (written, removed, invalid) =
+                        remove(config, output, m, file, &at, l, &name).await?;
+                    let dropped = (removed - invalid.len()) as u64;
+                    found += dropped;
+                    let dropped = removed as u64;
+                    match dataset.as_str() {
+                        "train" => rows.train -= dropped,
+                        "test" => rows.test -= dropped,
+                        _ => rows.validation -= dropped,
+                    }
+                    if dataset == "train" && dropped > 0 {
+                        profile = Some(());
+                    }
+                    quarantined.extend(invalid);
+                    written
+                };
+                kept.push(rewritten.map_or_else(|| file.clone(), |w| w.relative_to(output)));
+            }
+            outputs.entry(dataset.clone()).or_default().extend(kept);
+        }
+    }
+    let dedup: u64 = losers.iter().map(|l| l.dedup.len() as u64).sum();
+    rows.duplicates += dedup;
+    let unique = quarantined.len() as u64;
+    if found != dedup && config.on_invalid == OnInvalid::Drop {
+        return Err(common::shard::merge_error(
+            output,
+            format!(
+                "{} copies of other shards' rows are neither in their shard's output nor in its quarantine (with on_invalid: drop, a shard keeps no quarantine to find them in): run this data unsharded, or with on_invalid: quarantine",
+                dedup - found
+            ),
+        )
+        .into());
+    }
+    if found != dedup || unique != losers.iter().map(|l| l.unique.len() as u64).sum::<u64>() {
+        return Err(Error::Internal(
+            "a row kept by two shards was not found in its shard's parts".into(),
+        ));
+    }
+    rows.quarantined += unique;
+    if unique > 0 {
+        *reasons.entry(unique_key).or_default() += unique;
+    }
+    reasons.retain(|_, n| *n > 0);
+    if config.on_invalid == OnInvalid::Quarantine && !quarantined.is_empty() {
+        let schema = schema_of(manifests, output).await?;
+        let qschema = quarantine_schema(&schema);
+        let names: Vec<String> = inputs.iter().map(|i| i.location.clone()).collect();
+        let batch = quarantine_batch(&qschema, &quarantined, &|f| names[f].clone())?;
+        let at = run_root.join("quarantine/part-00000.parquet")?;
+        let mut sink = ParquetSink::create(&at, qschema, &config.parquet)?;
+        sink.write(&batch).await?;
+        let written = sink.finish().await?;
+        outputs
+            .entry("quarantine".into())
+            .or_default()
+            .push(written.relative_to(output));
+    }
+    let profile = match profile {
+        Some(()) => Some(train_profile(output, outputs.get("train")).await?),
+        None => None,
+    };
+    if !rows.balanced() {
+        return Err(Error::Internal(format!(
+            "the settled counts do not add up: {rows}"
+        )));
+    }
+    Ok(Some(Settled {
+        outputs,
+        rows,
+        reasons,
+        profile,
+    }))
+}
+
+/// Keys kept by more than one shard: each group's (shard, key) in input
+/// order, the first being the row an unsharded run keeps.
+fn clashing(shards: &ShardKeys) -> Vec<Vec<(usize, KeyAt)>> {
+    let mut all: Vec<(u128, u32, u64, usize)> = shards
+        .iter()
+        .enumerate()
+        .flat_map(|(s, keys)| keys.iter().map(move |k| (k.hash, k.file, k.row, s)))
+        .collect();
+    all.sort_unstable();
+    all.chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| g.len() > 1)
+        .map(|g| {
+            g.iter()
+                .map(|&(hash, file, row, s)| (s, KeyAt { hash, file, row }))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every batch of a part.
+async fn read_part(output: &Location, file: &OutputFile) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let source = ParquetSource::open(&output.join(&file.path)?).await?;
+    let batches = source.stream(8192, None)?.try_collect().await?;
+    Ok((source.schema(), batches))
+}
+
+/// Columns of `names` in `schema`.
+fn indexes(schema: &SchemaRef, names: &[String]) -> Vec<usize> {
+    names
+        .iter()
+        .filter_map(|n| schema.index_of(n).ok())
+        .collect()
+}
+
+/// Removes the losers' rows from one data part; returns the rewritten part
+/// (none when it held none), how many rows went, and the `unique` ones as
+/// invalid rows.
+async fn remove(
+    config: &EtlConfig,
+    output: &Location,
+    manifest: &Manifest,
+    file: &OutputFile,
+    at: &Location,
+    losers: &Losers,
+    name: &dyn Fn(KeyAt) -> String,
+) -> Result<(Option<common::storage::WrittenFile>, usize, Vec<Invalid>)> {
+    if losers.dedup.is_empty() && losers.unique.is_empty() {
+        return Ok((None, 0, Vec::new()));
+    }
+    let (schema, batches) = read_part(output, file).await?;
+    let dedup_columns = if !config.dedup_key.is_empty() {
+        indexes(&schema, &config.dedup_key)
+    } else {
+        (0..manifest.schema.len()).collect()
+    };
+    let dedup = KeyHasher::new(&schema, dedup_columns)?;
+    let unique = KeyHasher::new(&schema, indexes(&schema, &config.unique))?;
+    let mut kept = Vec::with_capacity(batches.len());
+    let mut removed = 0;
+    let mut invalid = Vec::new();
+    for batch in &batches {
+        let d = if losers.dedup.is_empty() {
+            Vec::new()
+        } else {
+            dedup.hashes(batch)?
+        };
+        let u = if losers.unique.is_empty() {
+            Vec::new()
+        } else {
+            unique.hashes(batch)?
+        };
+        let mut text: Option<Vec<ArrayRef>> = None;
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let gone = d.get(i).is_some_and(|h| losers.dedup.contains(h));
+            let repeat = u.get(i).and_then(|h| losers.unique.get(h));
+            if let (false, Some((row, first))) = (gone, repeat) {
+                let text = match &mut text {
+                    Some(t) => t,
+                    None => text.insert(as_text(batch)?),
+                };
+                invalid.push(Invalid {
+                    file: row.file as usize,
+                    row: row.row,
+                    reason: Reason::unique(&config.unique, &name(*first)),
+                    values: text
+                        .iter()
+                        .map(|c| {
+                            let c = c.as_string::<i32>();
+                            c.is_valid(i).then(|| c.value(i).to_string())
+                        })
+                        .collect(),
+                    raw: None,
+                });
+            }
+            keep.push(Some(!gone && repeat.is_none()));
+        }
+        let keep = BooleanArray::from(keep);
+        removed += batch.num_rows() - keep.true_count();
+        kept.push(take_rows(batch, &keep)?);
+    }
+    if removed == 0 {
+        return Ok((None, 0, invalid));
+    }
+    Ok((
+        Some(write(config, at, schema, &kept).await?),
+        removed,
+        invalid,
+    ))
+}
+
+/// Settles one quarantine part: drops the rows the merge counts as
+/// duplicates, and repoints `unique` reasons that name a row which is no
+/// longer the key's first at the first one; refuses reasons naming a row in
+/// `refuse`. Returns the rewritten part (none when unchanged) and how many
+/// rows it dropped.
+async fn repoint(
+    config: &EtlConfig,
+    output: &Location,
+    file: &OutputFile,
+    at: &Location,
+    losers: &Losers,
+    name: &dyn Fn(KeyAt) -> String,
+) -> Result<(Option<common::storage::WrittenFile>, u64)> {
+    if losers.repoint.is_empty() && losers.removed.is_empty() {
+        return Ok((None, 0));
+    }
+    let row = |position: &(u32, u64)| {
+        name(KeyAt {
+            hash: 0,
+            file: position.0,
+            row: position.1,
+        })
+    };
+    let reason = |first: &str| Reason::unique(&config.unique, first).to_string();
+    let repointed: HashMap<String, String> = losers
+        .repoint
+        .iter()
+        .map(|(old, first)| (reason(&row(old)), reason(&name(*first))))
+        .collect();
+    let refused: HashSet<String> = losers.refuse.iter().map(|p| reason(&row(p))).collect();
+    let removed: HashSet<String> = losers.removed.iter().map(row).collect();
+    let (schema, batches) = read_part(output, file).await?;
+    let (Ok(reason_column), Ok(source_column)) =
+        (schema.index_of("_reason"), schema.index_of("_source"))
+    else {
+        return Ok((None, 0));
+    };
+    let mut changed = false;
+    let mut dropped = 0;
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let reasons = batch.column(reason_column).as_string::<i32>();
+        let sources = batch.column(source_column).as_string::<i32>();
+        let mut replaced = Vec::with_capacity(batch.num_rows());
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let text = reasons.is_valid(i).then(|| reasons.value(i));
+            if let Some(r) = text
+                && refused.contains(r)
+            {
+                return Err(common::shard::merge_error(
+                    output,
+                    format!(
+                        "{} quarantined a row as \"{r}\", and the merge removes that first row as a duplicate of another shard's; with unique columns outside the de-duplication key this cannot be settled: run this data unsharded",
+                        file.path
+                    ),
+                )
+                .into());
+            }
+            let gone = sources.is_valid(i) && removed.contains(sources.value(i));
+            keep.push(Some(!gone));
+            dropped += u64::from(gone);
+            match text.and_then(|r| repointed.get(r)) {
+                Some(new) => {
+                    changed = true;
+                    replaced.push(Some(new.clone()));
+                }
+                None => replaced.push(text.map(str::to_string)),
+            }
+        }
+        let mut columns = batch.columns().to_vec();
+        columns[reason_column] = Arc::new(StringArray::from(replaced));
+        let batch = RecordBatch::try_new(batch.schema(), columns)?;
+        out.push(take_rows(&batch, &BooleanArray::from(keep))?);
+    }
+    if !changed && dropped == 0 {
+        return Ok((None, 0));
+    }
+    Ok((Some(write(config, at, schema, &out).await?), dropped))
+}
+
+async fn write(
+    config: &EtlConfig,
+    at: &Location,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<common::storage::WrittenFile> {
+    let mut sink = ParquetSink::create(at, schema, &config.parquet)?;
+    for batch in batches.iter().filter(|b| b.num_rows() > 0) {
+        sink.write(batch).await?;
+    }
+    Ok(sink.finish().await?)
+}
+
+fn as_text(batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+    Ok(batch
+        .columns()
+        .iter()
+        .map(|c| arrow::compute::cast(c, &DataType::Utf8))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The output schema, from the first data part of any shard.
+async fn schema_of(manifests: &[&Manifest], output: &Location) -> Result<SchemaRef> {
+    for m in manifests {
+        for dataset in ["train", "test", "validation"] {
+            if let Some(file) = m.files(dataset).first() {
+                return Ok(ParquetSource::open(&output.join(&file.path)?)
+                    .await?
+                    .schema());
+            }
+        }
+    }
+    Err(Error::Internal(
+        "no data part to read the schema from".into(),
+    ))
+}
+
+/// The profile of the final training parts.
+async fn train_profile(output: &Location, files: Option<&Vec<OutputFile>>) -> Result<Profile> {
+    let mut builder: Option<ProfileBuilder> = None;
+    for file in files.into_iter().flatten() {
+        let (schema, batches) = read_part(output, file).await?;
+        let builder = match &mut builder {
+            Some(b) => b,
+            None => builder.insert(
+                ProfileBuilder::new(&schema, &[]).map_err(|e| Error::Internal(e.to_string()))?,
+            ),
+        };
+        for batch in &batches {
+            builder
+                .add(batch)
+                .map_err(|e| Error::Internal(format!("profiling the training split: {e}")))?;
+        }
+    }
+    Ok(builder.map(ProfileBuilder::finish).unwrap_or_default())
+}
+
+fn add(a: RowCounts, b: RowCounts) -> RowCounts {
+    RowCounts {
+        input: a.input + b.input,
+        train: a.train + b.train,
+        test: a.test + b.test,
+        validation: a.validation + b.validation,
+        quarantined: a.quarantined + b.quarantined,
+        duplicates: a.duplicates + b.duplicates,
+    }
+}
+
+/// Reads each rule's keys files of the shards (checked against their
+/// records).
+pub async fn read_keys(
+    output: &Location,
+    shards: &[(String, &Manifest)],
+) -> std::result::Result<BTreeMap<String, ShardKeys>, String> {
+    let rules: std::collections::BTreeSet<String> = shards
+        .iter()
+        .filter_map(|(_, m)| m.shard.as_ref())
+        .flat_map(|r| r.keys.keys().cloned())
+        .collect();
+    let mut all = BTreeMap::new();
+    for rule in rules {
+        let mut per_shard = Vec::with_capacity(shards.len());
+        for (name, m) in shards {
+            let Some(file) = m.shard.as_ref().and_then(|r| r.keys.get(&rule)) else {
+                return Err(format!("{name} has no keys for the {rule} check"));
+            };
+            let location = output.join(&file.path).map_err(|e| e.to_string())?;
+            let bytes = location.get().await.map_err(|e| e.to_string())?;
+            if bytes.len() as u64 != file.bytes
+                || common::checksum::sha256_hex(&bytes) != file.sha256
+            {
+                return Err(format!(
+                    "{location} is not the file {name} recorded (size or SHA-256 differ)"
+                ));
+            }
+            per_shard.push(keys::decode(&bytes, &location.to_string()).map_err(|e| e.to_string())?);
+        }
+        all.insert(rule, per_shard);
+    }
+    Ok(all)
+}
