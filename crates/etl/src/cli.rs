@@ -29,7 +29,7 @@ pub struct Args {
     /// Rerun even if inputs and config (or the shards) are unchanged.
     #[arg(long, global = true)]
     pub force: bool,
-    /// Clean shard I of N of the input files into _manifest.shard-I-of-N.json (also CAUCE_SHARD=I/N, or SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX with CAUCE_SHARD_COUNT).
+    /// Clean shard I of N of the input files (or of one Parquet file's row groups) into _manifest.shard-I-of-N.json (also CAUCE_SHARD=I/N, or SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX with CAUCE_SHARD_COUNT).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Check config and input schema, print the plan, write nothing.

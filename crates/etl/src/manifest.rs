@@ -149,6 +149,10 @@ pub struct ShardRecord {
     pub inputs_total: usize,
     /// SHA-256 over the whole run's input list (names, sizes, times, ETags).
     pub inputs_sha256: String,
+    /// When the input is one Parquet file split by row group: how many it
+    /// has (the shard read those numbered I mod N).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_groups: Option<usize>,
     /// Keys this shard kept, per rule (`dedup`, `unique`), with where each
     /// was first seen (`keys-<rule>.bin` in the run folder).
     #[serde(default)]

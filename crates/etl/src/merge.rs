@@ -4,8 +4,9 @@
 //!
 //! What is global and what is per shard:
 //! - **Rows.** Shard `I` cleans the input files `I mod N` of the whole
-//!   run's sorted file list; every shard plans over all files, so all
-//!   agree on the columns and their types. Counts add up across shards.
+//!   run's sorted file list, or the row groups `I mod N` of a single Parquet
+//!   input; every shard plans over all files, so all agree on the columns
+//!   and their types. Counts add up across shards.
 //! - **De-duplication and `unique`** are exact across shards: keys kept by
 //!   two shards are settled here ([`crate::reconcile`]), so the union is the
 //!   rows an unsharded run keeps.
@@ -258,9 +259,18 @@ fn check(shards: &[ShardManifest], fingerprint: &str) -> std::result::Result<(),
                 first.name, s.name
             ));
         }
-        let owned = (0..record.inputs_total)
-            .filter(|i| s.shard.owns(*i))
-            .count();
+        if record.row_groups != first_record.row_groups {
+            return Err(format!(
+                "{} and {} split the input differently (by file and by row group)",
+                first.name, s.name
+            ));
+        }
+        let owned = match record.row_groups {
+            Some(_) => 1,
+            None => (0..record.inputs_total)
+                .filter(|i| s.shard.owns(*i))
+                .count(),
+        };
         if m.inputs.len() != owned {
             return Err(format!(
                 "{} lists {} input files where shard {} of {} files has {owned}",
@@ -281,8 +291,24 @@ fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
-/// The whole run's input list.
+/// The whole run's input list: the files in input order, or the one
+/// Parquet file whose row groups the shards split, with all their rows.
 fn interleave(manifests: &[&Manifest]) -> Vec<crate::manifest::InputRecord> {
+    let by_row_group = manifests
+        .first()
+        .and_then(|m| m.shard.as_ref())
+        .is_some_and(|r| r.row_groups.is_some());
+    if by_row_group {
+        let mut whole: Vec<_> = manifests[0].inputs.iter().take(1).cloned().collect();
+        for input in &mut whole {
+            input.rows = manifests
+                .iter()
+                .flat_map(|m| &m.inputs)
+                .map(|i| i.rows)
+                .sum();
+        }
+        return whole;
+    }
     let inputs: Vec<&[_]> = manifests.iter().map(|m| m.inputs.as_slice()).collect();
     common::shard::interleave(&inputs)
 }

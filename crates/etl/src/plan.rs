@@ -146,6 +146,7 @@ async fn classify(config: &EtlConfig, input: &str) -> Result<(Vec<SourceFile>, V
             file,
             format,
             compression,
+            row_groups: None,
         });
     }
     if sources.is_empty() {

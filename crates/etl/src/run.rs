@@ -46,7 +46,8 @@ pub struct RunOptions {
     /// Show a progress bar when stderr is a terminal.
     pub progress: bool,
     /// Which shard of the inputs this process cleans (input files `I mod
-    /// N`); shard 0 of 1 is the whole run.
+    /// N`, or a single Parquet file's row groups `I mod N`); shard 0 of 1
+    /// is the whole run.
     pub shard: Shard,
 }
 
@@ -115,16 +116,13 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     let fingerprint = effective.fingerprint();
     let shard = options.shard;
     let manifest_location = plan.output.join(&shard.manifest_name())?;
-    let sources: Vec<&SourceFile> = plan
-        .sources
-        .iter()
-        .filter(|s| shard.owns(s.index))
-        .collect();
+    let (sources, row_groups) = shard_sources(&plan, shard).await?;
     let shard_record = shard.is_sharded().then(|| ShardRecord {
         index: shard.index,
         count: shard.count,
         inputs_total: plan.sources.len(),
         inputs_sha256: inputs_sha256(&plan),
+        row_groups,
         keys: BTreeMap::new(),
     });
 
@@ -161,7 +159,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         );
     }
     let progress = Progress::bytes(bytes, options.progress);
-    let outcome = execute(config, &plan, shard, &run_root, progress.clone()).await;
+    let outcome = execute(config, &plan, &sources, shard, &run_root, progress.clone()).await;
     progress.finish();
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -347,7 +345,7 @@ pub(crate) async fn current_manifest(location: &Location) -> Option<Manifest> {
     }
 }
 
-fn same_inputs(recorded: &[InputRecord], sources: &[&SourceFile]) -> bool {
+fn same_inputs(recorded: &[InputRecord], sources: &[SourceFile]) -> bool {
     recorded.len() == sources.len()
         && recorded.iter().zip(sources).all(|(r, s)| {
             r.location == s.name()
@@ -355,6 +353,29 @@ fn same_inputs(recorded: &[InputRecord], sources: &[&SourceFile]) -> bool {
                 && r.last_modified == s.file.last_modified
                 && r.e_tag == s.file.e_tag
         })
+}
+
+/// The inputs shard `shard` cleans: files I mod N of the plan's, or, when
+/// the input is one Parquet file, its row groups I mod N (with their total).
+async fn shard_sources(plan: &Plan, shard: Shard) -> Result<(Vec<SourceFile>, Option<usize>)> {
+    if let [single] = plan.sources.as_slice()
+        && shard.is_sharded()
+        && single.format == common::storage::FileFormat::Parquet
+    {
+        let groups = common::storage::ParquetSource::open(&single.file.location)
+            .await?
+            .num_row_groups();
+        let mut source = single.clone();
+        source.row_groups = Some((0..groups).filter(|g| shard.owns(*g)).collect());
+        return Ok((vec![source], Some(groups)));
+    }
+    let owned = plan
+        .sources
+        .iter()
+        .filter(|s| shard.owns(s.index))
+        .cloned()
+        .collect();
+    Ok((owned, None))
 }
 
 /// `" (shard I/N of K files)"` for a shard's log lines.
@@ -430,6 +451,7 @@ struct State {
 async fn execute(
     config: &EtlConfig,
     plan: &Plan,
+    sources: &[SourceFile],
     shard: Shard,
     run_root: &Location,
     progress: Progress,
@@ -504,7 +526,7 @@ async fn execute(
     let mut result = pass(
         config,
         plan,
-        shard,
+        sources,
         &transform,
         &mut state,
         &mut writers,
@@ -552,19 +574,15 @@ async fn execute(
 async fn pass(
     config: &EtlConfig,
     plan: &Plan,
-    shard: Shard,
+    sources: &[SourceFile],
     transform: &Arc<Transform>,
     state: &mut State,
     writers: &mut Writers,
     progress: Progress,
 ) -> Result<()> {
     let workers = rayon::current_num_threads() + 1;
-    let owned = plan
-        .sources
-        .iter()
-        .zip(&plan.files)
-        .filter(|(source, _)| shard.owns(source.index));
-    for (source, columns) in owned {
+    for source in sources {
+        let columns = &plan.files[source.index];
         let given = (source.format != common::storage::FileFormat::Parquet
             && (!config.csv.header || source.format == common::storage::FileFormat::Ndjson))
             .then(|| columns.names.clone());

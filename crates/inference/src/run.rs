@@ -602,6 +602,7 @@ async fn score(
         file: unit.file.clone(),
         format: unit.format,
         compression: unit.compression,
+        row_groups: None,
     };
     let (schema, stream) = crate::input::open(
         &source,

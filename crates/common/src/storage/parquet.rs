@@ -147,6 +147,16 @@ impl ParquetSource {
         self.metadata.metadata().num_row_groups()
     }
 
+    /// Rows in each row group, from the footer.
+    pub fn row_group_rows(&self) -> Vec<u64> {
+        self.metadata
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| u64::try_from(g.num_rows()).unwrap_or(0))
+            .collect()
+    }
+
     /// File size in bytes.
     pub fn size(&self) -> u64 {
         self.size

@@ -330,3 +330,92 @@ async fn without_a_split_key_each_shard_splits_its_own_rows_exactly() {
     // Less the copies of other shards' rows the merge removed.
     assert!(merged.rows.test <= test && merged.rows.balanced());
 }
+
+/// One Parquet file of 300 rows in row groups of 40: copies and repeated
+/// ids across row groups, negative x. Its shards are row groups.
+async fn one_parquet(fx: &Fixture) {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use common::storage::{ParquetCompression, ParquetSink, ParquetWriteOptions};
+
+    let mut ids = Vec::new();
+    let mut xs = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..300i64 {
+        let (id, x, label) = if i >= 40 && i % 13 == 0 {
+            (
+                (i - 40),
+                (i - 40) as f64 + 0.5,
+                ["a", "b"][((i - 40) % 2) as usize],
+            ) // a copy
+        } else if i >= 50 && i % 17 == 0 {
+            (i - 50, 1000.0 + i as f64, "z") // an earlier id, other values
+        } else if i % 11 == 0 {
+            (i, -1.0, "a") // invalid
+        } else {
+            (i, i as f64 + 0.5, ["a", "b"][(i % 2) as usize])
+        };
+        ids.push(id);
+        xs.push(x);
+        labels.push(label);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("x", DataType::Float64, true),
+        Field::new("label", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(Float64Array::from(xs)),
+            Arc::new(StringArray::from(labels)),
+        ],
+    )
+    .unwrap();
+    let options = ParquetWriteOptions {
+        compression: ParquetCompression::Snappy,
+        row_group_size: 40,
+    };
+    let location = fx.root().join("parquet/all.parquet").unwrap();
+    let mut sink = ParquetSink::create(&location, schema, &options).unwrap();
+    sink.write(&batch).await.unwrap();
+    sink.finish().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_parquet_file_is_sharded_by_row_group() {
+    let fx = Fixture::memory(&[]).await;
+    one_parquet(&fx).await;
+    let config = config(CONFIG);
+    let at = |out: &str, shard| RunOptions {
+        input: format!("{}/parquet/all.parquet", fx.root()),
+        ..options(&fx, out, shard)
+    };
+    let one = etl::run(&config, &at("one", Shard::default()))
+        .await
+        .unwrap()
+        .manifest;
+    assert!(one.rows.duplicates > 0 && one.quarantine_reasons.contains_key("unique(id)"));
+    let expected = rows(&fx, "one", &one).await;
+    for n in [2, 3, 5, 9] {
+        let out = format!("rg-{n}");
+        for index in 0..n {
+            let report = etl::run(&config, &at(&out, Shard { index, count: n }))
+                .await
+                .unwrap();
+            assert_eq!(report.manifest.shard.unwrap().row_groups, Some(8));
+        }
+        let merged = etl::merge(&config, &at(&out, Shard::default()), None)
+            .await
+            .unwrap()
+            .manifest;
+        assert_eq!(merged.rows, one.rows, "N = {n}");
+        assert_eq!(merged.inputs, one.inputs, "N = {n}");
+        assert_eq!(merged.quarantine_reasons, one.quarantine_reasons, "N = {n}");
+        // Quarantined rows keep their row numbers in the whole file.
+        assert_eq!(rows(&fx, &out, &merged).await, expected, "N = {n}");
+    }
+}

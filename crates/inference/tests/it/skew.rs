@@ -158,6 +158,7 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
         file,
         format: FileFormat::Csv,
         compression: common::storage::Compression::None,
+        row_groups: None,
     };
     let passthrough = ["id".to_string()];
     let (_, pending) = inference::input::open(&source, None, 64, &cleaning, &passthrough, &model)

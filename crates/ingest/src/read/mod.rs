@@ -149,6 +149,9 @@ pub struct SourceFile {
     pub format: FileFormat,
     /// Compression around a text format.
     pub compression: Compression,
+    /// Parquet only: read just these row groups (a shard's share), rows
+    /// still numbered as in the whole file; `None` reads it all.
+    pub row_groups: Option<Vec<usize>>,
 }
 
 impl SourceFile {

@@ -1,4 +1,5 @@
-//! Parquet input: the file's own column types, streamed by row group.
+//! Parquet input: the file's own column types, streamed by row group (all
+//! of them, or a shard's).
 
 use common::storage::ParquetSource;
 use futures::StreamExt;
@@ -22,19 +23,42 @@ pub(super) async fn open(
     let total_rows = parquet.num_rows().max(1);
     let size = parquet.size();
     let file = source.index;
-    let mut next_row = 1u64;
-    let stream = parquet.stream(batch_size, None)?.map(move |batch| {
-        let batch = batch?;
-        let n = batch.num_rows() as u64;
-        let rows = (next_row..next_row + n).collect();
-        next_row += n;
-        progress.advance(size * n / total_rows);
-        Ok(Piece::Batch(RawBatch {
-            file,
-            batch,
-            rows,
-            rejected: Vec::new(),
-        }))
-    });
-    Ok((names, stream.boxed()))
+    // One stream per row group read, each numbering its rows from the
+    // group's first row in the whole file.
+    let counts = parquet.row_group_rows();
+    let starts: Vec<u64> = counts
+        .iter()
+        .scan(1u64, |next, n| {
+            let start = *next;
+            *next += n;
+            Some(start)
+        })
+        .collect();
+    let groups: Vec<usize> = match &source.row_groups {
+        Some(groups) => groups.clone(),
+        None => (0..counts.len()).collect(),
+    };
+    let mut streams = Vec::with_capacity(groups.len());
+    for group in groups {
+        let mut next_row = starts.get(group).copied().unwrap_or(1);
+        let progress = progress.clone();
+        streams.push(
+            parquet
+                .stream(batch_size, Some(vec![group]))?
+                .map(move |batch| {
+                    let batch = batch?;
+                    let n = batch.num_rows() as u64;
+                    let rows = (next_row..next_row + n).collect();
+                    next_row += n;
+                    progress.advance(size * n / total_rows);
+                    Ok(Piece::Batch(RawBatch {
+                        file,
+                        batch,
+                        rows,
+                        rejected: Vec::new(),
+                    }))
+                }),
+        );
+    }
+    Ok((names, futures::stream::iter(streams).flatten().boxed()))
 }

@@ -84,6 +84,7 @@ async fn read_all(location: &Location, batch_size: usize) -> (Vec<String>, Vec<R
         file,
         format,
         compression,
+        row_groups: None,
     };
     let (names, pieces) = read::open(
         &source,
