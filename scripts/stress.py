@@ -12,6 +12,10 @@ Scenarios, per backend:
                killed at a seeded random moment of its run, then a rerun.
   cut S3       (S3 only) a TCP proxy in front of the server drops every
                connection mid-run for a moment.
+  shards       sharded ETL (3 shards over 6 files whose rows repeat across
+               shards, de-duplicated) rerun by 2 writers per shard while
+               merges run; then shards and merges killed at random moments;
+               a final merge must succeed and equal the unsharded rows.
 Invariants: every manifest lists only files that exist with their recorded
 size and SHA-256 and rows that add up; every alias resolves; `verify` is
 clean; concurrent publishes got distinct versions; a rerun after a fault
@@ -175,6 +179,18 @@ class Suite:
         raw = work / "raw.csv"
         raw.write_text("\n".join([rows[0]] + rows[1:] * args.copies) + "\n")
         self.raw = str(raw)
+        # Six files for the shards; every penguin is in several of them.
+        parts = work / "parts"
+        parts.mkdir()
+        body = rows[1:] * max(2, args.copies // 4)
+        for i in range(6):
+            (parts / f"part-{i}.csv").write_text(
+                "\n".join([rows[0]] + body[i::4]) + "\n")
+        self.parts = str(parts)
+        self.sharded = work / "sharded.yaml"
+        self.sharded.write_text("etl:\n  deduplicate: true\n  keep_runs: 1\n"
+                                "  split: {test: 0.2, seed: 3, key: [species, island, "
+                                "bill_length_mm, bill_depth_mm, body_mass_g, sex, year]}\n")
 
     # -- running
     def env(self, extra=None):
@@ -197,6 +213,13 @@ class Suite:
             return self.registry("publish", "--file", self.work / "model.bin",
                                  "--card", self.work / "card.json")
         raise ValueError(stage)
+
+    def shard_cmd(self, output, shard=None):
+        base = [self.bins / "etl", "--config", self.sharded, "--input", self.parts,
+                "--output", self.store.url(output)]
+        if shard is None:
+            return [base[0], "merge", *base[1:]]
+        return [*base, "--shard", f"{shard}/3", "--force"]
 
     def registry(self, *args):
         return [self.bins / "model-registry", "--config", self.pipeline, "--registry",
@@ -227,8 +250,8 @@ class Suite:
         self.problems.append(f"{self.store.name}: {what}")
         print(f"stress: VIOLATION {self.store.name}: {what}", file=sys.stderr)
 
-    def manifest_ok(self, folder, kind):
-        raw = self.store.read(f"{folder}/_manifest.json")
+    def manifest_ok(self, folder, kind, name="_manifest.json"):
+        raw = self.store.read(f"{folder}/{name}")
         if raw is None:
             return
         manifest = json.loads(raw)
@@ -327,6 +350,52 @@ class Suite:
                 self.run(self.cmd(stage))
                 self.invariants()
 
+    def shards(self, n, trials):
+        """Sharded ETL and its merge under concurrent reruns and kill -9."""
+        out = "processed-sharded"
+
+        def all_ok():
+            for i in range(3):
+                self.manifest_ok(out, "etl", f"_manifest.shard-{i}-of-3.json")
+            self.manifest_ok(out, "etl")
+
+        self.run([self.bins / "etl", "--config", self.sharded, "--input", self.parts,
+                  "--output", self.store.url("processed-whole"), "--force"])
+        for i in range(3):
+            self.run(self.shard_cmd(out, i))
+        self.run(self.shard_cmd(out))
+        all_ok()
+        # Every shard rerun by n writers while merges run (a merge may refuse
+        # while shards change under it; it must never publish a bad manifest).
+        cmds = [self.shard_cmd(out, i) for i in range(3) for _ in range(max(1, n // 2))]
+        cmds += [self.shard_cmd(out)] * max(1, n // 2)
+        for cmd, (code, _, err) in zip(cmds, self.concurrently(cmds)):
+            if "--shard" in map(str, cmd):
+                self.check(code == 0, f"concurrent shard failed: {err.strip()[-300:]}")
+        all_ok()
+        # Kill -9 shards and merges at random moments.
+        started = time.perf_counter()
+        self.run(self.shard_cmd(out, 0))
+        duration = time.perf_counter() - started
+        for t in range(trials * 2):
+            cmd = self.shard_cmd(out, t % 3) if t % 2 == 0 else self.shard_cmd(out)
+            proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env=self.env())
+            time.sleep(self.rng.uniform(0.0, duration))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            self.figures["kills"] += 1
+            all_ok()
+        for i in range(3):
+            self.run(self.shard_cmd(out, i))
+        merged = self.run(self.shard_cmd(out))
+        if merged.returncode == 0:
+            all_ok()
+            whole = json.loads(self.store.read("processed-whole/_manifest.json"))
+            ours = json.loads(self.store.read(f"{out}/_manifest.json"))
+            self.check(ours["rows"] == whole["rows"],
+                       f"merged shards {ours['rows']} != one run {whole['rows']}")
+
     def cuts(self, trials):
         proxy = Proxy(os.environ["AWS_ENDPOINT_URL"])
         env = {"AWS_ENDPOINT_URL": proxy.url()}
@@ -377,6 +446,7 @@ def main():
             suite.setup()
             suite.concurrency(writers)
             suite.kills(kills)
+            suite.shards(writers, kills)
             if backend == "s3":
                 suite.cuts(cuts)
             rows.append((backend, suite.figures, time.perf_counter() - t))
@@ -405,7 +475,9 @@ def render(args, rows, problems, elapsed, writers, kills, cuts):
              f"Per backend: {writers} concurrent writers of each kind (etl, inference, "
              "trainer publishes, and promote / promote --if-better / rollback / delete / "
              f"gc 0s together); {kills} kill -9 per stage (etl, trainer, inference, "
-             "publish) at seeded random moments, each followed by a rerun; on S3, "
+             "publish) at seeded random moments, each followed by a rerun; sharded ETL "
+             "(3 shards, rows repeated across them) rerun concurrently with merges, and "
+             f"{2 * kills} shards or merges killed, then a merge equal to one run; on S3, "
              f"{cuts} runs whose connection to the server was cut for 0.2–1.5 s by a TCP "
              "proxy. After every round: manifests list only existing files with their size "
              "and SHA-256 and rows that add up, `latest` resolves, `verify` is clean, "
