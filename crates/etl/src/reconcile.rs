@@ -384,7 +384,8 @@ async fn repoint(
     losers: &Losers,
     name: &dyn Fn(KeyAt) -> String,
 ) -> Result<(Option<common::storage::WrittenFile>, u64)> {
-    if losers.repoint.is_empty() && losers.removed.is_empty() {
+    // Without `unique`, no quarantined row is about another row.
+    if config.unique.is_empty() || (losers.repoint.is_empty() && losers.removed.is_empty()) {
         return Ok((None, 0));
     }
     let row = |position: &(u32, u64)| {
