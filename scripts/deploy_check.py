@@ -100,7 +100,7 @@ def check_kubernetes(problems):
                 problems += [f"{path.name}: {e}" for e in k8s_errors(doc)]
     config = docs.get("config.yaml", [None])[0]
     if config != configmap():
-        problems.append("kubernetes/config.yaml differs from config/*.yaml: run scripts/deploy_check.py --write-configmap")
+        problems.append("kubernetes/config.yaml differs from config/*.yaml: run .deploy-venv/bin/python scripts/deploy_check.py --write-configmap")
     locations = docs.get("locations.yaml", [{}])[0].get("data", {})
     shards = locations.get("CAUCE_SHARD_COUNT")
     jobs = [(name, d) for name, ds in docs.items() for d in ds if d.get("kind") == "Job"]
