@@ -53,6 +53,26 @@ def parallel(commands, env=None):
     return time.perf_counter() - started, peak
 
 
+def one_vs_two(runs, env, stage, merge):
+    """A stage on 1M rows as one process and as 2 shards at once plus their
+    merge: medians of `runs` wall times, peak RSS. `stage(out, *flags)` and
+    `merge(out)` give the commands for an output folder name."""
+    one, two = [], []
+    for i in range(runs):
+        one.append(run(stage(f"one-{i}"), env))
+        wall, peak = parallel([stage(f"two-{i}", "--shard", f"{s}/2") for s in range(2)], env)
+        seconds, _ = run(merge(f"two-{i}"), env)
+        two.append((wall + seconds, peak, seconds))
+    return {
+        "rows": 1_000_000,
+        "seconds_1": statistics.median(s for s, _ in one),
+        "rss_mib_1": max(r for _, r in one),
+        "seconds_2": statistics.median(s for s, _, _ in two),
+        "rss_mib_2": max(r for _, r, _ in two),
+        "merge_seconds": statistics.median(m for _, _, m in two),
+    }
+
+
 def split_csv(source, folder, parts):
     """`source` as `parts` CSV files of consecutive rows (made once)."""
     if folder.exists() and len(list(folder.glob("*.csv"))) == parts:
@@ -106,22 +126,12 @@ def main():
                                     "--output", out, "--force", *extra]
 
     # ETL: one process over the 8 files, then 2 shards at once and their merge.
-    one, two = [], []
-    for i in range(args.runs):
-        one.append(run(etl(parts, work / f"etl-1-{i}"), env))
-        wall, peak = parallel([etl(parts, work / f"etl-2-{i}", "--shard", f"{s}/2") for s in range(2)], env)
-        merge, _ = run([bins / "etl", "merge", "--config", pipeline, "--input", parts,
-                        "--output", work / f"etl-2-{i}"], env)
-        two.append((wall + merge, peak, merge))
-    results["etl"] = {
-        "rows": 1_000_000,
-        "seconds_1": statistics.median(s for s, _ in one),
-        "rss_mib_1": max(r for _, r in one),
-        "seconds_2": statistics.median(s for s, _, _ in two),
-        "rss_mib_2": max(r for _, r, _ in two),
-        "merge_seconds": statistics.median(m for _, _, m in two),
-    }
-    processed = work / "etl-1-0"
+    results["etl"] = one_vs_two(
+        args.runs, env,
+        lambda out, *extra: etl(parts, work / f"etl-{out}", *extra),
+        lambda out: [bins / "etl", "merge", "--config", pipeline, "--input", parts,
+                     "--output", work / f"etl-{out}"])
+    processed = work / "etl-one-0"
     processed_small = work / "etl-small"
     run(etl(small, processed_small), env)
 
@@ -147,21 +157,11 @@ def main():
     registry = work / "models-forest-1000000"
     infer = lambda out, *extra: [bins / "inference", "--config", pipeline, "--registry", registry,
                                  "--model", "v1", "--input", parts, "--output", out, *extra]
-    one, two = [], []
-    for i in range(args.runs):
-        one.append(run(infer(work / f"infer-1-{i}"), env))
-        wall, peak = parallel([infer(work / f"infer-2-{i}", "--shard", f"{s}/2") for s in range(2)], env)
-        merge, _ = run([bins / "inference", "merge", "--config", pipeline,
-                        "--output", work / f"infer-2-{i}"], env)
-        two.append((wall + merge, peak, merge))
-    results["inference"] = {
-        "rows": 1_000_000,
-        "seconds_1": statistics.median(s for s, _ in one),
-        "rss_mib_1": max(r for _, r in one),
-        "seconds_2": statistics.median(s for s, _, _ in two),
-        "rss_mib_2": max(r for _, r, _ in two),
-        "merge_seconds": statistics.median(m for _, _, m in two),
-    }
+    results["inference"] = one_vs_two(
+        args.runs, env,
+        lambda out, *extra: infer(work / f"infer-{out}", *extra),
+        lambda out: [bins / "inference", "merge", "--config", pipeline,
+                     "--output", work / f"infer-{out}"])
     (work / "scale.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 

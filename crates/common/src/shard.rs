@@ -10,7 +10,6 @@
 //! `runs/merged/<run id>/`). Shard `0` of `1` is an unsharded run:
 //! `runs/<run id>/` and `_manifest.json`.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -190,15 +189,15 @@ pub fn merge_error(output: &Location, message: impl Into<String>) -> Error {
     }
 }
 
-/// The manifests of every shard of one run under `output`, by index, as
-/// bytes. `count` picks the shard count when manifests of several counts
+/// The manifests of every shard of one run under `output`, by index, each
+/// with the SHA-256 of its bytes (what a merged manifest records). `count` picks the shard count when manifests of several counts
 /// are there; `stage` names the command in messages. Fails, naming them,
 /// when any of the N has not published.
-pub async fn published(
+pub async fn published<T: serde::de::DeserializeOwned>(
     output: &Location,
     count: Option<usize>,
     stage: &str,
-) -> Result<Vec<(Shard, Bytes)>> {
+) -> Result<Vec<(Shard, T, String)>> {
     let (_, objects) = output.list_children().await?;
     let found: Vec<Shard> = objects
         .iter()
@@ -249,8 +248,13 @@ pub async fn published(
     let mut manifests = Vec::with_capacity(count);
     for index in 0..count {
         let shard = Shard { index, count };
-        let bytes = output.join(&shard.manifest_name())?.get().await?;
-        manifests.push((shard, bytes));
+        let location = output.join(&shard.manifest_name())?;
+        let bytes = location.get().await?;
+        let manifest = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+            location: location.to_string(),
+            source,
+        })?;
+        manifests.push((shard, manifest, crate::checksum::sha256_hex(&bytes)));
     }
     Ok(manifests)
 }

@@ -159,7 +159,34 @@ pub struct ShardRecord {
     pub keys: BTreeMap<String, OutputFile>,
 }
 
+impl std::ops::Add for RowCounts {
+    type Output = Self;
+
+    /// The counts of two parts of a run together.
+    fn add(self, b: Self) -> Self {
+        Self {
+            input: self.input + b.input,
+            train: self.train + b.train,
+            test: self.test + b.test,
+            validation: self.validation + b.validation,
+            quarantined: self.quarantined + b.quarantined,
+            duplicates: self.duplicates + b.duplicates,
+        }
+    }
+}
+
 impl Manifest {
+    /// Every file the manifest publishes: the datasets' parts, the report
+    /// and a shard's keys files (what publishing checks before writing it).
+    pub fn published_files(&self) -> Vec<&OutputFile> {
+        self.outputs
+            .values()
+            .flatten()
+            .chain(&self.report)
+            .chain(self.shard.iter().flat_map(|s| s.keys.values()))
+            .collect()
+    }
+
     /// Files of one dataset (`train`, `test`, …), empty if none.
     pub fn files(&self, dataset: &str) -> &[OutputFile] {
         self.outputs.get(dataset).map(Vec::as_slice).unwrap_or(&[])

@@ -96,7 +96,7 @@ pub async fn merge(
         Some(s) => s.rows,
         None => manifests
             .iter()
-            .fold(RowCounts::default(), |t, m| add(t, m.rows)),
+            .fold(RowCounts::default(), |t, m| t + m.rows),
     };
     if rows.train == 0 && !config.allow_empty {
         run.abandon().await;
@@ -168,14 +168,13 @@ pub async fn merge(
             return Err(e);
         }
     }
-    let files: Vec<_> = manifest
-        .outputs
-        .values()
-        .flatten()
-        .chain(&manifest.report)
-        .collect();
-    run.publish(&output, &files, &manifest_location, &manifest)
-        .await?;
+    run.publish(
+        &output,
+        &manifest.published_files(),
+        &manifest_location,
+        &manifest,
+    )
+    .await?;
     log::info!(
         "merged {} shards: {} → {manifest_location}",
         shards.len(),
@@ -200,22 +199,16 @@ struct ShardManifest {
 
 /// Reads the manifests of every shard of one count, in index order.
 async fn read_shards(output: &Location, count: Option<usize>) -> Result<Vec<ShardManifest>> {
-    let mut shards = Vec::new();
-    for (shard, bytes) in common::shard::published(output, count, "etl").await? {
-        let name = shard.manifest_name();
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| common::Error::Json {
-                location: output.join(&name).map_or(name.clone(), |l| l.to_string()),
-                source: e,
-            })?;
-        shards.push(ShardManifest {
+    let published = common::shard::published::<Manifest>(output, count, "etl").await?;
+    Ok(published
+        .into_iter()
+        .map(|(shard, manifest, sha256)| ShardManifest {
             shard,
-            name,
-            sha256: common::checksum::sha256_hex(&bytes),
+            name: shard.manifest_name(),
             manifest,
-        });
-    }
-    Ok(shards)
+            sha256,
+        })
+        .collect())
 }
 
 /// That every shard ran with this config over the same inputs and made the
@@ -311,15 +304,4 @@ fn interleave(manifests: &[&Manifest]) -> Vec<crate::manifest::InputRecord> {
     }
     let inputs: Vec<&[_]> = manifests.iter().map(|m| m.inputs.as_slice()).collect();
     common::shard::interleave(&inputs)
-}
-
-fn add(a: RowCounts, b: RowCounts) -> RowCounts {
-    RowCounts {
-        input: a.input + b.input,
-        train: a.train + b.train,
-        test: a.test + b.test,
-        validation: a.validation + b.validation,
-        quarantined: a.quarantined + b.quarantined,
-        duplicates: a.duplicates + b.duplicates,
-    }
 }

@@ -27,8 +27,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::datatypes::SchemaRef;
 use common::storage::{Location, ParquetSink, ParquetSource};
 use futures::TryStreamExt;
 use report::profile::{Profile, ProfileBuilder};
@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, KeyAt};
 use crate::manifest::{InputRecord, Manifest, OutputFile, RowCounts};
 use crate::reason::Reason;
-use crate::transform::{Invalid, take_rows};
+use crate::transform::{Invalid, Texts, take_rows};
 use crate::write::{quarantine_batch, quarantine_schema};
 
 /// What the merge changed.
@@ -157,7 +157,7 @@ pub async fn settle(
 
     let mut rows = manifests
         .iter()
-        .fold(RowCounts::default(), |t, m| add(t, m.rows));
+        .fold(RowCounts::default(), |t, m| t + m.rows);
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
     for m in manifests {
         for (reason, n) in &m.quarantine_reasons {
@@ -166,7 +166,8 @@ pub async fn settle(
     }
     let mut outputs: BTreeMap<String, Vec<OutputFile>> = BTreeMap::new();
     let mut quarantined: Vec<Invalid> = Vec::new();
-    let mut profile = None;
+    let mut train_changed = false;
+    let mut data_schema: Option<SchemaRef> = None;
     let mut found = 0u64;
     let unique_key = Reason::unique(&config.unique, "").key();
     for (shard, (m, l)) in manifests.iter().zip(&losers).enumerate() {
@@ -185,21 +186,19 @@ pub async fn settle(
                     }
                     written
                 } else {
-                    let (written, removed, invalid) =
-                        remove(config, output, m, file, &at, l, &name).await?;
-                    let dropped = (removed - invalid.len()) as u64;
-                    found += dropped;
-                    let dropped = removed as u64;
+                    let part = remove(config, output, m, file, &at, l, &name).await?;
+                    // Copies removed; the rest went to quarantine.
+                    found += (part.removed - part.invalid.len()) as u64;
+                    let removed = part.removed as u64;
                     match dataset.as_str() {
-                        "train" => rows.train -= dropped,
-                        "test" => rows.test -= dropped,
-                        _ => rows.validation -= dropped,
+                        "train" => rows.train -= removed,
+                        "test" => rows.test -= removed,
+                        _ => rows.validation -= removed,
                     }
-                    if dataset == "train" && dropped > 0 {
-                        profile = Some(());
-                    }
-                    quarantined.extend(invalid);
-                    written
+                    train_changed |= dataset == "train" && removed > 0;
+                    quarantined.extend(part.invalid);
+                    data_schema = data_schema.or(part.schema);
+                    part.written
                 };
                 kept.push(rewritten.map_or_else(|| file.clone(), |w| w.relative_to(output)));
             }
@@ -229,8 +228,9 @@ pub async fn settle(
         *reasons.entry(unique_key).or_default() += unique;
     }
     reasons.retain(|_, n| *n > 0);
-    if config.on_invalid == OnInvalid::Quarantine && !quarantined.is_empty() {
-        let schema = schema_of(manifests, output).await?;
+    if config.on_invalid == OnInvalid::Quarantine
+        && let Some(schema) = data_schema.filter(|_| !quarantined.is_empty())
+    {
         let qschema = quarantine_schema(&schema);
         let names: Vec<String> = inputs.iter().map(|i| i.location.clone()).collect();
         let batch = quarantine_batch(&qschema, &quarantined, &|f| names[f].clone())?;
@@ -243,9 +243,10 @@ pub async fn settle(
             .or_default()
             .push(written.relative_to(output));
     }
-    let profile = match profile {
-        Some(()) => Some(train_profile(output, outputs.get("train")).await?),
-        None => None,
+    let profile = if train_changed {
+        Some(train_profile(output, outputs.get("train")).await?)
+    } else {
+        None
     };
     if !rows.balanced() {
         return Err(Error::Internal(format!(
@@ -294,9 +295,19 @@ fn indexes(schema: &SchemaRef, names: &[String]) -> Vec<usize> {
         .collect()
 }
 
-/// Removes the losers' rows from one data part; returns the rewritten part
-/// (none when it held none), how many rows went, and the `unique` ones as
-/// invalid rows.
+/// What [`remove`] did to one data part.
+struct Removed {
+    /// The rewritten part (none when it held none of the rows).
+    written: Option<common::storage::WrittenFile>,
+    /// Rows that went.
+    removed: usize,
+    /// The `unique` ones among them, as invalid rows.
+    invalid: Vec<Invalid>,
+    /// The part's schema, when it was read.
+    schema: Option<SchemaRef>,
+}
+
+/// Removes the losers' rows from one data part.
 async fn remove(
     config: &EtlConfig,
     output: &Location,
@@ -305,9 +316,14 @@ async fn remove(
     at: &Location,
     losers: &Losers,
     name: &dyn Fn(KeyAt) -> String,
-) -> Result<(Option<common::storage::WrittenFile>, usize, Vec<Invalid>)> {
+) -> Result<Removed> {
     if losers.dedup.is_empty() && losers.unique.is_empty() {
-        return Ok((None, 0, Vec::new()));
+        return Ok(Removed {
+            written: None,
+            removed: 0,
+            invalid: Vec::new(),
+            schema: None,
+        });
     }
     let (schema, batches) = read_part(output, file).await?;
     let dedup_columns = if !config.dedup_key.is_empty() {
@@ -331,7 +347,7 @@ async fn remove(
         } else {
             unique.hashes(batch)?
         };
-        let mut text: Option<Vec<ArrayRef>> = None;
+        let mut text: Option<Texts> = None;
         let mut keep = Vec::with_capacity(batch.num_rows());
         for i in 0..batch.num_rows() {
             let gone = d.get(i).is_some_and(|h| losers.dedup.contains(h));
@@ -339,19 +355,13 @@ async fn remove(
             if let (false, Some((row, first))) = (gone, repeat) {
                 let text = match &mut text {
                     Some(t) => t,
-                    None => text.insert(as_text(batch)?),
+                    None => text.insert(Texts::of(batch)?),
                 };
                 invalid.push(Invalid {
                     file: row.file as usize,
                     row: row.row,
                     reason: Reason::unique(&config.unique, &name(*first)),
-                    values: text
-                        .iter()
-                        .map(|c| {
-                            let c = c.as_string::<i32>();
-                            c.is_valid(i).then(|| c.value(i).to_string())
-                        })
-                        .collect(),
+                    values: text.row(i),
                     raw: None,
                 });
             }
@@ -361,14 +371,17 @@ async fn remove(
         removed += batch.num_rows() - keep.true_count();
         kept.push(take_rows(batch, &keep)?);
     }
-    if removed == 0 {
-        return Ok((None, 0, invalid));
-    }
-    Ok((
-        Some(write(config, at, schema, &kept).await?),
+    let written = if removed == 0 {
+        None
+    } else {
+        Some(write(config, at, Arc::clone(&schema), &kept).await?)
+    };
+    Ok(Removed {
+        written,
         removed,
         invalid,
-    ))
+        schema: Some(schema),
+    })
 }
 
 /// Settles one quarantine part: drops the rows the merge counts as
@@ -466,30 +479,6 @@ async fn write(
     Ok(sink.finish().await?)
 }
 
-fn as_text(batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
-    Ok(batch
-        .columns()
-        .iter()
-        .map(|c| arrow::compute::cast(c, &DataType::Utf8))
-        .collect::<Result<_, _>>()?)
-}
-
-/// The output schema, from the first data part of any shard.
-async fn schema_of(manifests: &[&Manifest], output: &Location) -> Result<SchemaRef> {
-    for m in manifests {
-        for dataset in ["train", "test", "validation"] {
-            if let Some(file) = m.files(dataset).first() {
-                return Ok(ParquetSource::open(&output.join(&file.path)?)
-                    .await?
-                    .schema());
-            }
-        }
-    }
-    Err(Error::Internal(
-        "no data part to read the schema from".into(),
-    ))
-}
-
 /// The profile of the final training parts.
 async fn train_profile(output: &Location, files: Option<&Vec<OutputFile>>) -> Result<Profile> {
     let mut builder: Option<ProfileBuilder> = None;
@@ -508,17 +497,6 @@ async fn train_profile(output: &Location, files: Option<&Vec<OutputFile>>) -> Re
         }
     }
     Ok(builder.map(ProfileBuilder::finish).unwrap_or_default())
-}
-
-fn add(a: RowCounts, b: RowCounts) -> RowCounts {
-    RowCounts {
-        input: a.input + b.input,
-        train: a.train + b.train,
-        test: a.test + b.test,
-        validation: a.validation + b.validation,
-        quarantined: a.quarantined + b.quarantined,
-        duplicates: a.duplicates + b.duplicates,
-    }
 }
 
 /// Reads each rule's keys files of the shards (checked against their

@@ -31,7 +31,7 @@ use crate::read;
 use crate::read::SourceFile;
 use crate::reason::Reason;
 use crate::split::{Split, Splitter};
-use crate::transform::{Invalid, Processed, Transform, take_rows};
+use crate::transform::{Invalid, Processed, Texts, Transform, take_rows};
 use crate::write::{DatasetWriter, quarantine_batch, quarantine_schema};
 
 /// Where to read and write, and how.
@@ -248,15 +248,13 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             return Err(e);
         }
     }
-    let files: Vec<_> = manifest
-        .outputs
-        .values()
-        .flatten()
-        .chain(&manifest.report)
-        .chain(manifest.shard.iter().flat_map(|s| s.keys.values()))
-        .collect();
-    run.publish(&plan.output, &files, &manifest_location, &manifest)
-        .await?;
+    run.publish(
+        &plan.output,
+        &manifest.published_files(),
+        &manifest_location,
+        &manifest,
+    )
+    .await?;
     let rows = &manifest.rows;
     log::info!(
         "run {run_id}: {rows} ({:.0} rows/s, {:.2} s)",
@@ -648,11 +646,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
     if let Some(unique) = &mut state.unique {
         let repeats = unique.repeats(&valid, file, &valid_rows)?;
         if repeats.iter().any(Option::is_some) {
-            let text: Vec<arrow::array::ArrayRef> = valid
-                .columns()
-                .iter()
-                .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8))
-                .collect::<Result<_, _>>()?;
+            let text = Texts::of(&valid)?;
             for (i, repeat) in repeats.iter().enumerate() {
                 if let Some((first_file, first_row)) = repeat {
                     let first = format!("{}:{first_row}", state.names[*first_file as usize]);
@@ -660,14 +654,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
                         file,
                         row: valid_rows[i],
                         reason: Reason::unique(&state.unique_columns, &first),
-                        values: text
-                            .iter()
-                            .map(|c| {
-                                use arrow::array::{Array, AsArray};
-                                let c = c.as_string::<i32>();
-                                c.is_valid(i).then(|| c.value(i).to_string())
-                            })
-                            .collect(),
+                        values: text.row(i),
                         raw: None,
                     });
                 }

@@ -30,7 +30,7 @@ pub async fn merge(
 ) -> Result<InferenceReport> {
     let output = Location::parse(output)?;
     let fail = |message: String| merge_error(&output, message);
-    let shards = read_shards(&output, count).await?;
+    let shards = common::shard::published::<Manifest>(&output, count, "inference").await?;
     check(&shards).map_err(fail)?;
     let merged = Merged {
         count: shards.len(),
@@ -117,14 +117,13 @@ pub async fn merge(
             return Err(e);
         }
     }
-    let files: Vec<_> = manifest
-        .outputs
-        .iter()
-        .chain(&manifest.quarantine)
-        .chain(&manifest.report)
-        .collect();
-    run.publish(&output, &files, &manifest_location, &manifest)
-        .await?;
+    run.publish(
+        &output,
+        &manifest.published_files(),
+        &manifest_location,
+        &manifest,
+    )
+    .await?;
     log::info!(
         "merged {} shards: {} rows → {} predicted, {} errored, {} quarantined → {manifest_location}",
         shards.len(),
@@ -140,25 +139,6 @@ pub async fn merge(
         manifest_location: manifest_location.to_string(),
         manifest,
     })
-}
-
-/// Each shard's manifest with the SHA-256 of its bytes, by index.
-async fn read_shards(
-    output: &Location,
-    count: Option<usize>,
-) -> Result<Vec<(Shard, Manifest, String)>> {
-    let mut shards = Vec::new();
-    for (shard, bytes) in common::shard::published(output, count, "inference").await? {
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| common::Error::Json {
-                location: output
-                    .join(&shard.manifest_name())
-                    .map_or_else(|_| shard.manifest_name(), |l| l.to_string()),
-                source: e,
-            })?;
-        shards.push((shard, manifest, common::checksum::sha256_hex(&bytes)));
-    }
-    Ok(shards)
 }
 
 /// That the shards scored the same input with the same model and cleaning.

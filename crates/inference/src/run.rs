@@ -180,6 +180,17 @@ pub struct Manifest {
     pub shards: Option<common::shard::Merged>,
 }
 
+impl Manifest {
+    /// Every file the manifest publishes: parts, quarantine parts, report.
+    pub fn published_files(&self) -> Vec<&StoredFile> {
+        self.outputs
+            .iter()
+            .chain(&self.quarantine)
+            .chain(&self.report)
+            .collect()
+    }
+}
+
 /// The input of a whole (sharded) run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputSet {
@@ -513,14 +524,13 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
             return Err(e);
         }
     }
-    let files: Vec<_> = manifest
-        .outputs
-        .iter()
-        .chain(&manifest.quarantine)
-        .chain(&manifest.report)
-        .collect();
-    run.publish(&output, &files, &manifest_location, &manifest)
-        .await?;
+    run.publish(
+        &output,
+        &manifest.published_files(),
+        &manifest_location,
+        &manifest,
+    )
+    .await?;
     log::info!(
         "{} rows → {} predicted, {} errored, {} quarantined ({:.0} rows/s) → {manifest_location}",
         rows.input,

@@ -217,6 +217,35 @@ fn text_at(column: &ArrayRef, i: usize) -> Option<String> {
     text.is_valid(i).then(|| text.value(i).to_string())
 }
 
+/// A batch's cells as text: the values of a row quarantined after its
+/// cells were cast (the `unique` rule, in a run or in a merge).
+pub struct Texts(Vec<arrow::array::ArrayRef>);
+
+impl Texts {
+    /// Casts every column of `batch` to text.
+    pub fn of(batch: &RecordBatch) -> Result<Self> {
+        Ok(Self(
+            batch
+                .columns()
+                .iter()
+                .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8))
+                .collect::<Result<_, _>>()?,
+        ))
+    }
+
+    /// Row `i`'s cells (null stays null).
+    pub fn row(&self, i: usize) -> Vec<Option<String>> {
+        use arrow::array::{Array, AsArray};
+        self.0
+            .iter()
+            .map(|c| {
+                let c = c.as_string::<i32>();
+                c.is_valid(i).then(|| c.value(i).to_string())
+            })
+            .collect()
+    }
+}
+
 /// Keeps the rows of `batch` where `mask` is true (re-exported for the run step).
 pub fn take_rows(batch: &RecordBatch, mask: &BooleanArray) -> Result<RecordBatch> {
     Ok(filter_record_batch(batch, mask)?)
