@@ -195,3 +195,62 @@ fn json_prints_the_manifest_with_its_cleaning() {
     assert_eq!(code, 0);
     assert!(stdout.starts_with("up to date: 2 → train"), "{stdout}");
 }
+
+#[test]
+fn sharding_mistakes_exit_non_zero_with_one_line() {
+    let dir = workspace("etl:\n  input: data/raw\n  allow_empty: true\n");
+    let one_line = |args: &[&str], expected: &str| {
+        let (code, _, stderr) = etl(args, dir.path());
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    };
+    one_line(
+        &["--config", "pipeline.yaml", "--shard", "2/2"],
+        "invalid shard setting --shard: '2/2' is not I/N",
+    );
+    one_line(
+        &["--config", "pipeline.yaml", "merge"],
+        "cannot merge the shards: no shard manifests (_manifest.shard-I-of-N.json) here; run `etl --shard I/N` first",
+    );
+    let shard = |spec: &str| {
+        let (code, _, stderr) = etl(&["--config", "pipeline.yaml", "--shard", spec], dir.path());
+        assert_eq!(code, 0, "{stderr}");
+    };
+    shard("0/2");
+    shard("1/3");
+    one_line(
+        &["--config", "pipeline.yaml", "merge"],
+        "shard manifests of [2, 3] shards are here; pick one with --shards N",
+    );
+    one_line(
+        &["--config", "pipeline.yaml", "merge", "--shards", "1"],
+        "--shards 1: a merge needs 2 or more",
+    );
+    one_line(
+        &["--config", "pipeline.yaml", "merge", "--shards", "2"],
+        "1 of 2 shards have not published: _manifest.shard-1-of-2.json",
+    );
+    shard("1/2");
+    let (code, stdout, stderr) = etl(
+        &["--config", "pipeline.yaml", "merge", "--shards", "2"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("done: 2 →") && stdout.contains("_manifest.json"),
+        "{stdout}"
+    );
+    // An engine's index without the count.
+    let output = Command::new(env!("CARGO_BIN_EXE_etl"))
+        .args(["--config", "pipeline.yaml"])
+        .current_dir(dir.path())
+        .env("CAUCE_LOG_DIR", dir.path().join("logs"))
+        .env("JOB_COMPLETION_INDEX", "1")
+        .env_remove("CAUCE_SHARD_COUNT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("set CAUCE_SHARD_COUNT"), "{stderr}");
+}

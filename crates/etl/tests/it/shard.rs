@@ -419,3 +419,33 @@ async fn one_parquet_file_is_sharded_by_row_group() {
         assert_eq!(rows(&fx, &out, &merged).await, expected, "N = {n}");
     }
 }
+
+/// With `on_invalid: drop`, shard 1 dropped a copy of shard 0's row as a
+/// repeated id, and keeps no quarantine to find it in: refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_a_shard_dropped_as_invalid_are_refused() {
+    let fx = Fixture::memory(&[
+        ("a.csv", b"id,x,label\n1,5.5,a\n"),
+        ("b.csv", b"id,x,label\n1,9.5,z\n1,5.5,a\n"),
+    ])
+    .await;
+    let config = config(
+        "columns:\n  id: {type: int64}\n  x: {type: float64}\ndeduplicate: true\nunique: [id]\non_invalid: drop\nsplit: {test: 0.5, seed: 1, key: [id]}\nallow_empty: true\n",
+    );
+    for index in 0..2 {
+        etl::run(&config, &options(&fx, "out", Shard { index, count: 2 }))
+            .await
+            .unwrap();
+    }
+    let e = etl::merge(&config, &options(&fx, "out", Shard::default()), None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cannot merge the shards: 1 copies of other shards' rows")
+            && e.contains("on_invalid: quarantine"),
+        "{e}"
+    );
+    let manifest = fx.root().join("out/_manifest.json").unwrap();
+    assert!(!manifest.exists().await.unwrap(), "nothing published");
+}
