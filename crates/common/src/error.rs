@@ -195,6 +195,17 @@ pub enum Error {
         message: String,
     },
 
+    /// An output root or run folder that a run must not write into or
+    /// clean (it overlaps an input or the registry, or is reached through
+    /// a symbolic link).
+    #[error("refusing output {location}: {message}")]
+    Unsafe {
+        /// The output root or folder.
+        location: String,
+        /// Why, naming what it overlaps.
+        message: String,
+    },
+
     /// A logger was already installed in this process.
     #[error("logging is already initialised in this process")]
     LoggerAlreadySet,

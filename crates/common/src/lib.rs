@@ -32,6 +32,7 @@ pub mod config;
 pub mod cpu;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 pub mod logging;
 pub mod shard;
 pub mod storage;

@@ -33,6 +33,12 @@ impl Default for Shard {
 /// Prefix of shard manifest file names.
 const MANIFEST_PREFIX: &str = "_manifest.shard-";
 
+/// The largest shard count accepted: far beyond what one output root's
+/// listing and one merge handle well (a merge reads every shard's manifest),
+/// and small enough that a typo such as `0/18446744073709551615` is an
+/// error instead of a merge that waits for shards that will never come.
+pub const MAX_SHARDS: usize = 10_000;
+
 /// Folder (under `runs/`) of the merge's own runs.
 pub const MERGED_RUNS: &str = "merged";
 
@@ -54,6 +60,12 @@ impl Shard {
         );
         if count == 0 || index >= count {
             return Err(err());
+        }
+        if count > MAX_SHARDS {
+            return Err(Error::Shard {
+                key: key.into(),
+                message: format!("'{text}': at most {MAX_SHARDS} shards"),
+            });
         }
         Ok(Self { index, count })
     }
@@ -122,7 +134,7 @@ impl Shard {
             index: i.parse().ok()?,
             count: n.parse().ok()?,
         };
-        (shard.index < shard.count && shard.count > 1).then_some(shard)
+        (shard.index < shard.count && shard.count > 1 && shard.count <= MAX_SHARDS).then_some(shard)
     }
 
     /// Folder (relative to the output root) of this shard's runs.
@@ -207,6 +219,12 @@ pub async fn published<T: serde::de::DeserializeOwned>(
     counts.sort_unstable();
     counts.dedup();
     let count = match (count, counts.as_slice()) {
+        (Some(n), _) if n > MAX_SHARDS => {
+            return Err(merge_error(
+                output,
+                format!("--shards {n}: at most {MAX_SHARDS}"),
+            ));
+        }
         (Some(n), _) if n >= 2 => n,
         (Some(n), _) => {
             return Err(merge_error(
@@ -230,18 +248,28 @@ pub async fn published<T: serde::de::DeserializeOwned>(
             ));
         }
     };
-    let missing: Vec<String> = (0..count)
-        .map(|index| Shard { index, count })
-        .filter(|s| !found.contains(s))
-        .map(|s| s.manifest_name())
+    let present: std::collections::BTreeSet<usize> = found
+        .iter()
+        .filter(|s| s.count == count)
+        .map(|s| s.index)
         .collect();
-    if !missing.is_empty() {
+    let missing = count - present.len();
+    if missing > 0 {
+        // Named up to a few: the count is bounded, the message is one line.
+        const NAMED: usize = 10;
+        let mut names: Vec<String> = (0..count)
+            .filter(|i| !present.contains(i))
+            .take(NAMED)
+            .map(|index| Shard { index, count }.manifest_name())
+            .collect();
+        if missing > NAMED {
+            names.push(format!("and {} more", missing - NAMED));
+        }
         return Err(merge_error(
             output,
             format!(
-                "{} of {count} shards have not published: {} (run those shards, then merge again)",
-                missing.len(),
-                missing.join(", ")
+                "{missing} of {count} shards have not published: {} (run those shards, then merge again)",
+                names.join(", ")
             ),
         ));
     }
@@ -285,10 +313,26 @@ mod tests {
     #[test]
     fn shards_parse_and_come_from_job_environments() {
         assert_eq!(Shard::parse("2/3").unwrap(), Shard { index: 2, count: 3 });
-        for bad in ["3/3", "1", "a/b", "0/0", "-1/2"] {
+        for bad in [
+            "3/3",
+            "1",
+            "a/b",
+            "0/0",
+            "-1/2",
+            "0/18446744073709551615",
+            "0/10001",
+        ] {
             let e = Shard::parse(bad).unwrap_err().to_string();
             assert!(e.contains("--shard") && e.contains(bad), "{e}");
         }
+        // Regression (issue 27.5): a huge count was accepted.
+        let e = Shard::from_env(env(&[
+            ("JOB_COMPLETION_INDEX", "0"),
+            ("CAUCE_SHARD_COUNT", "18446744073709551615"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("at most 10000 shards"), "{e}");
+        assert!(Shard::parse("9999/10000").is_ok());
         assert_eq!(Shard::from_env(env(&[])).unwrap(), None);
         assert_eq!(
             Shard::from_env(env(&[

@@ -25,6 +25,7 @@
 //!     force: false,
 //!     progress: false,
 //!     shard: Default::default(),
+//!     registry: None,
 //! };
 //! let report = etl::run(&config, &options).await?;
 //! let rows = report.manifest.rows;

@@ -192,3 +192,9 @@ impl Manifest {
         self.outputs.get(dataset).map(Vec::as_slice).unwrap_or(&[])
     }
 }
+
+impl common::lifecycle::Publish for Manifest {
+    fn published_files(&self) -> Vec<&OutputFile> {
+        Manifest::published_files(self)
+    }
+}

@@ -25,12 +25,13 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use common::shard::{MERGED_RUNS, Merged, Shard, ShardRun, merge_error};
-use common::storage::{Location, Runs};
+use common::lifecycle::{RunKind, Runs, pin_published};
+use common::shard::{Merged, Shard, merge_error};
+use common::storage::Location;
 
 use crate::config::EtlConfig;
 use crate::error::{Error, Result};
-use crate::manifest::{FORMAT_VERSION, MANIFEST, Manifest, RowCounts, Timings};
+use crate::manifest::{FORMAT_VERSION, Manifest, RowCounts, Timings};
 use crate::reconcile;
 use crate::run::{EtlReport, RunOptions, current_manifest, write_report};
 
@@ -41,73 +42,112 @@ pub async fn merge(
     options: &RunOptions,
     count: Option<usize>,
 ) -> Result<EtlReport> {
+    options.check_output()?;
     let output = Location::parse(&options.output)?;
     let fail = |message: String| merge_error(&output, message);
-    let shards = read_shards(&output, count).await?;
+    // The shard runs are claimed before anything of them is read: a shard
+    // rerun meanwhile cannot prune them (see `common::lifecycle`).
+    let (published, merged, claims) =
+        pin_published::<Manifest>(&output, count, "etl", |m| &m.run_id).await?;
+    let shards: Vec<ShardManifest> = published
+        .into_iter()
+        .map(|(shard, manifest, _)| ShardManifest {
+            shard,
+            name: shard.manifest_name(),
+            manifest,
+        })
+        .collect();
     let mut effective = config.clone();
     effective.input = Some(options.input.clone());
     effective.output = Some(options.output.clone());
     let fingerprint = effective.fingerprint();
-    check(&shards, &fingerprint).map_err(fail)?;
-    let named: Vec<(String, &Manifest)> = shards
-        .iter()
-        .map(|s| (s.name.clone(), &s.manifest))
-        .collect();
-    let keys = reconcile::read_keys(&output, &named).await.map_err(fail)?;
-
-    let merged = Merged {
-        count: shards.len(),
-        shards: shards
-            .iter()
-            .map(|s| ShardRun {
-                index: s.shard.index,
-                run_id: s.manifest.run_id.clone(),
-                manifest_sha256: s.sha256.clone(),
-            })
-            .collect(),
+    let runs = Runs::new(&output, RunKind::Merge, config.keep_runs)?;
+    let manifest_location = runs.manifest()?;
+    let checked = async {
+        check(&shards, &fingerprint).map_err(fail)?;
+        if !options.force
+            && let Some(existing) = current_manifest(&manifest_location).await
+            && existing.config_sha256 == fingerprint
+            && existing.shards.as_ref() == Some(&merged)
+        {
+            return Ok(Some(existing));
+        }
+        Ok::<_, Error>(None)
     };
-    let manifest_location = output.join(MANIFEST)?;
-    if !options.force
-        && let Some(existing) = current_manifest(&manifest_location).await
-        && existing.config_sha256 == fingerprint
-        && existing.shards.as_ref() == Some(&merged)
-    {
-        log::info!("{manifest_location}: up to date (the shards are unchanged)");
-        return Ok(EtlReport {
-            output: output.to_string(),
-            manifest: existing,
-            up_to_date: true,
-        });
+    match checked.await {
+        Ok(None) => {}
+        Ok(Some(existing)) => {
+            claims.release().await;
+            log::info!("{manifest_location}: up to date (the shards are unchanged)");
+            return Ok(EtlReport {
+                output: output.to_string(),
+                manifest: existing,
+                up_to_date: true,
+            });
+        }
+        Err(e) => {
+            claims.release().await;
+            return Err(e);
+        }
     }
 
     let manifests: Vec<&Manifest> = shards.iter().map(|s| &s.manifest).collect();
-    let inputs = interleave(&manifests);
-    let runs = Runs::new(output.join(&format!("runs/{MERGED_RUNS}"))?);
-    let run = runs.start().await?;
-    let settled =
-        match reconcile::settle(config, &output, run.root(), &manifests, &inputs, &keys).await {
-            Ok(settled) => settled,
-            Err(e) => {
-                run.abandon().await;
-                return Err(e);
-            }
-        };
+    let run = runs.start_merge(claims).await?;
+    let run_root = run.root().clone();
+    let run_id = run.id().to_string();
+    let work = async {
+        let named: Vec<(String, &Manifest)> = shards
+            .iter()
+            .map(|s| (s.name.clone(), &s.manifest))
+            .collect();
+        let keys = reconcile::read_keys(&output, &named).await.map_err(fail)?;
+        let inputs = interleave(&manifests);
+        let settled =
+            reconcile::settle(config, &output, &run_root, &manifests, &inputs, &keys).await?;
+        let mut manifest = combine(&manifests, settled, inputs, run_id, fingerprint, merged)?;
+        if manifest.rows.train == 0 && !config.allow_empty {
+            return Err(Error::EmptyTraining {
+                output: output.to_string(),
+                input: manifest.rows.input,
+                quarantined: manifest.rows.quarantined,
+                duplicates: manifest.rows.duplicates,
+            });
+        }
+        manifest.report = Some(write_report(&manifest, &run_root, &output).await?);
+        Ok(manifest)
+    };
+    let manifest = run.complete(work).await?;
+    log::info!(
+        "merged {} shards: {} → {manifest_location}",
+        shards.len(),
+        manifest.rows
+    );
+    Ok(EtlReport {
+        output: output.to_string(),
+        manifest,
+        up_to_date: false,
+    })
+}
+
+/// The merged manifest from the shards' and what the reconciliation
+/// settled (`None`: no key was kept by two shards).
+fn combine(
+    manifests: &[&Manifest],
+    settled: Option<reconcile::Settled>,
+    inputs: Vec<crate::manifest::InputRecord>,
+    run_id: String,
+    fingerprint: String,
+    merged: Merged,
+) -> Result<Manifest> {
     let rows = match &settled {
         Some(s) => s.rows,
         None => manifests
             .iter()
             .fold(RowCounts::default(), |t, m| t + m.rows),
     };
-    if rows.train == 0 && !config.allow_empty {
-        run.abandon().await;
-        return Err(Error::EmptyTraining {
-            output: output.to_string(),
-            input: rows.input,
-            quarantined: rows.quarantined,
-            duplicates: rows.duplicates,
-        });
-    }
-    let first = manifests[0];
+    let first = manifests
+        .first()
+        .ok_or_else(|| Error::Internal("a merge of no shards".into()))?;
     let started = manifests
         .iter()
         .map(|m| m.timings.started)
@@ -117,7 +157,7 @@ pub async fn merge(
     let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
     let mut outputs: BTreeMap<String, Vec<_>> = BTreeMap::new();
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-    for m in &manifests {
+    for m in manifests {
         for (dataset, files) in &m.outputs {
             outputs
                 .entry(dataset.clone())
@@ -135,13 +175,13 @@ pub async fn merge(
         reasons = settled.reasons;
         profile = settled.profile.or(profile);
     }
-    let mut manifest = Manifest {
+    Ok(Manifest {
         format_version: FORMAT_VERSION,
-        run_id: run.id().to_string(),
+        run_id,
         producer: format!(
             "cauce-etl {} (merge of {} shards)",
             env!("CARGO_PKG_VERSION"),
-            shards.len()
+            manifests.len()
         ),
         config_sha256: fingerprint,
         inputs,
@@ -160,32 +200,6 @@ pub async fn merge(
         },
         shard: None,
         shards: Some(merged),
-    };
-    match write_report(&manifest, run.root(), &output).await {
-        Ok(report) => manifest.report = Some(report),
-        Err(e) => {
-            run.abandon().await;
-            return Err(e);
-        }
-    }
-    run.publish(
-        &output,
-        &manifest.published_files(),
-        &manifest_location,
-        &manifest,
-    )
-    .await?;
-    log::info!(
-        "merged {} shards: {} → {manifest_location}",
-        shards.len(),
-        manifest.rows
-    );
-    runs.prune(config.keep_runs, &[&manifest_location], |_| false)
-        .await;
-    Ok(EtlReport {
-        output: output.to_string(),
-        manifest,
-        up_to_date: false,
     })
 }
 
@@ -194,21 +208,6 @@ struct ShardManifest {
     shard: Shard,
     name: String,
     manifest: Manifest,
-    sha256: String,
-}
-
-/// Reads the manifests of every shard of one count, in index order.
-async fn read_shards(output: &Location, count: Option<usize>) -> Result<Vec<ShardManifest>> {
-    let published = common::shard::published::<Manifest>(output, count, "etl").await?;
-    Ok(published
-        .into_iter()
-        .map(|(shard, manifest, sha256)| ShardManifest {
-            shard,
-            name: shard.manifest_name(),
-            manifest,
-            sha256,
-        })
-        .collect())
 }
 
 /// That every shard ran with this config over the same inputs and made the

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use arrow::array::BooleanArray;
 use chrono::Utc;
+use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::shard::Shard;
-use common::storage::{Location, Runs, WrittenFile};
+use common::storage::{Location, WrittenFile};
 use futures::StreamExt;
 use report::data_quality::RunQuality;
 use report::profile::{Profile, ProfileBuilder};
@@ -49,6 +50,9 @@ pub struct RunOptions {
     /// N`, or a single Parquet file's row groups `I mod N`); shard 0 of 1
     /// is the whole run.
     pub shard: Shard,
+    /// The model registry's root, which the output must stay clear of
+    /// (`storage.models`; `None` skips that check).
+    pub registry: Option<String>,
 }
 
 impl RunOptions {
@@ -64,7 +68,18 @@ impl RunOptions {
             force: false,
             progress: true,
             shard: Shard::default(),
+            registry: Some(config.storage.models.clone()),
         }
+    }
+
+    /// Refuses an output that overlaps the input or the registry, or is `/`
+    /// or the home folder (see [`common::lifecycle::check_output`]).
+    pub fn check_output(&self) -> Result<()> {
+        let output = Location::parse(&self.output)?;
+        let mut guarded = vec![Guarded::Input(&self.input)];
+        guarded.extend(self.registry.as_deref().map(Guarded::Registry));
+        check_output(&output, &guarded)?;
+        Ok(())
     }
 }
 
@@ -102,6 +117,7 @@ impl EtlReport {
 
 /// Makes the plan only (what `--dry-run` prints).
 pub async fn plan(config: &EtlConfig, options: &RunOptions) -> Result<Plan> {
+    options.check_output()?;
     Plan::build(config, &options.input, &options.output).await
 }
 
@@ -109,6 +125,7 @@ pub async fn plan(config: &EtlConfig, options: &RunOptions) -> Result<Plan> {
 pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> {
     let started = Utc::now();
     let clock = Instant::now();
+    options.check_output()?;
     let plan = Plan::build(config, &options.input, &options.output).await?;
     let mut effective = config.clone();
     effective.input = Some(options.input.clone());
@@ -143,7 +160,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         });
     }
 
-    let runs = Runs::new(plan.output.join(&shard.runs_folder())?);
+    let runs = Runs::new(&plan.output, RunKind::Shard(shard), config.keep_runs)?;
     let run = runs.start().await?;
     let (run_id, run_root) = (run.id().to_string(), run.root().clone());
     let bytes: u64 = sources.iter().map(|s| s.file.size).sum();
@@ -158,120 +175,91 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             "shard {shard}: without split.key each shard splits its own rows (exact per shard); set split.key for the same split whatever the shard count"
         );
     }
-    let progress = Progress::bytes(bytes, options.progress);
-    let outcome = execute(config, &plan, &sources, shard, &run_root, progress.clone()).await;
-    progress.finish();
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            run.abandon().await;
-            return Err(e);
+    let work = async {
+        let progress = Progress::bytes(bytes, options.progress);
+        let outcome = execute(config, &plan, &sources, shard, &run_root, progress.clone()).await;
+        progress.finish();
+        let outcome = outcome?;
+        let counts = outcome.counts;
+        // A shard may hold no training rows; the merge checks the whole run.
+        if counts.train == 0 && !config.allow_empty && !shard.is_sharded() {
+            return Err(Error::EmptyTraining {
+                output: plan.output.to_string(),
+                input: counts.input,
+                quarantined: counts.quarantined,
+                duplicates: counts.duplicates,
+            });
         }
-    };
-    let counts = outcome.counts;
-    // A shard may hold no training rows; the merge checks the whole run.
-    if counts.train == 0 && !config.allow_empty && !shard.is_sharded() {
-        run.abandon().await;
-        return Err(Error::EmptyTraining {
-            output: plan.output.to_string(),
-            input: counts.input,
-            quarantined: counts.quarantined,
-            duplicates: counts.duplicates,
-        });
-    }
-
-    let seconds = clock.elapsed().as_secs_f64();
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        run_id: run_id.clone(),
-        producer: format!("cauce-etl {}", env!("CARGO_PKG_VERSION")),
-        config_sha256: fingerprint,
-        inputs: sources
-            .iter()
-            .map(|s| InputRecord {
-                location: s.name(),
-                format: s.format.name().to_string(),
-                size: s.file.size,
-                last_modified: s.file.last_modified,
-                e_tag: s.file.e_tag.clone(),
-                rows: outcome.file_rows[s.index],
-            })
-            .collect(),
-        schema: plan
-            .columns
-            .iter()
-            .map(|c| ColumnRecord {
-                name: c.name.clone(),
-                data_type: c.data_type.to_string(),
-                declared: c.spec.is_some(),
-            })
-            .collect(),
-        outputs: outcome
-            .outputs
-            .into_iter()
-            .map(|(name, files)| {
-                (
-                    name,
-                    files
-                        .into_iter()
-                        .map(|f| f.relative_to(&plan.output))
-                        .collect(),
-                )
-            })
-            .collect(),
-        cleaning: Some(cleaning(config, &plan)),
-        rows: outcome.counts,
-        quarantine_reasons: outcome.reasons,
-        profile: Some(outcome.profile),
-        report: None,
-        timings: Timings {
-            started,
-            finished: Utc::now(),
-            seconds,
-            rows_per_second: outcome.counts.input as f64 / seconds.max(1e-9),
-        },
-        shard: shard_record,
-        shards: None,
-    };
-    debug_assert!(manifest.rows.balanced());
-    let mut manifest = manifest;
-    let written = async {
+        let seconds = clock.elapsed().as_secs_f64();
+        let mut manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            run_id: run_id.clone(),
+            producer: format!("cauce-etl {}", env!("CARGO_PKG_VERSION")),
+            config_sha256: fingerprint,
+            inputs: sources
+                .iter()
+                .map(|s| InputRecord {
+                    location: s.name(),
+                    format: s.format.name().to_string(),
+                    size: s.file.size,
+                    last_modified: s.file.last_modified,
+                    e_tag: s.file.e_tag.clone(),
+                    rows: outcome.file_rows[s.index],
+                })
+                .collect(),
+            schema: plan
+                .columns
+                .iter()
+                .map(|c| ColumnRecord {
+                    name: c.name.clone(),
+                    data_type: c.data_type.to_string(),
+                    declared: c.spec.is_some(),
+                })
+                .collect(),
+            outputs: outcome
+                .outputs
+                .into_iter()
+                .map(|(name, files)| {
+                    (
+                        name,
+                        files
+                            .into_iter()
+                            .map(|f| f.relative_to(&plan.output))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            cleaning: Some(cleaning(config, &plan)),
+            rows: outcome.counts,
+            quarantine_reasons: outcome.reasons,
+            profile: Some(outcome.profile),
+            report: None,
+            timings: Timings {
+                started,
+                finished: Utc::now(),
+                seconds,
+                rows_per_second: outcome.counts.input as f64 / seconds.max(1e-9),
+            },
+            shard: shard_record,
+            shards: None,
+        };
+        debug_assert!(manifest.rows.balanced());
         if let Some(record) = &mut manifest.shard {
             record.keys = keys::write(outcome.keys, &run_root, &plan.output).await?;
         }
-        write_report(&manifest, &run_root, &plan.output).await
+        manifest.report = Some(write_report(&manifest, &run_root, &plan.output).await?);
+        Ok(manifest)
     };
-    match written.await {
-        Ok(report) => manifest.report = Some(report),
-        Err(e) => {
-            run.abandon().await;
-            return Err(e);
-        }
-    }
-    run.publish(
-        &plan.output,
-        &manifest.published_files(),
-        &manifest_location,
-        &manifest,
-    )
-    .await?;
+    let manifest = run.complete(work).await?;
     let rows = &manifest.rows;
     log::info!(
         "run {run_id}: {rows} ({:.0} rows/s, {:.2} s)",
         manifest.timings.rows_per_second,
-        seconds
+        manifest.timings.seconds
     );
     for (reason, count) in &manifest.quarantine_reasons {
         log::info!("  invalid: {count} × {reason}");
     }
-    // A shard keeps the run the merged manifest still reads.
-    let merged = plan.output.join(MANIFEST)?;
-    runs.prune(
-        config.keep_runs,
-        &[&manifest_location, &merged],
-        Shard::is_shard_folder,
-    )
-    .await;
     Ok(EtlReport {
         output: plan.output.to_string(),
         manifest,

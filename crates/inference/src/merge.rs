@@ -12,8 +12,9 @@
 //! Merging again with nothing changed finds the output up to date.
 
 use chrono::Utc;
-use common::shard::{MERGED_RUNS, Merged, Shard, ShardRun, merge_error};
-use common::storage::{Location, Runs};
+use common::lifecycle::{RunKind, Runs, pin_published};
+use common::shard::{Merged, Shard, merge_error};
+use common::storage::Location;
 use report::drift::{Drift, Level};
 
 use crate::config::InferenceConfig;
@@ -30,51 +31,81 @@ pub async fn merge(
 ) -> Result<InferenceReport> {
     let output = Location::parse(output)?;
     let fail = |message: String| merge_error(&output, message);
-    let shards = common::shard::published::<Manifest>(&output, count, "inference").await?;
-    check(&shards).map_err(fail)?;
-    let merged = Merged {
-        count: shards.len(),
-        shards: shards
-            .iter()
-            .map(|(shard, m, sha)| ShardRun {
-                index: shard.index,
-                run_id: m.run_id.clone(),
-                manifest_sha256: sha.clone(),
-            })
-            .collect(),
-    };
-    let manifest_location = output.join(&Shard::default().manifest_name())?;
-    if !force
-        && let Ok(existing) = manifest_location.read_json::<Manifest>().await
-        && existing.shards.as_ref() == Some(&merged)
-    {
-        log::info!("{manifest_location}: up to date (the shards are unchanged)");
-        return Ok(InferenceReport {
-            output: output.to_string(),
-            manifest_location: manifest_location.to_string(),
-            manifest: existing,
-        });
-    }
+    // Claimed before use: a shard rerun meanwhile cannot prune them.
+    let (shards, merged, claims) =
+        pin_published::<Manifest>(&output, count, "inference", |m| &m.run_id).await?;
+    let runs = Runs::new(&output, RunKind::Merge, config.keep_runs)?;
+    let manifest_location = runs.manifest()?;
     let parts: Vec<&Manifest> = shards.iter().map(|(_, m, _)| m).collect();
     let drifts: Option<Vec<Drift>> = parts.iter().map(|m| m.drift.clone()).collect();
     let drift = drifts.and_then(|d| Drift::combine(&d));
-    if let Some(drift) = &drift
-        && drift.level == Level::Fail
-    {
-        return Err(Error::Drift {
-            fail: drift.thresholds.fail.unwrap_or_default(),
-            columns: drift.at_least(Level::Fail),
-        });
+    let checked = async {
+        check(&shards).map_err(fail)?;
+        if !force
+            && let Ok(existing) = manifest_location.read_json::<Manifest>().await
+            && existing.shards.as_ref() == Some(&merged)
+        {
+            return Ok(Some(existing));
+        }
+        if let Some(drift) = &drift
+            && drift.level == Level::Fail
+        {
+            return Err(Error::Drift {
+                fail: drift.thresholds.fail.unwrap_or_default(),
+                columns: drift.at_least(Level::Fail),
+            });
+        }
+        Ok(None)
+    };
+    match checked.await {
+        Ok(None) => {}
+        Ok(Some(existing)) => {
+            claims.release().await;
+            log::info!("{manifest_location}: up to date (the shards are unchanged)");
+            return Ok(InferenceReport {
+                output: output.to_string(),
+                manifest_location: manifest_location.to_string(),
+                manifest: existing,
+            });
+        }
+        Err(e) => {
+            claims.release().await;
+            return Err(e);
+        }
     }
+    let run = runs.start_merge(claims).await?;
+    let run_root = run.root().clone();
+    let mut manifest = combine(&parts, run.id().to_string(), merged, drift);
+    let work = async {
+        manifest.report = Some(write_report(&manifest, &run_root, &output).await?);
+        Ok::<_, Error>(manifest)
+    };
+    let manifest = run.complete(work).await?;
+    let rows = manifest.rows;
+    log::info!(
+        "merged {} shards: {} rows → {} predicted, {} errored, {} quarantined → {manifest_location}",
+        shards.len(),
+        rows.input,
+        rows.predicted,
+        rows.errored,
+        rows.quarantined
+    );
+    Ok(InferenceReport {
+        output: output.to_string(),
+        manifest_location: manifest_location.to_string(),
+        manifest,
+    })
+}
+
+/// The merged manifest over the shards' `parts` (checked, in index order).
+fn combine(parts: &[&Manifest], run_id: String, merged: Merged, drift: Option<Drift>) -> Manifest {
+    let first = parts[0];
     let rows = parts.iter().fold(Rows::default(), |t, m| Rows {
         input: t.input + m.rows.input,
         predicted: t.predicted + m.rows.predicted,
         errored: t.errored + m.rows.errored,
         quarantined: t.quarantined + m.rows.quarantined,
     });
-    let runs = Runs::new(output.join(&format!("runs/{MERGED_RUNS}"))?);
-    let run = runs.start().await?;
-    let first = parts[0];
     let started = parts
         .iter()
         .map(|m| m.started)
@@ -83,18 +114,18 @@ pub async fn merge(
     let finished = Utc::now();
     let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
     let by_file = first.inputs.iter().all(|i| i.row_groups.is_none());
-    let mut manifest = Manifest {
+    Manifest {
         format_version: FORMAT_VERSION,
-        run_id: run.id().to_string(),
+        run_id,
         model: first.model.clone(),
         shard: Shard::default(),
         inputs: if by_file {
-            interleave(&parts, |m| &m.inputs)
+            interleave(parts, |m| &m.inputs)
         } else {
             parts.iter().flat_map(|m| m.inputs.clone()).collect()
         },
         outputs: if by_file {
-            interleave(&parts, |m| &m.outputs)
+            interleave(parts, |m| &m.outputs)
         } else {
             parts.iter().flat_map(|m| m.outputs.clone()).collect()
         },
@@ -109,36 +140,7 @@ pub async fn merge(
         rows_per_second: rows.input as f64 / seconds.max(1e-9),
         input_set: None,
         shards: Some(merged),
-    };
-    match write_report(&manifest, run.root(), &output).await {
-        Ok(report) => manifest.report = Some(report),
-        Err(e) => {
-            run.abandon().await;
-            return Err(e);
-        }
     }
-    run.publish(
-        &output,
-        &manifest.published_files(),
-        &manifest_location,
-        &manifest,
-    )
-    .await?;
-    log::info!(
-        "merged {} shards: {} rows → {} predicted, {} errored, {} quarantined → {manifest_location}",
-        shards.len(),
-        rows.input,
-        rows.predicted,
-        rows.errored,
-        rows.quarantined
-    );
-    runs.prune(config.keep_runs, &[&manifest_location], |_| false)
-        .await;
-    Ok(InferenceReport {
-        output: output.to_string(),
-        manifest_location: manifest_location.to_string(),
-        manifest,
-    })
 }
 
 /// That the shards scored the same input with the same model and cleaning.

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::storage::{
-    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, Runs, StoredFile,
+    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, StoredFile,
     select_inputs,
 };
 use futures::StreamExt;
@@ -67,6 +68,20 @@ impl RunOptions {
             model: model.unwrap_or_else(|| section.model.clone()),
             shard: shard.unwrap_or_default(),
         }
+    }
+
+    /// Refuses an output that overlaps the input or the registry, or is `/`
+    /// or the home folder (see [`common::lifecycle::check_output`]).
+    pub fn check_output(&self) -> Result<()> {
+        let output = Location::parse(&self.output)?;
+        check_output(
+            &output,
+            &[
+                Guarded::Input(&self.input),
+                Guarded::Registry(&self.registry),
+            ],
+        )?;
+        Ok(())
     }
 }
 
@@ -188,6 +203,12 @@ impl Manifest {
             .chain(&self.quarantine)
             .chain(&self.report)
             .collect()
+    }
+}
+
+impl common::lifecycle::Publish for Manifest {
+    fn published_files(&self) -> Vec<&StoredFile> {
+        Manifest::published_files(self)
     }
 }
 
@@ -424,6 +445,7 @@ async fn units(
 pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<InferenceReport> {
     let started = Utc::now();
     let clock = Instant::now();
+    options.check_output()?;
     let (model, record) = load_model(&options.model, &options.registry).await?;
     let applied = applied_cleaning(config, &record);
     crate::input::check_csv(&applied.cleaning.csv)?;
@@ -439,98 +461,66 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     );
     let output = Location::parse(&options.output)?;
     let (units, input_set) = units(config, &options.input, options.shard).await?;
-    let runs = Runs::new(output.join(&options.shard.runs_folder())?);
+    let runs = Runs::new(&output, RunKind::Shard(options.shard), config.keep_runs)?;
+    let manifest_location = runs.manifest()?;
     let run = runs.start().await?;
     let (run_id, run_root) = (run.id().to_string(), run.root().clone());
     let model = Arc::new(model);
-    let mut inputs = Vec::new();
-    let mut outputs = Vec::new();
-    let mut quarantine = Vec::new();
-    let mut rows = Rows::default();
-    let profile = record.profile.clone();
-    let mut counter = profile.as_deref().map(Counter::new);
-    for unit in &units {
-        match score(
-            unit,
-            config,
-            &applied.cleaning,
-            &model,
-            &label,
-            &run_root,
-            &mut rows,
-            (profile.as_ref(), counter.as_mut()),
-        )
-        .await
-        {
-            Ok((input, written, quarantined)) => {
-                inputs.push(input);
-                outputs.push(written.relative_to(&output));
-                quarantine.extend(quarantined.map(|q| q.relative_to(&output)));
-            }
-            Err(e) => {
-                run.abandon().await;
-                return Err(e);
-            }
+    let work = async {
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        let mut quarantine = Vec::new();
+        let mut rows = Rows::default();
+        let profile = record.profile.clone();
+        let mut counter = profile.as_deref().map(Counter::new);
+        for unit in &units {
+            let (input, written, quarantined) = score(
+                unit,
+                config,
+                &applied.cleaning,
+                &model,
+                &label,
+                &run_root,
+                &mut rows,
+                (profile.as_ref(), counter.as_mut()),
+            )
+            .await?;
+            inputs.push(input);
+            outputs.push(written.relative_to(&output));
+            quarantine.extend(quarantined.map(|q| q.relative_to(&output)));
         }
-    }
-    let seconds = clock.elapsed().as_secs_f64();
-    let drift = match (&profile, &counter) {
-        (Some(profile), Some(counter)) => Some(counter.finish(profile, config.drift)),
-        _ => None,
+        let seconds = clock.elapsed().as_secs_f64();
+        let drift = match (&profile, &counter) {
+            (Some(profile), Some(counter)) => Some(counter.finish(profile, config.drift)),
+            _ => None,
+        };
+        if let Some(drift) = &drift {
+            check_drift(drift, config)?;
+        }
+        let mut manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            run_id: run_id.clone(),
+            model: record,
+            shard: options.shard,
+            inputs,
+            outputs,
+            quarantine,
+            cleaning: Some(applied),
+            rows,
+            drift,
+            report: None,
+            started,
+            finished: Utc::now(),
+            seconds,
+            rows_per_second: rows.input as f64 / seconds.max(1e-9),
+            input_set: options.shard.is_sharded().then_some(input_set),
+            shards: None,
+        };
+        manifest.report = Some(write_report(&manifest, &run_root, &output).await?);
+        Ok::<_, Error>(manifest)
     };
-    if let Some(drift) = &drift {
-        let drifted = drift.at_least(Level::Warn);
-        if drift.level == Level::Fail {
-            run.abandon().await;
-            return Err(Error::Drift {
-                fail: config.drift.fail.unwrap_or_default(),
-                columns: drift.at_least(Level::Fail),
-            });
-        }
-        if drifted.is_empty() {
-            log::info!("drift: every input column within PSI {}", config.drift.warn);
-        } else {
-            log::warn!(
-                "input drift (PSI ≥ {}) in {}",
-                config.drift.warn,
-                drifted.join(", ")
-            );
-        }
-    }
-    let mut manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        run_id: run_id.clone(),
-        model: record,
-        shard: options.shard,
-        inputs,
-        outputs,
-        quarantine,
-        cleaning: Some(applied),
-        rows,
-        drift,
-        report: None,
-        started,
-        finished: Utc::now(),
-        seconds,
-        rows_per_second: rows.input as f64 / seconds.max(1e-9),
-        input_set: options.shard.is_sharded().then_some(input_set),
-        shards: None,
-    };
-    let manifest_location = output.join(&options.shard.manifest_name())?;
-    match write_report(&manifest, &run_root, &output).await {
-        Ok(report) => manifest.report = Some(report),
-        Err(e) => {
-            run.abandon().await;
-            return Err(e);
-        }
-    }
-    run.publish(
-        &output,
-        &manifest.published_files(),
-        &manifest_location,
-        &manifest,
-    )
-    .await?;
+    let manifest = run.complete(work).await?;
+    let rows = manifest.rows;
     log::info!(
         "{} rows → {} predicted, {} errored, {} quarantined ({:.0} rows/s) → {manifest_location}",
         rows.input,
@@ -539,20 +529,32 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         rows.quarantined,
         manifest.rows_per_second
     );
-    // Shard and merge folders sit beside the unsharded runs; they are not
-    // runs themselves. A shard keeps the run the merged manifest reads.
-    let merged = output.join(&Shard::default().manifest_name())?;
-    runs.prune(
-        config.keep_runs,
-        &[&manifest_location, &merged],
-        Shard::is_shard_folder,
-    )
-    .await;
     Ok(InferenceReport {
         output: output.to_string(),
         manifest_location: manifest_location.to_string(),
         manifest,
     })
+}
+
+/// Fails the run when drift reached the fail level; logs it otherwise.
+fn check_drift(drift: &Drift, config: &InferenceConfig) -> Result<()> {
+    if drift.level == Level::Fail {
+        return Err(Error::Drift {
+            fail: config.drift.fail.unwrap_or_default(),
+            columns: drift.at_least(Level::Fail),
+        });
+    }
+    let drifted = drift.at_least(Level::Warn);
+    if drifted.is_empty() {
+        log::info!("drift: every input column within PSI {}", config.drift.warn);
+    } else {
+        log::warn!(
+            "input drift (PSI ≥ {}) in {}",
+            config.drift.warn,
+            drifted.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Writes the run's report into its folder (published with the manifest).

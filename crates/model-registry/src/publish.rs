@@ -9,7 +9,8 @@
 use bytes::Bytes;
 use chrono::Utc;
 use common::checksum::sha256_hex;
-use common::storage::{LEASE_FILE, Lease, Location};
+use common::lifecycle::LEASE_FILE;
+use common::storage::{Lease, Location};
 
 use crate::card::{CARD_FILE, CardInput, FORMAT_VERSION, FileEntry, ModelCard, actor};
 use crate::error::{Error, Result};

@@ -7,7 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::Utc;
 use common::checksum::sha256_hex;
-use common::storage::{LEASE_FILE, Location, lease_is_live, lease_timeout};
+use common::lifecycle::LEASE_FILE;
+use common::storage::{Location, lease_is_live, lease_timeout};
 use serde::Serialize;
 
 use crate::card::{CARD_FILE, FORMAT_VERSION, ModelCard};

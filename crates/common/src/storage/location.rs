@@ -65,7 +65,7 @@ impl Location {
             Ok(Self {
                 store: memory_store(name),
                 path: parse_key(given, prefix)?,
-                display: given.trim_end_matches('/').to_string(),
+                display: shown(given),
                 scheme: Scheme::Memory,
             })
         } else if let Some(rest) = given.strip_prefix("file://") {
@@ -115,7 +115,7 @@ impl Location {
             // survives a power cut that they do not.
             store: Arc::new(LocalFileSystem::new().with_fsync(fsync)),
             path,
-            display: given.trim_end_matches('/').to_string(),
+            display: shown(given),
             scheme: Scheme::Local,
         })
     }
@@ -138,7 +138,7 @@ impl Location {
         Ok(Self {
             store: Arc::new(store),
             path: parse_key(given, prefix)?,
-            display: given.trim_end_matches('/').to_string(),
+            display: shown(given),
             scheme: Scheme::S3,
         })
     }
@@ -156,7 +156,7 @@ impl Location {
         for segment in relative.split('/') {
             if segment.is_empty() || segment == "." || segment == ".." {
                 return Err(Error::InvalidLocation {
-                    location: format!("{}/{relative}", self.display),
+                    location: self.below(relative),
                     reason: format!("invalid path segment '{segment}'"),
                 });
             }
@@ -165,15 +165,20 @@ impl Location {
         Ok(Self {
             store: Arc::clone(&self.store),
             path: Path::from_iter(parts),
-            display: format!("{}/{relative}", self.display),
+            display: self.below(relative),
             scheme: self.scheme,
         })
+    }
+
+    /// How `relative` below this location is shown.
+    fn below(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.display.trim_end_matches('/'))
     }
 
     /// The location of an object found by listing this one.
     pub fn child_for(&self, object: &Path) -> Self {
         let display = match self.relative(object) {
-            Some(rel) if !rel.is_empty() => format!("{}/{rel}", self.display),
+            Some(rel) if !rel.is_empty() => self.below(&rel),
             _ => object.to_string(),
         };
         Self {
@@ -224,6 +229,15 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display)
+    }
+}
+
+/// A location as shown in messages: as written, without a trailing `/`
+/// (but `/` itself stays `/`, never an empty name).
+fn shown(given: &str) -> String {
+    match given.trim_end_matches('/') {
+        "" => "/".to_string(),
+        trimmed => trimmed.to_string(),
     }
 }
 
@@ -306,6 +320,16 @@ mod tests {
         let cwd = std::env::current_dir().unwrap();
         let expected = Path::from_absolute_path(cwd.join("data/raw")).unwrap();
         assert_eq!(loc.path(), &expected);
+    }
+
+    /// Regression (issue 27.15): `--registry /` was shown as an empty name
+    /// (`error: : read error`).
+    #[test]
+    fn the_root_is_shown_as_a_slash() {
+        assert_eq!(Location::parse("/").unwrap().to_string(), "/");
+        assert_eq!(Location::parse("///").unwrap().to_string(), "/");
+        let x = Location::parse("/").unwrap().join("x").unwrap();
+        assert_eq!(x.to_string(), "/x");
     }
 
     #[test]

@@ -10,8 +10,6 @@
 //!   parsing in parallel.
 //! - `read_json` / `write_json` / `create_json`: manifests and cards.
 //! - [`Lease`]: a writer's proof of life that cleanups respect.
-//! - [`Runs`] / [`ActiveRun`]: run folders under an output root, published
-//!   by a manifest and pruned without touching runs in progress.
 
 mod blocking;
 mod chunks;
@@ -22,7 +20,6 @@ mod local;
 mod location;
 mod objects;
 mod parquet;
-mod runs;
 mod select;
 
 use arrow::array::RecordBatch;
@@ -37,7 +34,6 @@ pub(crate) use parquet::hex;
 pub use parquet::{
     ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, StoredFile, WrittenFile,
 };
-pub use runs::{ActiveRun, LEASE_FILE, Runs};
 pub use select::{InputFile, select_inputs};
 
 /// A stream of record batches read from storage.

@@ -254,3 +254,80 @@ fn sharding_mistakes_exit_non_zero_with_one_line() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("set CAUCE_SHARD_COUNT"), "{stderr}");
 }
+
+/// Regression (issue 27.1): a symbolic link and a user's folder under
+/// `<output>/runs/` were pruned as old runs; the link was followed and the
+/// folder it points to emptied.
+#[test]
+fn pruning_keeps_links_and_folders_cauce_did_not_create() {
+    let dir = workspace("etl:\n  keep_runs: 1\n");
+    let victim = dir.path().join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("precious.csv"), "a\n1\n").unwrap();
+    let runs = dir.path().join("data/processed/runs");
+    std::fs::create_dir_all(runs.join("2025-11-03_baseline")).unwrap();
+    std::fs::write(runs.join("2025-11-03_baseline/model.csv"), "a\n").unwrap();
+    std::os::unix::fs::symlink(&victim, runs.join("0000-link")).unwrap();
+    for _ in 0..3 {
+        let (code, _, stderr) = etl(&["--config", "pipeline.yaml", "--force"], dir.path());
+        assert_eq!(code, 0, "{stderr}");
+    }
+    assert!(
+        victim.join("precious.csv").exists(),
+        "the link's target stays"
+    );
+    assert!(runs.join("0000-link").exists(), "the link itself stays");
+    assert!(runs.join("2025-11-03_baseline/model.csv").exists());
+    let ours: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("_run.json").exists())
+        .collect();
+    assert_eq!(ours.len(), 1, "keep_runs: 1 of our own runs");
+}
+
+/// Regression (issue 27.3): an output equal to, inside or around the input,
+/// the registry, `/` or the home folder was accepted (the input grew with
+/// every run).
+#[test]
+fn outputs_overlapping_inputs_or_the_registry_are_refused() {
+    let dir = workspace("storage:\n  models: models\netl: {}\n");
+    for (output, says) in [
+        ("data/raw", "it is the input data/raw"),
+        ("data/raw/out", "it is inside the input data/raw"),
+        ("data", "it contains the input data/raw"),
+        ("models", "it overlaps the model registry models"),
+        ("/", "the file system root cannot be an output"),
+    ] {
+        let (code, _, stderr) = etl(
+            &[
+                "--config",
+                "pipeline.yaml",
+                "--input",
+                "data/raw",
+                "--output",
+                output,
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 1, "{output}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("etl: error: refusing output {output}: {says}")),
+            "{stderr}"
+        );
+    }
+    let (code, _, stderr) = etl(
+        &["--config", "pipeline.yaml", "--output", "data/raw", "merge"],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("refusing output data/raw"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/raw"))
+            .unwrap()
+            .count(),
+        1,
+        "nothing written into the input"
+    );
+}

@@ -46,6 +46,7 @@ impl Fixture {
             force: false,
             progress: false,
             shard: Default::default(),
+            registry: None,
         }
     }
 

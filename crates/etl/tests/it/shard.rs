@@ -74,6 +74,7 @@ fn options(fx: &Fixture, out: &str, shard: Shard) -> RunOptions {
         force: false,
         progress: false,
         shard,
+        registry: None,
     }
 }
 

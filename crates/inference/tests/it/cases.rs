@@ -586,3 +586,61 @@ async fn a_missing_column_is_named_once() {
         .to_string();
     assert_eq!(err.matches("'sex'").count(), 1, "{err}");
 }
+
+/// Regression (issue 27.1): a symbolic link under `<output>/runs/` was
+/// pruned as an old run, following it: the files it points to were deleted.
+#[tokio::test]
+async fn pruning_never_follows_a_link_under_runs() {
+    let store = TestStore::local();
+    let root = store.location();
+    trained(root).await;
+    let penguins = std::fs::read_to_string(crate::pipeline::repo("data/raw/penguins.csv")).unwrap();
+    put(root, "new/a.csv", &penguins).await;
+    let victim = tempfile::tempdir().unwrap();
+    std::fs::write(victim.path().join("precious.parquet"), b"keep").unwrap();
+    let runs = std::path::PathBuf::from(format!("/{}/preds/runs", root.path()));
+    std::fs::create_dir_all(runs.join("2025-11-03_baseline")).unwrap();
+    std::fs::write(runs.join("2025-11-03_baseline/x.parquet"), b"mine").unwrap();
+    std::os::unix::fs::symlink(victim.path(), runs.join("0000-link")).unwrap();
+    let mut config = shipped();
+    config.keep_runs = 1;
+    for _ in 0..3 {
+        inference::run(&config, &options(root, "new", "preds"))
+            .await
+            .unwrap();
+    }
+    assert!(victim.path().join("precious.parquet").exists());
+    assert!(runs.join("2025-11-03_baseline/x.parquet").exists());
+}
+
+/// Regression (issue 27.3): inference accepted its input folder or the
+/// registry as its output.
+#[tokio::test]
+async fn outputs_overlapping_the_input_or_registry_are_refused() {
+    let store = setup().await;
+    let root = store.location();
+    put(root, "new/in.csv", HEADER).await;
+    for (output, says) in [
+        ("new", "it is the input"),
+        ("new/preds", "it is inside the input"),
+        ("models", "it overlaps the model registry"),
+        ("models/preds", "it overlaps the model registry"),
+    ] {
+        let err = inference::run(&shipped(), &options(root, "new", output))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("refusing output {root}/{output}: {says}")),
+            "{err}"
+        );
+    }
+    assert!(
+        !root
+            .join("models/_manifest.json")
+            .unwrap()
+            .exists()
+            .await
+            .unwrap()
+    );
+}

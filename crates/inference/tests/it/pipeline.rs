@@ -30,6 +30,7 @@ pub async fn trained(root: &Location) {
         force: false,
         progress: false,
         shard: Default::default(),
+        registry: None,
     };
     etl::run(&pipeline.etl, &etl_options).await.unwrap();
     let config = trainer::TrainConfig::load(&repo("config/model_config.yaml")).unwrap();

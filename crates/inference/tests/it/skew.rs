@@ -108,6 +108,7 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
         force: false,
         progress: false,
         shard: Default::default(),
+        registry: None,
     };
     let report = etl::run(&etl_config, &etl_options).await.unwrap();
     assert_eq!(report.manifest.rows.quarantined, 0);

@@ -32,6 +32,7 @@ async fn processed(root: &Location) {
         force: false,
         progress: false,
         shard: Default::default(),
+        registry: None,
     };
     etl::run(&pipeline.etl, &options).await.unwrap();
 }

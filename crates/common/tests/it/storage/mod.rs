@@ -39,6 +39,4 @@ conformance!(
     parquet_sink_is_invisible_until_finished_and_abort_leaves_nothing,
     parquet_row_group_selection,
     blocking_reads_plain_and_gzip,
-    pruning_never_removes_a_run_in_progress,
-    publish_refuses_files_that_are_gone,
 );
