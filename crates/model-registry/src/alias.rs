@@ -141,10 +141,37 @@ impl Registry {
         reason: Option<String>,
     ) -> Result<Promotion> {
         names::alias(alias)?;
-        self.card(version).await?;
+        self.check_intact(version).await?;
         self.check_not_deleting(version).await?;
         let record = self.append(alias, version, Action::Promote, reason).await?;
         self.settle(record).await
+    }
+
+    /// Refuses `version` unless every file its card lists is there with
+    /// its size and checksum (and nothing else is): an alias never points
+    /// at a version inference would refuse.
+    async fn check_intact(&self, version: Version) -> Result<()> {
+        let report = self.verify(version).await?;
+        let problem = report
+            .missing
+            .iter()
+            .map(|f| (f.clone(), "file is missing".to_string()))
+            .chain(report.corrupted.iter().cloned())
+            .chain(
+                report
+                    .extra
+                    .iter()
+                    .map(|f| (f.clone(), "is not listed in the card".to_string())),
+            )
+            .next();
+        match problem {
+            Some((file, problem)) => Err(Error::Corrupt {
+                version: version.to_string(),
+                file,
+                problem,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Moves the alias back to the version it was on before its current one
@@ -170,6 +197,8 @@ impl Registry {
                             alias: alias.to_string(),
                         });
                     }
+                    // Records of the version serving now are not a step back.
+                    Some(v) if v == current.version => {}
                     Some(v) => match self.card(v).await {
                         Ok(_) => break v,
                         Err(Error::VersionNotFound { .. }) => {
@@ -179,6 +208,7 @@ impl Registry {
                     },
                 }
             };
+            self.check_intact(previous).await?;
             self.check_not_deleting(previous).await?;
             let claim = self
                 .claim(
@@ -220,6 +250,7 @@ impl Registry {
         names::alias(alias)?;
         let card = self.card(version).await?;
         let candidate = metric_of(&card)?;
+        self.check_intact(version).await?;
         self.check_not_deleting(version).await?;
         for _ in 0..MAX_CLAIMS {
             let record = self.current(alias).await?;
@@ -382,6 +413,11 @@ impl Registry {
 pub(crate) fn stack(history: &[Promotion]) -> Vec<Version> {
     let mut stack: Vec<Version> = Vec::new();
     for record in history {
+        // Promoting the version already on top changes nothing: a rollback
+        // after it goes to the version before.
+        if record.action == Action::Promote && stack.last() == Some(&record.version) {
+            continue;
+        }
         if record.action == Action::Rollback {
             stack.pop();
             if stack.last() == Some(&record.version) {
@@ -433,5 +469,20 @@ mod tests {
         assert_eq!(stack(&history), [Version(1)]);
         history.push(record(6, 3, Promote));
         assert_eq!(stack(&history), [Version(1), Version(3)]);
+    }
+
+    /// Regression (issue 27.9): `promote v2; promote v2; rollback` rolled
+    /// back from v2 to v2.
+    #[test]
+    fn promoting_the_current_version_again_is_not_a_step() {
+        use Action::Promote;
+        let history = vec![
+            record(1, 1, Promote),
+            record(2, 2, Promote),
+            record(3, 2, Promote),
+        ];
+        assert_eq!(stack(&history), [Version(1), Version(2)]);
+        let twice = vec![record(1, 2, Promote), record(2, 2, Promote)];
+        assert_eq!(stack(&twice), [Version(2)]);
     }
 }

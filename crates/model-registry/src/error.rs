@@ -97,6 +97,16 @@ pub enum Error {
         outcome: String,
     },
 
+    /// A card without its seal, in a version claimed in the sealed format:
+    /// the publisher died between card and seal, or the seal was removed.
+    #[error(
+        "{version} has a model card but no seal (_sealed.json): it never finished publishing, or its seal was removed; refusing to use it (run `model-registry verify {version}`)"
+    )]
+    Unsealed {
+        /// The version.
+        version: String,
+    },
+
     #[error("alias '{alias}' has no previous version to roll back to")]
     NoPrevious {
         /// The alias.

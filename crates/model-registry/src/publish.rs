@@ -53,6 +53,8 @@ impl Registry {
                 "claimed_by": actor(),
                 "pid": std::process::id(),
                 "token": common::ids::write_token(),
+                // The seal is this version's commit point (see `Claim`).
+                "sealed": true,
             });
             match dir.join(CLAIM_FILE)?.create_json(&claim).await {
                 Ok(()) => {

@@ -25,6 +25,16 @@ pub(crate) const CLAIM_FILE: &str = "_claim.json";
 /// `promote --if-better`.
 pub(crate) const SEAL_FILE: &str = "_sealed.json";
 
+/// What `_claim.json` holds that readers use (the rest is for people).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct Claim {
+    /// True when the version is published in the sealed format (every
+    /// version claimed since seals exist): its card counts only with its
+    /// seal. Absent in claims from before.
+    #[serde(default)]
+    pub sealed: bool,
+}
+
 /// What a seal holds.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Seal {
@@ -154,6 +164,11 @@ impl Registry {
         let seal: Seal = match location.read_json().await {
             Ok(seal) => seal,
             Err(common::Error::NotFound { .. }) => {
+                if self.claims_sealed_format(version).await? {
+                    return Err(Error::Unsealed {
+                        version: version.to_string(),
+                    });
+                }
                 log::debug!("{version}: no seal (published before seals existed)");
                 return Ok(());
             }
@@ -175,6 +190,21 @@ impl Registry {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the claim of `version` says it was published in the sealed
+    /// format: then its seal is its commit point, and a card without one is
+    /// unfinished (a crash between card and seal) or tampered with.
+    async fn claims_sealed_format(&self, version: Version) -> Result<bool> {
+        let location = self.version_dir(version)?.join(CLAIM_FILE)?;
+        match location.read_json::<Claim>().await {
+            Ok(claim) => Ok(claim.sealed),
+            Err(common::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(Error::BadRecord {
+                location: location.to_string(),
+                message: e.to_string(),
+            }),
+        }
     }
 
     /// Cards of every visible version (those with a card), ascending.
@@ -200,7 +230,9 @@ impl Registry {
         for version in self.claimed().await? {
             match self.card(version).await {
                 Err(Error::VersionNotFound { .. }) => {}
-                Err(e @ (Error::BadRecord { .. } | Error::Corrupt { .. })) => {
+                Err(
+                    e @ (Error::BadRecord { .. } | Error::Corrupt { .. } | Error::Unsealed { .. }),
+                ) => {
                     entries.push((version, Err(e)));
                 }
                 Err(e) => return Err(e),
@@ -323,8 +355,16 @@ impl Registry {
         let mut report = GcReport::default();
         let cutoff =
             Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
+        let age = grace.max(lease_timeout());
         for version in self.claimed().await? {
             let dir = self.version_dir(version)?;
+            if let Some(link) = dir.link_below(&self.root) {
+                log::warn!("gc: {link} is a symbolic link; not cleaning through it");
+                continue;
+            }
+            // A version folder is ours (its number was claimed): any
+            // interrupted write in it is one of our uploads.
+            report.staging += dir.remove_stale_staging_of(age, |_| true).await?;
             let objects = dir.list().await?;
             let names: Vec<String> = objects
                 .iter()
@@ -363,11 +403,20 @@ impl Registry {
             report.versions.push(version.to_string());
         }
         // A staging file younger than the lease timeout may be a live
-        // publisher's upload in progress: any grace period stays safe.
-        report.staging = self
+        // publisher's upload in progress: any grace period stays safe. Only
+        // the files the registry writes, only where it writes them: a
+        // user's `notes/issue#42` is not a staging file of ours.
+        report.staging += self
             .root
-            .remove_stale_staging(grace.max(lease_timeout()))
+            .remove_stale_staging_of(age, |name| name == crate::pages::INDEX_FILE)
             .await?;
+        for alias in self.aliases().await? {
+            report.staging += self
+                .root
+                .join(&alias)?
+                .remove_stale_staging_of(age, is_record_name)
+                .await?;
+        }
         if report.staging > 0 {
             log::info!(
                 "gc: removed {} staging file(s) of interrupted writes",
@@ -376,6 +425,12 @@ impl Registry {
         }
         Ok(report)
     }
+}
+
+/// `0000000001.json`: a promotion record's name.
+fn is_record_name(name: &str) -> bool {
+    name.strip_suffix(".json")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Size and checksum check of one file against its card entry.

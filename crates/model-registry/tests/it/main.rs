@@ -44,6 +44,7 @@ conformance!(
     repeated_rollbacks_walk_back_through_history,
     bad_publishes_are_refused_before_claiming_a_number,
     edited_cards_and_damaged_records_are_found_and_repairable,
+    seals_promotions_and_rollbacks_check_what_they_point_at,
 );
 
 /// Local disk only: object_store's staging files.

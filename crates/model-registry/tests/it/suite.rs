@@ -777,10 +777,90 @@ pub fn staging_files_of_killed_writes_are_collected(root: &str) {
             .unwrap()
             .set_modified(two_hours_ago)
             .unwrap();
+        // Regression (issue 27.4): files of the user's that look like
+        // staging files, outside the folders the registry writes, stay.
+        let root_dir = std::path::Path::new(registry.root().as_str()).to_path_buf();
+        std::fs::create_dir_all(root_dir.join("notes")).unwrap();
+        for user in ["notes/issue#42", "issue#7", "latest#3"] {
+            std::fs::write(root_dir.join(user), b"mine").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(root_dir.join(user))
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
         let report = registry.gc(Duration::ZERO).await.unwrap();
         assert_eq!(report.staging, 1);
         assert!(!dir.join("model.bin#1").exists());
         assert!(registry.verify(Version(1)).await.unwrap().is_ok());
+        for user in ["notes/issue#42", "issue#7", "latest#3"] {
+            assert!(root_dir.join(user).exists(), "{user} stays");
+        }
+    });
+}
+
+/// Regressions (issue 27.7, 27.8, 27.9): a card edited and its seal deleted
+/// passed `verify` and gated promotions; a corrupted version was promoted;
+/// a rollback after promoting the same version twice went nowhere.
+pub fn seals_promotions_and_rollbacks_check_what_they_point_at(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v1 = publish(&registry, "a", &[("accuracy", 0.90)]).await;
+        let v2 = publish(&registry, "b", &[("accuracy", 0.80)]).await;
+        let v3 = publish(&registry, "c", &[("accuracy", 0.70)]).await;
+        registry.promote(v1, "latest", None).await.unwrap();
+
+        // 27.7: edit v2's card to look better, and delete its seal.
+        let dir = registry.root().join("versioned/v2").unwrap();
+        let card = dir.join("model_card.json").unwrap();
+        let text = String::from_utf8(card.get().await.unwrap().to_vec()).unwrap();
+        card.put(text.replace("0.8", "0.99")).await.unwrap();
+        dir.join("_sealed.json").unwrap().delete().await.unwrap();
+        for err in [
+            registry.verify(v2).await.unwrap_err(),
+            registry
+                .promote_if_better(v2, "latest", "accuracy", None)
+                .await
+                .unwrap_err(),
+            registry.resolve("v2").await.unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::Unsealed { .. }), "{err}");
+            assert!(
+                err.to_string().contains("v2 has a model card but no seal"),
+                "{err}"
+            );
+        }
+        let catalogue = registry.catalogue().await.unwrap();
+        assert!(catalogue[1].1.is_err(), "listed with its problem");
+
+        // 27.8: a corrupted model file is not promoted (nor rolled back to).
+        let model = registry.root().join("versioned/v3/model.bin").unwrap();
+        let mut bytes = model.get().await.unwrap().to_vec();
+        bytes[0] ^= 1;
+        model.put(bytes.clone()).await.unwrap();
+        let err = registry.promote(v3, "latest", None).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with("v3/model.bin: sha256 mismatch"),
+            "{err}"
+        );
+        assert_eq!(
+            registry.current("latest").await.unwrap().unwrap().version,
+            v1
+        );
+        bytes[0] ^= 1;
+        model.put(bytes).await.unwrap();
+
+        // 27.9: promote v3 twice, roll back: back to v1, not v3 → v3.
+        registry.promote(v3, "latest", None).await.unwrap();
+        registry.promote(v3, "latest", None).await.unwrap();
+        let back = registry.rollback("latest", None).await.unwrap();
+        assert_eq!((back.previous, back.version), (Some(v3), v1));
+        let staging = registry.promote(v3, "staging", None).await.unwrap();
+        assert_eq!(staging.version, v3);
+        registry.promote(v3, "staging", None).await.unwrap();
+        let err = registry.rollback("staging", None).await.unwrap_err();
+        assert!(matches!(err, Error::NoPrevious { .. }), "{err}");
     });
 }
 
