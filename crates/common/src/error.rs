@@ -195,6 +195,18 @@ pub enum Error {
         message: String,
     },
 
+    /// A file a manifest lists is not the file it recorded (size, SHA-256
+    /// or rows differ): replaced, edited or damaged since it was written.
+    #[error(
+        "{location}: {problem}; it is not the file its manifest lists (changed since it was written: rerun the stage that wrote it)"
+    )]
+    Unverified {
+        /// The file.
+        location: String,
+        /// What differs.
+        problem: String,
+    },
+
     /// An output root or run folder that a run must not write into or
     /// clean (it overlaps an input or the registry, or is reached through
     /// a symbolic link).

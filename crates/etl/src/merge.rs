@@ -101,6 +101,9 @@ pub async fn merge(
             .map(|s| (s.name.clone(), &s.manifest))
             .collect();
         let keys = reconcile::read_keys(&output, &named).await.map_err(fail)?;
+        // What the merged manifest will list is what the shards wrote.
+        let parts = manifests.iter().flat_map(|m| m.outputs.values().flatten());
+        common::storage::StoredFile::verify_all(&output, parts).await?;
         let inputs = interleave(&manifests);
         let settled =
             reconcile::settle(config, &output, &run_root, &manifests, &inputs, &keys).await?;

@@ -77,6 +77,11 @@ pub async fn merge(
     let run_root = run.root().clone();
     let mut manifest = combine(&parts, run.id().to_string(), merged, drift);
     let work = async {
+        // What the merged manifest will list is what the shards wrote.
+        let parts = parts
+            .iter()
+            .flat_map(|m| m.outputs.iter().chain(&m.quarantine));
+        common::storage::StoredFile::verify_all(&output, parts).await?;
         manifest.report = Some(write_report(&manifest, &run_root, &output).await?);
         Ok::<_, Error>(manifest)
     };

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
-use common::storage::{Location, ParquetSource};
+// A file as the manifest records it (path, rows, bytes, SHA-256): what each
+// part is checked against before it is read.
+use common::storage::{Location, ParquetSource, StoredFile as OutputFile};
 use futures::TryStreamExt;
 use ingest::clean::Cleaning;
 use serde::Deserialize;
@@ -24,11 +26,6 @@ struct Manifest {
     outputs: BTreeMap<String, Vec<OutputFile>>,
     #[serde(default)]
     cleaning: Option<Cleaning>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct OutputFile {
-    path: String,
 }
 
 /// The splits of one ETL run, in memory (training needs them whole).
@@ -145,7 +142,8 @@ async fn read_split(
     let mut schema = None;
     let mut batches = Vec::new();
     for file in files {
-        let source = ParquetSource::open(&root.join(&file.path)?).await?;
+        let location = file.verify(root).await?;
+        let source = ParquetSource::open(&location).await?;
         schema.get_or_insert_with(|| source.schema());
         let read: Vec<RecordBatch> = source.stream(64 * 1024, None)?.try_collect().await?;
         batches.extend(read);

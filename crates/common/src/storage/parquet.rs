@@ -265,6 +265,62 @@ pub struct StoredFile {
     pub sha256: String,
 }
 
+impl StoredFile {
+    /// Checks the file at `root/path` against this record before it is
+    /// trusted: its size, its SHA-256 (streamed) and, for a Parquet file,
+    /// its row count. A part copied over another, a flipped byte or a file
+    /// of another size is refused naming the file. Returns its location.
+    pub async fn verify(&self, root: &Location) -> Result<Location> {
+        let location = root.join(&self.path)?;
+        let refuse = |problem: String| Error::Unverified {
+            location: location.to_string(),
+            problem,
+        };
+        let (size, sha256) = crate::checksum::object_sha256(&location).await?;
+        if size != self.bytes {
+            return Err(refuse(format!(
+                "has {size} bytes where the manifest recorded {}",
+                self.bytes
+            )));
+        }
+        if sha256 != self.sha256 {
+            return Err(refuse(format!(
+                "SHA-256 {} is not the {} the manifest recorded",
+                short(&sha256),
+                short(&self.sha256)
+            )));
+        }
+        if self.path.ends_with(".parquet") {
+            let rows = ParquetSource::open(&location).await?.num_rows();
+            if rows != self.rows {
+                return Err(refuse(format!(
+                    "has {rows} rows where the manifest recorded {}",
+                    self.rows
+                )));
+            }
+        }
+        Ok(location)
+    }
+
+    /// [`verify`](Self::verify) for every file of `files`, a few at a time.
+    pub async fn verify_all<'a>(
+        root: &Location,
+        files: impl IntoIterator<Item = &'a StoredFile>,
+    ) -> Result<()> {
+        use futures::{StreamExt, TryStreamExt};
+        futures::stream::iter(files)
+            .map(|file| file.verify(root))
+            .buffer_unordered(8)
+            .try_for_each(|_| async { Ok(()) })
+            .await
+    }
+}
+
+/// The first 12 hex digits of a digest, for messages.
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
 impl WrittenFile {
     /// Writes `bytes` (a small file a run publishes beside its Parquet
     /// parts, such as its report) and records it.

@@ -203,6 +203,33 @@ async fn the_merge_refuses_missing_and_mismatched_shards() {
         "{e}"
     );
     assert!(!manifest.exists().await.unwrap(), "nothing published");
+    // Regression (issue 27.6): a shard's part changed after it was written
+    // is refused, naming it.
+    let shard1: Manifest = fx
+        .root()
+        .join("out/_manifest.shard-1-of-2.json")
+        .unwrap()
+        .read_json()
+        .await
+        .unwrap();
+    let part = fx
+        .root()
+        .join("out")
+        .unwrap()
+        .join(&shard1.files("test")[0].path)
+        .unwrap();
+    let original = part.get().await.unwrap();
+    let mut flipped = original.to_vec();
+    flipped[original.len() / 2] ^= 1;
+    part.put(flipped).await.unwrap();
+    let e = merge().await.unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!("{part}: SHA-256 "))
+            && e.contains("not the file its manifest lists"),
+        "{e}"
+    );
+    assert!(!manifest.exists().await.unwrap(), "nothing published");
+    part.put(original).await.unwrap();
     // With the shards' own config it merges, the repeated id settled.
     let merged = merge().await.unwrap().manifest;
     assert!(merged.quarantine_reasons["unique(id)"] > 0);

@@ -26,11 +26,8 @@ pub async fn write_splits(root: &Location, splits: &[(&str, &RecordBatch)]) {
         let mut sink =
             ParquetSink::create(&file, batch.schema(), &ParquetWriteOptions::default()).unwrap();
         sink.write(batch).await.unwrap();
-        sink.finish().await.unwrap();
-        outputs.insert(
-            split.into(),
-            serde_json::json!([{"path": format!("runs/r1/{split}/part-00000.parquet")}]),
-        );
+        let written = sink.finish().await.unwrap().relative_to(&processed);
+        outputs.insert(split.into(), serde_json::json!([written]));
     }
     let manifest = serde_json::json!({
         "format_version": 1,

@@ -305,3 +305,54 @@ async fn svm_searches_kernels_and_its_reloaded_artifact_scores_identically() {
     let again = trainer::evaluate::evaluate(&reloaded, &data.train, &data.test).unwrap();
     assert_eq!(again, report.evaluation);
 }
+
+/// Regression (issue 27.6): a test part copied over a train part (or a
+/// flipped byte) was trained on, evaluated at accuracy 1.0 and promoted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_that_are_not_what_the_manifest_lists_are_refused() {
+    let store = TestStore::memory();
+    let root = store.location();
+    processed(root).await;
+    let config = TrainConfig::load(&repo("config/model_config.yaml")).unwrap();
+    let manifest: serde_json::Value = root
+        .join("processed/_manifest.json")
+        .unwrap()
+        .read_json()
+        .await
+        .unwrap();
+    let part = |split: &str| {
+        let path = manifest["outputs"][split][0]["path"].as_str().unwrap();
+        root.join("processed").unwrap().join(path).unwrap()
+    };
+    let (train, test) = (part("train"), part("test"));
+    let original = train.get().await.unwrap();
+    train.put(test.get().await.unwrap()).await.unwrap();
+    let err = trainer::train(&config, &options(root))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("{train}: has "))
+            && err.contains("not the file its manifest lists"),
+        "{err}"
+    );
+    let mut flipped = original.to_vec();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x10;
+    train.put(flipped).await.unwrap();
+    let err = trainer::train(&config, &options(root))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("SHA-256") && err.contains(train.as_str()),
+        "{err}"
+    );
+    let registry = Registry::open(&format!("{root}/models")).unwrap();
+    assert!(
+        registry.versions().await.unwrap().is_empty(),
+        "nothing registered"
+    );
+    train.put(original).await.unwrap();
+    trainer::train(&config, &options(root)).await.unwrap();
+}
