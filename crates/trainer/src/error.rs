@@ -18,6 +18,16 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] model_registry::Error),
 
+    /// The promotion asked for cannot happen; found before anything is
+    /// published.
+    #[error("{registry}: not training into this promotion: {message}")]
+    Promotion {
+        /// The registry.
+        registry: String,
+        /// Why, naming the alias, the versions and the fix.
+        message: String,
+    },
+
     /// A config value is invalid.
     #[error("{}: {key}: {message}", path.display())]
     Config {

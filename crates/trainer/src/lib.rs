@@ -15,6 +15,7 @@
 //!     register: true,
 //!     promote: None,
 //!     metric: None,
+//!     force: false,
 //! };
 //! let report = trainer::train(&config, &options).await?;
 //! println!("registered {:?}: {}", report.version, trainer::headline(&report.evaluation));

@@ -34,6 +34,9 @@ struct Args {
     /// Promote only if it beats the current version on METRIC.
     #[arg(long, value_name = "METRIC")]
     promote_if_better: Option<String>,
+    /// Promote even when the alias serves another model (name or task).
+    #[arg(long)]
+    force: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -59,6 +62,7 @@ async fn run(args: Args) -> Result<(), trainer::Error> {
         register: !args.no_register,
         promote,
         metric: args.promote_if_better,
+        force: args.force,
     };
     let report = trainer::train(&config, &options).await?;
     if args.json {

@@ -43,6 +43,81 @@ pub async fn publish(
     Ok(pending.commit(card).await?)
 }
 
+/// The alias the policy promotes to.
+fn alias(config: &TrainConfig) -> String {
+    config
+        .registry
+        .alias
+        .clone()
+        .unwrap_or_else(|| model_registry::LATEST.to_string())
+}
+
+/// The metric `if_better` compares.
+fn gate_metric(config: &TrainConfig, options: &TrainOptions) -> String {
+    options
+        .metric
+        .clone()
+        .or_else(|| config.registry.metric.clone())
+        .unwrap_or_else(|| default_metric(config.model.task).to_string())
+}
+
+/// Checks, before anything is published, that the promotion the policy
+/// asks for can happen: the alias serves the same model (name and task)
+/// unless `force`, and with `if_better` both this model (`metrics`) and the
+/// alias's version have the metric compared.
+pub async fn check_promotion(
+    registry: &Registry,
+    config: &TrainConfig,
+    options: &TrainOptions,
+    metrics: &std::collections::BTreeMap<String, f64>,
+) -> Result<()> {
+    let policy = options.promote.unwrap_or(config.registry.promote);
+    if !options.register || policy == Promote::Never {
+        return Ok(());
+    }
+    let alias = alias(config);
+    let refuse = |message: String| Error::Promotion {
+        registry: registry.root().to_string(),
+        message,
+    };
+    let metric = gate_metric(config, options);
+    if policy == Promote::IfBetter && !metrics.contains_key(&metric) {
+        return Err(refuse(format!(
+            "--promote-if-better {metric}: this model reports no '{metric}' (it has: {})",
+            metrics.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let Some(current) = registry.current(&alias).await? else {
+        return Ok(());
+    };
+    let card = match registry.card(current.version).await {
+        Ok(card) => card,
+        // Promoting unconditionally replaces a version that cannot be read.
+        Err(_) if policy == Promote::Always => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let task = card.metadata.get("task").and_then(|t| t.as_str());
+    let ours = crate::train::task_name(config.model.task);
+    let same = card.name == config.model.name && task.is_none_or(|t| t == ours);
+    if !same && !options.force {
+        return Err(refuse(format!(
+            "'{alias}' serves {} of model '{}' ({}), not '{}' ({ours}); promote into another alias (registry.alias) or pass --force",
+            current.version,
+            card.name,
+            task.unwrap_or("task unknown"),
+            config.model.name
+        )));
+    }
+    if policy == Promote::IfBetter && !card.metrics.contains_key(&metric) {
+        return Err(refuse(format!(
+            "'{alias}' serves {}, which has no metric '{metric}' to compare with (it has: {}); pick one of those with --promote-if-better",
+            current.version,
+            card.metrics.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Promotes `version` per the policy (flags over config): the record
 /// written, and the gate's decision with `if_better`.
 pub async fn promote(
@@ -52,11 +127,7 @@ pub async fn promote(
     version: Version,
     record: &TrainingRecord,
 ) -> Result<(Option<Promotion>, Option<GateDecision>)> {
-    let alias = config
-        .registry
-        .alias
-        .clone()
-        .unwrap_or_else(|| model_registry::LATEST.to_string());
+    let alias = alias(config);
     Ok(match options.promote.unwrap_or(config.registry.promote) {
         Promote::Never => (None, None),
         Promote::Always => {
@@ -67,11 +138,7 @@ pub async fn promote(
             (Some(registry.promote(version, &alias, reason).await?), None)
         }
         Promote::IfBetter => {
-            let metric = options
-                .metric
-                .clone()
-                .or_else(|| config.registry.metric.clone())
-                .unwrap_or_else(|| default_metric(config.model.task).to_string());
+            let metric = gate_metric(config, options);
             let decision = registry
                 .promote_if_better(version, &alias, &metric, None)
                 .await?;

@@ -35,6 +35,8 @@ pub struct TrainOptions {
     pub promote: Option<Promote>,
     /// Metric for `if_better` (overrides the config).
     pub metric: Option<String>,
+    /// Promote even when the alias serves another model (name or task).
+    pub force: bool,
 }
 
 /// What a run produced.
@@ -275,6 +277,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         metadata: json(&record),
     };
     let registry = Registry::open(&options.registry)?;
+    crate::register::check_promotion(&registry, config, options, &card.metrics).await?;
     let published = crate::register::publish(&registry, card, &record, artifact).await?;
     log::info!("registered {} in {}", published.version, options.registry);
     report.version = Some(published.version);
@@ -300,7 +303,7 @@ fn json(value: &impl Serialize) -> serde_json::Value {
 }
 
 /// The task as the record names it.
-fn task_name(task: model::Task) -> &'static str {
+pub(crate) fn task_name(task: model::Task) -> &'static str {
     match task {
         model::Task::Classification => "classification",
         model::Task::Regression => "regression",

@@ -485,6 +485,7 @@ async fn unscorable_rows_get_an_error_or_go_to_quarantine() {
         register: true,
         promote: Some(trainer::Promote::Always),
         metric: None,
+        force: false,
     };
     trainer::train(&config, &train_options).await.unwrap();
     let text = format!(

@@ -40,6 +40,7 @@ pub async fn trained(root: &Location) {
         register: true,
         promote: Some(trainer::Promote::Always),
         metric: None,
+        force: false,
     };
     trainer::train(&config, &options).await.unwrap();
 }

@@ -119,6 +119,7 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
         register: true,
         promote: None,
         metric: None,
+        force: false,
     };
     trainer::train(&config, &train_options).await.unwrap();
 

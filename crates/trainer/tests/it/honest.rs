@@ -69,6 +69,7 @@ fn options(root: &Location) -> TrainOptions {
         register: false,
         promote: None,
         metric: None,
+        force: false,
     }
 }
 

@@ -44,6 +44,7 @@ fn options(root: &Location) -> TrainOptions {
         register: true,
         promote: None,
         metric: None,
+        force: false,
     }
 }
 
@@ -355,4 +356,56 @@ async fn parts_that_are_not_what_the_manifest_lists_are_refused() {
     );
     train.put(original).await.unwrap();
     trainer::train(&config, &options(root)).await.unwrap();
+}
+
+/// Regression (issue 27.13): `--promote-if-better rmse` against a `latest`
+/// without `rmse` failed after the version was registered; a model of
+/// another name was compared with `latest` as if it were the same model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promotions_that_cannot_happen_fail_before_publishing() {
+    let store = TestStore::memory();
+    let root = store.location();
+    processed(root).await;
+    let config = TrainConfig::load(&repo("config/model_config.yaml")).unwrap();
+    let mut first = options(root);
+    first.promote = Some(Promote::Always);
+    trainer::train(&config, &first).await.unwrap();
+    let registry = Registry::open(&format!("{root}/models")).unwrap();
+
+    let mut gated = options(root);
+    gated.promote = Some(Promote::IfBetter);
+    gated.metric = Some("rmse".into());
+    let err = trainer::train(&config, &gated)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--promote-if-better rmse: this model reports no 'rmse' (it has: "),
+        "{err}"
+    );
+    assert_eq!(
+        registry.versions().await.unwrap().len(),
+        1,
+        "nothing published"
+    );
+
+    let mut other = config.clone();
+    other.model.name = "another".into();
+    gated.metric = None;
+    let err = trainer::train(&other, &gated)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'latest' serves v1 of model 'penguins-species' (classification), not 'another' (classification); promote into another alias (registry.alias) or pass --force"),
+        "{err}"
+    );
+    assert_eq!(
+        registry.versions().await.unwrap().len(),
+        1,
+        "nothing published"
+    );
+    gated.force = true;
+    trainer::train(&other, &gated).await.unwrap();
+    assert_eq!(registry.versions().await.unwrap().len(), 2);
 }
