@@ -75,10 +75,15 @@ pub struct ColumnDrift {
     pub kind: String,
     /// Population stability index of the non-null values.
     pub psi: f64,
-    /// Share of null cells in the scored rows.
+    /// Share of missing cells (null or NaN) in the scored rows.
     pub null_rate: f64,
     /// The same in training.
     pub training_null_rate: f64,
+    /// PSI of the missing share against training's (two bins: missing or
+    /// not), judged with the same thresholds: a column that went all null
+    /// drifted, whatever its few remaining values look like.
+    #[serde(default)]
+    pub null_psi: f64,
     /// Share of non-null values outside the training range (numbers) or
     /// never seen in training (categories; `None` when the profile kept
     /// only the most frequent ones).
@@ -96,7 +101,7 @@ pub struct ColumnDrift {
 /// What one column's drift was computed from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counted {
-    /// Null cells.
+    /// Missing cells: null, or NaN in a numeric column.
     pub nulls: u64,
     /// Values outside the training range or categories.
     pub unseen: u64,
@@ -123,7 +128,19 @@ impl Drift {
         self.columns
             .iter()
             .filter(|c| c.level >= level)
-            .map(|c| format!("{} (PSI {:.3})", c.name, c.psi))
+            .map(|c| {
+                if c.null_psi > c.psi {
+                    format!(
+                        "{} (missing {:.1}% where training had {:.1}%, PSI {:.3})",
+                        c.name,
+                        100.0 * c.null_rate,
+                        100.0 * c.training_null_rate,
+                        c.null_psi
+                    )
+                } else {
+                    format!("{} (PSI {:.3})", c.name, c.psi)
+                }
+            })
             .collect()
     }
 }
@@ -240,6 +257,8 @@ impl ColumnCounter {
             let values = cast(array, &DataType::Float64).map_err(cast_error)?;
             for v in values.as_primitive::<Float64Type>().iter().flatten() {
                 if v.is_nan() {
+                    // Missing, as a null is: the model imputes both.
+                    self.nulls += 1;
                     continue;
                 }
                 self.counts[bin(&n.edges, v)] += 1;
@@ -308,7 +327,9 @@ impl ColumnCounter {
             kind: kind.into(),
             psi: 0.0,
             null_rate: 0.0,
-            training_null_rate: rate(c.nulls, trained),
+            null_psi: 0.0,
+            // NaN in training was profiled as non-finite: missing too.
+            training_null_rate: rate(c.nulls + c.non_finite, trained),
             unseen_rate: all_known.then_some(0.0),
             bins: labels
                 .into_iter()
@@ -351,12 +372,23 @@ impl ColumnDrift {
                 })
                 .sum()
         };
+        self.null_rate = rate(self.counted.nulls, rows);
+        self.null_psi = [
+            (self.training_null_rate, self.null_rate),
+            (1.0 - self.training_null_rate, 1.0 - self.null_rate),
+        ]
+        .iter()
+        .map(|&(e, a)| {
+            let (e, a) = (e.max(FLOOR), a.max(FLOOR));
+            (a - e) * (a / e).ln()
+        })
+        .sum();
+        let worst = self.psi.max(self.null_psi);
         self.level = match thresholds.fail {
-            Some(fail) if self.psi >= fail => Level::Fail,
-            _ if self.psi >= thresholds.warn => Level::Warn,
+            Some(fail) if worst >= fail => Level::Fail,
+            _ if worst >= thresholds.warn => Level::Warn,
             _ => Level::Stable,
         };
-        self.null_rate = rate(self.counted.nulls, rows);
         if self.unseen_rate.is_some() {
             self.unseen_rate = Some(rate(self.counted.unseen, scored));
         }
@@ -437,6 +469,55 @@ mod tests {
         let batch = batch(x, s);
         let profile = Profile::of(&batch, &[]).unwrap();
         (batch, profile)
+    }
+
+    /// Regression (issue 27.10): a column gone 100% null (or NaN) scored
+    /// PSI 0, "stable"; 0% → 10% null was stable too.
+    #[test]
+    fn a_change_in_missing_values_is_drift() {
+        let (_, profile) = training();
+        let thresholds = Thresholds {
+            fail: Some(0.25),
+            min_rows: 10,
+            ..Thresholds::default()
+        };
+        let judge = |x: Vec<Option<f64>>| {
+            let n = x.len();
+            let scored = RecordBatch::try_new(
+                Arc::new(Schema::new(vec![
+                    Field::new("x", DataType::Float64, true),
+                    Field::new("s", DataType::Utf8, true),
+                ])),
+                vec![
+                    Arc::new(Float64Array::from(x)),
+                    Arc::new(StringArray::from(vec!["a"; n])),
+                ],
+            )
+            .unwrap();
+            let mut counter = Counter::new(&profile);
+            counter.add(&profile, &scored).unwrap();
+            counter.finish(&profile, thresholds)
+        };
+        let all_null = judge(vec![None; 400]);
+        let x = &all_null.columns[0];
+        assert_eq!((x.psi, x.null_rate, x.level), (0.0, 1.0, Level::Fail));
+        assert!(
+            all_null.at_least(Level::Fail)[0]
+                .starts_with("x (missing 100.0% where training had 0.0%"),
+            "{:?}",
+            all_null.at_least(Level::Fail)
+        );
+        let nan = judge(vec![Some(f64::NAN); 400]);
+        assert_eq!(nan.columns[0].null_rate, 1.0, "NaN is missing");
+        assert_eq!(nan.columns[0].level, Level::Fail);
+        let tenth: Vec<Option<f64>> = (0..1000)
+            .map(|i| (i % 10 != 0).then_some(f64::from(i)))
+            .collect();
+        let x = &judge(tenth).columns[0];
+        assert!((x.null_rate - 0.1).abs() < 1e-12);
+        assert_eq!(x.level, Level::Fail, "null_psi {}", x.null_psi);
+        let same: Vec<Option<f64>> = (0..1000).map(|i| Some(f64::from(i))).collect();
+        assert_eq!(judge(same).columns[0].level, Level::Stable);
     }
 
     /// Shards' drifts combine to the drift of all their rows counted

@@ -59,11 +59,7 @@ pub fn classification(
     let (auc, loss) = match proba {
         Some(proba) => {
             let (truth, proba) = scored(proba);
-            let width = proba.first().map_or(0, Vec::len);
-            (
-                roc_auc(&truth, &proba, width),
-                Some(log_loss(&truth, &proba)),
-            )
+            (roc_auc(&truth, &proba, k), Some(log_loss(&truth, &proba)))
         }
         None => (None, None),
     };
@@ -102,15 +98,17 @@ fn log_loss(truth: &[usize], proba: &[Vec<f64>]) -> f64 {
     total / truth.len().max(1) as f64
 }
 
-/// Binary AUC of class 1, or the one-vs-rest macro average over the model's
-/// `k` classes that have both positives and negatives (rows of a class the
-/// model does not know are negatives for every class).
+/// Binary AUC of class 1, or the one-vs-rest macro average over the `k`
+/// labels (the model's classes first) that have both positives and
+/// negatives. A class the model does not know has probability 0 in every
+/// row, so it counts (at 0.5: it cannot rank its rows) instead of being
+/// left out, as scikit-learn's `roc_auc_score(labels=…)` counts it.
 fn roc_auc(truth: &[usize], proba: &[Vec<f64>], k: usize) -> Option<f64> {
     let auc_of = |c: usize| {
         let scores: Vec<(f64, bool)> = truth
             .iter()
             .zip(proba)
-            .map(|(&t, p)| (p[c], t == c))
+            .map(|(&t, p)| (p.get(c).copied().unwrap_or(0.0), t == c))
             .collect();
         binary_auc(&scores)
     };
@@ -187,6 +185,30 @@ mod tests {
             m.log_loss
         );
         assert!(m.roc_auc.is_some());
+    }
+
+    /// Regression (issue 27.12): a class seen only in the test split was
+    /// left out of the one-vs-rest ROC AUC (wine: 1.0 instead of 0.875).
+    #[test]
+    fn roc_auc_counts_a_class_the_model_never_saw() {
+        let truth = [0, 1, 2, 3, 0, 1, 2, 3, 0];
+        let proba = vec![
+            vec![0.7, 0.2, 0.1],
+            vec![0.1, 0.8, 0.1],
+            vec![0.2, 0.2, 0.6],
+            vec![0.5, 0.3, 0.2],
+            vec![0.6, 0.3, 0.1],
+            vec![0.3, 0.4, 0.3],
+            vec![0.1, 0.1, 0.8],
+            vec![0.2, 0.5, 0.3],
+            vec![0.4, 0.4, 0.2],
+        ];
+        let predicted = some(&[0, 1, 2, 0, 0, 1, 2, 1, 0]);
+        let m = classification(&truth, &predicted, Some(&proba), &labels(4));
+        // scikit-learn 1.9.1: roc_auc_score(y, hstack([P, zeros]),
+        // multi_class='ovr', labels=[0, 1, 2, 3]).
+        let auc = m.roc_auc.unwrap();
+        assert!((auc - 0.8343253968253969).abs() < 1e-12, "{auc}");
     }
 
     #[test]
