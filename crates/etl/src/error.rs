@@ -104,6 +104,25 @@ pub enum Error {
         duplicates: u64,
     },
 
+    /// More rows were invalid than `etl.max_quarantined` allows.
+    #[error(
+        "{output}: not publishing: {quarantined} of {input} rows ({share:.1}%) are invalid, above etl.max_quarantined ({max:.1}%): {top}; the previous output is kept (fix the declared columns or rules, or raise etl.max_quarantined)"
+    )]
+    TooManyInvalid {
+        /// The output root.
+        output: String,
+        /// Invalid rows.
+        quarantined: u64,
+        /// Rows read.
+        input: u64,
+        /// Their share, in percent.
+        share: f64,
+        /// The limit, in percent.
+        max: f64,
+        /// The top reasons with counts and an example each.
+        top: String,
+    },
+
     /// `on_invalid: fail` and a row is invalid.
     #[error("{source_row}: invalid row: {reason} (etl.on_invalid is 'fail')")]
     InvalidRow {

@@ -16,7 +16,8 @@
 //! raw.put("id,age\n1,34\n2,not-a-number\n3,51\n3,51\n").await?;
 //!
 //! let config: EtlConfig = common::config::from_str(
-//!     "columns:\n  age: {type: int64, min: 0}\nsplit: {test: 0.5, seed: 1}\n",
+//!     // One row in four is invalid here: allow it (the default is 5%).
+//!     "columns:\n  age: {type: int64, min: 0}\nsplit: {test: 0.5, seed: 1}\nmax_quarantined: 0.5\n",
 //!     "inline.yaml".as_ref(),
 //! )?;
 //! let options = RunOptions {
@@ -42,6 +43,7 @@ mod keys;
 pub mod manifest;
 mod merge;
 pub mod plan;
+mod policy;
 mod reconcile;
 mod run;
 mod split;

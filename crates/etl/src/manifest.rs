@@ -118,6 +118,9 @@ pub struct Manifest {
     pub rows: RowCounts,
     /// Invalid rows per reason key (`min(bill_length_mm)`, `ragged`, …).
     pub quarantine_reasons: BTreeMap<String, u64>,
+    /// The first invalid row of each reason key: `file:row: reason`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quarantine_examples: BTreeMap<String, String>,
     /// The training split's columns, profiled (absent in manifests written
     /// before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]

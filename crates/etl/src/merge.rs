@@ -108,6 +108,7 @@ pub async fn merge(
         let settled =
             reconcile::settle(config, &output, &run_root, &manifests, &inputs, &keys).await?;
         let mut manifest = combine(&manifests, settled, inputs, run_id, fingerprint, merged)?;
+        crate::policy::judge_invalid(config, &manifest, &output)?;
         if manifest.rows.train == 0 && !config.allow_empty {
             return Err(Error::EmptyTraining {
                 output: output.to_string(),
@@ -160,7 +161,13 @@ fn combine(
     let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
     let mut outputs: BTreeMap<String, Vec<_>> = BTreeMap::new();
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    let mut examples: BTreeMap<String, String> = BTreeMap::new();
     for m in manifests {
+        for (reason, example) in &m.quarantine_examples {
+            examples
+                .entry(reason.clone())
+                .or_insert_with(|| example.clone());
+        }
         for (dataset, files) in &m.outputs {
             outputs
                 .entry(dataset.clone())
@@ -193,6 +200,7 @@ fn combine(
         cleaning: first.cleaning.clone(),
         rows,
         quarantine_reasons: reasons,
+        quarantine_examples: examples,
         profile,
         report: None,
         timings: Timings {

@@ -207,14 +207,30 @@ fn output_columns(
             .cloned()
             .collect();
         if !missing_declared.is_empty() && !fill {
-            let note = match sources[i].format {
-                FileFormat::Ndjson => format!(
-                    " (an NDJSON file's columns are the keys of its first {} lines: \
-                     raise etl.infer_rows to look further)",
-                    config.infer_rows.max(read::NDJSON_DISCOVER_LINES)
-                ),
-                _ => String::new(),
+            let hints: Vec<String> = missing_declared
+                .iter()
+                .filter_map(|m| {
+                    let close = common::suggest::closest(m, present.iter().map(String::as_str))?;
+                    Some(format!("'{close}' for '{m}'"))
+                })
+                .collect();
+            let hint = if hints.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (did you mean {}? declare the file's name, or map it with etl.rename)",
+                    hints.join(", ")
+                )
             };
+            let note = hint
+                + &match sources[i].format {
+                    FileFormat::Ndjson => format!(
+                        " (an NDJSON file's columns are the keys of its first {} lines: \
+                     raise etl.infer_rows to look further)",
+                        config.infer_rows.max(read::NDJSON_DISCOVER_LINES)
+                    ),
+                    _ => String::new(),
+                };
             return Err(Error::MissingColumns {
                 file: sources[i].name(),
                 columns: missing_declared,

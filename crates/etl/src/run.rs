@@ -232,6 +232,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             cleaning: Some(cleaning(config, &plan)),
             rows: outcome.counts,
             quarantine_reasons: outcome.reasons,
+            quarantine_examples: outcome.examples,
             profile: Some(outcome.profile),
             report: None,
             timings: Timings {
@@ -244,6 +245,10 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             shards: None,
         };
         debug_assert!(manifest.rows.balanced());
+        // A shard is judged with the others, by the merge.
+        if !shard.is_sharded() {
+            crate::policy::judge_invalid(config, &manifest, &plan.output)?;
+        }
         if let Some(record) = &mut manifest.shard {
             record.keys = keys::write(outcome.keys, &run_root, &plan.output).await?;
         }
@@ -392,6 +397,7 @@ fn inputs_sha256(plan: &Plan) -> String {
 struct Outcome {
     counts: RowCounts,
     reasons: BTreeMap<String, u64>,
+    examples: BTreeMap<String, String>,
     file_rows: Vec<u64>,
     outputs: BTreeMap<String, Vec<WrittenFile>>,
     profile: Profile,
@@ -430,6 +436,8 @@ struct State {
     on_invalid: OnInvalid,
     counts: RowCounts,
     reasons: BTreeMap<String, u64>,
+    /// The first row of each reason key, as `file:row: reason`.
+    examples: BTreeMap<String, String>,
     file_rows: Vec<u64>,
     names: Vec<String>,
 }
@@ -505,6 +513,7 @@ async fn execute(
         on_invalid: config.on_invalid,
         counts: RowCounts::default(),
         reasons: BTreeMap::new(),
+        examples: BTreeMap::new(),
         file_rows: vec![0; plan.sources.len()],
         names: plan.sources.iter().map(|s| s.name()).collect(),
     };
@@ -548,6 +557,7 @@ async fn execute(
     Ok(Outcome {
         counts: state.counts,
         reasons: state.reasons,
+        examples: state.examples,
         file_rows: state.file_rows,
         outputs,
         profile,
@@ -662,7 +672,12 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
         }
         state.counts.quarantined += invalid.len() as u64;
         for row in &invalid {
-            *state.reasons.entry(row.reason.key()).or_default() += 1;
+            let key = row.reason.key();
+            if !state.examples.contains_key(&key) {
+                let example = format!("{}:{}: {}", state.names[row.file], row.row, row.reason);
+                state.examples.insert(key.clone(), example);
+            }
+            *state.reasons.entry(key).or_default() += 1;
         }
         if let Some(quarantine) = &mut writers.quarantine {
             let schema = quarantine_schema(valid.schema().as_ref());

@@ -157,6 +157,13 @@ pub struct EtlConfig {
     /// Publish a run whose training split is empty (empty, header-only or
     /// all-invalid input). Off: such a run fails and the previous output stays.
     pub allow_empty: bool,
+    /// Largest share of input rows that may be invalid (quarantined or
+    /// dropped) in a published run, in [0, 1]: above it the run fails and
+    /// the previous output stays (a mistyped declared type must not
+    /// quietly drop most of the data); any invalid row below it is a
+    /// warning naming the top reasons. A sharded run is judged on the
+    /// merged totals. Default 0.05.
+    pub max_quarantined: f64,
 }
 
 impl Default for EtlConfig {
@@ -183,6 +190,7 @@ impl Default for EtlConfig {
             batch_size: 65_536,
             keep_runs: 3,
             allow_empty: false,
+            max_quarantined: 0.05,
         }
     }
 }

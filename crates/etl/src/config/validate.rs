@@ -46,6 +46,15 @@ pub(super) fn validate(config: &EtlConfig, path: &Path) -> Result<()> {
             return Err(err(key, "must be at least 1".into()));
         }
     }
+    if !(0.0..=1.0).contains(&config.max_quarantined) {
+        return Err(err(
+            "max_quarantined",
+            format!(
+                "{} is not a share in [0, 1] (0.05: at most 5% of the rows may be invalid)",
+                config.max_quarantined
+            ),
+        ));
+    }
     if let Some((key, problem)) = config.csv.problem() {
         return Err(err(&key, problem));
     }

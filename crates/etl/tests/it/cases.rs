@@ -688,3 +688,66 @@ async fn an_unclosed_quote_says_how_many_lines_it_swallowed() {
         "{reason}"
     );
 }
+
+/// Regression (issue 27.11): `Age: {type: int64}` over ages written `29.0`
+/// quarantined most rows, exit 0, no warning; the model trained on the
+/// rest. Above `etl.max_quarantined` the run is refused, naming the reason
+/// with an example, and the previous output stays.
+#[tokio::test]
+async fn most_rows_invalid_is_refused_above_max_quarantined() {
+    let mut csv = String::from("Name,Age\n");
+    for i in 0..40 {
+        let age = if i % 4 == 0 {
+            format!("{i}")
+        } else {
+            format!("{i}.0")
+        };
+        csv.push_str(&format!("p{i},{age}\n"));
+    }
+    let fx = Fixture::memory(&[("people.csv", csv.as_bytes())]).await;
+    let before = fx.run("max_quarantined: 1\n").await.unwrap().manifest;
+    let yaml = "columns:\n  Age: {type: int64}\n";
+    let err = fx
+        .run(&format!("max_quarantined: 0.05\n{yaml}"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not publishing: 30 of 40 rows (75.0%) are invalid, above etl.max_quarantined (5.0%): cast(Age) 30 (e.g. ")
+            && err.contains("people.csv:3: cast: column 'Age': '1.0'"),
+        "{err}"
+    );
+    assert_eq!(
+        fx.manifest().await.unwrap().run_id,
+        before.run_id,
+        "the previous output stays"
+    );
+    // The default is 5%; a limit above the share publishes, with the count.
+    let m = fx
+        .run(&format!("max_quarantined: 0.8\n{yaml}"))
+        .await
+        .unwrap()
+        .manifest;
+    assert_eq!(m.rows.quarantined, 30);
+    assert_eq!(m.quarantine_examples.len(), 1);
+    assert!((etl::EtlConfig::default().max_quarantined - 0.05).abs() < 1e-12);
+}
+
+/// Regression (issue 27.11): a declared column missing from the data had
+/// no did-you-mean (the trainer has one).
+#[tokio::test]
+async fn a_missing_declared_column_suggests_the_close_one() {
+    let fx = Fixture::memory(&[("people.csv", b"Name,Age\np,3\n")]).await;
+    let err = fx
+        .run("columns:\n  age: {type: int64}\n")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing declared column(s) 'age'")
+            && err.contains(
+                "(did you mean 'Age' for 'age'? declare the file's name, or map it with etl.rename)"
+            ),
+        "{err}"
+    );
+}

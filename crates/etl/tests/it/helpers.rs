@@ -51,14 +51,19 @@ impl Fixture {
     }
 
     /// Runs with `yaml` as the `etl` section. These fixtures are a few rows,
-    /// whose training split may well be empty, so `allow_empty` is on unless
-    /// `yaml` sets it.
+    /// whose training split may well be empty and whose invalid rows are
+    /// most of them, so `allow_empty` is on and `max_quarantined` is 1
+    /// unless `yaml` sets them.
     pub async fn run(&self, yaml: &str) -> Result<EtlReport, etl::Error> {
-        let yaml = if yaml.contains("allow_empty") {
-            yaml.to_string()
-        } else {
-            format!("allow_empty: true\n{yaml}")
-        };
+        let mut yaml = yaml.to_string();
+        for (key, lenient) in [
+            ("allow_empty", "allow_empty: true"),
+            ("max_quarantined", "max_quarantined: 1"),
+        ] {
+            if !yaml.contains(key) {
+                yaml = format!("{lenient}\n{yaml}");
+            }
+        }
         etl::run(&config(&yaml), &self.options()).await
     }
 

@@ -22,6 +22,7 @@ unique: [id]
 split: {test: 0.25, validation: 0.1, seed: 7, key: [id]}
 max_rows_per_file: 50
 keep_runs: 1
+max_quarantined: 1
 ";
 
 /// Nine files of 60 rows. Within a file: exact duplicates, repeated ids
@@ -247,7 +248,7 @@ async fn unrelated_dedup_and_unique_keys_across_shards_are_refused() {
     ])
     .await;
     let config = config(
-        "columns:\n  id: {type: int64}\n  x: {type: float64}\ndedup_key: [x]\nunique: [id]\nsplit: {test: 0.5, seed: 1, key: [id]}\nallow_empty: true\n",
+        "columns:\n  id: {type: int64}\n  x: {type: float64}\ndedup_key: [x]\nunique: [id]\nsplit: {test: 0.5, seed: 1, key: [id]}\nallow_empty: true\nmax_quarantined: 1\n",
     );
     for index in 0..2 {
         etl::run(&config, &options(&fx, "out", Shard { index, count: 2 }))
@@ -458,7 +459,7 @@ async fn copies_a_shard_dropped_as_invalid_are_refused() {
     ])
     .await;
     let config = config(
-        "columns:\n  id: {type: int64}\n  x: {type: float64}\ndeduplicate: true\nunique: [id]\non_invalid: drop\nsplit: {test: 0.5, seed: 1, key: [id]}\nallow_empty: true\n",
+        "columns:\n  id: {type: int64}\n  x: {type: float64}\ndeduplicate: true\nunique: [id]\non_invalid: drop\nsplit: {test: 0.5, seed: 1, key: [id]}\nallow_empty: true\nmax_quarantined: 1\n",
     );
     for index in 0..2 {
         etl::run(&config, &options(&fx, "out", Shard { index, count: 2 }))
