@@ -64,8 +64,9 @@ pub enum Error {
         message: String,
     },
 
-    /// A storage location string could not be understood.
-    #[error("invalid storage location '{location}': {reason}")]
+    /// A storage location string could not be understood. Credentials in
+    /// it (`https://user:password@host/x`) are redacted.
+    #[error("invalid storage location '{}': {}", redact(location), redact(reason))]
     InvalidLocation {
         /// The location as given.
         location: String,
@@ -292,6 +293,19 @@ impl Error {
 
 #[cfg(test)]
 mod tests {
+    /// Regression (issue 27.15): an output URL with credentials echoed the
+    /// password in the error line (and so in the log).
+    #[test]
+    fn a_location_with_credentials_is_redacted_in_its_error() {
+        let e = crate::storage::Location::parse("https://user:hunter2@host/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !e.contains("hunter2") && e.contains("https://user:***@host/x"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn passwords_in_urls_are_redacted() {
         assert_eq!(

@@ -274,15 +274,19 @@ fn output_columns(
                     name,
                     sample,
                     sources[reference].format,
-                ),
+                )
+                .map_err(|message| Error::File {
+                    file: sources[reference].name(),
+                    message,
+                })?,
             };
-            OutputColumn {
+            Ok(OutputColumn {
                 name: name.clone(),
                 data_type,
                 spec,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for file in files.iter_mut() {
         let renamed: Vec<Option<String>> =
             file.names.iter().map(|n| output_name(config, n)).collect();
@@ -310,30 +314,28 @@ fn declared_only(config: &EtlConfig) -> Vec<OutputColumn> {
         .collect()
 }
 
-/// The type of an undeclared column: Parquet's own, or inferred from the text sample.
+/// The type of an undeclared column: Parquet's own (flat types only), or
+/// inferred from the text sample; the message names the column otherwise.
 fn undeclared_type(
     config: &EtlConfig,
     reference: &FileColumns,
     name: &str,
     sample: Option<&arrow::array::RecordBatch>,
     format: FileFormat,
-) -> DataType {
+) -> std::result::Result<DataType, String> {
     let position = reference
         .names
         .iter()
         .position(|n| output_name(config, n).as_deref() == Some(name));
     let (Some(position), Some(sample)) = (position, sample) else {
-        return DataType::Utf8;
+        return Ok(DataType::Utf8);
     };
     let column = sample.column(position);
     if format == FileFormat::Parquet {
-        return match column.data_type() {
-            DataType::LargeUtf8 | DataType::Utf8View => DataType::Utf8,
-            other => other.clone(),
-        };
+        return parquet_type(name, column.data_type());
     }
     let Some(strings) = column.as_string_opt::<i32>() else {
-        return DataType::Utf8;
+        return Ok(DataType::Utf8);
     };
     let values: Vec<&str> = strings
         .iter()
@@ -341,7 +343,32 @@ fn undeclared_type(
         .map(|v| if config.trim { v.trim() } else { v })
         .filter(|v| !config.null_tokens.iter().any(|t| t == v))
         .collect();
-    infer(values.iter().copied()).data_type()
+    Ok(infer(values.iter().copied()).data_type())
+}
+
+/// The output type of an undeclared Parquet column of type `given`: flat
+/// types as they are (text as `Utf8`, a dictionary as its values), Arrow's
+/// null type (what pyarrow writes for an all-None column) as an all-null
+/// text column, and nested types refused naming the column.
+fn parquet_type(name: &str, given: &DataType) -> std::result::Result<DataType, String> {
+    Ok(match given {
+        DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => DataType::Utf8,
+        DataType::Dictionary(_, values) => parquet_type(name, values)?,
+        DataType::Struct(_)
+        | DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::ListView(_)
+        | DataType::LargeListView(_)
+        | DataType::FixedSizeList(_, _)
+        | DataType::Map(_, _)
+        | DataType::Union(_, _)
+        | DataType::RunEndEncoded(_, _) => {
+            return Err(format!(
+                "column '{name}' is {given}: Cauce reads flat columns only; leave it out with etl.drop: [{name}], or flatten it first"
+            ));
+        }
+        other => other.clone(),
+    })
 }
 
 fn check_key_columns(config: &EtlConfig, columns: &[OutputColumn]) -> Result<()> {

@@ -85,6 +85,14 @@ pub fn cast_reporting(column: &ArrayRef, target: &DataType) -> Result<(ArrayRef,
     if column.data_type() == target {
         return Ok((column.clone(), Vec::new()));
     }
+    // Arrow's null type (pyarrow's all-None column) has no validity bitmap:
+    // its cells read as valid and every cast "fails". It is all null.
+    if column.data_type() == &DataType::Null {
+        return Ok((
+            arrow::array::new_null_array(target, column.len()),
+            Vec::new(),
+        ));
+    }
     let options = CastOptions {
         safe: true,
         ..CastOptions::default()

@@ -751,3 +751,85 @@ async fn a_missing_declared_column_suggests_the_close_one() {
         "{err}"
     );
 }
+
+/// Writes one batch as `raw/in.parquet`.
+async fn parquet_input(fx: &Fixture, batch: &RecordBatch) {
+    let mut sink = ParquetSink::create(
+        &fx.root().join("raw/in.parquet").unwrap(),
+        batch.schema(),
+        &ParquetWriteOptions::default(),
+    )
+    .unwrap();
+    sink.write(batch).await.unwrap();
+    sink.finish().await.unwrap();
+}
+
+/// Regression (issue 27.14): a Parquet column of Arrow's null type (what
+/// pyarrow and pandas write for an all-None column) quarantined every row;
+/// an undeclared timezone-aware timestamp failed the run in profiling; a
+/// struct column failed naming neither file nor column.
+#[tokio::test]
+async fn null_typed_tz_timestamp_and_nested_parquet_columns() {
+    use arrow::array::{NullArray, StructArray, TimestampMicrosecondArray};
+    let n = 8;
+    let ts = TimestampMicrosecondArray::from(
+        (0..n as i64).map(|i| i * 3_600_000_000).collect::<Vec<_>>(),
+    )
+    .with_timezone("UTC");
+    let batch = RecordBatch::try_from_iter_with_nullable([
+        (
+            "id",
+            Arc::new(Int64Array::from_iter_values(0..n as i64)) as _,
+            true,
+        ),
+        ("empty", Arc::new(NullArray::new(n)) as _, true),
+        ("ts", Arc::new(ts) as _, true),
+    ])
+    .unwrap();
+    let fx = Fixture::memory(&[]).await;
+    parquet_input(&fx, &batch).await;
+    let m = fx.run("max_quarantined: 0\n").await.unwrap().manifest;
+    assert_eq!((m.rows.input, m.rows.quarantined), (8, 0));
+    let types: Vec<(&str, &str)> = m
+        .schema
+        .iter()
+        .map(|c| (c.name.as_str(), c.data_type.as_str()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("id", "Int64"),
+            ("empty", "Utf8"),
+            ("ts", "Timestamp(µs, \"UTC\")")
+        ]
+    );
+    // Declared, the null column is all null of its declared type.
+    let m = fx
+        .run("max_quarantined: 0\ncolumns:\n  empty: {type: float64}\n")
+        .await
+        .unwrap()
+        .manifest;
+    assert_eq!(m.rows.quarantined, 0);
+
+    let inner = StructArray::from(vec![(
+        Arc::new(Field::new("a", DataType::Int64, false)),
+        Arc::new(Int64Array::from_iter_values(0..n as i64)) as _,
+    )]);
+    let nested = RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(Int64Array::from_iter_values(0..n as i64)) as _,
+        ),
+        ("s", Arc::new(inner) as _),
+    ])
+    .unwrap();
+    let fx = Fixture::memory(&[]).await;
+    parquet_input(&fx, &nested).await;
+    let err = fx.run("").await.unwrap_err().to_string();
+    assert!(
+        err.ends_with("raw/in.parquet: column 's' is Struct(\"a\": non-null Int64): Cauce reads flat columns only; leave it out with etl.drop: [s], or flatten it first"),
+        "{err}"
+    );
+    let m = fx.run("drop: [s]\n").await.unwrap().manifest;
+    assert_eq!(m.schema.len(), 1);
+}
