@@ -11,7 +11,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(csv_chunker ndjson_lines config_yaml model_artifact)
+    targets=(csv_chunker ndjson_lines config_yaml model_artifact stage_records)
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "== installing cargo-fuzz"

@@ -16,10 +16,20 @@ Scenarios, per backend:
                shards, de-duplicated) rerun by 2 writers per shard while
                merges run; then shards and merges killed at random moments;
                a final merge must succeed and equal the unsharded rows.
+  hostile     (issue 27) a symbolic link and a user's folder under every
+               output's runs/ (local; on S3 a user's "folder"), which runs
+               must never delete; merges racing shard reruns with the
+               publish delayed by CAUCE_FAULT_PUBLISH_DELAY_MS, then the
+               trainer on the merge; `gc` beside user files named like
+               staging files; promote / rollback of a corrupted version;
+               the trainer on a processed output whose parts were swapped or
+               flipped.
 Invariants: every manifest lists only files that exist with their recorded
 size and SHA-256 and rows that add up; every alias resolves; `verify` is
 clean; concurrent publishes got distinct versions; a rerun after a fault
-succeeds. Any violation fails the run (exit 1).
+succeeds. A missing manifest, a writer that panics (exit 101 or a
+"panicked" message) and a kill that found the process already gone are
+violations too. Any violation fails the run (exit 1).
 
     scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py          # full, writes RELIABILITY.md
     scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py --quick --bin-dir target/debug
@@ -63,6 +73,14 @@ class Local:
     def clear(self, prefix):
         shutil.rmtree(self.root / prefix, ignore_errors=True)
 
+    def write(self, key, data):
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def copy(self, src, dst):
+        shutil.copytree(self.root / src, self.root / dst, symlinks=True)
+
 
 class S3:
     name = "s3"
@@ -82,6 +100,17 @@ class S3:
                                           Key=f"{self.prefix}/{key}")["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
+
+    def write(self, key, data):
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
+
+    def copy(self, src, dst):
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/{src}/"):
+            for obj in page.get("Contents", []):
+                rest = obj["Key"][len(f"{self.prefix}/{src}/"):]
+                self.client.copy_object(Bucket=self.bucket, Key=f"{self.prefix}/{dst}/{rest}",
+                                        CopySource={"Bucket": self.bucket, "Key": obj["Key"]})
 
     def clear(self, prefix):
         paginator = self.client.get_paginator("list_objects_v2")
@@ -197,14 +226,14 @@ class Suite:
         return {**os.environ, "CAUCE_LOG_DIR": str(self.work / "logs"), "RUST_LOG": "error",
                 "CAUCE_LEASE_SECONDS": "5", **(extra or {})}
 
-    def cmd(self, stage, output=None):
+    def cmd(self, stage, output=None, data=None):
         u = self.store.url
         if stage == "etl":
             return [self.bins / "etl", "--config", self.pipeline, "--input", self.raw,
                     "--output", output or u("processed"), "--force"]
         if stage == "trainer":
             return [self.bins / "trainer", "--config", self.model, "--pipeline-config",
-                    self.pipeline, "--data", u("processed"), "--registry", u("models")]
+                    self.pipeline, "--data", data or u("processed"), "--registry", u("models")]
         if stage == "inference":
             return [self.bins / "inference", "--config", self.pipeline, "--registry",
                     u("models"), "--model", "latest", "--input", self.raw,
@@ -239,6 +268,26 @@ class Suite:
                  for cmd in cmds]
         return [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
 
+    def kill_during(self, cmd, duration):
+        """Starts `cmd` and kills it with SIGKILL at a seeded random moment of
+        its expected `duration`; a process that already exited is started
+        again with a shorter wait (three tries), and a kill that never found
+        it alive is a violation, not a kill."""
+        wait = self.rng.uniform(0.0, duration)
+        for _ in range(3):
+            proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env=self.env())
+            time.sleep(wait)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                self.check(proc.returncode == -signal.SIGKILL,
+                           f"{cmd[0]} was not killed (exit {proc.returncode})")
+                self.figures["kills"] += 1
+                return
+            wait /= 4
+        self.violation(f"{' '.join(map(str, cmd[:2]))}: never alive to be killed")
+
     # -- invariants
     def check(self, ok, what):
         self.figures["invariants"] += 1
@@ -252,6 +301,7 @@ class Suite:
 
     def manifest_ok(self, folder, kind, name="_manifest.json"):
         raw = self.store.read(f"{folder}/{name}")
+        self.check(raw is not None, f"{folder}/{name} is missing")
         if raw is None:
             return
         manifest = json.loads(raw)
@@ -278,6 +328,7 @@ class Suite:
         verify = self.run(self.registry("verify"), check=False)
         self.check(verify.returncode == 0, f"verify: {verify.stdout[-300:]} {verify.stderr[-300:]}")
         history = self.run(self.registry("--json", "history", "--alias", "latest"), check=False)
+        self.check(history.returncode == 0, f"history: {history.stderr.strip()[-300:]}")
         if history.returncode == 0 and json.loads(history.stdout or "[]"):
             show = self.run(self.registry("show", "latest"), check=False)
             self.check(show.returncode == 0, f"latest does not resolve: {show.stderr.strip()}")
@@ -328,7 +379,13 @@ class Suite:
                                                                  "accuracy"),
                       self.registry("rollback"), self.registry("delete", v),
                       self.registry("gc", "--grace-period", "0s")]
-        self.concurrently(mixed)  # refusals (in use, nothing to roll back) are fine
+        # Refusals (in use, nothing to roll back) exit 1 and a gate that
+        # does not promote exits 3: fine; a panic (101) or any other code
+        # is not.
+        for cmd, (code, _, err) in zip(mixed, self.concurrently(mixed)):
+            allowed = (0, 1, 3) if "--if-better" in map(str, cmd) else (0, 1)
+            self.check(code in allowed and "panicked" not in err,
+                       f"{' '.join(map(str, cmd[-3:]))} exited {code}: {err.strip()[-300:]}")
         self.invariants()
 
     def kills(self, trials):
@@ -339,13 +396,7 @@ class Suite:
             durations[stage] = time.perf_counter() - started
         for stage in STAGES:
             for _ in range(trials):
-                proc = subprocess.Popen([str(c) for c in self.cmd(stage)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        env=self.env())
-                time.sleep(self.rng.uniform(0.0, durations[stage]))
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                self.figures["kills"] += 1
+                self.kill_during(self.cmd(stage), durations[stage])
                 self.invariants()
                 self.run(self.cmd(stage))
                 self.invariants()
@@ -379,12 +430,7 @@ class Suite:
         duration = time.perf_counter() - started
         for t in range(trials * 2):
             cmd = self.shard_cmd(out, t % 3) if t % 2 == 0 else self.shard_cmd(out)
-            proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=self.env())
-            time.sleep(self.rng.uniform(0.0, duration))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            self.figures["kills"] += 1
+            self.kill_during(cmd, duration)
             all_ok()
         for i in range(3):
             self.run(self.shard_cmd(out, i))
@@ -395,6 +441,115 @@ class Suite:
             ours = json.loads(self.store.read(f"{out}/_manifest.json"))
             self.check(ours["rows"] == whole["rows"],
                        f"merged shards {ours['rows']} != one run {whole['rows']}")
+
+    def hostile(self, trials):
+        """Issue 27: foreign folders and links where runs write, a merge's
+        publish delayed while its shards rerun, gc beside user files, promote
+        and rollback of a corrupted version, a trainer fed tampered parts."""
+        local = isinstance(self.store, Local)
+        victim = self.work / "victim"
+        victim.mkdir(exist_ok=True)
+        (victim / "precious.csv").write_text("keep me\n")
+        planted = []
+        for folder in ("processed/runs", "predictions/runs", "processed-sharded/runs/merged",
+                       "processed-sharded/runs/shard-0-of-3"):
+            key = f"{folder}/2025-11-03_baseline/notes.csv"
+            self.store.write(key, b"a user's file\n")
+            planted.append(key)
+            if local:
+                link = self.store.root / folder / "0000-link"
+                if not link.exists():
+                    link.symlink_to(victim)
+        for _ in range(trials):
+            for stage in ("etl", "inference"):
+                self.run(self.cmd(stage))
+            for i in range(3):
+                self.run(self.shard_cmd("processed-sharded", i))
+            self.run(self.shard_cmd("processed-sharded"))
+        for key in planted:
+            self.check(self.store.read(key) is not None, f"{key} (not Cauce's) was deleted")
+        self.check((victim / "precious.csv").exists(), "a file behind a link under runs/ was deleted")
+
+        # A merge whose publish waits 1.5 s while shard 0 is rerun 3 times:
+        # what it publishes must exist, and the trainer must read it.
+        out = "processed-sharded"
+        for t in range(trials):
+            merge = subprocess.Popen([str(c) for c in self.shard_cmd(out)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=self.env({"CAUCE_FAULT_PUBLISH_DELAY_MS": "1500"}))
+            for _ in range(3):
+                self.run(self.shard_cmd(out, t % 3))
+            _, err = merge.communicate(timeout=600)
+            self.figures["writers"] += 4
+            self.check(merge.returncode in (0, 1) and "panicked" not in err,
+                       f"delayed merge exited {merge.returncode}: {err.strip()[-300:]}")
+            self.manifest_ok(out, "etl")
+            trained = self.run([*self.cmd("trainer", data=self.store.url(out)),
+                                "--no-register"], check=False)
+            self.check(trained.returncode == 0,
+                       f"trainer on the merged output: {trained.stderr.strip()[-300:]}")
+
+        # gc next to a user's files named like object_store's staging files.
+        user = ["models/notes/issue#42", "models/issue#7"]
+        for key in user:
+            self.store.write(key, b"mine\n")
+            if local:
+                old = time.time() - 3600
+                os.utime(self.store.root / key, (old, old))
+        self.run(self.registry("gc", "--grace-period", "0s"))
+        for key in user:
+            self.check(self.store.read(key) is not None, f"gc deleted {key}")
+
+        # Promote and roll back onto a corrupted version: refused, latest kept.
+        versions = [v["version"] for v in self.versions()]
+        if len(versions) >= 2:
+            target, other = versions[-1], versions[-2]
+            self.run(self.registry("promote", f"v{other}"))
+            self.run(self.registry("promote", f"v{target}"))
+            key = f"models/versioned/v{target}/model.bin"
+            good = self.store.read(key)
+            self.check(good is not None, f"{key} is missing")
+            if good is not None:
+                # Corrupt the one before too, then roll back onto it.
+                prev_key = f"models/versioned/v{other}/model.bin"
+                prev_good = self.store.read(prev_key)
+                self.store.write(prev_key, bytes([prev_good[0] ^ 1]) + prev_good[1:])
+                rolled = self.run(self.registry("rollback"), check=False)
+                self.check(rolled.returncode == 1 and "sha256 mismatch" in rolled.stderr,
+                           f"rollback onto corrupted v{other}: exit {rolled.returncode} "
+                           f"{rolled.stderr.strip()[-200:]}")
+                self.store.write(prev_key, prev_good)
+                self.store.write(key, bytes([good[0] ^ 1]) + good[1:])
+                self.run(self.registry("promote", f"v{other}"))
+                promoted = self.run(self.registry("promote", f"v{target}"), check=False)
+                self.check(promoted.returncode == 1 and "sha256 mismatch" in promoted.stderr,
+                           f"promote of corrupted v{target}: exit {promoted.returncode} "
+                           f"{promoted.stderr.strip()[-200:]}")
+                latest = json.loads(self.run(self.registry("--json", "show", "latest")).stdout)
+                self.check(latest["version"] == other, "latest moved to a corrupted version")
+                self.store.write(key, good)
+
+        # The trainer on processed output whose train part was swapped or flipped.
+        self.store.clear("tampered")
+        self.store.copy("processed", "tampered")
+        manifest = json.loads(self.store.read("tampered/_manifest.json"))
+        train = manifest["outputs"]["train"][0]["path"]
+        test = manifest["outputs"]["test"][0]["path"]
+        original = self.store.read(f"tampered/{train}")
+        before = len(self.versions())
+        flipped = bytearray(original)
+        flipped[len(flipped) // 2] ^= 0x10
+        for what, body in (("swapped", self.store.read(f"tampered/{test}")),
+                           ("flipped", bytes(flipped))):
+            self.store.write(f"tampered/{train}", body)
+            trained = self.run(self.cmd("trainer", data=self.store.url("tampered")),
+                               check=False)
+            self.check(trained.returncode == 1 and train in trained.stderr
+                       and "not the file its manifest lists" in trained.stderr,
+                       f"trainer on a {what} part: exit {trained.returncode} "
+                       f"{trained.stderr.strip()[-200:]}")
+        self.check(len(self.versions()) == before, "a tampered training set was registered")
+        self.invariants()
 
     def cuts(self, trials):
         proxy = Proxy(os.environ["AWS_ENDPOINT_URL"])
@@ -447,6 +602,7 @@ def main():
             suite.concurrency(writers)
             suite.kills(kills)
             suite.shards(writers, kills)
+            suite.hostile(2 if args.quick else 6)
             if backend == "s3":
                 suite.cuts(cuts)
             rows.append((backend, suite.figures, time.perf_counter() - t))
@@ -479,7 +635,14 @@ def render(args, rows, problems, elapsed, writers, kills, cuts):
              "(3 shards, rows repeated across them) rerun concurrently with merges, and "
              f"{2 * kills} shards or merges killed, then a merge equal to one run; on S3, "
              f"{cuts} runs whose connection to the server was cut for 0.2–1.5 s by a TCP "
-             "proxy. After every round: manifests list only existing files with their size "
+             "proxy. Hostile inputs (issue 27): a symbolic link and a user's folder under "
+             "every output's runs/ (never deleted), merges whose publish is delayed 1.5 s "
+             "while their shards rerun (the trainer reads each merge), gc beside user files "
+             "named like staging files, promote and rollback onto corrupted versions "
+             "(refused), the trainer on swapped and flipped parts (refused, nothing "
+             "registered). A missing manifest, a panic exit and a kill that found the "
+             "process gone count as violations. "
+             "After every round: manifests list only existing files with their size "
              "and SHA-256 and rows that add up, `latest` resolves, `verify` is clean, "
              "publishes got distinct versions, reruns succeed.", "",
              "| backend | writers | kills | cuts | invariants checked | violations | seconds |",
