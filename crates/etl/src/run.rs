@@ -144,11 +144,13 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     });
 
     if !options.force
-        && let Some(existing) = current_manifest(&manifest_location).await
-        && existing.config_sha256 == fingerprint
-        && same_inputs(&existing.inputs, &sources)
-        && existing.shard.as_ref().map(|s| &s.inputs_sha256)
-            == shard_record.as_ref().map(|s| &s.inputs_sha256)
+        && let Some(existing) = up_to_date(
+            &manifest_location,
+            &fingerprint,
+            &sources,
+            shard_record.as_ref(),
+        )
+        .await
     {
         log::info!(
             "{manifest_location}: up to date (inputs and config unchanged); use --force to rerun"
@@ -190,67 +192,23 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
                 duplicates: counts.duplicates,
             });
         }
-        let seconds = clock.elapsed().as_secs_f64();
-        let mut manifest = Manifest {
-            format_version: FORMAT_VERSION,
+        let header = Header {
             run_id: run_id.clone(),
-            producer: format!("cauce-etl {}", env!("CARGO_PKG_VERSION")),
-            config_sha256: fingerprint,
-            inputs: sources
-                .iter()
-                .map(|s| InputRecord {
-                    location: s.name(),
-                    format: s.format.name().to_string(),
-                    size: s.file.size,
-                    last_modified: s.file.last_modified,
-                    e_tag: s.file.e_tag.clone(),
-                    rows: outcome.file_rows[s.index],
-                })
-                .collect(),
-            schema: plan
-                .columns
-                .iter()
-                .map(|c| ColumnRecord {
-                    name: c.name.clone(),
-                    data_type: c.data_type.to_string(),
-                    declared: c.spec.is_some(),
-                })
-                .collect(),
-            outputs: outcome
-                .outputs
-                .into_iter()
-                .map(|(name, files)| {
-                    (
-                        name,
-                        files
-                            .into_iter()
-                            .map(|f| f.relative_to(&plan.output))
-                            .collect(),
-                    )
-                })
-                .collect(),
-            cleaning: Some(cleaning(config, &plan)),
-            rows: outcome.counts,
-            quarantine_reasons: outcome.reasons,
-            quarantine_examples: outcome.examples,
-            profile: Some(outcome.profile),
-            report: None,
-            timings: Timings {
-                started,
-                finished: Utc::now(),
-                seconds,
-                rows_per_second: outcome.counts.input as f64 / seconds.max(1e-9),
-            },
+            fingerprint,
             shard: shard_record,
-            shards: None,
+            started,
+            seconds: clock.elapsed().as_secs_f64(),
         };
+        let mut outcome = outcome;
+        let kept_keys = std::mem::take(&mut outcome.keys);
+        let mut manifest = manifest_of(header, config, &plan, &sources, outcome);
         debug_assert!(manifest.rows.balanced());
         // A shard is judged with the others, by the merge.
         if !shard.is_sharded() {
             crate::policy::judge_invalid(config, &manifest, &plan.output)?;
         }
         if let Some(record) = &mut manifest.shard {
-            record.keys = keys::write(outcome.keys, &run_root, &plan.output).await?;
+            record.keys = keys::write(kept_keys, &run_root, &plan.output).await?;
         }
         manifest.report = Some(write_report(&manifest, &run_root, &plan.output).await?);
         Ok(manifest)
@@ -270,6 +228,79 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         manifest,
         up_to_date: false,
     })
+}
+
+/// What a run's manifest records besides its outcome.
+struct Header {
+    run_id: String,
+    fingerprint: String,
+    shard: Option<ShardRecord>,
+    started: chrono::DateTime<Utc>,
+    seconds: f64,
+}
+
+/// The manifest of a run's data pass (its report and keys files still to
+/// be added).
+fn manifest_of(
+    header: Header,
+    config: &EtlConfig,
+    plan: &Plan,
+    sources: &[SourceFile],
+    outcome: Outcome,
+) -> Manifest {
+    Manifest {
+        format_version: FORMAT_VERSION,
+        run_id: header.run_id,
+        producer: format!("cauce-etl {}", env!("CARGO_PKG_VERSION")),
+        config_sha256: header.fingerprint,
+        inputs: sources
+            .iter()
+            .map(|s| InputRecord {
+                location: s.name(),
+                format: s.format.name().to_string(),
+                size: s.file.size,
+                last_modified: s.file.last_modified,
+                e_tag: s.file.e_tag.clone(),
+                rows: outcome.file_rows[s.index],
+            })
+            .collect(),
+        schema: plan
+            .columns
+            .iter()
+            .map(|c| ColumnRecord {
+                name: c.name.clone(),
+                data_type: c.data_type.to_string(),
+                declared: c.spec.is_some(),
+            })
+            .collect(),
+        outputs: outcome
+            .outputs
+            .into_iter()
+            .map(|(name, files)| {
+                (
+                    name,
+                    files
+                        .into_iter()
+                        .map(|f| f.relative_to(&plan.output))
+                        .collect(),
+                )
+            })
+            .collect(),
+        cleaning: Some(cleaning(config, plan)),
+        rows: outcome.counts,
+        quarantine_reasons: outcome.reasons,
+        quarantine_examples: outcome.examples,
+        profile: Some(outcome.profile),
+        report: None,
+        timings: Timings {
+            started: header.started,
+            finished: Utc::now(),
+            seconds: header.seconds,
+            rows_per_second: outcome.counts.input as f64 / header.seconds.max(1e-9),
+        },
+        shard: header.shard,
+        shards: None,
+    }
 }
 
 /// File name of a run's data-quality report inside its folder.
@@ -334,6 +365,21 @@ pub(crate) async fn current_manifest(location: &Location) -> Option<Manifest> {
             None
         }
     }
+}
+
+/// The published manifest at `location` when it was made with this config
+/// from these inputs (and, for a shard, the same whole input list).
+async fn up_to_date(
+    location: &Location,
+    fingerprint: &str,
+    sources: &[SourceFile],
+    shard: Option<&ShardRecord>,
+) -> Option<Manifest> {
+    let existing = current_manifest(location).await?;
+    (existing.config_sha256 == fingerprint
+        && same_inputs(&existing.inputs, sources)
+        && existing.shard.as_ref().map(|s| &s.inputs_sha256) == shard.map(|s| &s.inputs_sha256))
+    .then_some(existing)
 }
 
 fn same_inputs(recorded: &[InputRecord], sources: &[SourceFile]) -> bool {

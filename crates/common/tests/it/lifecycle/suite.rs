@@ -222,6 +222,20 @@ pub async fn pruning_leaves_folders_cauce_did_not_create(root: &Location) {
     assert!(notes.exists().await.unwrap());
 }
 
+/// The shard manifests under `root`, their runs claimed (as a merge does).
+async fn pin(
+    root: &Location,
+) -> common::Result<(
+    Vec<(Shard, serde_json::Value, String)>,
+    common::shard::Merged,
+    common::lifecycle::Claims,
+)> {
+    common::lifecycle::pin_published::<serde_json::Value>(root, None, "test", |m| {
+        m["run_id"].as_str().unwrap_or_default()
+    })
+    .await
+}
+
 /// Writes a shard run of shard `index` of 2 and publishes its manifest.
 async fn shard_run(output: &Location, index: usize, keep: usize) -> String {
     one_run(output, RunKind::Shard(Shard { index, count: 2 }), keep).await
@@ -233,12 +247,7 @@ async fn shard_run(output: &Location, index: usize, keep: usize) -> String {
 pub async fn a_merge_claim_keeps_a_shard_run_from_a_rerun_prune(root: &Location) {
     let a0 = shard_run(root, 0, 1).await;
     shard_run(root, 1, 1).await;
-    let (shards, merged, claims) =
-        common::lifecycle::pin_published::<serde_json::Value>(root, None, "test", |m| {
-            m["run_id"].as_str().unwrap_or_default()
-        })
-        .await
-        .unwrap();
+    let (shards, merged, claims) = pin(root).await.unwrap();
     assert_eq!(shards.len(), 2);
     assert_eq!(merged.shards[0].run_id, a0);
     // Shard 0 is rerun twice while the merge holds its claims.
@@ -291,12 +300,7 @@ pub async fn a_run_being_pruned_cannot_be_claimed(root: &Location) {
         .join(&format!("runs/shard-0-of-2/{a0}/{TOMBSTONE_FILE}"))
         .unwrap();
     tombstone.put(&b"{}"[..]).await.unwrap();
-    let err = common::lifecycle::pin_published::<serde_json::Value>(root, None, "test", |m| {
-        m["run_id"].as_str().unwrap_or_default()
-    })
-    .await
-    .unwrap_err()
-    .to_string();
+    let err = pin(root).await.unwrap_err().to_string();
     assert!(
         err.contains("is being removed") && err.contains(&a0),
         "{err}"
@@ -308,12 +312,7 @@ pub async fn a_run_being_pruned_cannot_be_claimed(root: &Location) {
     // Once the rerun has published, the merge reads its run instead.
     tombstone.delete().await.unwrap();
     let b0 = shard_run(root, 0, 3).await;
-    let (_, merged, claims) =
-        common::lifecycle::pin_published::<serde_json::Value>(root, None, "test", |m| {
-            m["run_id"].as_str().unwrap_or_default()
-        })
-        .await
-        .unwrap();
+    let (_, merged, claims) = pin(root).await.unwrap();
     assert_eq!(merged.shards[0].run_id, b0);
     claims.release().await;
 }
@@ -324,12 +323,7 @@ pub async fn a_run_being_pruned_cannot_be_claimed(root: &Location) {
 pub async fn a_merge_publishing_late_still_names_live_files(root: &Location) {
     shard_run(root, 0, 1).await;
     shard_run(root, 1, 1).await;
-    let (_, merged, claims) =
-        common::lifecycle::pin_published::<serde_json::Value>(root, None, "test", |m| {
-            m["run_id"].as_str().unwrap_or_default()
-        })
-        .await
-        .unwrap();
+    let (_, merged, claims) = pin(root).await.unwrap();
     let a0 = merged.shards[0].run_id.clone();
     let files = vec![root_file(root, &a0).await];
     let runs = Runs::new(root, RunKind::Merge, 1).unwrap();

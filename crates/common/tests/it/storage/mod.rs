@@ -3,28 +3,6 @@
 
 mod suite;
 
-macro_rules! backend {
-    ($backend:ident: $($test:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let store = common::testing::TestStore::named(stringify!($backend));
-                    super::suite::$test(store.location()).await;
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! conformance {
-    ($($test:ident),* $(,)?) => {
-        backend!(local: $($test),*);
-        backend!(memory: $($test),*);
-        backend!(s3: $($test),*);
-    };
-}
-
 conformance!(
     put_get_head_round_trip,
     missing_object_is_not_found,
