@@ -270,20 +270,24 @@ class Suite:
 
     def kill_during(self, cmd, duration):
         """Starts `cmd` and kills it with SIGKILL at a seeded random moment of
-        its expected `duration`; a process that already exited is started
-        again with a shorter wait (three tries), and a kill that never found
-        it alive is a violation, not a kill."""
+        its expected `duration`. A process that finished first (exit 0, also
+        in the instant between the check and the signal) is started again
+        with a shorter wait, three tries; a kill that never found it alive,
+        or any other exit, is a violation, not a kill."""
         wait = self.rng.uniform(0.0, duration)
         for _ in range(3):
             proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=self.env())
+                                    stderr=subprocess.PIPE, text=True, env=self.env())
             time.sleep(wait)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                self.check(proc.returncode == -signal.SIGKILL,
-                           f"{cmd[0]} was not killed (exit {proc.returncode})")
+            _, err = proc.communicate()
+            if proc.returncode == -signal.SIGKILL:
                 self.figures["kills"] += 1
+                return
+            if proc.returncode != 0:
+                self.violation(f"{' '.join(map(str, cmd[:2]))} exited {proc.returncode} "
+                               f"before the kill: {err.strip()[-300:]}")
                 return
             wait /= 4
         self.violation(f"{' '.join(map(str, cmd[:2]))}: never alive to be killed")
@@ -651,7 +655,11 @@ def render(args, rows, problems, elapsed, writers, kills, cuts):
         lines.append(f"| {backend} | {f['writers']} | {f['kills']} | {f['cuts']} | "
                      f"{f['invariants']} | {f['violations']} | {seconds:.0f} |")
     lines += ["", "Violations:" if problems else "No violations.", ""]
-    lines += [f"- {p}" for p in problems]
+    # The same violation found after many rounds is one line with its count.
+    counted = {}
+    for p in problems:
+        counted[p] = counted.get(p, 0) + 1
+    lines += [f"- {p}" if n == 1 else f"- ({n}×) {p}" for p, n in counted.items()]
     return "\n".join(lines) + "\n"
 
 

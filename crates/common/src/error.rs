@@ -211,9 +211,9 @@ pub enum Error {
     /// An output root or run folder that a run must not write into or
     /// clean (it overlaps an input or the registry, or is reached through
     /// a symbolic link).
-    #[error("refusing output {location}: {message}")]
+    #[error("refusing {location}: {message}")]
     Unsafe {
-        /// The output root or folder.
+        /// What is refused: `output <root>`, a run or version folder.
         location: String,
         /// Why, naming what it overlaps.
         message: String,

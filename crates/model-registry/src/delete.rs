@@ -76,6 +76,14 @@ impl Registry {
     /// tombstone says who deleted it). Refused while an alias points at it.
     pub async fn delete(&self, version: Version) -> Result<()> {
         self.card(version).await?;
+        // Deleting lists the folder; on local disk a listing follows links.
+        if let Some(link) = self.version_dir(version)?.link_below(self.root()) {
+            return Err(common::Error::Unsafe {
+                location: format!("to delete {version}"),
+                message: format!("{link} is a symbolic link; not deleting through it"),
+            }
+            .into());
+        }
         let tombstone = self.tombstone(version)?;
         let record = Tombstone {
             version,

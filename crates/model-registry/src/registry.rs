@@ -230,9 +230,12 @@ impl Registry {
         for version in self.claimed().await? {
             match self.card(version).await {
                 Err(Error::VersionNotFound { .. }) => {}
-                Err(
-                    e @ (Error::BadRecord { .. } | Error::Corrupt { .. } | Error::Unsealed { .. }),
-                ) => {
+                // Not finished (its publisher died between card and seal, or
+                // is writing the seal now): as invisible as a card-less one.
+                Err(Error::Unsealed { .. }) => {
+                    log::info!("{version}: a card without its seal, not listed");
+                }
+                Err(e @ (Error::BadRecord { .. } | Error::Corrupt { .. })) => {
                     entries.push((version, Err(e)));
                 }
                 Err(e) => return Err(e),
@@ -356,6 +359,12 @@ impl Registry {
         let cutoff =
             Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
         let age = grace.max(lease_timeout());
+        let mut served = Vec::new();
+        for alias in self.aliases().await? {
+            if let Ok(Some(record)) = self.current(&alias).await {
+                served.push(record.version);
+            }
+        }
         for version in self.claimed().await? {
             let dir = self.version_dir(version)?;
             if let Some(link) = dir.link_below(&self.root) {
@@ -370,7 +379,16 @@ impl Registry {
                 .iter()
                 .filter_map(|m| dir.relative(&m.location))
                 .collect();
-            if names.iter().any(|n| n == CARD_FILE) {
+            // A card counts once sealed (the seal is the commit point of
+            // versions claimed in the sealed format): a card left by a
+            // publisher killed before its seal is collected like any other
+            // unfinished upload, unless an alias names the version.
+            let sealed = names.iter().any(|n| n == SEAL_FILE);
+            if names.iter().any(|n| n == CARD_FILE)
+                && (sealed
+                    || !self.claims_sealed_format(version).await?
+                    || served.contains(&version))
+            {
                 continue;
             }
             // A publisher that is alive renews its lease: never collect

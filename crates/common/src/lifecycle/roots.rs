@@ -24,7 +24,7 @@ pub enum Guarded<'a> {
 /// when the pattern can reach below it (`**` or a `/`).
 pub fn check_output(output: &Location, guarded: &[Guarded<'_>]) -> Result<()> {
     let refuse = |message: String| Error::Unsafe {
-        location: output.to_string(),
+        location: format!("output {output}"),
         message,
     };
     let out = Identity::of(output);

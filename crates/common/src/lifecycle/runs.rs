@@ -121,7 +121,7 @@ impl Runs {
     pub async fn start(&self) -> Result<ActiveRun> {
         if let Some(link) = self.root.link_below(&self.output) {
             return Err(Error::Unsafe {
-                location: self.root.to_string(),
+                location: format!("runs folder {}", self.root),
                 message: format!(
                     "{link} is a symbolic link; runs are written only inside the output root"
                 ),
