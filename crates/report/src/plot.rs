@@ -188,7 +188,19 @@ pub fn chart(
         }
         root.present().map_err(Error::plot)?;
     }
-    Ok(svg)
+    let drawn = series
+        .iter()
+        .map(|s| s.points.iter().filter(finite).count())
+        .sum();
+    Ok(with_marks(svg, drawn))
+}
+
+/// `svg` with the number of data marks it draws (points, bars) as the
+/// root's `data-marks` attribute: what a check of the rendered page holds a
+/// chart to (axes and grids draw lines and paths too, so counting elements
+/// cannot tell an empty chart from a drawn one).
+fn with_marks(svg: String, marks: usize) -> String {
+    svg.replacen("<svg ", &format!("<svg data-marks=\"{marks}\" "), 1)
 }
 
 /// A histogram's bars.
@@ -232,7 +244,8 @@ pub fn histogram(axes: Axes<'_>, histogram: &Histogram) -> Result<String, Error>
         chart.draw_series(bars).map_err(Error::plot)?;
         root.present().map_err(Error::plot)?;
     }
-    Ok(svg)
+    let drawn = histogram.counts.iter().filter(|&&c| c > 0).count();
+    Ok(with_marks(svg, drawn))
 }
 
 /// Bars for named quantities (row counts by outcome).
@@ -281,5 +294,62 @@ pub fn bars(axes: Axes<'_>, values: &[(String, f64)]) -> Result<String, Error> {
             .map_err(Error::plot)?;
         root.present().map_err(Error::plot)?;
     }
-    Ok(svg)
+    let drawn = values.iter().filter(|v| v.1 > 0.0).count();
+    Ok(with_marks(svg, drawn))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const AXES: Axes<'static> = Axes {
+        title: "t",
+        x: "x",
+        y: "y",
+        whole_x: false,
+        zero_y: false,
+    };
+
+    /// Issue 28.4: a chart says how many data marks it draws, so that a
+    /// check of the page can tell an empty chart (axes only) from a drawn one.
+    #[test]
+    fn charts_count_the_marks_they_draw() {
+        let marks = |svg: &str| {
+            let at = svg.find("data-marks=\"").unwrap() + 12;
+            svg[at..]
+                .split('"')
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        };
+        let line = |points: Vec<(f64, f64)>| Series {
+            label: "s".into(),
+            points,
+        };
+        let drawn = chart(
+            AXES,
+            &[line(vec![(0.0, 1.0), (1.0, 2.0), (2.0, f64::NAN)])],
+            Mark::Dot,
+            false,
+            false,
+            None,
+        )
+        .unwrap();
+        assert_eq!(marks(&drawn), 2);
+        assert!(drawn.contains("#0072B2"), "the series' colour is drawn");
+        let bars = bars(AXES, &[("a".into(), 3.0), ("b".into(), 0.0)]).unwrap();
+        assert_eq!(marks(&bars), 1);
+        let histogram = histogram(
+            AXES,
+            &Histogram {
+                edges: vec![0.0, 1.0, 2.0],
+                counts: vec![0, 0],
+            },
+        )
+        .unwrap();
+        assert_eq!(marks(&histogram), 0, "no bar: an empty chart");
+    }
 }
