@@ -211,6 +211,36 @@ mod tests {
         assert!((auc - 0.8343253968253969).abs() < 1e-12, "{auc}");
     }
 
+    /// Issue 28.8: a confusion matrix whose row and column sums differ, so
+    /// that precision and recall (per class) cannot be swapped unseen.
+    #[test]
+    fn an_asymmetric_confusion_matrix_matches_scikit_learn_per_class() {
+        let truth = [0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 1, 0, 2, 1, 0];
+        let predicted = [0, 1, 1, 0, 2, 1, 0, 1, 2, 1, 2, 1, 0, 0, 2, 0];
+        let m = classification(&truth, &some(&predicted), None, &labels(3));
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        // scikit-learn 1.9.1: confusion_matrix, accuracy_score,
+        // balanced_accuracy_score, precision/recall/f1_score(average=None | 'macro').
+        assert_eq!(m.confusion, [[4, 3, 1], [1, 2, 1], [1, 1, 2]]);
+        close(m.accuracy, 0.5);
+        close(m.balanced_accuracy, 0.5);
+        let precision = [0.6666666666666666, 0.3333333333333333, 0.5];
+        let recall = [0.5, 0.5, 0.5];
+        let f1 = [0.5714285714285714, 0.4, 0.5];
+        for (c, class) in m.per_class.iter().enumerate() {
+            close(class.precision, precision[c]);
+            close(class.recall, recall[c]);
+            close(class.f1, f1[c]);
+        }
+        assert_eq!(
+            m.per_class.iter().map(|c| c.support).collect::<Vec<_>>(),
+            [8, 4, 4]
+        );
+        close(m.precision_macro, 0.5);
+        close(m.recall_macro, 0.5);
+        close(m.f1_macro, 0.4904761904761905);
+    }
+
     #[test]
     fn multiclass_matches_scikit_learn() {
         // Constants from scikit-learn 1.5.2 on the same labels: accuracy_score,
