@@ -291,3 +291,65 @@ async fn check(output: &Location, file: &StoredFile, manifest: &Location) -> Res
         problem,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Named {
+        run_id: String,
+        files: Vec<StoredFile>,
+    }
+
+    impl Publish for Named {
+        fn published_files(&self) -> Vec<&StoredFile> {
+            self.files.iter().collect()
+        }
+    }
+
+    /// Issue 28.11 (a README claim without a test): a run killed mid-way is
+    /// removed by the next prune once its lease has expired, and not before.
+    #[tokio::test]
+    async fn a_killed_run_is_removed_once_its_lease_expires() {
+        let tmp = tempfile::tempdir().unwrap();
+        let output = Location::parse(tmp.path().to_str().unwrap()).unwrap();
+        let runs = Runs::new(&output, RunKind::Shard(Shard::default()), 5).unwrap();
+        let killed = runs.start().await.unwrap();
+        let lease = tmp.path().join("runs").join(killed.id()).join(LEASE_FILE);
+        killed
+            .root()
+            .join("train/part-00000.parquet")
+            .unwrap()
+            .put(&b"half"[..])
+            .await
+            .unwrap();
+        // kill -9: nothing is released, the lease stays and stops renewing.
+        drop(killed);
+        let publish = || async {
+            let run = runs.start().await.unwrap();
+            let id = run.id().to_string();
+            run.complete(async {
+                Ok::<_, Error>(Named {
+                    run_id: id,
+                    files: vec![],
+                })
+            })
+            .await
+            .unwrap();
+        };
+        publish().await;
+        assert!(lease.exists(), "a fresh lease: maybe a slow writer, kept");
+        let expired = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&lease)
+            .unwrap()
+            .set_modified(expired)
+            .unwrap();
+        publish().await;
+        assert!(!lease.parent().unwrap().exists(), "the dead run is gone");
+    }
+}

@@ -137,3 +137,52 @@ async fn drift_is_measured_reported_and_fails_the_run_past_the_threshold() {
         .unwrap();
     assert_eq!(flipper.level, Level::Stable, "{flipper:?}");
 }
+
+/// Issue 28.11 (a README claim without a test): shards each too small to be
+/// judged (below `min_rows`) publish, and `inference merge`, judging all
+/// their rows together, refuses past `drift.fail` and publishes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merge_refuses_shards_whose_rows_together_drift_past_fail() {
+    let store = TestStore::memory();
+    let root = store.location();
+    trained(root).await;
+    // Two files of 150 shifted rows; each shard scores one.
+    let shifted = shifted();
+    let mut lines = shifted.lines();
+    let header = lines.next().unwrap().to_string();
+    let body: Vec<&str> = lines.take(300).collect();
+    for (i, part) in body.chunks(150).enumerate() {
+        let text = format!("{header}\n{}\n", part.join("\n"));
+        root.join(&format!("shifted/part-{i}.csv"))
+            .unwrap()
+            .put(text)
+            .await
+            .unwrap();
+    }
+    let mut config = shipped();
+    config.drift = Thresholds {
+        fail: Some(0.25),
+        min_rows: 200,
+        ..Thresholds::default()
+    };
+    for index in 0..2 {
+        let mut shard = options(root, "shifted", "out");
+        shard.shard = inference::Shard { index, count: 2 };
+        let report = inference::run(&config, &shard).await.unwrap();
+        let drift = report.manifest.drift.as_ref().unwrap();
+        assert_eq!(drift.level, Level::Stable, "150 rows are not judged");
+    }
+    let err = inference::merge(&config, &format!("{root}/out"), None, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Drift { .. }), "{err}");
+    assert!(err.to_string().contains("body_mass_g"), "{err}");
+    assert!(
+        !root
+            .join("out/_manifest.json")
+            .unwrap()
+            .exists()
+            .await
+            .unwrap()
+    );
+}

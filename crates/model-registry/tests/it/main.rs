@@ -45,6 +45,7 @@ conformance!(
     bad_publishes_are_refused_before_claiming_a_number,
     edited_cards_and_damaged_records_are_found_and_repairable,
     seals_promotions_and_rollbacks_check_what_they_point_at,
+    a_card_without_better_defers_to_the_current_versions,
 );
 
 /// Local disk only: object_store's staging files.

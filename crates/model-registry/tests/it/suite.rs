@@ -969,3 +969,42 @@ pub fn edited_cards_and_damaged_records_are_found_and_repairable(root: &str) {
         assert_eq!(registry.resolve("latest").await.unwrap().card.version, v2);
     });
 }
+
+/// Issue 28.11 (a README claim without a test): a card without `better`
+/// for the gate's metric defers to the current version's direction.
+pub fn a_card_without_better_defers_to_the_current_versions(root: &str) {
+    runtime().block_on(async {
+        let registry = Registry::open(root).unwrap();
+        let v1 = publish(&registry, "a", &[("rmse", 2.0)]).await;
+        registry.promote(v1, "latest", None).await.unwrap();
+        let plain = |tag: &str, rmse: f64| {
+            let mut card = card(tag, &[("rmse", rmse)]);
+            card.better.clear();
+            card
+        };
+        let worse = registry
+            .publish(plain("b", 3.0), files("b"))
+            .await
+            .unwrap()
+            .version;
+        let decision = registry
+            .promote_if_better(worse, "latest", "rmse", None)
+            .await
+            .unwrap();
+        assert!(
+            !decision.higher_is_better,
+            "v1 says rmse is lower-is-better"
+        );
+        assert!(decision.promoted.is_none(), "3.0 does not beat 2.0");
+        let better = registry
+            .publish(plain("c", 1.0), files("c"))
+            .await
+            .unwrap()
+            .version;
+        let decision = registry
+            .promote_if_better(better, "latest", "rmse", None)
+            .await
+            .unwrap();
+        assert_eq!(decision.promoted.map(|p| p.version), Some(better));
+    });
+}

@@ -303,3 +303,41 @@ async fn boosting_stops_early_on_the_validation_split() {
     assert_eq!(training.validation_from, "training holdout");
     assert_eq!(training.validation_rows, 40);
 }
+
+/// Issue 28.11 (a README claim without a test): test rows the model cannot
+/// score (an unseen category with `unknown_category: error`) count as
+/// wrong, end to end: they lower accuracy instead of leaving the test set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unscored_test_rows_count_as_wrong_end_to_end() {
+    let store = TestStore::memory();
+    let root = store.location();
+    let x: Vec<f64> = (0..40).map(f64::from).collect();
+    let c: Vec<&str> = (0..40)
+        .map(|i| if i % 2 == 0 { "p" } else { "q" })
+        .collect();
+    let y: Vec<&str> = x
+        .iter()
+        .map(|v| if *v < 20.0 { "a" } else { "b" })
+        .collect();
+    let train = batch(vec![("x", floats(x)), ("c", labels(c)), ("y", labels(y))]);
+    let test = batch(vec![
+        ("x", floats([1.0, 30.0, 5.0, 35.0])),
+        ("c", labels(["p", "q", "zz", "zz"])),
+        ("y", labels(["a", "b", "a", "b"])),
+    ]);
+    write_processed(root, &train, &test).await;
+    let yaml = "model:\n  name: m\n  task: classification\n  target: y\n  algorithm: decision_tree\n  preprocessing: {unknown_category: error}\n";
+    let report = trainer::train(&config(yaml), &options(root)).await.unwrap();
+    let Evaluation::Classification {
+        model,
+        rows,
+        unscored,
+        ..
+    } = &report.evaluation
+    else {
+        panic!()
+    };
+    assert_eq!((*rows, *unscored), (4, 2));
+    assert_eq!(model.accuracy, 0.5, "the two unscored rows are wrong");
+    assert_eq!(model.confusion, [[1, 0], [0, 1]], "and not in the matrix");
+}
