@@ -12,6 +12,13 @@ Scenarios, per backend:
                killed at a seeded random moment of its run, then a rerun.
   cut S3       (S3 only) a TCP proxy in front of the server drops every
                connection mid-run for a moment.
+  S3 faults    (S3 only) the proxy answers a share of requests with 503
+               SlowDown, 500 InternalError or RequestLimitExceeded, or adds
+               latency to every chunk.
+  full disk    (local only) stages run under RLIMIT_FSIZE, so a write fails
+               part-way as on a full disk; one line, previous output kept.
+  leftovers    after the lease timeout, no dead run and no stale staging
+               file is left.
   shards       sharded ETL (3 shards over 6 files whose rows repeat across
                shards, de-duplicated) rerun by 2 writers per shard while
                merges run; then shards and merges killed at random moments;
@@ -112,6 +119,13 @@ class S3:
                 self.client.copy_object(Bucket=self.bucket, Key=f"{self.prefix}/{dst}/{rest}",
                                         CopySource={"Bucket": self.bucket, "Key": obj["Key"]})
 
+    def keys(self, prefix):
+        paginator = self.client.get_paginator("list_objects_v2")
+        found = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/{prefix}"):
+            found += [o["Key"][len(self.prefix) + 1:] for o in page.get("Contents", [])]
+        return found
+
     def clear(self, prefix):
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/{prefix}"):
@@ -136,6 +150,13 @@ class Proxy:
         self.up = True
         self.conns = []
         self.lock = threading.Lock()
+        # Faults besides a cut: the share of new connections answered with an
+        # HTTP error instead of being proxied, that error, and a delay added
+        # to every chunk relayed.
+        self.error_share = 0.0
+        self.error = (503, "SlowDown")
+        self.latency = 0.0
+        self.rng = random.Random(5)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self):
@@ -147,6 +168,9 @@ class Proxy:
             if not self.up:
                 client.close()
                 continue
+            if self.error_share and self.rng.random() < self.error_share:
+                threading.Thread(target=self._refuse, args=(client,), daemon=True).start()
+                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
@@ -156,6 +180,28 @@ class Proxy:
                 self.conns += [client, server]
             threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
 
+    def _refuse(self, client):
+        """Reads the request's head and answers it with S3's error (a 5xx
+        or throttling), as a struggling S3 endpoint does."""
+        code, name = self.error
+        try:
+            client.settimeout(5)
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = client.recv(65536)
+                if not chunk:
+                    break
+                head += chunk
+            body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{name}</Code>"
+                    f"<Message>injected by stress.py</Message></Error>").encode()
+            client.sendall(f"HTTP/1.1 {code} {name}\r\nContent-Type: application/xml\r\n"
+                           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                           .encode() + body)
+        except OSError:
+            pass
+        finally:
+            client.close()
+
     def _pipe(self, a, b):
         try:
             while self.up:
@@ -164,6 +210,8 @@ class Proxy:
                     data = s.recv(65536)
                     if not data:
                         return
+                    if self.latency:
+                        time.sleep(self.latency)
                     (b if s is a else a).sendall(data)
         except OSError:
             pass
@@ -193,7 +241,8 @@ class Suite:
         self.store = store
         self.work = work
         self.rng = random.Random(args.seed)
-        self.figures = {"writers": 0, "kills": 0, "cuts": 0, "invariants": 0, "violations": 0}
+        self.figures = {"writers": 0, "kills": 0, "cuts": 0, "faults": 0, "invariants": 0,
+                        "violations": 0}
         self.problems = []
         (work / "logs").mkdir(parents=True, exist_ok=True)
         self.pipeline = work / "pipeline.yaml"
@@ -328,6 +377,17 @@ class Suite:
                            and hashlib.sha256(data).hexdigest() == f["sha256"],
                            f"{folder}: {f['path']} does not match its size or checksum")
 
+    def rows_of(self, folder, dataset):
+        """Every row of a dataset a manifest lists, sorted (needs pyarrow)."""
+        import io
+        import pyarrow.parquet as pq
+        manifest = json.loads(self.store.read(f"{folder}/_manifest.json"))
+        rows = []
+        for f in manifest["outputs"].get(dataset, []):
+            table = pq.read_table(io.BytesIO(self.store.read(f"{folder}/{f['path']}")))
+            rows += [tuple(r.values()) for r in table.to_pylist()]
+        return sorted(rows, key=repr)
+
     def registry_ok(self):
         verify = self.run(self.registry("verify"), check=False)
         self.check(verify.returncode == 0, f"verify: {verify.stdout[-300:]} {verify.stderr[-300:]}")
@@ -445,6 +505,9 @@ class Suite:
             ours = json.loads(self.store.read(f"{out}/_manifest.json"))
             self.check(ours["rows"] == whole["rows"],
                        f"merged shards {ours['rows']} != one run {whole['rows']}")
+            for dataset in ("train", "test"):
+                self.check(self.rows_of(out, dataset) == self.rows_of("processed-whole", dataset),
+                           f"merged shards' {dataset} rows differ from one run's")
 
     def hostile(self, trials):
         """Issue 27: foreign folders and links where runs write, a merge's
@@ -555,6 +618,90 @@ class Suite:
         self.check(len(self.versions()) == before, "a tampered training set was registered")
         self.invariants()
 
+    def s3_faults(self, trials):
+        """S3 answering 503 SlowDown, 500 InternalError or 429-style
+        throttling for a share of requests, and 50 ms added to every chunk:
+        each stage succeeds (object_store retries) or fails in one clear
+        line, and the invariants hold either way."""
+        proxy = Proxy(os.environ["AWS_ENDPOINT_URL"])
+        env = {"AWS_ENDPOINT_URL": proxy.url()}
+        # The last but one makes most runs give up: the one-line failure path.
+        faults = [((503, "SlowDown"), 0.3, 0.0), ((500, "InternalError"), 0.3, 0.0),
+                  ((503, "RequestLimitExceeded"), 0.5, 0.0), ((503, "SlowDown"), 0.95, 0.0),
+                  ((503, "SlowDown"), 0.0, 0.05)]
+        for i in range(trials):
+            error, share, latency = faults[i % len(faults)]
+            proxy.error, proxy.error_share, proxy.latency = error, share, latency
+            stage = STAGES[i % len(STAGES)]
+            result = self.run(self.cmd(stage), env=env, check=False, timeout=600)
+            self.figures["faults"] = self.figures.get("faults", 0) + 1
+            lines = [l for l in result.stderr.strip().splitlines() if ": error: " in l]
+            self.check(result.returncode == 0 or (result.returncode == 1 and len(lines) == 1),
+                       f"{stage} under {error} at {share:.0%}, +{latency}s: exit "
+                       f"{result.returncode}, {result.stderr.strip()[-300:]}")
+            proxy.error_share, proxy.latency = 0.0, 0.0
+            self.invariants()
+            self.run(self.cmd(stage))
+            self.invariants()
+
+    def full_disk(self, trials):
+        """Local disk only: stages run with a file-size limit (RLIMIT_FSIZE,
+        no root needed), so a write fails part-way as on a full disk. The
+        run fails in one line naming the file; the previous output stays."""
+        import resource
+
+        def limited(size):
+            def apply():
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+                resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+            return apply
+
+        for i in range(trials):
+            stage = ("etl", "inference", "trainer")[i % 3]
+            folder = {"etl": "processed", "inference": "predictions"}.get(stage)
+            before = self.store.read(f"{folder}/_manifest.json") if folder else None
+            versions = len(self.versions())
+            size = self.rng.choice([2_000, 20_000, 200_000])
+            proc = subprocess.run([str(c) for c in self.cmd(stage)], capture_output=True,
+                                  text=True, env=self.env(), preexec_fn=limited(size),
+                                  timeout=600)
+            self.figures["faults"] = self.figures.get("faults", 0) + 1
+            lines = [l for l in proc.stderr.strip().splitlines() if ": error: " in l]
+            self.check(proc.returncode == 0 or (proc.returncode == 1 and len(lines) == 1
+                                                and "panicked" not in proc.stderr),
+                       f"{stage} with files capped at {size} B: exit {proc.returncode}, "
+                       f"{proc.stderr.strip()[-300:]}")
+            if proc.returncode != 0:
+                if folder:
+                    self.check(self.store.read(f"{folder}/_manifest.json") == before,
+                               f"{stage} failed on a full disk but its manifest changed")
+                else:
+                    self.check(len(self.versions()) == versions,
+                               "the trainer failed on a full disk but a version appeared")
+            self.invariants()
+
+    def leftovers(self):
+        """After the lease timeout (5 s here), the next run of each stage
+        removes the runs of killed writers: no run folder is left with a
+        stale lease, and (local disk) no stale staging file beside a
+        manifest."""
+        time.sleep(6)
+        for stage, folder in (("etl", "processed"), ("inference", "predictions")):
+            self.run(self.cmd(stage))
+            if isinstance(self.store, Local):
+                runs = self.store.root / folder / "runs"
+                stale = [p for p in runs.glob("*/_lease.json")
+                         if time.time() - p.stat().st_mtime > 5]
+                staging = [p for p in (self.store.root / folder).glob("_manifest*#*")
+                           if time.time() - p.stat().st_mtime > 5]
+                self.check(not stale, f"{folder}: dead runs left after the lease: {stale}")
+                self.check(not staging, f"{folder}: stale staging files left: {staging}")
+            else:
+                keys = self.store.keys(f"{folder}/runs/")
+                leases = [k for k in keys if k.endswith("/_lease.json")
+                          and not k.startswith(f"{folder}/runs/2025-")]
+                self.check(not leases, f"{folder}: dead runs left after the lease: {leases}")
+
     def cuts(self, trials):
         proxy = Proxy(os.environ["AWS_ENDPOINT_URL"])
         env = {"AWS_ENDPOINT_URL": proxy.url()}
@@ -607,8 +754,12 @@ def main():
             suite.kills(kills)
             suite.shards(writers, kills)
             suite.hostile(2 if args.quick else 6)
+            suite.leftovers()
+            if backend == "local":
+                suite.full_disk(3 if args.quick else 12)
             if backend == "s3":
                 suite.cuts(cuts)
+                suite.s3_faults(5 if args.quick else 15)
             rows.append((backend, suite.figures, time.perf_counter() - t))
             problems += suite.problems
             for k, v in suite.figures.items():
@@ -639,7 +790,14 @@ def render(args, rows, problems, elapsed, writers, kills, cuts):
              "(3 shards, rows repeated across them) rerun concurrently with merges, and "
              f"{2 * kills} shards or merges killed, then a merge equal to one run; on S3, "
              f"{cuts} runs whose connection to the server was cut for 0.2–1.5 s by a TCP "
-             "proxy. Hostile inputs (issue 27): a symbolic link and a user's folder under "
+             "proxy, and runs of each stage through it while it answers 30–95% of "
+             "requests with 503 SlowDown, 500 InternalError or RequestLimitExceeded, or "
+             "adds 50 ms to every chunk (each run succeeds or fails in one line); on local "
+             "disk, runs with their files capped by RLIMIT_FSIZE at 2 kB–200 kB, as on a "
+             "full disk (one line, the previous output kept); after the lease timeout, "
+             "no killed run and no stale staging file left behind; the merged shards' "
+             "rows equal one run's, row for row. "
+             "Hostile inputs (issue 27): a symbolic link and a user's folder under "
              "every output's runs/ (never deleted), merges whose publish is delayed 1.5 s "
              "while their shards rerun (the trainer reads each merge), gc beside user files "
              "named like staging files, promote and rollback onto corrupted versions "
@@ -649,11 +807,12 @@ def render(args, rows, problems, elapsed, writers, kills, cuts):
              "After every round: manifests list only existing files with their size "
              "and SHA-256 and rows that add up, `latest` resolves, `verify` is clean, "
              "publishes got distinct versions, reruns succeed.", "",
-             "| backend | writers | kills | cuts | invariants checked | violations | seconds |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| backend | writers | kills | cuts | other faults | invariants checked | violations "
+             "| seconds |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for backend, f, seconds in rows:
         lines.append(f"| {backend} | {f['writers']} | {f['kills']} | {f['cuts']} | "
-                     f"{f['invariants']} | {f['violations']} | {seconds:.0f} |")
+                     f"{f['faults']} | {f['invariants']} | {f['violations']} | {seconds:.0f} |")
     lines += ["", "Violations:" if problems else "No violations.", ""]
     # The same violation found after many rounds is one line with its count.
     counted = {}

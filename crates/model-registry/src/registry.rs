@@ -172,12 +172,14 @@ impl Registry {
                 log::debug!("{version}: no seal (published before seals existed)");
                 return Ok(());
             }
-            Err(e) => {
+            Err(common::Error::Json { source, .. }) => {
                 return Err(Error::BadRecord {
                     location: location.to_string(),
-                    message: e.to_string(),
+                    message: source.to_string(),
                 });
             }
+            // Unreachable storage is not a bad record: said as it is.
+            Err(e) => return Err(e.into()),
         };
         if seal.card_sha256 != digest {
             return Err(corrupt(
@@ -200,10 +202,11 @@ impl Registry {
         match location.read_json::<Claim>().await {
             Ok(claim) => Ok(claim.sealed),
             Err(common::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(Error::BadRecord {
+            Err(common::Error::Json { source, .. }) => Err(Error::BadRecord {
                 location: location.to_string(),
-                message: e.to_string(),
+                message: source.to_string(),
             }),
+            Err(e) => Err(e.into()),
         }
     }
 
