@@ -1,6 +1,8 @@
 //! Loading any text as each stage's config file never panics: it is a
 //! config or an error (every stage's loader: etl's with its checks, the
-//! trainer's with its estimator check, inference's).
+//! trainer's with its estimator check, inference's). A config that loads is
+//! also written back as YAML and loaded again: it must load, to the same
+//! config (the same fingerprint: every setting survived the round trip).
 #![no_main]
 
 use std::path::Path;
@@ -16,10 +18,21 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(config) = common::config::from_str_with_env::<etl::PipelineConfig>(text, path, &env)
         && config.etl.validate(path).is_ok()
     {
-        let _ = config.etl.fingerprint();
+        let yaml = serde_yaml::to_string(&config.etl).expect("an etl config serializes");
+        // `${…}` in a value would be read as a variable the second time.
+        if !yaml.contains("${") {
+            let again: etl::EtlConfig = common::config::from_str_with_env(&yaml, path, &env)
+                .unwrap_or_else(|e| panic!("a written etl config does not reload: {e}\n{yaml}"));
+            assert_eq!(again.fingerprint(), config.etl.fingerprint(), "etl round trip:\n{yaml}");
+        }
     }
     if let Ok(config) = trainer::TrainConfig::from_yaml(text, path) {
-        let _ = config.fingerprint();
+        let yaml = serde_yaml::to_string(&config).expect("a model config serializes");
+        if !yaml.contains("${") {
+            let again = trainer::TrainConfig::from_yaml(&yaml, path)
+                .unwrap_or_else(|e| panic!("a written model config does not reload: {e}\n{yaml}"));
+            assert_eq!(again.fingerprint(), config.fingerprint(), "model round trip:\n{yaml}");
+        }
     }
     let _ = common::config::from_str_with_env::<inference::PipelineConfig>(text, path, &env);
 });

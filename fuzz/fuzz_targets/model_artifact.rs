@@ -1,7 +1,10 @@
 //! Loading a crafted model body never panics, even with a valid header and
 //! checksum around it: it is refused in one error, or it is a model whose
 //! predictions (on values it never saw, nulls, NaN and extremes) and
-//! importances are computed without a panic.
+//! importances are computed without a panic. What a loaded model does must
+//! also be right: it re-encodes to bytes that load to the same bytes again,
+//! it gives one prediction per input row, and a class's probabilities are
+//! finite, in [0, 1] and sum to 1 (or the row is an error).
 #![no_main]
 
 use std::sync::Arc;
@@ -66,9 +69,31 @@ fuzz_target!(|body: &[u8]| {
         return;
     };
     let _ = model.feature_importances();
-    let _ = model.to_bytes();
-    if let Some(batch) = probe(&model) {
-        let _ = model.predict_batch(&batch);
-        let _ = model.predict_columns(&batch);
+    if let Ok(bytes) = model.to_bytes() {
+        let again = Model::load(&bytes).expect("a model's own bytes load");
+        assert_eq!(again.to_bytes().ok(), Some(bytes), "re-encoding is stable");
+    }
+    let Some(batch) = probe(&model) else {
+        return;
+    };
+    if let Ok(predictions) = model.predict_batch(&batch) {
+        assert_eq!(predictions.len(), batch.num_rows(), "one prediction per row");
+        for prediction in &predictions {
+            if let model::Prediction::Class {
+                probabilities: Some(p),
+                ..
+            } = prediction
+            {
+                let sum: f64 = p.iter().sum();
+                assert!(
+                    p.iter().all(|v| v.is_finite() && (-1e-9..=1.0 + 1e-9).contains(v))
+                        && (sum - 1.0).abs() < 1e-6,
+                    "probabilities {p:?} of {}", model.params.name()
+                );
+            }
+        }
+    }
+    if let Ok(columns) = model.predict_columns(&batch) {
+        assert_eq!(columns.errors.len(), batch.num_rows());
     }
 });

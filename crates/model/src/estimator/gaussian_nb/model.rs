@@ -33,6 +33,23 @@ impl GaussianNb {
                 "parameters are not {classes} classes × {features} features"
             ));
         }
+        // What a fit can give: finite log-priors ≤ 0, finite means, finite
+        // positive variances (found by the `model_artifact` fuzz oracle: a
+        // crafted zero or negative variance gave NaN probabilities).
+        if !self.log_priors.iter().all(|p| p.is_finite() && *p <= 0.0) {
+            return Err("a class prior is not a probability".into());
+        }
+        if !self.means.iter().flatten().all(|m| m.is_finite()) {
+            return Err("a class mean is not finite".into());
+        }
+        if !self
+            .variances
+            .iter()
+            .flatten()
+            .all(|v| v.is_finite() && *v > 0.0)
+        {
+            return Err("a class variance is not finite and positive".into());
+        }
         Ok(())
     }
 }
@@ -113,10 +130,48 @@ impl GaussianNb {
                     })
                     .collect();
                 let max = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if !max.is_finite() {
+                    return self.far_out(x, r);
+                }
                 let exp: Vec<f64> = joint.iter().map(|l| (l - max).exp()).collect();
                 let total: f64 = exp.iter().sum();
                 exp.iter().map(|e| e / total).collect()
             })
+            .collect()
+    }
+
+    /// Probabilities for a row so far from every class that each squared
+    /// distance overflows (a value near ±1e308): the limit of the softmax as
+    /// the distances grow, which is all the weight on the class nearest in
+    /// variance-scaled distance (shared on a tie). The distances are scaled
+    /// by the row's largest one before squaring, so they stay finite and
+    /// keep their order; priors and normalisers vanish in the limit.
+    /// Found by the `model_artifact` fuzz target's probability oracle: the
+    /// softmax of all `-inf` was NaN.
+    fn far_out(&self, x: &DenseMatrix<f64>, r: usize) -> Vec<f64> {
+        let width = x.shape().1;
+        let classes = self.log_priors.len();
+        let scale = (0..classes)
+            .flat_map(|c| (0..width).map(move |j| (c, j)))
+            .map(|(c, j)| (x.get((r, j)) - self.means[c][j]).abs())
+            .filter(|d| d.is_finite())
+            .fold(0.0_f64, f64::max)
+            .max(f64::MIN_POSITIVE);
+        let distance: Vec<f64> = (0..classes)
+            .map(|c| {
+                (0..width)
+                    .map(|j| {
+                        let d = (x.get((r, j)) - self.means[c][j]) / scale;
+                        d * d / (2.0 * self.variances[c][j])
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        let nearest = distance.iter().copied().fold(f64::INFINITY, f64::min);
+        let ties = distance.iter().filter(|&&d| d == nearest).count().max(1);
+        distance
+            .iter()
+            .map(|&d| if d == nearest { 1.0 / ties as f64 } else { 0.0 })
             .collect()
     }
 }
@@ -124,6 +179,24 @@ impl GaussianNb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (found by the `model_artifact` fuzz oracle): a value near
+    /// -1e308 made every class's log-likelihood -inf and the probabilities
+    /// NaN. They are the limit instead: the class with the wider spread.
+    #[test]
+    fn extreme_values_give_probabilities_not_nan() {
+        let x = DenseMatrix::new(4, 1, vec![0.0, 1.0, 10.0, 30.0], false).unwrap();
+        let nb = GaussianNb::fit(&x, &[0, 0, 1, 1], 2, 1e-9).unwrap();
+        for value in [-1e308, 1e308, f64::MAX] {
+            let row = DenseMatrix::new(1, 1, vec![value], false).unwrap();
+            let p = &nb.predict_proba(&row)[0];
+            assert!(p.iter().all(|v| v.is_finite()), "{value}: {p:?}");
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            assert_eq!(p, &[0.0, 1.0], "{value}: class 1 has the wider spread");
+        }
+        let row = DenseMatrix::new(1, 1, vec![0.5], false).unwrap();
+        assert!(nb.predict_proba(&row)[0][0] > 0.99, "ordinary rows unchanged");
+    }
 
     #[test]
     fn matches_scikit_learn_on_a_tiny_example() {
