@@ -227,8 +227,14 @@ impl Gram {
                 }
                 (sum, zeros)
             })
-            .reduce(
-                || (vec![0.0; width], vec![0; width]),
+            // Collected, then added in chunk order: rayon's `reduce` pairs
+            // chunks as its threads split the work, and float addition in
+            // another order gives other last bits (found by the 1-vs-2
+            // threads test over many chunks: ridge's coefficients differed).
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(
+                (vec![0.0; width], vec![0; width]),
                 |(mut s, mut z), (s2, z2)| {
                     add(&mut s, &s2);
                     z.iter_mut().zip(z2).for_each(|(a, b)| *a += b);
@@ -270,7 +276,9 @@ impl Gram {
                 }
                 s
             })
-            .reduce(|| Sums::zero(width), Sums::add);
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(Sums::zero(width), Sums::add);
         // Centre: Σ(z − z̄)(z − z̄)ᵀ = Σzzᵀ − n·z̄z̄ᵀ, with z̄ = Σz / n; mirror the upper triangle.
         let z_mean: Vec<f64> = sums.z.iter().map(|s| s / count).collect();
         let mut xx = sums.xx;
