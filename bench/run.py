@@ -302,13 +302,28 @@ def bench_memory(ctx, rows, model):
 
 def bench_pipeline(ctx):
     raw = ROOT / "data" / "raw" / "penguins.csv"
-    cauce, python = interleaved(ctx.runs, ctx.work, [
+    cauce, python, imports = interleaved(ctx.runs, ctx.work, [
         ("pipeline-penguins-cauce", lambda i, f: (
             ["bash", BENCH / "cauce_pipeline.sh", ctx.bins, f], None)),
         ("pipeline-penguins-python", lambda i, f: (
             [ctx.python, PY / "pipeline.py", raw, f], None)),
+        # What of the Python side is start-up: the imports alone.
+        ("pipeline-penguins-python-imports", lambda i, f: (
+            [ctx.python, "-c", "import joblib, numpy, pandas, pyarrow, sklearn.ensemble, "
+             "sklearn.pipeline, sklearn.compose, sklearn.impute, sklearn.preprocessing"],
+            None)),
     ])
-    ctx.row("Whole pipeline, penguins sample", cauce, [("pandas + scikit-learn", python)])
+    # Both sides must have done the whole job: every raw row scored.
+    ours = json.loads((cauce["runs"][0]["folder"] / "predictions" / "_manifest.json")
+                      .read_text())["rows"]
+    theirs = json.loads(python["runs"][0]["stdout"])
+    if ours["predicted"] != theirs["predictions"]:
+        raise Failed(f"penguins pipeline: Cauce predicted {ours}, Python {theirs}")
+    ctx.checks.append(f"Whole pipeline: {ours['predicted']} rows predicted on both sides; "
+                      f"Python's imports alone take {imports['wall']:.2f} s of its "
+                      f"{python['wall']:.2f} s")
+    ctx.row("Whole pipeline, penguins sample", cauce,
+            [("pandas + scikit-learn", python), ("(Python imports only)", imports)])
     return cauce, python
 
 

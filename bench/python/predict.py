@@ -21,7 +21,9 @@ def main(model_path, source, out):
     features = frame[NUMERIC + CATEGORICAL].astype({c: object for c in CATEGORICAL})
     proba = model.predict_proba(features)
     classes = model.classes_
-    result = pd.DataFrame({"id": frame["id"], "prediction": classes[proba.argmax(axis=1)].astype(str)})
+    # The labels as the model has them (Cauce writes the training labels'
+    # type too); no conversion to text that Cauce does not do.
+    result = pd.DataFrame({"id": frame["id"], "prediction": classes[proba.argmax(axis=1)]})
     for k, name in enumerate(classes):
         result[f"proba_{name}"] = proba[:, k]
     result["model_version"] = "v1"

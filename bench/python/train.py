@@ -56,7 +56,8 @@ ESTIMATORS = {
     "forest_default": lambda: RandomForestClassifier(n_estimators=100, n_jobs=-1,
                                                      random_state=42),
     "tree": lambda: DecisionTreeClassifier(max_depth=12, random_state=42),
-    "knn": lambda: KNeighborsClassifier(5),
+    # n_jobs=-1: as its users run it on a multi-core machine (Cauce uses both cores).
+    "knn": lambda: KNeighborsClassifier(5, n_jobs=-1),
     **{name: booster(name, "Classifier") for name in ("lightgbm", "xgboost", "hgb")},
 }
 REGRESSORS = {
