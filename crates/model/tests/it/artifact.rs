@@ -98,24 +98,33 @@ fn every_estimator_round_trips_with_identical_predictions() {
     }
 }
 
+/// The artifact bytes of `algorithm` fitted on `train` in a pool of `threads`.
+fn artifact_on(
+    threads: usize,
+    algorithm: &str,
+    task: Task,
+    extra: serde_json::Value,
+    train: &arrow::array::RecordBatch,
+) -> Vec<u8> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        params(algorithm, task, extra)
+            .fit(train)
+            .unwrap()
+            .to_bytes()
+            .unwrap()
+    })
+}
+
 #[test]
 fn same_seed_same_bytes_on_one_or_two_threads() {
     let data = load();
     for &(algorithm, task) in ALL {
         let (train, _) = split(&data, task == Task::Regression);
-        let fit_on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                params(algorithm, task, extra(algorithm))
-                    .fit(&train)
-                    .unwrap()
-                    .to_bytes()
-                    .unwrap()
-            })
-        };
+        let fit_on = |threads| artifact_on(threads, algorithm, task, extra(algorithm), &train);
         let one = fit_on(1);
         assert_eq!(one, fit_on(2), "{algorithm} {task:?}: 1 vs 2 threads");
         assert_eq!(one, fit_on(2), "{algorithm} {task:?}: two runs");
@@ -159,19 +168,7 @@ fn same_bytes_on_one_or_two_threads_over_many_chunks() {
     };
     for &(algorithm, task) in ALL.iter().filter(|(a, _)| *a != "svm") {
         let (train, _) = split(&data, task == Task::Regression);
-        let fit_on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                params(algorithm, task, small(algorithm))
-                    .fit(&train)
-                    .unwrap()
-                    .to_bytes()
-                    .unwrap()
-            })
-        };
+        let fit_on = |threads| artifact_on(threads, algorithm, task, small(algorithm), &train);
         assert_eq!(fit_on(1), fit_on(2), "{algorithm} {task:?}: 1 vs 2 threads");
     }
 }
