@@ -181,7 +181,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
         let progress = Progress::bytes(bytes, options.progress);
         let outcome = execute(config, &plan, &sources, shard, &run_root, progress.clone()).await;
         progress.finish();
-        let outcome = outcome?;
+        let mut outcome = outcome?;
         let counts = outcome.counts;
         // A shard may hold no training rows; the merge checks the whole run.
         if counts.train == 0 && !config.allow_empty && !shard.is_sharded() {
@@ -199,7 +199,6 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             started,
             seconds: clock.elapsed().as_secs_f64(),
         };
-        let mut outcome = outcome;
         let kept_keys = std::mem::take(&mut outcome.keys);
         let mut manifest = manifest_of(header, config, &plan, &sources, outcome);
         debug_assert!(manifest.rows.balanced());

@@ -9,8 +9,7 @@ use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 // A file as the manifest records it (path, rows, bytes, SHA-256): what each
 // part is checked against before it is read.
-use common::storage::{Location, ParquetSource, StoredFile as OutputFile};
-use futures::TryStreamExt;
+use common::storage::{Location, StoredFile as OutputFile};
 use ingest::clean::Cleaning;
 use serde::Deserialize;
 
@@ -142,10 +141,9 @@ async fn read_split(
     let mut schema = None;
     let mut batches = Vec::new();
     for file in files {
-        let location = file.verify(root).await?;
-        let source = ParquetSource::open(&location).await?;
-        schema.get_or_insert_with(|| source.schema());
-        let read: Vec<RecordBatch> = source.stream(64 * 1024, None)?.try_collect().await?;
+        // Checked against the manifest and decoded from one read.
+        let (file_schema, read) = file.read_verified(root, 64 * 1024).await?;
+        schema.get_or_insert(file_schema);
         batches.extend(read);
     }
     let schema = schema.unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty()));

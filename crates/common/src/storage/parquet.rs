@@ -18,7 +18,9 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::arrow::async_writer::{AsyncArrowWriter, AsyncFileWriter};
 use parquet::basic::{Compression as Codec, ZstdLevel};
@@ -272,34 +274,77 @@ impl StoredFile {
     /// of another size is refused naming the file. Returns its location.
     pub async fn verify(&self, root: &Location) -> Result<Location> {
         let location = root.join(&self.path)?;
-        let refuse = |problem: String| Error::Unverified {
-            location: location.to_string(),
-            problem,
-        };
         let (size, sha256) = crate::checksum::object_sha256(&location).await?;
-        if size != self.bytes {
-            return Err(refuse(format!(
-                "has {size} bytes where the manifest recorded {}",
-                self.bytes
-            )));
-        }
-        if sha256 != self.sha256 {
-            return Err(refuse(format!(
-                "SHA-256 {} is not the {} the manifest recorded",
-                short(&sha256),
-                short(&self.sha256)
-            )));
-        }
+        // Bytes first: a flipped byte is named as such, not as whatever the
+        // footer parser makes of it.
+        self.check(&location, size, &sha256, None)?;
         if self.path.ends_with(".parquet") {
             let rows = ParquetSource::open(&location).await?.num_rows();
-            if rows != self.rows {
-                return Err(refuse(format!(
-                    "has {rows} rows where the manifest recorded {}",
-                    self.rows
-                )));
-            }
+            self.check(&location, size, &sha256, Some(rows))?;
         }
         Ok(location)
+    }
+
+    /// Reads this Parquet file whole, checked as [`verify`](Self::verify)
+    /// checks it, from one read of its bytes (instead of one read to check
+    /// and another to decode): its schema and its batches of `batch_size`
+    /// rows. For a reader that holds the rows in memory anyway (training).
+    pub async fn read_verified(
+        &self,
+        root: &Location,
+        batch_size: usize,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let location = root.join(&self.path)?;
+        let bytes = location.get().await?;
+        let sha256 = crate::checksum::sha256_hex(&bytes);
+        let size = bytes.len() as u64;
+        // Bytes first: a flipped byte is named as such, not as whatever the
+        // decoder makes of it.
+        self.check(&location, size, &sha256, None)?;
+        let at = location.clone();
+        let (rows, schema, batches) = tokio::task::spawn_blocking(move || {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+            let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+            let schema = Arc::clone(builder.schema());
+            let batches = builder
+                .with_batch_size(batch_size.max(1))
+                .build()?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok::<_, ParquetError>((rows, schema, batches))
+        })
+        .await
+        .map_err(|e| Error::Io {
+            location: at.to_string(),
+            source: std::io::Error::other(e),
+        })?
+        .map_err(|source| parquet_err(&at, source))?;
+        self.check(&location, size, &sha256, Some(rows))?;
+        Ok((schema, batches))
+    }
+
+    /// That a file's `size`, `sha256` and (when known) `rows` are the ones
+    /// recorded; the error names the file and the first difference.
+    fn check(&self, location: &Location, size: u64, sha256: &str, rows: Option<u64>) -> Result<()> {
+        let problem = if size != self.bytes {
+            format!(
+                "has {size} bytes where the manifest recorded {}",
+                self.bytes
+            )
+        } else if sha256 != self.sha256 {
+            format!(
+                "SHA-256 {} is not the {} the manifest recorded",
+                short(sha256),
+                short(&self.sha256)
+            )
+        } else if let Some(rows) = rows.filter(|r| *r != self.rows) {
+            format!("has {rows} rows where the manifest recorded {}", self.rows)
+        } else {
+            return Ok(());
+        };
+        Err(Error::Unverified {
+            location: location.to_string(),
+            problem,
+        })
     }
 
     /// [`verify`](Self::verify) for every file of `files`, a few at a time.
