@@ -293,6 +293,30 @@ impl ModelParams {
     }
 }
 
+/// Marks the rows whose output is not a finite number (an input such as
+/// ±1e308 overflows a linear score, and ∞ − ∞ is NaN) as rows that cannot be
+/// scored, so no NaN or infinite prediction or probability is written as if
+/// it were one.
+fn flag_non_finite(output: &Output, errors: &mut [Option<String>]) {
+    let finite: Vec<bool> = match output {
+        Output::Classes(_, Some(proba)) => proba
+            .iter()
+            .map(|row| row.iter().all(|p| p.is_finite()))
+            .collect(),
+        Output::Classes(_, None) => return,
+        Output::Values(values) => values.iter().map(|v| v.is_finite()).collect(),
+    };
+    for (error, finite) in errors.iter_mut().zip(finite) {
+        if error.is_none() && !finite {
+            *error = Some(
+                "the model's output for this row is not a finite number \
+                 (an input value too large for its arithmetic)"
+                    .into(),
+            );
+        }
+    }
+}
+
 impl Model {
     /// Predicts every row of `batch` (extra columns are ignored), column by
     /// column: class indexes into [`Model::classes`] (with probabilities) or
@@ -316,9 +340,10 @@ impl Model {
                 errors: Vec::new(),
             });
         }
-        let (matrix, errors) = self.features.transform(batch)?;
+        let (matrix, mut errors) = self.features.transform(batch)?;
         let x = dense(matrix, rows, self.features.width())?;
         let output = self.estimator.predict(&x)?;
+        flag_non_finite(&output, &mut errors);
         Ok(Predictions { output, errors })
     }
 

@@ -510,8 +510,10 @@ impl Tree {
     /// Checks a decoded tree before it predicts: every split's feature below
     /// `features`, children stored after their parent and inside the tree,
     /// every leaf's `width` values inside the values, the recorded depth the
-    /// longest path. A crafted artifact fails here, not with a panic later.
-    pub fn validate(&self, features: usize, width: usize) -> Result<(), String> {
+    /// longest path, and every leaf's values what the tree predicts: finite,
+    /// and for `classes` a distribution (in [0, 1], summing to 1). A crafted
+    /// artifact fails here, not with a panic or a wrong probability later.
+    pub fn validate(&self, features: usize, width: usize, classes: bool) -> Result<(), String> {
         let n = self.nodes.len();
         if n == 0 || n > u32::MAX as usize {
             return Err(format!("a tree has {n} nodes"));
@@ -529,13 +531,28 @@ impl Tree {
             ));
         }
         super::shape::check(self, features, |i| {
-            let end = self.leaf_values[i] as usize + width;
-            if end > self.values.len() {
+            let start = self.leaf_values[i] as usize;
+            let Some(values) = <[f64]>::get(&self.values, start..start + width) else {
                 return Err(format!("leaf {i} points outside the tree"));
-            }
-            Ok(())
+            };
+            check_leaf(values, classes).map_err(|e| format!("leaf {i} {e}"))
         })
     }
+}
+
+/// Checks one leaf's values: finite, and for a classifier a distribution
+/// over the classes (each in [0, 1], summing to 1 within rounding).
+fn check_leaf(values: &[f64], classes: bool) -> Result<(), String> {
+    if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+        return Err(format!("holds {v:e}"));
+    }
+    if classes {
+        let sum: f64 = values.iter().sum();
+        if values.iter().any(|v| !(0.0..=1.0).contains(v)) || (sum - 1.0).abs() > 1e-9 {
+            return Err(format!("holds {values:?}, not class probabilities"));
+        }
+    }
+    Ok(())
 }
 
 /// Training targets.

@@ -398,6 +398,32 @@ fn crafted_artifacts_with_valid_checksums_are_refused_in_one_line() {
             }),
         ),
         (
+            // Found by the model_artifact fuzz oracle: leaves whose values
+            // are not a distribution gave probabilities summing to 0.979.
+            "not class probabilities",
+            crafted(&forest, |m| {
+                let values = at(
+                    m,
+                    &["estimator", "ForestClassifier", "trees", "0", "values"],
+                );
+                if let rmpv::Value::Array(values) = values {
+                    values[0] = 0.5.into();
+                }
+            }),
+        ),
+        (
+            "holds NaN",
+            crafted(&forest, |m| {
+                let values = at(
+                    m,
+                    &["estimator", "ForestClassifier", "trees", "0", "values"],
+                );
+                if let rmpv::Value::Array(values) = values {
+                    values[1] = f64::NAN.into();
+                }
+            }),
+        ),
+        (
             "a classifier with 1 class(es)",
             crafted(&forest, |m| {
                 if let rmpv::Value::Array(classes) = at(m, &["classes"]) {
@@ -413,6 +439,17 @@ fn crafted_artifacts_with_valid_checksums_are_refused_in_one_line() {
             "{expected}: {err}"
         );
         assert!(!err.contains('\n'), "{err}");
+    }
+    let (booster, _) = fitted("gradient_boosting", Task::Classification);
+    for (value, expected) in [(f64::NAN, "holds NaN"), (1e307, "holds 1e307")] {
+        let huge = crafted(&booster, |m| {
+            let values = at(m, &["estimator", "Boosted", "trees", "0", "values"]);
+            if let rmpv::Value::Array(values) = values {
+                values.iter_mut().for_each(|v| *v = value.into());
+            }
+        });
+        let err = Model::load(&huge).unwrap_err().to_string();
+        assert!(err.contains(expected), "{err}");
     }
     let (knn, _) = fitted("knn", Task::Classification);
     let zero_k = crafted(&knn, |m| {
@@ -499,4 +536,41 @@ fn no_crafted_integer_makes_loading_or_prediction_panic() {
             );
         }
     }
+}
+
+/// Found by the model_artifact fuzz oracle: a value near −1e308 overflowed a
+/// logistic model's scores to ±∞ and its probabilities came out NaN, written
+/// as a prediction. Such a row is now an error naming why; the others are
+/// scored as before. (A trained model's own coefficients overflow the same
+/// way on ±1e308; crafting them large only makes every class overflow.)
+#[test]
+fn an_input_that_overflows_the_arithmetic_is_a_row_error_not_nan() {
+    use arrow::array::{Array, Float64Array, RecordBatch};
+    let (logistic, test) = fitted("logistic_regression", Task::Classification);
+    let huge = crafted(&logistic, |m| {
+        if let rmpv::Value::Array(c) = at(m, &["estimator", "Logistic", "coefficients"]) {
+            c.iter_mut().for_each(|v| *v = (-7.5e8).into());
+        }
+    });
+    let model = Model::load(&huge).unwrap();
+    let column = test.schema().index_of("bill_length_mm").unwrap();
+    let lengths: Float64Array = (0..test.num_rows())
+        .map(|i| Some(if i == 1 { -1e308 } else { 40.0 }))
+        .collect();
+    let mut columns = test.columns().to_vec();
+    columns[column] = std::sync::Arc::new(lengths);
+    let batch = RecordBatch::try_new(test.schema(), columns).unwrap();
+    let predictions = model.predict_batch(&batch).unwrap();
+    match &predictions[1] {
+        model::Prediction::Error(message) => {
+            assert!(message.contains("not a finite number"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let columns = model.predict_columns(&batch).unwrap();
+    assert!(columns.errors[1].is_some() && columns.errors.len() == batch.num_rows());
+    assert!(predictions.iter().enumerate().all(|(i, p)| i == 1
+        || matches!(p, model::Prediction::Class { probabilities: Some(p), .. }
+            if p.iter().all(|v| v.is_finite()))));
+    assert!(batch.column(column).len() > 2);
 }

@@ -137,7 +137,7 @@ impl DecisionTree {
                 self.width
             ));
         }
-        self.tree.validate(features, self.width)
+        self.tree.validate(features, self.width, classes > 0)
     }
 
     /// The leaf value of every row: class probabilities or `[mean]`.

@@ -352,7 +352,13 @@ impl Booster {
                 self.base.len()
             ));
         }
-        self.trees.iter().try_for_each(|t| t.validate(features))
+        // A row's score is a base plus one leaf per tree: bounding each so
+        // that the sum stays finite keeps NaN out of the probabilities.
+        let bound = f64::MAX / (self.trees.len() + 1) as f64;
+        if let Some(b) = self.base.iter().find(|b| b.is_nan() || b.abs() > bound) {
+            return Err(format!("a base score of {b:e}"));
+        }
+        self.trees.iter().try_for_each(|t| t.validate(features, bound))
     }
 }
 

@@ -133,8 +133,8 @@ impl BoostedTree {
 
     /// Checks a decoded tree: features below `features`, children after
     /// their parent and inside the tree, one value per node, the recorded
-    /// depth the longest path.
-    pub fn validate(&self, features: usize) -> Result<(), String> {
+    /// depth the longest path, every leaf's value within `±bound`.
+    pub fn validate(&self, features: usize, bound: f64) -> Result<(), String> {
         let n = self.nodes.len();
         if n == 0 || n > u32::MAX as usize / 2 || self.values.len() != n {
             return Err(format!(
@@ -146,6 +146,10 @@ impl BoostedTree {
             let node = self.nodes[i];
             if node.threshold != f64::INFINITY || node.feature & MISSING_RIGHT != 0 {
                 return Err(format!("leaf {i} does not stay put"));
+            }
+            let value = self.values[i];
+            if value.is_nan() || value.abs() > bound {
+                return Err(format!("leaf {i} holds {value:e}"));
             }
             Ok(())
         })

@@ -39,12 +39,19 @@ pub struct ForestRegressor {
 }
 
 /// Checks decoded forest trees: at least one, each valid for `features`
-/// inputs and `width` leaf values.
-fn validate_trees(trees: &[Tree], features: usize, width: usize) -> Result<(), String> {
+/// inputs and `width` leaf values (class probabilities for `classes`).
+fn validate_trees(
+    trees: &[Tree],
+    features: usize,
+    width: usize,
+    classes: bool,
+) -> Result<(), String> {
     if trees.is_empty() {
         return Err("the forest has no trees".into());
     }
-    trees.iter().try_for_each(|t| t.validate(features, width))
+    trees
+        .iter()
+        .try_for_each(|t| t.validate(features, width, classes))
 }
 
 impl ForestClassifier {
@@ -53,14 +60,14 @@ impl ForestClassifier {
         if self.classes != classes {
             return Err(format!("{} classes, the model has {classes}", self.classes));
         }
-        validate_trees(&self.trees, features, classes)
+        validate_trees(&self.trees, features, classes, true)
     }
 }
 
 impl ForestRegressor {
     /// Checks a decoded forest for `features` inputs.
     pub fn validate(&self, features: usize) -> Result<(), String> {
-        validate_trees(&self.trees, features, 1)
+        validate_trees(&self.trees, features, 1, false)
     }
 }
 
