@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test browser-test slurm-test deploy-check scale bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test test-system docs-check browser-test slurm-test deploy-check scale bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -20,31 +20,37 @@ $(BINARIES) &: $(SOURCES)
 	$(CARGO) build --release --workspace --bins
 	@touch $(BINARIES)
 
-test: ## Run every test (starts and stops a local S3 test server on 127.0.0.1), then the bench smoke run, the quick parity subset, the quick stress run, the Slurm test, the deploy/ manifest checks and the browser test of the reports
+test: ## The tests a contributor runs, no root needed: the documents' check, the workspace's tests (with a local S3 test server on 127.0.0.1), then the bench smoke run, the quick parity subset and the quick stress run
+	$(MAKE) --no-print-directory docs-check
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory parity-quick
 	$(MAKE) --no-print-directory stress-quick
+
+test-system: ## The tests that need system packages or root: the Slurm cluster test, the deploy/ manifest checks and the browser test of the reports (CI runs it after make test)
 	$(MAKE) --no-print-directory slurm-test
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory browser-test
 
-scale: build ## Sizing figures: peak RSS per stage, trainer bytes per row, 1 process vs 2 shards (README, "Sizing"; target/scale/scale.json)
+docs-check: ## Generated blocks equal to what their scripts render, every other figure dated with its command, links resolve, README under 200 lines (part of make test)
+	python3 scripts/check_docs.py
+
+scale: build ## Sizing figures: peak RSS per stage, trainer bytes per row, 1 process vs 2 shards (docs/cluster.md, "Sizing"; target/scale/scale.json)
 	python3 bench/scale.py
 
 DEPLOY_TOOLS = kubernetes-validate==1.37.0 botocore==1.44.18
-deploy-check: ## deploy/ checked offline: Kubernetes manifests against the OpenAPI schema, AWS Batch job definitions against botocore's model, the Dockerfile, the scripts (part of make test)
+deploy-check: ## deploy/ checked offline: Kubernetes manifests against the OpenAPI schema, AWS Batch job definitions against botocore's model, the Dockerfile, the scripts (part of make test-system)
 	@test -x .deploy-venv/bin/python || python3 -m venv .deploy-venv
 	@.deploy-venv/bin/python -c 'import kubernetes_validate, botocore' 2>/dev/null || .deploy-venv/bin/pip install --quiet --disable-pip-version-check $(DEPLOY_TOOLS)
 	.deploy-venv/bin/python scripts/deploy_check.py
 
-slurm-test: ## Sharded ETL and inference as 4-task arrays on a real one-node Slurm cluster against the S3 test server, equal to one process; one task killed and resubmitted (part of make test; installs slurm-wlm as root)
+slurm-test: ## Sharded ETL and inference as 4-task arrays on a real one-node Slurm cluster against the S3 test server, equal to one process; one task killed and resubmitted (part of make test-system; installs slurm-wlm as root)
 	$(CARGO) build --workspace --bins
 	scripts/s3-test-server.sh install
 	scripts/slurm-test-cluster.sh install
 	scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/slurm_test.py --bin-dir target/debug
 
-browser-test: ## The demo pipeline's HTML reports in headless Chromium: no console error, nothing loaded, not blank, every chart drawn; screenshots in target/browser/ (part of make test)
+browser-test: ## The demo pipeline's HTML reports in headless Chromium: no console error, nothing loaded, not blank, every chart drawn; screenshots in target/browser/ (part of make test-system)
 	$(CARGO) build --workspace --bins
 	python3 scripts/browser_test.py --bin-dir target/debug --out target/browser
 
@@ -72,8 +78,8 @@ stress-quick: ## A short stress run with the debug binaries (part of make test)
 	scripts/with-s3-test-server.sh .s3-venv/bin/python scripts/stress.py --quick --bin-dir target/debug
 
 FUZZ_SECONDS ?= 600
-fuzz: ## Every cargo-fuzz target (CSV chunker, NDJSON lines, configs, model artifacts) for FUZZ_SECONDS each (default 600)
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+fuzz: ## Every cargo-fuzz target (CSV chunker, NDJSON lines, configs, model artifacts, stage records) for FUZZ_SECONDS each (default 600); writes RELIABILITY.md's fuzzing block
+	FUZZ_PUBLISH=1 scripts/fuzz.sh $(FUZZ_SECONDS)
 
 fuzz-quick: ## Every fuzz target for 30 s (run by CI after make test)
 	scripts/fuzz.sh 30

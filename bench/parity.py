@@ -95,9 +95,24 @@ def sk_estimators():
                             lambda s: ensemble.ExtraTreesRegressor(100, max_features=1.0,
                                                                    random_state=s, n_jobs=-1),
                             FOREST),
+            "svm": ({}, lambda _: svm.SVR(), LOOSE),
             "gradient_boosting": ({}, hgb("Regressor"), BOOST),
         },
     }
+
+
+def check_coverage(bins, estimators):
+    """Every algorithm × task `trainer --algorithms` lists has a peer here,
+    so a new estimator fails the parity run until it is given one."""
+    listed = subprocess.run([str(bins / "trainer"), "--algorithms"], check=True,
+                            capture_output=True, text=True).stdout
+    missing = []
+    for line in listed.splitlines():
+        name, tasks = line.split(":", 1)
+        missing += [f"{name} ({task.strip()})" for task in tasks.split(",")
+                    if name not in estimators.get(task.strip(), {})]
+    if missing:
+        raise bench.Failed("no scikit-learn peer in bench/parity.py for " + ", ".join(missing))
 
 
 # --------------------------------------------------------------------------- datasets
@@ -388,12 +403,24 @@ def compare(task, ours, metrics, tolerance, test_rows, tie_range):
 
 # --------------------------------------------------------------------------- report
 
-def render(results, sets, args, elapsed):
+def collect(results, sets, args, elapsed):
+    """Everything the report shows, as plain data (docs/results/parity.json)."""
     import sklearn
-    lines = ["# Parity with scikit-learn", "",
-             f"`bench/parity.py{' --quick' if args.quick else ''}` (`make parity`) — "
-             f"scikit-learn {sklearn.__version__}, {bench.cpu_model()}, "
-             f"{os.cpu_count()} cores; {elapsed / 60:.1f} minutes.", "",
+    return {"quick": args.quick, "sklearn": sklearn.__version__, "cpu": bench.cpu_model(),
+            "cores": os.cpu_count(), "minutes": round(elapsed / 60, 1),
+            "date": time.strftime("%Y-%m-%d"), "commit": bench.docgen.commit(),
+            "sets": [{"name": name, "task": task, "source": source, "train": rows[0],
+                      "test": rows[1]} for name, task, _, source, rows in sets],
+            "results": results}
+
+
+def render(report):
+    """PARITY.md's generated block from `collect`'s results."""
+    results = report["results"]
+    lines = [f"Measured {report['date']} at {report['commit']} by "
+             f"`bench/parity.py{' --quick' if report['quick'] else ''}` (`make parity`) — "
+             f"scikit-learn {report['sklearn']}, {report['cpu']}, "
+             f"{report['cores']} cores; {report['minutes']:.1f} minutes.", "",
              "Both sides train on the same Cauce `etl` split (seed 42, 25% test, exact, "
              "stratified for classification) with the same preprocessing (mean imputation, "
              "standard scaling, one-hot encoding) and are scored on the same test rows. "
@@ -416,11 +443,12 @@ def render(results, sets, args, elapsed):
              "HistGradientBoosting with the same settings: 100 rounds, learning rate 0.1, 31 "
              "leaves, 20 rows per leaf, 255 bins, no early stopping; the same algorithm, but "
              "bin edges and tie-breaking differ) within 2% or three rows.", "",
-             "## Datasets", "", "| dataset | task | rows (train / test) | source |",
+             "### Datasets", "", "| dataset | task | rows (train / test) | source |",
              "| --- | --- | --- | --- |"]
-    for name, task, _, source, rows in sets:
-        lines.append(f"| {name} | {task} | {rows[0]:,} / {rows[1]:,} | {source} |")
-    lines += ["", "## Results", "",
+    for d in report["sets"]:
+        lines.append(f"| {d['name']} | {d['task']} | {d['train']:,} / {d['test']:,} | "
+                     f"{d['source']} |")
+    lines += ["", "### Results", "",
               "| dataset | estimator | Cauce | scikit-learn | Δ | tolerance | rows agreeing | "
               "Cauce s | scikit-learn s | |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -434,7 +462,7 @@ def render(results, sets, args, elapsed):
     lines += ["", f"{len(results) - len(failed)} of {len(results)} within tolerance.", "",
               "Cauce's times are the whole `trainer` process (read, fit, evaluate); "
               "scikit-learn's are fit + predict in-process, so they are not a speed "
-              "comparison (`make bench` is).", ""]
+              "comparison (`make bench` is)."]
     return "\n".join(lines)
 
 
@@ -443,7 +471,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="three datasets (part of make test)")
     parser.add_argument("--bin-dir", default=str(ROOT / "target" / "release"))
-    parser.add_argument("--report", default=str(ROOT / "PARITY.md"))
+    parser.add_argument("--report", help="write the report here instead of PARITY.md's "
+                        "generated block and docs/results/parity.json (quick runs)")
     parser.add_argument("--only", help="comma-separated dataset names")
     args = parser.parse_args()
     python = bench.ensure_venv()
@@ -458,6 +487,7 @@ def main():
     estimators = sk_estimators()
     results, sets = [], []
     try:
+        check_coverage(bins, estimators)
         for name, task, target, source, make in datasets(args.quick):
             if args.only and name not in args.only.split(","):
                 continue
@@ -508,10 +538,15 @@ def main():
     except (bench.Failed, subprocess.CalledProcessError) as e:
         sys.exit(f"parity: {e}")
     elapsed = time.perf_counter() - started
-    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.report).write_text(render(results, sets, args, elapsed))
+    report = collect(results, sets, args, elapsed)
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text("# Parity (quick run)\n\n" + render(report) + "\n")
+    else:
+        bench.docgen.publish(ROOT / "PARITY.md", "Parity with scikit-learn", __file__, render,
+                             ROOT / "docs/results/parity.json", report)
     failed = [r for r in results if not r["ok"]]
-    bench.log(f"wrote {args.report}: {len(results) - len(failed)} of {len(results)} within "
+    bench.log(f"wrote {args.report or 'PARITY.md'}: {len(results) - len(failed)} of {len(results)} within "
               "tolerance")
     if failed:
         sys.exit("parity: outside tolerance: " +

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Scale figures for sizing a cluster (make scale; README "Running on a
-cluster"): peak RSS of each stage per million rows, the trainer's memory per
+"""Scale figures for sizing a cluster (make scale; docs/cluster.md, "Sizing",
+a generated block; results in docs/results/scale.json): peak RSS of each stage per million rows, the trainer's memory per
 row for each estimator (so: rows that fit in a given memory), and the
 throughput of N shards run as N processes on this machine (N = 1, 2).
 
@@ -21,6 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "bench/config"
+sys.path.insert(0, str(ROOT / "scripts"))
+import docgen  # noqa: E402  (generated blocks in documents)
+
+TITLES = {"logistic": "logistic_regression", "tree": "decision_tree", "forest": "random_forest",
+          "boosting": "gradient_boosting"}
 
 
 # GNU time reports each process's own peak RSS (this script's memory would
@@ -162,8 +167,41 @@ def main():
         lambda out, *extra: infer(work / f"infer-{out}", *extra),
         lambda out: [bins / "inference", "merge", "--config", pipeline,
                      "--output", work / f"infer-{out}"])
+    results["csv_mb"] = round(csv.stat().st_size / 1e6)
+    results["runs"] = args.runs
+    results["cores"] = os.cpu_count()
+    results["date"] = time.strftime("%Y-%m-%d")
+    results["commit"] = docgen.commit()
     (work / "scale.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+    docgen.publish(ROOT / "docs/cluster.md", "Running on a cluster", __file__, render,
+                   ROOT / "docs/results/scale.json", results)
+    print(render(results))
+
+
+def render(r):
+    """docs/cluster.md's sizing block from the results of `main`."""
+    etl, infer = r["etl"], r["inference"]
+    lines = [f"Measured {r['date']} at {r['commit']} by `make scale` (`bench/scale.py`: "
+             f"release build, {r['cores']} cores, the bench's synthetic data: 1M rows × 12 "
+             f"columns, {r['csv_mb']} MB of CSV cut into 8 files; medians of {r['runs']}; "
+             "de-duplication off, so that the merge reads manifests only):", "",
+             "| stage, 1M rows | 1 process | 2 shards at once (+ merge) | peak RSS per process |",
+             "| --- | --- | --- | --- |"]
+    for name, m in (("etl (CSV → split Parquet)", etl), ("inference (100-tree forest)", infer)):
+        lines.append(f"| {name} | {m['seconds_1']:.2f} s | {m['seconds_2']:.2f} s (merge "
+                     f"{m['merge_seconds']:.3f} s) | {m['rss_mib_1']:.0f} MiB (1 process), "
+                     f"{m['rss_mib_2']:.0f} MiB (each shard) |")
+    lines += ["", "| trainer, peak RSS | 100k rows | 1M rows | per row | rows in 24 GiB |",
+              "| --- | --- | --- | --- | --- |"]
+    for key, t in r["train"].items():
+        fits = f"~{t['rows_in_24_gib'] / 1e6:.0f}M" if t["rows_in_24_gib"] else "—"
+        lines.append(f"| {TITLES.get(key, key)} | {t['rss_mib_100k']:.0f} MiB | "
+                     f"{t['rss_mib_1m']:.0f} MiB | {t['bytes_per_row']:.0f} B | {fits} |")
+    per_row = [t["bytes_per_row"] for t in r["train"].values()]
+    lines += ["", f"So etl takes about {etl['seconds_1']:.1f} s and inference "
+              f"{infer['seconds_1']:.1f} s per million rows of this width here, and the "
+              f"trainer holds {min(per_row):.0f}–{max(per_row):.0f} B per row of 12 columns."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

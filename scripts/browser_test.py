@@ -7,7 +7,9 @@ run produced and fails on: a console message (a script error, a CSP or
 parse complaint), any resource the page would load (a report is one
 self-contained file: no src=, no stylesheet link, no url() in CSS, so a load
 can neither fail nor reach a network), a blank page (the screenshot has
-almost no distinct bytes), or an SVG chart with no marks. Screenshots are
+almost no distinct bytes), an SVG chart with no marks, a tick label that
+is not a short number, or a page or table wider than a 1280 px window
+(issue 29.4). Screenshots are
 kept in target/browser/ for a developer to look at.
 
 usage: browser_test.py [--bin-dir target/debug] [--out target/browser]
@@ -84,6 +86,44 @@ def marks(svg):
     return int(declared.group(1)) if coloured else 0
 
 
+# A number as a tick label draws it (plotters writes it as the text of an
+# SVG <text>): short, as a person would write it.
+NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
+
+
+def long_ticks(svgs):
+    """Tick labels printed as a float's full expansion (`0.30000000000000004`)
+    or a count with a needless decimal (`200.0` beside whole counts)."""
+    found = []
+    for svg in svgs:
+        texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+        numbers = [t for t in texts if NUMBER.match(t)]
+        found += [t for t in numbers if len(t) > 8 or len(t.split(".")[-1]) > 4 and "." in t]
+    return found
+
+
+def overflow(browser, page):
+    """How far the page is wider than a 1280 px window, and how many of its
+    scrolling boxes (`.wide` tables) hide columns at that width: measured
+    by a copy of the page with one line of script added (the report itself
+    has none)."""
+    probe = page.with_name(f".probe-{page.name}")
+    script = ("<script>const b=document.body;b.setAttribute('data-overflow',"
+              "String(document.documentElement.scrollWidth-window.innerWidth));"
+              "b.setAttribute('data-hidden',String([...document.querySelectorAll('.wide')]"
+              ".filter(e=>e.scrollWidth>e.clientWidth+1).length));</script>")
+    probe.write_text(page.read_text().replace("</body>", script + "</body>"))
+    try:
+        dom, _ = browse(browser, probe, "--dump-dom", "--window-size=1280,900")
+    finally:
+        probe.unlink()
+    wider = re.search(r'data-overflow="(-?\d+)"', dom)
+    hidden = re.search(r'data-hidden="(\d+)"', dom)
+    if wider is None or hidden is None:
+        fail(f"{page}: the width probe did not run")
+    return int(wider.group(1)), int(hidden.group(1))
+
+
 def check(browser, page, shots):
     dom, console = browse(browser, page, "--dump-dom")
     if console:
@@ -98,6 +138,13 @@ def check(browser, page, shots):
     empty = [i for i, svg in enumerate(svgs) if marks(svg) == 0]
     if empty:
         fail(f"{page}: SVG chart(s) {empty} of {len(svgs)} have no marks")
+    ticks = long_ticks(svgs)
+    if ticks:
+        fail(f"{page}: tick labels that are not short numbers: {sorted(set(ticks))[:6]}")
+    wider, hidden = overflow(browser, page)
+    if wider > 0 or hidden > 0:
+        fail(f"{page}: at 1280 px the page is {wider} px too wide and {hidden} table(s) "
+             "hide columns")
     kind = ("etl" if "processed" in page.parts else "predictions" if "predictions" in page.parts
             else page.parent.name)
     shot = shots / f"{kind}-{page.stem}.png"

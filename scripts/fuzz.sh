@@ -5,6 +5,8 @@
 # its input saved under fuzz/artifacts/<target>/ and a non-zero exit.
 #   scripts/fuzz.sh 600               every target, 10 minutes each
 #   scripts/fuzz.sh 30 csv_chunker    one target
+# With FUZZ_PUBLISH=1 (make fuzz) a run that finds nothing writes its figures
+# into RELIABILITY.md (scripts/fuzz_report.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-60}"
@@ -34,3 +36,6 @@ for target in "${targets[@]}"; do
     fi
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|^Done' "$log" || true
 done
+if [ "${FUZZ_PUBLISH:-0}" = 1 ]; then
+    python3 scripts/fuzz_report.py "$seconds" "${targets[@]}"
+fi

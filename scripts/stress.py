@@ -59,6 +59,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import docgen  # noqa: E402  (generated blocks in documents)
+
 STAGES = ("etl", "trainer", "inference", "publish")
 
 
@@ -766,23 +769,31 @@ def main():
                 totals[k] = totals.get(k, 0) + v
             print(f"stress: {backend}: {suite.figures}", file=sys.stderr)
     elapsed = time.perf_counter() - started
-    report = render(args, rows, problems, elapsed, writers, kills, cuts)
-    target = args.report or (None if args.quick else str(ROOT / "RELIABILITY.md"))
-    if target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        # Sections written by hand after the figures (## Fuzzing) are kept.
-        old = Path(target).read_text() if Path(target).exists() else ""
-        kept = old[old.find("\n## "):] if "\n## " in old else ""
-        Path(target).write_text(report + kept)
+    results = {"quick": args.quick, "seed": args.seed, "cores": os.cpu_count(),
+               "bin_dir": Path(args.bin_dir).resolve().relative_to(ROOT).as_posix()
+               if Path(args.bin_dir).resolve().is_relative_to(ROOT) else args.bin_dir,
+               "minutes": round(elapsed / 60, 1), "date": time.strftime("%Y-%m-%d"),
+               "commit": docgen.commit(), "writers": writers, "kills": kills, "cuts": cuts,
+               "rows": [{"backend": b, "figures": f, "seconds": round(t)} for b, f, t in rows],
+               "problems": problems}
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text("# Reliability (quick run)\n\n" + render(results) + "\n")
+    elif not args.quick:
+        docgen.publish(ROOT / "RELIABILITY.md", "Reliability", __file__, render,
+                       ROOT / "docs/results/stress.json", results)
     print(f"stress: {totals} in {elapsed:.0f} s", file=sys.stderr)
     sys.exit(1 if problems else 0)
 
 
-def render(args, rows, problems, elapsed, writers, kills, cuts):
-    lines = ["# Reliability", "",
-             f"`scripts/stress.py{' --quick' if args.quick else ''}` (`make stress`), seed "
-             f"{args.seed}, binaries from `{args.bin_dir}`, {os.cpu_count()} cores; "
-             f"{elapsed / 60:.1f} minutes.", "",
+def render(results):
+    """RELIABILITY.md's generated block from the run's results."""
+    r = results
+    writers, kills, cuts, problems = r["writers"], r["kills"], r["cuts"], r["problems"]
+    lines = [f"Measured {r['date']} at {r['commit']} by "
+             f"`scripts/stress.py{' --quick' if r['quick'] else ''}` (`make stress`), seed "
+             f"{r['seed']}, binaries from `{r['bin_dir']}`, {r['cores']} cores; "
+             f"{r['minutes']:.1f} minutes.", "",
              f"Per backend: {writers} concurrent writers of each kind (etl, inference, "
              "trainer publishes, and promote / promote --if-better / rollback / delete / "
              f"gc 0s together); {kills} kill -9 per stage (etl, trainer, inference, "
@@ -810,16 +821,18 @@ def render(args, rows, problems, elapsed, writers, kills, cuts):
              "| backend | writers | kills | cuts | other faults | invariants checked | violations "
              "| seconds |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for backend, f, seconds in rows:
-        lines.append(f"| {backend} | {f['writers']} | {f['kills']} | {f['cuts']} | "
-                     f"{f['faults']} | {f['invariants']} | {f['violations']} | {seconds:.0f} |")
+    for row in r["rows"]:
+        f = row["figures"]
+        lines.append(f"| {row['backend']} | {f['writers']} | {f['kills']} | {f['cuts']} | "
+                     f"{f['faults']} | {f['invariants']} | {f['violations']} | "
+                     f"{row['seconds']:.0f} |")
     lines += ["", "Violations:" if problems else "No violations.", ""]
     # The same violation found after many rounds is one line with its count.
     counted = {}
     for p in problems:
         counted[p] = counted.get(p, 0) + 1
     lines += [f"- {p}" if n == 1 else f"- ({n}×) {p}" for p, n in counted.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).strip()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,12 @@
 //! (enable the `testing` feature in `[dev-dependencies]`).
 //!
 //! [`TestStore::s3`] needs a real S3-compatible server: `make test` starts one
-//! (`scripts/s3-test-server.sh`) and exports its settings. Without them the
-//! test fails with instructions; it is never skipped.
+//! (`scripts/s3-test-server.sh`), exports its settings and sets
+//! `CAUCE_TEST_S3=1`. As object_store's `TEST_INTEGRATION` does, a plain
+//! `cargo test` without a server skips the S3 tests, saying so once per test
+//! binary on stderr with how to run them ([`skip_s3`]); with `CAUCE_TEST_S3=1`
+//! a missing server fails the test with instructions, so `make test` and CI
+//! never skip them.
 
 // Test-only code: a misconfigured test environment should stop the test loudly.
 #![allow(clippy::panic, clippy::expect_used)]
@@ -14,6 +18,41 @@ use crate::storage::Location;
 
 /// Environment variable naming the bucket S3 tests write into.
 pub const S3_BUCKET_ENV: &str = "CAUCE_TEST_S3_BUCKET";
+
+/// Environment variable that makes a missing S3 test server a failure.
+pub const REQUIRE_S3_ENV: &str = "CAUCE_TEST_S3";
+
+/// Whether an S3 test server is configured (bucket and endpoint set).
+fn s3_configured() -> bool {
+    std::env::var_os(S3_BUCKET_ENV).is_some()
+        && (std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT").is_some())
+}
+
+/// Whether a test on `backend` should be skipped: only `s3`, only when no
+/// server is configured and `CAUCE_TEST_S3` is not `1`. The first skip in a
+/// test binary says so on stderr (written past the test harness's capture,
+/// so a passing run shows it).
+pub fn skip(backend: &str) -> bool {
+    if backend != "s3" || s3_configured() || std::env::var(REQUIRE_S3_ENV).as_deref() == Ok("1") {
+        return false;
+    }
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: S3 tests skipped (no S3 test server). Run them with `make test`, or \
+             `eval \"$(scripts/s3-test-server.sh start)\"` then `CAUCE_TEST_S3=1 cargo test`"
+        );
+    });
+    true
+}
+
+/// [`skip`] for the S3 backend.
+pub fn skip_s3() -> bool {
+    skip("s3")
+}
 
 /// A fresh, empty location on one backend, cleaned up when dropped (local disk).
 #[derive(Debug)]
@@ -47,13 +86,10 @@ impl TestStore {
     }
 
     /// An empty prefix in the S3 test bucket. Panics with instructions if no
-    /// S3 test server is configured.
+    /// S3 test server is configured (tests call [`skip_s3`] first).
     pub fn s3() -> Self {
         let bucket = std::env::var(S3_BUCKET_ENV).ok();
-        let endpoint = std::env::var("AWS_ENDPOINT_URL")
-            .or_else(|_| std::env::var("AWS_ENDPOINT"))
-            .ok();
-        let (Some(bucket), Some(_)) = (bucket, endpoint) else {
+        let (Some(bucket), true) = (bucket, s3_configured()) else {
             panic!(
                 "no S3 test server configured ({S3_BUCKET_ENV} and AWS_ENDPOINT_URL are not set). \
                  Run the tests with `make test`, which starts one, or start it yourself: \

@@ -1,14 +1,12 @@
-//! The `etl` command line: its flags and what each invocation runs (the
-//! binary only parses, sets up logging and prints).
+//! The `etl` command line (part of the binary, not the library): its flags
+//! and what each invocation runs through the library.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use common::shard::Shard;
 
-use crate::config::PipelineConfig;
-use crate::error::Result;
-use crate::run::{EtlReport, RunOptions};
+use etl::{EtlReport, PipelineConfig, Result, RunOptions};
 
 /// Validate, clean and split raw CSV / Parquet / NDJSON into Parquet.
 #[derive(Debug, Parser)]
@@ -56,14 +54,14 @@ pub async fn execute(args: Args, config: &PipelineConfig) -> Result<String> {
     let mut options = RunOptions::resolve(config, args.input, args.output);
     options.force = args.force;
     let report: EtlReport = match args.command {
-        Some(Command::Merge { shards }) => crate::merge(&config.etl, &options, shards).await?,
+        Some(Command::Merge { shards }) => etl::merge(&config.etl, &options, shards).await?,
         None if args.dry_run => {
-            let plan = crate::plan(&config.etl, &options).await?.to_string();
+            let plan = etl::plan(&config.etl, &options).await?.to_string();
             return Ok(plan.trim_end().to_string());
         }
         None => {
             options.shard = Shard::resolve(args.shard.as_deref())?;
-            crate::run(&config.etl, &options).await?
+            etl::run(&config.etl, &options).await?
         }
     };
     Ok(if args.json {

@@ -35,7 +35,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
 pub mod config;
 mod dataset;
 pub mod error;

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use common::logging::{self, Stage};
 use etl::PipelineConfig;
-use etl::cli::{self, Args};
+
+mod cli;
+
+use cli::Args;
 
 fn main() -> ExitCode {
     common::terminal::exit("etl", run(Args::parse()))

@@ -124,7 +124,7 @@ pub struct Manifest {
     /// The training split's columns, profiled (absent in manifests written
     /// before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<report::profile::Profile>,
+    pub profile: Option<records::profile::Profile>,
     /// The run's data-quality report (`runs/<id>/report.html`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<OutputFile>,

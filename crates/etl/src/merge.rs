@@ -179,7 +179,7 @@ fn combine(
         }
     }
     let profiles: Option<Vec<_>> = manifests.iter().map(|m| m.profile.clone()).collect();
-    let mut profile = profiles.and_then(|p| report::profile::Profile::merge(&p));
+    let mut profile = profiles.and_then(|p| records::profile::Profile::merge(&p));
     if let Some(settled) = settled {
         outputs = settled.outputs;
         reasons = settled.reasons;

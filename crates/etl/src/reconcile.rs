@@ -31,7 +31,7 @@ use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::SchemaRef;
 use common::storage::{Location, ParquetSink, ParquetSource};
 use futures::TryStreamExt;
-use report::profile::{Profile, ProfileBuilder};
+use records::profile::{Profile, ProfileBuilder};
 
 use crate::config::{EtlConfig, OnInvalid};
 use crate::dataset::KeyHasher;

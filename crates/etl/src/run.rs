@@ -15,8 +15,8 @@ use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::shard::Shard;
 use common::storage::{Location, WrittenFile};
 use futures::StreamExt;
+use records::profile::{Profile, ProfileBuilder};
 use report::data_quality::RunQuality;
-use report::profile::{Profile, ProfileBuilder};
 
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
 use crate::dataset::{Dedup, Unique};

@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{PipelineConfig, Shard};
-use crate::error::Result;
-use crate::run::RunOptions;
+use inference::{PipelineConfig, Result, RunOptions, Shard};
 
 /// Score data with the latest (or a pinned) model and write predictions.
 #[derive(Debug, Parser)]
@@ -69,9 +67,9 @@ pub async fn execute(args: Args, config: &PipelineConfig) -> Result<String> {
     );
     let report = match args.command {
         Some(Command::Merge { shards }) => {
-            crate::merge(&config.inference, &options.output, shards, args.force).await?
+            inference::merge(&config.inference, &options.output, shards, args.force).await?
         }
-        None => crate::run(&config.inference, &options).await?,
+        None => inference::run(&config.inference, &options).await?,
     };
     Ok(if args.json {
         serde_json::to_string_pretty(&report.manifest).unwrap_or_default()

@@ -81,7 +81,7 @@ pub struct InferenceConfig {
     /// Drift of the inputs against the training profile: PSI from which a
     /// column warns (`warn`, default 0.1) and fails the run (`fail`,
     /// default none).
-    pub drift: report::drift::Thresholds,
+    pub drift: records::drift::Thresholds,
 }
 
 /// Where the cleaning of text inputs comes from.
@@ -122,7 +122,7 @@ impl Default for InferenceConfig {
             parquet: ParquetWriteOptions::default(),
             on_error: OnError::Null,
             keep_runs: 2,
-            drift: report::drift::Thresholds::default(),
+            drift: records::drift::Thresholds::default(),
         }
     }
 }

@@ -23,7 +23,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
 pub mod config;
 mod error;
 pub mod input;

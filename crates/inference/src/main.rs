@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use common::logging::{self, Stage};
 use inference::PipelineConfig;
-use inference::cli::{self, Args};
+
+mod cli;
+
+use cli::Args;
 
 fn main() -> ExitCode {
     common::terminal::exit("inference", run(Args::parse()))

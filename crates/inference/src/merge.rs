@@ -15,7 +15,7 @@ use chrono::Utc;
 use common::lifecycle::{RunKind, Runs, pin_published};
 use common::shard::{Merged, Shard, merge_error};
 use common::storage::Location;
-use report::drift::{Drift, Level};
+use records::drift::{Drift, Level};
 
 use crate::config::InferenceConfig;
 use crate::error::{Error, Result};

@@ -17,9 +17,9 @@ use common::storage::{
 use futures::StreamExt;
 use model::Model;
 use model_registry::Registry;
-use report::drift::{Counter, Drift, Level};
+use records::drift::{Counter, Drift, Level};
+use records::profile::Profile;
 use report::prediction::RunInfo;
-use report::profile::Profile;
 use serde::{Deserialize, Serialize};
 
 use ingest::clean::Cleaning;

@@ -9,12 +9,10 @@ use clap::{Parser, Subcommand};
 use comfy_table::{Table, presets::NOTHING};
 use serde::Serialize;
 
-use crate::alias::{GateDecision, Promotion};
-use crate::card::{CardInput, ModelCard};
-use crate::compare::compare;
-use crate::error::{Error, Result};
-use crate::names::{LATEST, Version};
-use crate::registry::{Registry, VerifyReport};
+use model_registry::{
+    CardInput, Error, GateDecision, LATEST, ModelCard, ModelReport, Promotion, Registry, Result,
+    VerifyReport, Version, compare,
+};
 
 /// Exit code when `promote --if-better` refuses the candidate.
 pub const EXIT_REFUSED: u8 = 3;
@@ -154,6 +152,14 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     table.to_string()
 }
 
+/// A page that could not be rendered, as the registry's error for it.
+fn rendering(location: &str, e: report::Error) -> Error {
+    Error::BadRecord {
+        location: location.into(),
+        message: e.to_string(),
+    }
+}
+
 fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
@@ -169,9 +175,9 @@ pub async fn execute(registry: &Registry, command: &Command, as_json: bool) -> R
             | Command::Promote { .. }
             | Command::Rollback { .. }
             | Command::Delete { .. }
-    ) && let Err(e) = registry.write_index().await
+    ) && let Err(e) = registry.write_index(report::registry::html).await
     {
-        log::warn!("could not rewrite {}: {e}", crate::pages::INDEX_FILE);
+        log::warn!("could not rewrite {}: {e}", model_registry::INDEX_FILE);
     }
     Ok(outcome)
 }
@@ -291,11 +297,24 @@ async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Ou
             output,
         } => {
             let page = if *index {
-                crate::pages::overview(registry).await?
+                report::registry::html(&model_registry::overview(registry).await?)
+                    .map_err(|e| rendering(model_registry::INDEX_FILE, e))?
             } else if *text {
-                crate::pages::model_report_text(registry, reference).await?
+                let (version, record) = model_registry::model_record(registry, reference).await?;
+                report::model::text(&version, &record)
             } else {
-                crate::pages::model_report(registry, reference).await?
+                match model_registry::model_report(registry, reference).await? {
+                    ModelReport::Published(page) => page,
+                    ModelReport::Record(found) => {
+                        let (version, record) = *found;
+                        report::model::html(&version, &record).map_err(|e| {
+                            rendering(
+                                &format!("{}/{}", version.version, model_registry::REPORT_FILE),
+                                e,
+                            )
+                        })?
+                    }
+                }
             };
             let Some(path) = output else {
                 return done(page);
@@ -557,7 +576,7 @@ async fn verify(registry: &Registry, version: Option<&str>, as_json: bool) -> Re
             Err(e @ (Error::BadRecord { .. } | Error::Corrupt { .. })) => {
                 reports.push(VerifyReport {
                     version: version.to_string(),
-                    corrupted: vec![(crate::CARD_FILE.to_string(), e.to_string())],
+                    corrupted: vec![(model_registry::CARD_FILE.to_string(), e.to_string())],
                     ..VerifyReport::default()
                 });
             }

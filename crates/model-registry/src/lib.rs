@@ -31,7 +31,6 @@
 
 mod alias;
 mod card;
-pub mod cli;
 mod compare;
 mod delete;
 mod error;
@@ -46,8 +45,8 @@ pub use compare::{Comparison, compare};
 pub use error::{Error, Result};
 pub use names::{LATEST, Reference, Version};
 pub use pages::{
-    INDEX_FILE, REPORT_FILE, TIME, higher_is_better, model_report, model_report_text, overview,
-    version_info,
+    INDEX_FILE, ModelReport, REPORT_FILE, TIME, higher_is_better, model_record, model_report,
+    overview, version_info,
 };
 pub use publish::PendingVersion;
 pub use registry::{GcReport, Registry, Resolved, VerifyReport};

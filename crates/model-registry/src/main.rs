@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use common::config::SharedSections;
 use common::logging::{self, Stage};
-use model_registry::cli::{self, Cli};
+
+mod cli;
+
+use cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -1,14 +1,15 @@
-//! The registry's pages: a version's model report (the page published with
-//! it, checked against the card, or for a version published without one,
-//! the page rendered from its card's training record), and the overview of
-//! every version and alias (`index.html` at the registry's root).
+//! What the registry's pages show, as records: a version's model report
+//! (the page published with it, or for a version published without one, its
+//! card's training record to render), and the overview of every version and
+//! alias (`index.html` at the registry's root). The pages themselves are
+//! rendered by `report`, called from the binaries and the trainer, so this
+//! library depends on no rendering crate.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use report::model::VersionInfo;
-use report::registry::{AliasEvent, Overview, VersionRow};
-use report::training::TrainingRecord;
+use records::registry::{AliasEvent, Overview, VersionInfo, VersionRow};
+use records::training::TrainingRecord;
 
 use crate::alias::Action;
 use crate::card::{Better, ModelCard};
@@ -56,21 +57,37 @@ async fn record(
     Ok((card, record))
 }
 
-/// The model report of `reference` (vN or an alias) in a few lines.
-pub async fn model_report_text(registry: &Registry, reference: &str) -> Result<String> {
-    let version = registry.resolve_version(reference).await?;
-    let (card, record) = record(registry, version).await?;
-    Ok(report::model::text(&version_info(&card), &record))
+/// A version's model report: the page published with it, or the card's
+/// training record to render.
+#[derive(Debug)]
+pub enum ModelReport {
+    /// The `report.html` published with the version.
+    Published(String),
+    /// No page was published: what the card says, to render.
+    Record(Box<(VersionInfo, TrainingRecord)>),
 }
 
-/// The model report of `reference` (vN or an alias) as HTML.
-pub async fn model_report(registry: &Registry, reference: &str) -> Result<String> {
+/// What the registry knows of `reference` (vN or an alias) and its
+/// training record.
+pub async fn model_record(
+    registry: &Registry,
+    reference: &str,
+) -> Result<(VersionInfo, TrainingRecord)> {
+    let version = registry.resolve_version(reference).await?;
+    let (card, record) = record(registry, version).await?;
+    Ok((version_info(&card), record))
+}
+
+/// The model report of `reference` (vN or an alias).
+pub async fn model_report(registry: &Registry, reference: &str) -> Result<ModelReport> {
     let version = registry.resolve_version(reference).await?;
     if let Some(bytes) = registry.file(version, REPORT_FILE).await? {
-        return String::from_utf8(bytes.to_vec()).map_err(|e| Error::BadRecord {
-            location: format!("{version}/{REPORT_FILE}"),
-            message: e.to_string(),
-        });
+        return String::from_utf8(bytes.to_vec())
+            .map(ModelReport::Published)
+            .map_err(|e| Error::BadRecord {
+                location: format!("{version}/{REPORT_FILE}"),
+                message: e.to_string(),
+            });
     }
     let (card, record) = record(registry, version).await.map_err(|e| match e {
         Error::BadRecord { location, message } => Error::BadRecord {
@@ -79,15 +96,12 @@ pub async fn model_report(registry: &Registry, reference: &str) -> Result<String
         },
         e => e,
     })?;
-    report::model::html(&version_info(&card), &record).map_err(|e| Error::BadRecord {
-        location: format!("{version}/{REPORT_FILE}"),
-        message: e.to_string(),
-    })
+    Ok(ModelReport::Record(Box::new((version_info(&card), record))))
 }
 
 /// The overview of every version (a card that cannot be read is left out
-/// and logged) and every alias's history, as HTML.
-pub async fn overview(registry: &Registry) -> Result<String> {
+/// and logged) and every alias's history.
+pub async fn overview(registry: &Registry) -> Result<Overview> {
     let mut aliases = Vec::new();
     let mut current: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for alias in registry.aliases().await? {
@@ -154,23 +168,26 @@ pub async fn overview(registry: &Registry) -> Result<String> {
             }),
         });
     }
-    let overview = Overview {
+    Ok(Overview {
         registry: registry.root().to_string(),
         versions,
         aliases,
-    };
-    report::registry::html(&overview).map_err(|e| Error::BadRecord {
-        location: INDEX_FILE.into(),
-        message: e.to_string(),
     })
 }
 
 impl Registry {
-    /// Writes the overview to `index.html` at the registry's root (after a
-    /// publish or a promotion; a derived page, rebuilt whole each time, so
-    /// two writers racing leave one complete page).
-    pub async fn write_index(&self) -> Result<()> {
-        let page = overview(self).await?;
+    /// Writes `render`'s page of the overview to `index.html` at the
+    /// registry's root (after a publish or a promotion; a derived page,
+    /// rebuilt whole each time, so two writers racing leave one complete
+    /// page). `render` is `report::registry::html` in Cauce's binaries.
+    pub async fn write_index<E: std::fmt::Display>(
+        &self,
+        render: impl FnOnce(&Overview) -> std::result::Result<String, E>,
+    ) -> Result<()> {
+        let page = render(&overview(self).await?).map_err(|e| Error::BadRecord {
+            location: INDEX_FILE.into(),
+            message: e.to_string(),
+        })?;
         self.root().join(INDEX_FILE)?.put(Bytes::from(page)).await?;
         Ok(())
     }

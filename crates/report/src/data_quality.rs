@@ -59,7 +59,7 @@ pub fn html(run: &RunQuality) -> Result<String, Error> {
         h2 { "Rows" }
         div.charts {
             (charts(&[("where the input rows went".into(),
-                bars(Axes { title: "Where the rows went", x: "", y: "rows", whole_x: false, zero_y: true }, &outcomes)?)]))
+                bars(Axes { title: "Where the rows went", x: "", y: "rows", whole_x: false, zero_y: true, whole_y: false }, &outcomes)?)]))
             table {
                 @for (what, n) in &run.rows { tr { th.l { (what) } td { (n) } } }
             }
@@ -118,6 +118,7 @@ fn profile_section(profile: &Profile) -> Result<Markup, Error> {
                         y: "rows",
                         whole_x: false,
                         zero_y: true,
+                        whole_y: false,
                     },
                     &n.histogram,
                 )?,

@@ -1,21 +1,18 @@
-//! Cauce's reports. A run's typed record ([`training::TrainingRecord`], the
-//! numbers behind its plots in [`curves`]) is what the model card holds;
-//! this crate renders it as text, JSON (serde) and one self-contained HTML
-//! file per report: inline SVG charts and CSS, no script and no request to
-//! any network, so a report opens offline, from a laptop or straight from
-//! S3, and prints.
+//! Cauce's reports: the typed records of the `records` crate (a run's
+//! training record, curves, profile, drift) rendered as text and as one
+//! self-contained HTML file per report: inline SVG charts and CSS, no script
+//! and no request to any network, so a report opens offline, from a laptop
+//! or straight from S3, and prints.
 
-pub mod curves;
 pub mod data_quality;
-pub mod drift;
 mod html;
-pub mod merge;
 pub mod model;
 mod plot;
 pub mod prediction;
-pub mod profile;
 pub mod registry;
-pub mod training;
+
+// The records this crate renders, under the paths its modules use.
+use records::{curves, drift, profile, training};
 
 /// What can go wrong rendering a report.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +23,14 @@ pub enum Error {
     /// Data that cannot be profiled or compared.
     #[error("{0}")]
     Data(String),
+}
+
+impl From<records::Error> for Error {
+    fn from(e: records::Error) -> Self {
+        match e {
+            records::Error::Data(message) => Self::Data(message),
+        }
+    }
 }
 
 impl Error {

@@ -3,8 +3,6 @@
 //! or residuals, feature importances, the search's fold scores, a
 //! booster's loss per round) and as a few lines of text.
 
-use std::collections::BTreeMap;
-
 use maud::{Markup, html};
 
 use crate::Error;
@@ -12,28 +10,10 @@ use crate::curves::Curves;
 use crate::html::{charts, number, page};
 use crate::plot::{Axes, Mark, Series, chart, histogram};
 use crate::training::{Evaluation, LossHistory, SearchReport, TrainingRecord};
+use records::registry::VersionInfo;
 
 /// Importances listed, at most.
 const TOP_FEATURES: usize = 30;
-
-/// What the registry knows of a version beside its training record.
-#[derive(Debug, Clone, Default)]
-pub struct VersionInfo {
-    /// Model name.
-    pub name: String,
-    /// `v3`.
-    pub version: String,
-    /// When the card was written (RFC 3339).
-    pub created_at: String,
-    /// Who wrote it.
-    pub created_by: String,
-    /// Hyperparameters.
-    pub params: serde_json::Value,
-    /// The card's metrics.
-    pub metrics: BTreeMap<String, f64>,
-    /// Per metric, whether higher is better (as the card records it).
-    pub higher_is_better: BTreeMap<String, bool>,
-}
 
 /// The report as one self-contained HTML page.
 pub fn html(version: &VersionInfo, record: &TrainingRecord) -> Result<String, Error> {
@@ -61,7 +41,7 @@ pub fn html(version: &VersionInfo, record: &TrainingRecord) -> Result<String, Er
 /// The report in a few lines.
 pub fn text(version: &VersionInfo, record: &TrainingRecord) -> String {
     let mut lines = vec![format!(
-        "{} {}: {} {} on '{}' ({} train / {} test rows, seed {}, fit {:.2} s)",
+        "{} {}: {} {} on '{}' ({} train / {} test rows, seed {}, fit {:.2} s, evaluation {:.2} s)",
         version.name,
         version.version,
         record.algorithm,
@@ -70,7 +50,8 @@ pub fn text(version: &VersionInfo, record: &TrainingRecord) -> String {
         record.rows.get("train").copied().unwrap_or(0),
         record.rows.get("test").copied().unwrap_or(0),
         record.seed,
-        record.fit_seconds
+        record.fit_seconds,
+        record.evaluate_seconds
     )];
     for (metric, value) in version
         .metrics
@@ -106,6 +87,7 @@ fn run(version: &VersionInfo, record: &TrainingRecord) -> Markup {
             dt { "ETL run" } dd { (record.data.etl_run_id) }
             dt { "Seed" } dd { (record.seed) }
             dt { "Fit time" } dd { (format!("{:.2} s", record.fit_seconds)) }
+            dt { "Evaluation time" } dd { (format!("{:.2} s", record.evaluate_seconds)) }
             dt { "Config" } dd { "SHA-256 " (record.config_sha256) }
             dt { "Artifact" } dd {
                 (record.artifact.file) " (format " (record.artifact.format_version)
@@ -249,10 +231,10 @@ fn curve_charts(curves: &Curves) -> Result<Markup, Error> {
                 p.note { "ROC, precision-recall and reliability curves of " (one_vs_rest)
                     "; the dashed line is a random classifier (ROC) or perfect calibration." }
                 (charts(&[
-                    ("ROC curves".into(), chart(Axes { title: "ROC", x: "false positive rate", y: "true positive rate", whole_x: false, zero_y: false }, &roc, Mark::Line, true, true, None)?),
-                    ("precision-recall curves".into(), chart(Axes { title: "Precision-recall", x: "recall", y: "precision", whole_x: false, zero_y: false }, &pr, Mark::Line, true, false, None)?),
-                    ("calibration curves".into(), chart(Axes { title: "Calibration", x: "mean predicted probability", y: "share of the class", whole_x: false, zero_y: false }, &calibration, Mark::Line, true, true, None)?),
-                    ("histogram of the predicted class's probability".into(), histogram(Axes { title: "Confidence", x: "probability of the predicted class", y: "test rows", whole_x: false, zero_y: false }, confidence)?),
+                    ("ROC curves".into(), chart(Axes { title: "ROC", x: "false positive rate", y: "true positive rate", whole_x: false, zero_y: false, whole_y: false }, &roc, Mark::Line, true, true, None)?),
+                    ("precision-recall curves".into(), chart(Axes { title: "Precision-recall", x: "recall", y: "precision", whole_x: false, zero_y: false, whole_y: false }, &pr, Mark::Line, true, false, None)?),
+                    ("calibration curves".into(), chart(Axes { title: "Calibration", x: "mean predicted probability", y: "share of the class", whole_x: false, zero_y: false, whole_y: false }, &calibration, Mark::Line, true, true, None)?),
+                    ("histogram of the predicted class's probability".into(), histogram(Axes { title: "Confidence", x: "probability of the predicted class", y: "test rows", whole_x: false, zero_y: false, whole_y: false }, confidence)?),
                 ]))
             })
         }
@@ -269,9 +251,9 @@ fn curve_charts(curves: &Curves) -> Result<Markup, Error> {
                 h2 { "Residuals on the test set" }
                 p.note { "Scatter plots show up to 500 test rows spread over the set; the histogram counts every scored row." }
                 (charts(&[
-                    ("predicted against actual values".into(), chart(Axes { title: "Predicted vs actual", x: "actual", y: "predicted", whole_x: false, zero_y: false }, &actual, Mark::Dot, false, true, None)?),
-                    ("residuals against predicted values".into(), chart(Axes { title: "Residuals vs predicted", x: "predicted", y: "actual − predicted", whole_x: false, zero_y: false }, &residual, Mark::Dot, false, false, None)?),
-                    ("histogram of the residuals".into(), histogram(Axes { title: "Residuals", x: "actual − predicted", y: "test rows", whole_x: false, zero_y: false }, residuals)?),
+                    ("predicted against actual values".into(), chart(Axes { title: "Predicted vs actual", x: "actual", y: "predicted", whole_x: false, zero_y: false, whole_y: false }, &actual, Mark::Dot, false, true, None)?),
+                    ("residuals against predicted values".into(), chart(Axes { title: "Residuals vs predicted", x: "predicted", y: "actual − predicted", whole_x: false, zero_y: false, whole_y: false }, &residual, Mark::Dot, false, false, None)?),
+                    ("histogram of the residuals".into(), histogram(Axes { title: "Residuals", x: "actual − predicted", y: "test rows", whole_x: false, zero_y: false, whole_y: false }, residuals)?),
                 ]))
             })
         }
@@ -357,7 +339,7 @@ fn search(search: Option<&SearchReport>) -> Result<Markup, Error> {
         p.note { (search.candidates.len()) " candidates × " (search.cv) " folds on " (search.metric)
             " (" (direction) " is better); the chosen candidate is marked." }
         (charts(&[("cross-validation score of each candidate, fold by fold".into(),
-            chart(Axes { title: "Fold scores", x: "candidate", y: &search.metric, whole_x: true, zero_y: false }, &folds, Mark::Dot, false, false, Some((search.best + 1) as f64))?)]))
+            chart(Axes { title: "Fold scores", x: "candidate", y: &search.metric, whole_x: true, zero_y: false, whole_y: false }, &folds, Mark::Dot, false, false, Some((search.best + 1) as f64))?)]))
         table {
             tr { th { "#" } th.l { "params" } th { "mean" } th { "std" } th.l { "folds" } }
             @for (i, c) in search.candidates.iter().enumerate() {
@@ -399,7 +381,7 @@ fn history(history: Option<&LossHistory>) -> Result<Markup, Error> {
     Ok(html! {
         h2 { "Boosting rounds" }
         p.note { (history.metric) " after each round; " (history.best_iteration) " rounds kept (dashed line)." }
-        (charts(&[("loss per boosting round".into(), chart(Axes { title: "Loss per round", x: "round", y: &history.metric, whole_x: true, zero_y: false }, &series, Mark::Line, false, false, Some(history.best_iteration as f64))?)]))
+        (charts(&[("loss per boosting round".into(), chart(Axes { title: "Loss per round", x: "round", y: &history.metric, whole_x: true, zero_y: false, whole_y: false }, &series, Mark::Line, false, false, Some(history.best_iteration as f64))?)]))
     })
 }
 
@@ -433,6 +415,7 @@ mod tests {
             seed: 42,
             rows: [("train".to_string(), 80), ("test".to_string(), 20)].into(),
             fit_seconds: 0.25,
+            evaluate_seconds: 0.5,
             evaluation,
             search: Some(SearchReport {
                 metric: "accuracy".into(),

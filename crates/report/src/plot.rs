@@ -47,6 +47,8 @@ pub struct Axes<'a> {
     pub whole_x: bool,
     /// The vertical axis starts at 0 (shares, counts).
     pub zero_y: bool,
+    /// The vertical axis counts (versions): ticks only at whole numbers.
+    pub whole_y: bool,
 }
 
 /// How series are drawn.
@@ -120,17 +122,23 @@ pub fn chart(
                 String::new()
             }
         };
-        let decimal = |x: &f64| format!("{x}");
+        let x_tick = |x: &f64| tick(*x, x1 - x0);
+        let y_tick = |y: &f64| tick(*y, y1 - y0);
         let mut mesh = chart.configure_mesh();
         mesh.light_line_style(WHITE.mix(0.0))
             .x_desc(axes.x)
             .y_desc(axes.y)
-            .label_style((FONT, 13));
+            .label_style((FONT, 13))
+            .y_label_formatter(&y_tick);
         if axes.whole_x {
             mesh.x_labels(((x1 - x0).ceil() as usize + 1).min(12))
                 .x_label_formatter(&whole);
         } else {
-            mesh.x_label_formatter(&decimal);
+            mesh.x_label_formatter(&x_tick);
+        }
+        if axes.whole_y {
+            mesh.y_labels(((y1 - y0).ceil() as usize + 1).min(12))
+                .y_label_formatter(&whole);
         }
         mesh.draw().map_err(Error::plot)?;
         if diagonal {
@@ -195,6 +203,29 @@ pub fn chart(
     Ok(with_marks(svg, drawn))
 }
 
+/// A tick label on an axis `span` wide: as many decimals as the ticks'
+/// spacing (about a tenth of the span) needs and no more, so 0.1 + 0.2
+/// reads `0.3` and a count `200`, not `0.30000000000000004` and `200.0`.
+pub(crate) fn tick(value: f64, span: f64) -> String {
+    let step = span.abs() / 10.0;
+    let decimals = if step > 0.0 && step.is_finite() {
+        (-step.log10().floor()).clamp(0.0, 6.0) as usize
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    // `-0` and `-0.00` read as zero.
+    if text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        text.trim_start_matches('-').to_string()
+    } else {
+        text
+    }
+}
+
 /// `svg` with the number of data marks it draws (points, bars) as the
 /// root's `data-marks` attribute: what a check of the rendered page holds a
 /// chart to (axes and grids draw lines and paths too, so counting elements
@@ -223,12 +254,16 @@ pub fn histogram(axes: Axes<'_>, histogram: &Histogram) -> Result<String, Error>
             .y_label_area_size(58)
             .build_cartesian_2d(x0..x1, 0.0..top)
             .map_err(Error::plot)?;
+        let x_tick = |x: &f64| tick(*x, x1 - x0);
+        let y_tick = |y: &f64| tick(*y, top);
         chart
             .configure_mesh()
             .light_line_style(WHITE.mix(0.0))
             .x_desc(axes.x)
             .y_desc(axes.y)
             .label_style((FONT, 13))
+            .x_label_formatter(&x_tick)
+            .y_label_formatter(&y_tick)
             .draw()
             .map_err(Error::plot)?;
         let bars = histogram
@@ -276,6 +311,7 @@ pub fn bars(axes: Axes<'_>, values: &[(String, f64)]) -> Result<String, Error> {
             .y_desc(axes.y)
             .label_style((FONT, 13))
             .x_label_formatter(&label)
+            .y_label_formatter(&|y: &f64| tick(*y, top))
             .draw()
             .map_err(Error::plot)?;
         chart
@@ -298,6 +334,91 @@ pub fn bars(axes: Axes<'_>, values: &[(String, f64)]) -> Result<String, Error> {
     Ok(with_marks(svg, drawn))
 }
 
+/// Two bars per category, side by side (`first` then `second`, in the
+/// first two colours with a legend), labelled with the categories.
+pub fn paired_bars(
+    axes: Axes<'_>,
+    categories: &[String],
+    first: (&str, &[f64]),
+    second: (&str, &[f64]),
+) -> Result<String, Error> {
+    let n = categories.len().max(1) as u32;
+    let top = first
+        .1
+        .iter()
+        .chain(second.1)
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+        .max(1e-9)
+        * 1.15;
+    // Each category's segment is split between its two bars (pixels).
+    let half = ((SIZE.0 - 100) / n / 2).max(2);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(Error::plot)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(axes.title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
+            .map_err(Error::plot)?;
+        let label = |v: &SegmentValue<u32>| match v {
+            SegmentValue::CenterOf(i) => categories
+                .get(*i as usize)
+                .map(|c| c.chars().take(12).collect())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .disable_x_mesh()
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style((FONT, 13))
+            .x_label_formatter(&label)
+            .y_label_formatter(&|y: &f64| tick(*y, top))
+            .draw()
+            .map_err(Error::plot)?;
+        for (side, (name, values)) in [first, second].into_iter().enumerate() {
+            let colour = PALETTE[side];
+            chart
+                .draw_series(values.iter().enumerate().map(|(i, v)| {
+                    let i = i as u32;
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), *v),
+                        ],
+                        colour.filled(),
+                    );
+                    let (left, right) = if side == 0 { (4, half) } else { (half, 4) };
+                    bar.set_margin(0, 0, left, right);
+                    bar
+                }))
+                .map_err(Error::plot)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 4), (x + 14, y + 4)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw()
+            .map_err(Error::plot)?;
+        root.present().map_err(Error::plot)?;
+    }
+    let drawn = first.1.iter().chain(second.1).filter(|v| **v > 0.0).count();
+    Ok(with_marks(svg, drawn))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -310,7 +431,32 @@ mod tests {
         y: "y",
         whole_x: false,
         zero_y: false,
+        whole_y: false,
     };
+
+    /// Issue 29.4: tick labels are short numbers, never a float's full
+    /// expansion (`0.30000000000000004`) or a count with a decimal (`200.0`).
+    #[test]
+    fn tick_labels_are_rounded_to_the_axis() {
+        assert_eq!(tick(0.1 + 0.2, 1.0), "0.3");
+        assert_eq!(tick(0.7999999999999999, 1.02), "0.8");
+        assert_eq!(tick(200.0, 1200.0), "200");
+        assert_eq!(tick(-0.0000001, 1.0), "0.0");
+        assert_eq!(tick(3.25, 0.5), "3.25");
+        let svg = chart(
+            AXES,
+            &[Series {
+                label: String::new(),
+                points: vec![(0.0, 0.0), (0.3, 0.7), (1.0, 1.0)],
+            }],
+            Mark::Line,
+            true,
+            true,
+            None,
+        )
+        .unwrap();
+        assert!(!svg.contains("0000000"), "{svg}");
+    }
 
     /// Issue 28.4: a chart says how many data marks it draws, so that a
     /// check of the page can tell an empty chart (axes only) from a drawn one.

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use crate::Error;
 use crate::drift::{Drift, Level};
 use crate::html::{charts, number, page};
-use crate::plot::{Axes, Mark, Series, chart};
+use crate::plot::{Axes, Mark, Series, chart, paired_bars};
 
 /// Columns whose bins are charted, the most drifted first.
 const CHARTED: usize = 6;
@@ -85,13 +85,33 @@ fn drift_section(drift: &Drift) -> Result<Markup, Error> {
             },
         ];
         let title = format!("{} (PSI {:.3})", c.name, c.psi);
-        let x = if c.kind == "numeric" {
-            "training quantile bin"
-        } else {
-            "category (by training frequency)"
-        };
+        let caption = format!("shares of {} by bin, training against scored", c.name);
+        if c.kind != "numeric" {
+            // Categories have no order: bars labelled with each category.
+            let categories: Vec<String> = c.bins.iter().map(|b| b.0.clone()).collect();
+            let training: Vec<f64> = c.bins.iter().map(|b| b.1).collect();
+            let scored: Vec<f64> = c.bins.iter().map(|b| b.2).collect();
+            svgs.push((
+                caption,
+                paired_bars(
+                    Axes {
+                        title: &title,
+                        x: "category (by training frequency)",
+                        y: "share of rows",
+                        whole_x: false,
+                        zero_y: true,
+                        whole_y: false,
+                    },
+                    &categories,
+                    ("training", &training),
+                    ("scored", &scored),
+                )?,
+            ));
+            continue;
+        }
+        let x = "training quantile bin";
         svgs.push((
-            format!("shares of {} by bin, training against scored", c.name),
+            caption,
             chart(
                 Axes {
                     title: &title,
@@ -99,6 +119,7 @@ fn drift_section(drift: &Drift) -> Result<Markup, Error> {
                     y: "share of rows",
                     whole_x: true,
                     zero_y: true,
+                    whole_y: false,
                 },
                 &series,
                 Mark::Line,

@@ -3,71 +3,15 @@
 //! timeline of promotions and rollbacks, with links to each version's
 //! report.
 
-use std::collections::BTreeMap;
-
 use maud::{Markup, html};
 
 use crate::Error;
 use crate::html::{charts, number, page};
 use crate::plot::{Axes, Mark, Series, chart};
+use records::registry::{AliasEvent, Overview, VersionRow};
 
 /// Metrics charted over the versions, at most.
 const CHARTED: usize = 4;
-
-/// What the overview shows.
-#[derive(Debug, Clone, Default)]
-pub struct Overview {
-    /// The registry's location.
-    pub registry: String,
-    /// Every visible version, oldest first.
-    pub versions: Vec<VersionRow>,
-    /// Every alias with its records, oldest first.
-    pub aliases: Vec<(String, Vec<AliasEvent>)>,
-}
-
-/// One version.
-#[derive(Debug, Clone, Default)]
-pub struct VersionRow {
-    /// `v3`.
-    pub version: String,
-    /// 3.
-    pub number: u64,
-    /// Model name.
-    pub name: String,
-    /// Estimator, when the card holds a training record.
-    pub algorithm: Option<String>,
-    /// When and by whom the card was written.
-    pub created: String,
-    /// Test metrics (without the baselines).
-    pub metrics: BTreeMap<String, f64>,
-    /// Per metric, whether higher is better.
-    pub higher_is_better: BTreeMap<String, bool>,
-    /// Aliases pointing at it now.
-    pub aliases: Vec<String>,
-    /// Link to its report, relative to the overview.
-    pub report: Option<String>,
-}
-
-/// One promotion record.
-#[derive(Debug, Clone, Default)]
-pub struct AliasEvent {
-    /// Its sequence number.
-    pub sequence: u64,
-    /// `promote` or `rollback`.
-    pub action: String,
-    /// The version it points at.
-    pub version: String,
-    /// Its number, for the chart.
-    pub number: u64,
-    /// The version before, if any.
-    pub previous: Option<String>,
-    /// When (RFC 3339).
-    pub at: String,
-    /// Who.
-    pub by: String,
-    /// Why.
-    pub reason: Option<String>,
-}
 
 /// The overview as one self-contained HTML page.
 pub fn html(overview: &Overview) -> Result<String, Error> {
@@ -104,7 +48,13 @@ fn metric_names(versions: &[VersionRow]) -> Vec<String> {
     names
 }
 
+/// Metric columns in the versions table, at most: more would not fit a
+/// laptop screen; `model-registry show vN` lists them all.
+const COLUMNS: usize = 5;
+
 fn versions(overview: &Overview, names: &[String]) -> Markup {
+    let hidden = names.len().saturating_sub(COLUMNS);
+    let names = &names[..names.len().min(COLUMNS)];
     html! {
         @if overview.versions.is_empty() {
             p.note { "No version has been published yet." }
@@ -132,6 +82,9 @@ fn versions(overview: &Overview, names: &[String]) -> Markup {
                     }
                 }
             } }
+            @if hidden > 0 {
+                p.note { (hidden) " more metric(s) per version in each version's report and in `model-registry show vN`." }
+            }
         }
     }
 }
@@ -154,14 +107,35 @@ fn metric_charts(overview: &Overview, names: &[String]) -> Result<Markup, Error>
     }
     let mut svgs = Vec::new();
     for name in charted {
-        let series = [Series {
-            label: String::new(),
-            points: overview
-                .versions
-                .iter()
-                .filter_map(|v| Some((v.number as f64, *v.metrics.get(name)?)))
-                .collect(),
-        }];
+        // One line per model name: versions of different models are not
+        // one history.
+        let mut models: Vec<&str> = Vec::new();
+        for v in &overview.versions {
+            if v.metrics.contains_key(name) && !models.contains(&v.name.as_str()) {
+                models.push(&v.name);
+            }
+        }
+        let series: Vec<Series> = models
+            .iter()
+            .map(|model| Series {
+                label: if models.len() > 1 {
+                    (*model).to_string()
+                } else {
+                    String::new()
+                },
+                points: overview
+                    .versions
+                    .iter()
+                    .filter(|v| v.name == *model)
+                    .filter_map(|v| Some((v.number as f64, *v.metrics.get(name)?)))
+                    .collect(),
+            })
+            .collect();
+        let mark = if series.iter().all(|s| s.points.len() < 2) {
+            Mark::Dot
+        } else {
+            Mark::Line
+        };
         let direction = overview
             .versions
             .iter()
@@ -182,9 +156,10 @@ fn metric_charts(overview: &Overview, names: &[String]) -> Result<Markup, Error>
                 y: name,
                 whole_x: true,
                 zero_y: false,
+                whole_y: false,
             },
             &series,
-            Mark::Line,
+            mark,
             false,
             false,
             None,
@@ -211,6 +186,12 @@ fn timeline(alias: &str, events: &[AliasEvent]) -> Result<Markup, Error> {
         points,
     }];
     let title = format!("Version served by '{alias}'");
+    // One record is one point: a line through it would draw nothing.
+    let mark = if events.len() < 2 {
+        Mark::Dot
+    } else {
+        Mark::Line
+    };
     let svg = chart(
         Axes {
             title: &title,
@@ -218,9 +199,10 @@ fn timeline(alias: &str, events: &[AliasEvent]) -> Result<Markup, Error> {
             y: "version",
             whole_x: true,
             zero_y: false,
+            whole_y: true,
         },
         &series,
-        Mark::Line,
+        mark,
         false,
         false,
         None,
@@ -305,5 +287,55 @@ mod tests {
         assert!(page.contains("<polyline") || page.contains("<path"));
         let empty = html(&Overview::default()).unwrap();
         assert!(empty.contains("No version has been published yet."));
+    }
+
+    /// Issue 29.4: one promotion record draws a point (a line through one
+    /// point drew nothing), two models' versions are two series, and the
+    /// table keeps to its metric columns.
+    #[test]
+    fn one_record_many_models_and_many_metrics_read_well() {
+        let row = |n: u64, name: &str| VersionRow {
+            version: format!("v{n}"),
+            number: n,
+            name: name.into(),
+            metrics: (0..8)
+                .map(|m| (format!("metric_{m}"), n as f64 + m as f64 / 10.0))
+                .collect(),
+            ..VersionRow::default()
+        };
+        let overview = Overview {
+            registry: "models".into(),
+            versions: vec![row(1, "a"), row(2, "b"), row(3, "a"), row(4, "b")],
+            aliases: vec![(
+                "latest".into(),
+                vec![AliasEvent {
+                    sequence: 1,
+                    action: "promote".into(),
+                    version: "v4".into(),
+                    number: 4,
+                    ..AliasEvent::default()
+                }],
+            )],
+        };
+        let page = html(&overview).unwrap();
+        let marks: Vec<usize> = page
+            .split("data-marks=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(marks.iter().all(|&m| m > 0), "{marks:?}");
+        assert_eq!(*marks.last().unwrap(), 1, "the timeline's one record");
+        let texts: Vec<&str> = page
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>'))
+            .map(|(_, rest)| rest.split("</text>").next().unwrap_or("").trim())
+            .collect();
+        assert!(
+            texts.contains(&"a") && texts.contains(&"b"),
+            "a legend per model"
+        );
+        assert!(page.contains("<th>metric_4</th>") && !page.contains("<th>metric_5</th>"));
+        assert!(page.contains("3 more metric(s)"));
     }
 }

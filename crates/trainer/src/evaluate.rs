@@ -11,10 +11,10 @@
 
 use arrow::array::RecordBatch;
 use model::{Model, Prediction, Task};
-pub use report::training::Evaluation;
+pub use records::training::Evaluation;
 
 use crate::error::{Error, Result};
-use report::curves::Curves;
+use records::curves::Curves;
 
 use crate::metrics::{classification, regression};
 
@@ -140,7 +140,7 @@ fn scored(
                     .filter(|((_, p), _)| p.is_some())
                     .map(|((t, _), p)| (*t, p.clone()))
                     .unzip();
-                report::curves::classification(&scored_truth, &scored_proba, &model.classes)
+                records::curves::classification(&scored_truth, &scored_proba, &model.classes)
             });
             let evaluation = Evaluation::Classification {
                 model: classification(
@@ -175,7 +175,7 @@ fn scored(
                 .collect();
             let mean = train_values.iter().sum::<f64>() / train_values.len().max(1) as f64;
             let all_truth: Vec<f64> = truth_all.iter().flatten().copied().collect();
-            let curves = with_curves.then(|| report::curves::regression(&truth, &predicted));
+            let curves = with_curves.then(|| records::curves::regression(&truth, &predicted));
             let evaluation = Evaluation::Regression {
                 model: regression(&truth, &predicted),
                 baseline: regression(&all_truth, &vec![mean; all_truth.len()]),

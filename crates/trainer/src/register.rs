@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use model_registry::{CardInput, GateDecision, ModelCard, Promotion, Registry, Version};
-use report::model::VersionInfo;
-use report::training::TrainingRecord;
+use records::registry::VersionInfo;
+use records::training::TrainingRecord;
 
 use crate::config::{Promote, TrainConfig};
 use crate::error::{Error, Result};
@@ -150,7 +150,7 @@ pub async fn promote(
 /// Rewrites the registry's overview; a failure is logged (the version is
 /// published either way).
 pub async fn refresh_index(registry: &Registry) {
-    if let Err(e) = registry.write_index().await {
+    if let Err(e) = registry.write_index(report::registry::html).await {
         log::warn!(
             "could not rewrite the registry's {}: {e}",
             model_registry::INDEX_FILE

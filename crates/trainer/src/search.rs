@@ -13,7 +13,7 @@ use model::{EstimatorParams, ModelParams, Task};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use report::training::{Candidate, SearchReport};
+pub use records::training::{Candidate, SearchReport};
 
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;

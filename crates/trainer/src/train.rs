@@ -8,7 +8,7 @@ use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::{filter_record_batch, is_not_null};
 use model::{Model, ModelParams};
 use model_registry::{CardInput, GateDecision, Promotion, Registry, Version};
-use report::training::{ArtifactInfo, DataLineage, LossHistory, TrainingRecord};
+use records::training::{ArtifactInfo, DataLineage, LossHistory, TrainingRecord};
 use serde::Serialize;
 
 use crate::config::{Promote, TrainConfig};
@@ -64,6 +64,8 @@ pub struct TrainReport {
     pub rows: BTreeMap<String, u64>,
     /// Fit time in seconds (the final fit; the search's time is in `search_seconds`).
     pub fit_seconds: f64,
+    /// Seconds the evaluation on the train and test splits took.
+    pub evaluate_seconds: f64,
     /// Impurity-based feature importances of tree models, largest first.
     pub feature_importances: Option<Vec<(String, f64)>>,
     /// What fitting recorded beyond the model: a booster's loss per round
@@ -186,7 +188,9 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         message: e.to_string(),
     })??;
     let fit_seconds = started.elapsed().as_secs_f64();
+    let evaluating = Instant::now();
     let (evaluation, curves) = evaluate_with_curves(&model, &train, &test)?;
+    let evaluate_seconds = evaluating.elapsed().as_secs_f64();
     let mut metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
     if let Some(search) = &search {
         let best = &search.candidates[search.best];
@@ -206,7 +210,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     ]
     .into();
     log::info!(
-        "fitted in {fit_seconds:.2} s; test {}",
+        "fitted in {fit_seconds:.2} s, evaluated in {evaluate_seconds:.2} s; test {}",
         headline(&evaluation)
     );
 
@@ -222,6 +226,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         artifact_bytes: artifact.len(),
         rows: rows.clone(),
         fit_seconds,
+        evaluate_seconds,
         feature_importances: model.feature_importances(),
         training: model
             .estimator
@@ -254,6 +259,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         seed: config.model.seed,
         rows,
         fit_seconds,
+        evaluate_seconds,
         evaluation,
         search,
         feature_importances: report.feature_importances.clone(),
@@ -288,9 +294,9 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
 }
 
 /// The training split's input columns, profiled.
-fn training_profile(model: &Model, train: &RecordBatch) -> Result<report::profile::Profile> {
+fn training_profile(model: &Model, train: &RecordBatch) -> Result<records::profile::Profile> {
     let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
-    report::profile::Profile::of(train, &inputs).map_err(|e| Error::Data {
+    records::profile::Profile::of(train, &inputs).map_err(|e| Error::Data {
         location: "training split".into(),
         message: e.to_string(),
     })

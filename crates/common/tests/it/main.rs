@@ -14,6 +14,9 @@ macro_rules! backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
+                    if common::testing::skip(stringify!($backend)) {
+                        return;
+                    }
                     let store = common::testing::TestStore::named(stringify!($backend));
                     super::suite::$test(store.location()).await;
                 }

@@ -86,6 +86,9 @@ fn check_counts(m: &Manifest) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_result_on_local_disk_and_s3() {
+    if common::testing::skip_s3() {
+        return;
+    }
     let (local, local_manifest) = penguins("local").await;
     let (s3, s3_manifest) = penguins("s3").await;
     check_counts(&local_manifest);
@@ -239,5 +242,8 @@ async fn concurrent_forced_runs_leave_a_valid_manifest_local() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_forced_runs_leave_a_valid_manifest_s3() {
+    if common::testing::skip_s3() {
+        return;
+    }
     concurrent_forced_runs_leave_a_valid_manifest("s3").await;
 }

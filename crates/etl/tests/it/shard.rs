@@ -166,6 +166,9 @@ async fn shards_merge_to_the_unsharded_rows_on_local_disk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_merge_to_the_unsharded_rows_on_s3() {
+    if common::testing::skip_s3() {
+        return;
+    }
     same_as_unsharded("s3").await;
 }
 

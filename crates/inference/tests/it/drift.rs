@@ -4,7 +4,7 @@
 
 use common::testing::TestStore;
 use inference::Error;
-use report::drift::{Level, Thresholds};
+use records::drift::{Level, Thresholds};
 
 use crate::pipeline::{options, repo, shipped, trained};
 

@@ -142,6 +142,9 @@ async fn pipeline(backend: &str) -> Vec<Vec<Option<String>>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_predictions_on_local_disk_and_s3() {
+    if common::testing::skip_s3() {
+        return;
+    }
     let local = pipeline("local").await;
     let s3 = pipeline("s3").await;
     assert_eq!(local, s3);
@@ -191,5 +194,8 @@ async fn concurrent_runs_leave_a_valid_manifest_local() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_runs_leave_a_valid_manifest_s3() {
+    if common::testing::skip_s3() {
+        return;
+    }
     concurrent_runs_leave_a_valid_manifest("s3").await;
 }

@@ -12,6 +12,9 @@ macro_rules! backend {
             $(
                 #[test]
                 fn $test() {
+                    if common::testing::skip(stringify!($backend)) {
+                        return;
+                    }
                     let store = common::testing::TestStore::named(stringify!($backend));
                     crate::suite::$test(store.location().as_str());
                 }

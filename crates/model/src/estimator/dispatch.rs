@@ -1,5 +1,6 @@
 //! `estimators!`: generates [`EstimatorParams`](super::EstimatorParams),
-//! [`Fitted`](super::Fitted), [`ALGORITHMS`](super::ALGORITHMS) and their
+//! [`Fitted`](super::Fitted), [`ALGORITHMS`](super::ALGORITHMS),
+//! [`ESTIMATORS`](super::ESTIMATORS) and their
 //! dispatch from the one list in [`estimator`](super). Every match it writes
 //! is exhaustive, so an estimator missing a method does not compile.
 //!
@@ -25,6 +26,12 @@ macro_rules! estimators {
 
         /// Algorithm names as written in config.
         pub const ALGORITHMS: &[&str] = &[$(<$params as Algorithm>::NAME),+];
+
+        /// Every algorithm with the tasks it does: what tests, fuzz seeds
+        /// and the parity harness (through `trainer --algorithms`) iterate,
+        /// so adding an estimator needs no list kept by hand.
+        pub const ESTIMATORS: &[(&str, &[Task])] =
+            &[$((<$params as Algorithm>::NAME, <$params as Algorithm>::TASKS)),+];
 
         /// A fitted estimator.
         #[derive(Debug, Serialize, Deserialize)]

@@ -34,6 +34,16 @@ pub enum Task {
     Regression,
 }
 
+impl Task {
+    /// The task's config name: `classification` or `regression`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
 // The estimators: folder (a public module), config variant with its
 // parameters, and the fitted variants its `fit` returns. Adding one is its
 // folder plus a line.

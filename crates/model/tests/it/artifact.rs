@@ -6,26 +6,13 @@ use serde_json::json;
 
 use crate::penguins::{load, params, split};
 
-const ALL: &[(&str, Task)] = &[
-    ("logistic_regression", Task::Classification),
-    ("decision_tree", Task::Classification),
-    ("random_forest", Task::Classification),
-    ("knn", Task::Classification),
-    ("gaussian_nb", Task::Classification),
-    ("svm", Task::Classification),
-    ("gradient_boosting", Task::Classification),
-    ("extra_trees", Task::Classification),
-    ("linear_regression", Task::Regression),
-    ("ridge", Task::Regression),
-    ("lasso", Task::Regression),
-    ("elastic_net", Task::Regression),
-    ("extra_trees", Task::Regression),
-    ("gradient_boosting", Task::Regression),
-    ("decision_tree", Task::Regression),
-    ("random_forest", Task::Regression),
-    ("knn", Task::Regression),
-    ("svm", Task::Regression),
-];
+/// Every estimator × task it does, from the estimator registry.
+fn all() -> Vec<(&'static str, Task)> {
+    model::estimator::ESTIMATORS
+        .iter()
+        .flat_map(|&(name, tasks)| tasks.iter().map(move |&task| (name, task)))
+        .collect()
+}
 
 fn extra(algorithm: &str) -> serde_json::Value {
     if algorithm == "random_forest" {
@@ -38,7 +25,7 @@ fn extra(algorithm: &str) -> serde_json::Value {
 #[test]
 fn every_estimator_round_trips_with_identical_predictions() {
     let data = load();
-    for &(algorithm, task) in ALL {
+    for (algorithm, task) in all() {
         let (train, test) = split(&data, task == Task::Regression);
         let fitted = params(algorithm, task, extra(algorithm))
             .fit(&train)
@@ -122,7 +109,7 @@ fn artifact_on(
 #[test]
 fn same_seed_same_bytes_on_one_or_two_threads() {
     let data = load();
-    for &(algorithm, task) in ALL {
+    for (algorithm, task) in all() {
         let (train, _) = split(&data, task == Task::Regression);
         let fit_on = |threads| artifact_on(threads, algorithm, task, extra(algorithm), &train);
         let one = fit_on(1);
@@ -166,7 +153,7 @@ fn same_bytes_on_one_or_two_threads_over_many_chunks() {
         "gradient_boosting" => json!({"n_estimators": 5}),
         _ => json!(null),
     };
-    for &(algorithm, task) in ALL.iter().filter(|(a, _)| *a != "svm") {
+    for (algorithm, task) in all().into_iter().filter(|(a, _)| *a != "svm") {
         let (train, _) = split(&data, task == Task::Regression);
         let fit_on = |threads| artifact_on(threads, algorithm, task, small(algorithm), &train);
         assert_eq!(fit_on(1), fit_on(2), "{algorithm} {task:?}: 1 vs 2 threads");
@@ -302,13 +289,19 @@ fn smartcore_version_constant_matches_the_lock_file() {
 /// An artifact whose body is `model` after `craft` changed it, with a header
 /// that matches (size and checksum valid, as an attacker would make it).
 fn crafted(bytes: &[u8], craft: impl FnOnce(&mut rmpv::Value)) -> Vec<u8> {
-    let (header, start) = model::artifact::header(bytes).unwrap();
+    let (_, start) = model::artifact::header(bytes).unwrap();
     let mut body: rmpv::Value = rmp_serde::from_slice(&bytes[start..]).unwrap();
     craft(&mut body);
-    let body = rmp_serde::to_vec(&body).unwrap();
+    with_body(bytes, &rmp_serde::to_vec(&body).unwrap())
+}
+
+/// The artifact `bytes` with its body replaced by `body`, behind a header
+/// that matches it.
+fn with_body(bytes: &[u8], body: &[u8]) -> Vec<u8> {
+    let (header, _) = model::artifact::header(bytes).unwrap();
     let header = model::artifact::Header {
         body_bytes: body.len() as u64,
-        body_sha256: common::checksum::sha256_hex(&body),
+        body_sha256: common::checksum::sha256_hex(body),
         ..header
     };
     let header = serde_json::to_vec(&header).unwrap();
@@ -316,7 +309,7 @@ fn crafted(bytes: &[u8], craft: impl FnOnce(&mut rmpv::Value)) -> Vec<u8> {
     out.extend_from_slice(&model::artifact::FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     out
 }
 
@@ -510,7 +503,7 @@ fn no_crafted_integer_makes_loading_or_prediction_panic() {
         state ^= state << 17;
         state
     };
-    for &(algorithm, task) in ALL {
+    for (algorithm, task) in all() {
         let (bytes, test) = fitted(algorithm, task);
         let (_, start) = model::artifact::header(&bytes).unwrap();
         let body: rmpv::Value = rmp_serde::from_slice(&bytes[start..]).unwrap();
@@ -573,4 +566,39 @@ fn an_input_that_overflows_the_arithmetic_is_a_row_error_not_nan() {
         || matches!(p, model::Prediction::Class { probabilities: Some(p), .. }
             if p.iter().all(|v| v.is_finite()))));
     assert!(batch.column(column).len() > 2);
+}
+
+/// Every estimator × task has a real model body among the model_artifact
+/// fuzz seeds, named `<algorithm>_<task>`, which loads. A new estimator
+/// fails here until its seed is written:
+/// `CAUCE_WRITE_SEEDS=1 cargo test -p model --test it fuzz_seed`.
+#[test]
+fn every_estimator_has_a_fuzz_seed() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/model_artifact");
+    let write = std::env::var_os("CAUCE_WRITE_SEEDS").is_some();
+    let mut missing = Vec::new();
+    for (algorithm, task) in all() {
+        let name = format!("{algorithm}_{}", task.name());
+        let path = dir.join(&name);
+        if write {
+            let (bytes, _) = fitted(algorithm, task);
+            let (_, start) = model::artifact::header(&bytes).unwrap();
+            std::fs::write(&path, &bytes[start..]).unwrap();
+        }
+        match std::fs::read(&path) {
+            Ok(body) => {
+                let (bytes, _) = fitted(algorithm, task);
+                let model = Model::load(&with_body(&bytes, &body))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(model.params.name(), algorithm, "{name}");
+            }
+            Err(_) => missing.push(name),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no fuzz seed for {missing:?}: write them with \
+         `CAUCE_WRITE_SEEDS=1 cargo test -p model --test it fuzz_seed`"
+    );
 }

@@ -47,19 +47,10 @@ fn rmse(model: &Model, test: &arrow::array::RecordBatch, baseline: Option<f64>) 
     (squared / predictions.len() as f64).sqrt()
 }
 
-#[test]
-fn every_classifier_beats_the_majority_class() {
-    let data = load();
-    let (train, test) = split(&data, false);
-    let adelie = test
-        .column_by_name("species")
-        .unwrap()
-        .as_string::<i32>()
-        .iter()
-        .filter(|s| *s == Some("Adelie"))
-        .count();
-    let baseline = adelie as f64 / test.num_rows() as f64;
-    for (algorithm, extra, floor) in [
+/// Each classifier with the settings it is tested with and the accuracy it
+/// must reach on penguins.
+fn classifiers() -> Vec<(&'static str, serde_json::Value, f64)> {
+    vec![
         ("logistic_regression", json!({"alpha": 0.1}), 0.95),
         ("decision_tree", json!({"max_depth": 6}), 0.90),
         ("random_forest", json!({"n_trees": 30}), 0.95),
@@ -77,7 +68,62 @@ fn every_classifier_beats_the_majority_class() {
         // near-zero within-class variance, which makes it overconfident; it
         // still beats the baseline by a wide margin.
         ("gaussian_nb", json!(null), 0.70),
-    ] {
+    ]
+}
+
+/// Each regressor with the settings it is tested with.
+fn regressors() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("linear_regression", json!(null)),
+        ("ridge", json!({"alpha": 1.0})),
+        ("lasso", json!({"alpha": 1.0})),
+        ("elastic_net", json!({"alpha": 0.1, "l1_ratio": 0.5})),
+        ("extra_trees", json!({"n_trees": 30, "min_samples_leaf": 2})),
+        ("gradient_boosting", json!({"min_samples_leaf": 5})),
+        (
+            "decision_tree",
+            json!({"max_depth": 5, "min_samples_leaf": 3}),
+        ),
+        (
+            "random_forest",
+            json!({"n_trees": 30, "min_samples_leaf": 2}),
+        ),
+        ("knn", json!({"k": 7, "weights": "distance"})),
+        // Body mass is in grams (sd ≈ 800): the penalty must be large enough
+        // for margin violations of that size to matter.
+        ("svm", json!({"c": 5000, "epsilon": 50})),
+        ("svm", json!({"kernel": "linear", "c": 100, "epsilon": 50})),
+    ]
+}
+
+/// The lists above cover every estimator × task of the estimator registry,
+/// so a new estimator fails here until it is given its settings.
+#[test]
+fn every_estimator_is_tested_on_each_task_it_does() {
+    for &(name, tasks) in model::estimator::ESTIMATORS {
+        for task in tasks {
+            let listed = match task {
+                Task::Classification => classifiers().iter().any(|c| c.0 == name),
+                Task::Regression => regressors().iter().any(|r| r.0 == name),
+            };
+            assert!(listed, "{name} is not tested for {}", task.name());
+        }
+    }
+}
+
+#[test]
+fn every_classifier_beats_the_majority_class() {
+    let data = load();
+    let (train, test) = split(&data, false);
+    let adelie = test
+        .column_by_name("species")
+        .unwrap()
+        .as_string::<i32>()
+        .iter()
+        .filter(|s| *s == Some("Adelie"))
+        .count();
+    let baseline = adelie as f64 / test.num_rows() as f64;
+    for (algorithm, extra, floor) in classifiers() {
         let model = params(algorithm, Task::Classification, extra)
             .fit(&train)
             .unwrap();
@@ -115,27 +161,7 @@ fn every_regressor_beats_the_mean() {
     .unwrap();
     let mass = mass.as_primitive::<arrow::datatypes::Float64Type>();
     let mean = mass.iter().flatten().sum::<f64>() / mass.len() as f64;
-    for (algorithm, extra) in [
-        ("linear_regression", json!(null)),
-        ("ridge", json!({"alpha": 1.0})),
-        ("lasso", json!({"alpha": 1.0})),
-        ("elastic_net", json!({"alpha": 0.1, "l1_ratio": 0.5})),
-        ("extra_trees", json!({"n_trees": 30, "min_samples_leaf": 2})),
-        ("gradient_boosting", json!({"min_samples_leaf": 5})),
-        (
-            "decision_tree",
-            json!({"max_depth": 5, "min_samples_leaf": 3}),
-        ),
-        (
-            "random_forest",
-            json!({"n_trees": 30, "min_samples_leaf": 2}),
-        ),
-        ("knn", json!({"k": 7, "weights": "distance"})),
-        // Body mass is in grams (sd ≈ 800): the penalty must be large enough
-        // for margin violations of that size to matter.
-        ("svm", json!({"c": 5000, "epsilon": 50})),
-        ("svm", json!({"kernel": "linear", "c": 100, "epsilon": 50})),
-    ] {
+    for (algorithm, extra) in regressors() {
         let model = params(algorithm, Task::Regression, extra)
             .fit(&train)
             .unwrap();

@@ -2,7 +2,7 @@
 //! precision / recall / F1, ROC AUC (binary, or one-vs-rest macro), log loss,
 //! confusion matrix.
 
-use report::training::{ClassMetrics, ClassificationMetrics};
+use records::training::{ClassMetrics, ClassificationMetrics};
 
 /// Computes every metric over every row. `truth` holds indexes into
 /// `labels`; `predicted` holds the predicted index, or `None` for a row the

@@ -5,8 +5,8 @@ mod classification;
 mod regression;
 
 pub use classification::classification;
+pub use records::training::{ClassMetrics, ClassificationMetrics, RegressionMetrics};
 pub use regression::regression;
-pub use report::training::{ClassMetrics, ClassificationMetrics, RegressionMetrics};
 
 use model_registry::Better;
 

@@ -1,6 +1,6 @@
 //! Regression metrics: RMSE, MAE, R², MAPE.
 
-use report::training::RegressionMetrics;
+use records::training::RegressionMetrics;
 
 /// Computes every metric of `predicted` against `truth`.
 pub fn regression(truth: &[f64], predicted: &[f64]) -> RegressionMetrics {

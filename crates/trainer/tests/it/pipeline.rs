@@ -99,10 +99,10 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
     // The card's metadata is the typed training record, which says which
     // way each metric improves and holds the test set's curves; the model
     // report is published with the version and listed with its checksum.
-    let record: report::training::TrainingRecord =
+    let record: records::training::TrainingRecord =
         serde_json::from_value(card.metadata.clone()).unwrap();
     assert_eq!(record.evaluation, first.evaluation);
-    let Some(report::curves::Curves::Classification { classes, .. }) = &record.curves else {
+    let Some(records::curves::Curves::Classification { classes, .. }) = &record.curves else {
         panic!("classification curves: {:?}", record.curves)
     };
     assert_eq!(classes.len(), 3);
@@ -121,19 +121,21 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
         "{}",
         &page[..400]
     );
-    assert_eq!(
-        model_registry::model_report(&registry, "v1").await.unwrap(),
-        page
-    );
-    let text = model_registry::model_report_text(&registry, "latest")
+    match model_registry::model_report(&registry, "v1").await.unwrap() {
+        model_registry::ModelReport::Published(published) => assert_eq!(published, page),
+        other => panic!("{other:?}"),
+    }
+    let (version, record) = model_registry::model_record(&registry, "latest")
         .await
         .unwrap();
+    let text = report::model::text(&version, &record);
     assert!(
         text.starts_with("penguins-species v1: random_forest classification on 'species'")
             && text.contains("accuracy: 1 (baseline 0.3768)"),
         "{text}"
     );
-    let index = model_registry::overview(&registry).await.unwrap();
+    let index =
+        report::registry::html(&model_registry::overview(&registry).await.unwrap()).unwrap();
     assert!(index.contains(r#"<a href="versioned/v1/report.html">v1</a>"#));
 
     // The same training again is not better, so the gate keeps v1 in production.

@@ -92,7 +92,7 @@ impl Booster {
                 truth.len()
             )));
         }
-        if classes > 0 && p.loss != RegressionLoss::SquaredError {
+        if classes > 0 && p.loss.is_some_and(|l| l != RegressionLoss::SquaredError) {
             return Err(params(
                 "params.loss",
                 "absolute_error and huber are regression losses; classification minimises log loss",
@@ -694,7 +694,7 @@ mod tests {
         let x = matrix(&rows);
         let error = |loss: RegressionLoss| {
             let p = BoostingParams {
-                loss,
+                loss: Some(loss),
                 huber_delta: 1.0,
                 ..BoostingParams::default()
             };
@@ -714,7 +714,7 @@ mod tests {
         assert!(absolute < 0.5 && huber < 0.5, "absolute {absolute}, huber {huber}");
         assert!(squared > 5.0 * absolute.max(huber), "squared {squared}");
         let p = BoostingParams {
-            loss: RegressionLoss::Huber,
+            loss: Some(RegressionLoss::Huber),
             ..BoostingParams::default()
         };
         let err = Booster::fit(&x, &Target::Classes(vec![0; 2_000], 2), None, &p, 1)

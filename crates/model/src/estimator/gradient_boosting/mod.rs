@@ -70,8 +70,11 @@ pub struct BoostingParams {
     /// Share of the training rows held out to stop early on, in (0, 1), when
     /// there is no validation split.
     pub validation_fraction: f64,
-    /// The regression loss: `squared_error`, `absolute_error` or `huber`.
-    pub loss: RegressionLoss,
+    /// The regression loss: `squared_error` (the default), `absolute_error`
+    /// or `huber`; absent for classification, which minimises log loss (so
+    /// a classifier's card does not show a regression loss).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<RegressionLoss>,
     /// Where `huber` turns from squared to absolute (> 0), in target units.
     pub huber_delta: f64,
 }
@@ -91,7 +94,7 @@ impl Default for BoostingParams {
             colsample_bytree: 1.0,
             early_stopping_rounds: None,
             validation_fraction: 0.1,
-            loss: RegressionLoss::SquaredError,
+            loss: None,
             huber_delta: 1.0,
         }
     }
@@ -100,7 +103,7 @@ impl Default for BoostingParams {
 impl BoostingParams {
     /// The loss for a regression target.
     fn regression_loss(&self) -> Loss {
-        match self.loss {
+        match self.loss.unwrap_or_default() {
             RegressionLoss::SquaredError => Loss::SquaredError,
             RegressionLoss::AbsoluteError => Loss::AbsoluteError,
             RegressionLoss::Huber => Loss::Huber {
@@ -114,6 +117,14 @@ impl Algorithm for BoostingParams {
     const NAME: &'static str = "gradient_boosting";
     const TASKS: &'static [Task] = &[Task::Classification, Task::Regression];
     const MISSING_VALUES: bool = true;
+
+    fn with_task_defaults(self, task: Task) -> Self {
+        let loss = match task {
+            Task::Regression => Some(self.loss.unwrap_or_default()),
+            Task::Classification => self.loss,
+        };
+        Self { loss, ..self }
+    }
 
     fn check(&self) -> Result<()> {
         let share = |v: f64| v > 0.0 && v <= 1.0;

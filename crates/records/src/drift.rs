@@ -295,16 +295,7 @@ impl ColumnCounter {
     ) -> ColumnDrift {
         let (expected, labels, kind, all_known): (Vec<u64>, Vec<String>, &str, bool) =
             match (&c.numeric, &c.categorical) {
-                (Some(n), _) => {
-                    let mut labels = Vec::new();
-                    let mut low = format!("{}", n.min);
-                    for e in &n.edges {
-                        labels.push(format!("{low} – {e}"));
-                        low = format!("{e}");
-                    }
-                    labels.push(format!("{low} – {}", n.max));
-                    (n.counts.clone(), labels, "numeric", true)
-                }
+                (Some(n), _) => (n.counts.clone(), bin_labels(&n.edges), "numeric", true),
                 (None, Some(cat)) => {
                     let mut counts: Vec<u64> = cat.top.iter().map(|t| t.1).collect();
                     counts.push(cat.other);
@@ -346,6 +337,26 @@ impl ColumnCounter {
         column.judge(rows, thresholds);
         column
     }
+}
+
+/// What each quantile bin holds, as [`crate::profile::bin`] assigns values:
+/// `≤ e0`, then `(a, b]` between edges, then `> last`. Bins between equal
+/// edges (a column with few distinct values, such as 0/1) cannot hold a
+/// value and say so, instead of reading `0 – 0`.
+fn bin_labels(edges: &[f64]) -> Vec<String> {
+    let (Some(first), Some(last)) = (edges.first(), edges.last()) else {
+        return vec!["all values".into()];
+    };
+    let mut labels = vec![format!("≤ {first}")];
+    for pair in edges.windows(2) {
+        labels.push(if pair[0] < pair[1] {
+            format!("({}, {}]", pair[0], pair[1])
+        } else {
+            format!("(none: {} = {})", pair[0], pair[1])
+        });
+    }
+    labels.push(format!("> {last}"));
+    labels
 }
 
 fn rate(n: u64, of: u64) -> f64 {
@@ -446,6 +457,22 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
 
     use super::*;
+
+    /// Issue 29.4: a 0/1 column's bins read `≤ 0`, `(0, 1]`, not `0 – 0`.
+    #[test]
+    fn bin_labels_say_what_each_bin_holds() {
+        assert_eq!(
+            bin_labels(&[0.0, 0.0, 1.0]),
+            vec!["≤ 0", "(none: 0 = 0)", "(0, 1]", "> 1"]
+        );
+        assert_eq!(bin_labels(&[]), vec!["all values"]);
+        // Each label names the bin that `profile::bin` puts its values in.
+        let edges = [0.0, 0.0, 1.0];
+        let labels = bin_labels(&edges);
+        assert_eq!(labels[crate::profile::bin(&edges, 0.0)], "≤ 0");
+        assert_eq!(labels[crate::profile::bin(&edges, 1.0)], "(0, 1]");
+        assert_eq!(labels[crate::profile::bin(&edges, 7.0)], "> 1");
+    }
 
     fn batch(x: Vec<f64>, s: Vec<&str>) -> RecordBatch {
         RecordBatch::try_new(

@@ -285,6 +285,11 @@ pub struct TrainingRecord {
     pub rows: BTreeMap<String, u64>,
     /// Seconds the final fit took.
     pub fit_seconds: f64,
+    /// Seconds the evaluation on the train and test splits took (kNN's
+    /// predictions cost more than its fit); 0 in records written before it
+    /// was measured.
+    #[serde(default)]
+    pub evaluate_seconds: f64,
     /// Test metrics beside the baseline's.
     pub evaluation: Evaluation,
     /// The hyperparameter search, when configured.
