@@ -36,10 +36,11 @@
 //! ```
 
 pub mod config;
+/// etl's manifest: the record in the `records` crate, where its readers find it.
+pub use records::etl as manifest;
 mod dataset;
 pub mod error;
 mod keys;
-pub mod manifest;
 mod merge;
 pub mod plan;
 mod policy;

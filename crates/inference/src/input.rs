@@ -164,7 +164,7 @@ impl TextPlan {
                 position.insert(output, i);
             }
         }
-        let cleaner = cleaning.cleaner();
+        let cleaner = ingest::clean::cleaner(cleaning);
         let mut columns: Vec<(usize, DataType, Option<String>)> = Vec::new();
         let mut fields = Vec::new();
         let mut add = |name: &str, i: Option<usize>, data_type: DataType| {

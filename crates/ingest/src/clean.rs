@@ -5,7 +5,6 @@
 //! card, and inference applies it again to raw files, so that a raw row
 //! becomes the same features in training and in serving.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
@@ -13,92 +12,24 @@ use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Result;
-use crate::read::CsvConfig;
-use crate::types::ColumnType;
 
-/// The cleaning that turned raw files into a dataset's columns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Cleaning {
-    /// The CSV dialect the raw files were read with.
-    pub csv: CsvConfig,
-    /// Text cells read as null (after trimming).
-    pub null_tokens: Vec<String>,
-    /// Whether text cells were trimmed.
-    pub trim: bool,
-    /// Input column name → output name.
-    pub rename: BTreeMap<String, String>,
-    /// Input columns left out.
-    pub drop: Vec<String>,
-    /// Output columns' types (declared or inferred), by output name.
-    pub types: BTreeMap<String, ColumnType>,
-    /// Constants that replaced nulls (`fill_null`), as text, by output name.
-    pub fill_null: BTreeMap<String, String>,
-}
+pub use records::cleaning::Cleaning;
 
-impl Default for Cleaning {
-    fn default() -> Self {
-        Self {
-            csv: CsvConfig::default(),
-            null_tokens: vec![String::new(), "NA".into(), "null".into()],
-            trim: true,
-            rename: BTreeMap::new(),
-            drop: Vec::new(),
-            types: BTreeMap::new(),
-            fill_null: BTreeMap::new(),
-        }
+/// The cell cleaner of `cleaning`.
+pub fn cleaner(cleaning: &Cleaning) -> Cleaner {
+    Cleaner {
+        trim: cleaning.trim,
+        null_tokens: cleaning.null_tokens.clone(),
     }
 }
 
-impl Cleaning {
-    /// The cell cleaner.
-    pub fn cleaner(&self) -> Cleaner {
-        Cleaner {
-            trim: self.trim,
-            null_tokens: self.null_tokens.clone(),
-        }
-    }
-
-    /// The name an input column has after cleaning (`None`: dropped).
-    pub fn output_name<'a>(&'a self, input: &'a str) -> Option<&'a str> {
-        if self.drop.iter().any(|d| d == input) {
-            return None;
-        }
-        Some(self.rename.get(input).map_or(input, String::as_str))
-    }
-
-    /// The part of the cleaning that produces `columns` (output names):
-    /// what a model that reads only them needs. Renames and drops are kept
-    /// whole (passthrough columns such as ids may be renamed too).
-    pub fn for_columns(&self, columns: &[String]) -> Self {
-        let keep = |name: &String| columns.contains(name);
-        Self {
-            types: self
-                .types
-                .iter()
-                .filter(|(name, _)| keep(name))
-                .map(|(n, t)| (n.clone(), *t))
-                .collect(),
-            fill_null: self
-                .fill_null
-                .iter()
-                .filter(|(name, _)| keep(name))
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect(),
-            ..self.clone()
-        }
-    }
-
-    /// `column` (cleaned text of output column `name`) with its nulls
-    /// replaced by the `fill_null` constant, if it has one.
-    pub fn fill(&self, name: &str, column: ArrayRef) -> ArrayRef {
-        match self.fill_null.get(name) {
-            Some(value) => fill_nulls(column, value),
-            None => column,
-        }
+/// `column` (cleaned text of output column `name`) with its nulls replaced
+/// by `cleaning`'s `fill_null` constant, if it has one.
+pub fn fill(cleaning: &Cleaning, name: &str, column: ArrayRef) -> ArrayRef {
+    match cleaning.fill_null.get(name) {
+        Some(value) => fill_nulls(column, value),
+        None => column,
     }
 }
 
@@ -159,6 +90,7 @@ impl Cleaner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ColumnType;
 
     #[test]
     fn a_cleaning_keeps_what_its_columns_need() {
@@ -180,7 +112,7 @@ mod tests {
         assert_eq!(part.rename.len(), 2);
         assert_eq!(part.types.keys().collect::<Vec<_>>(), ["bill"]);
         let column: ArrayRef = Arc::new(StringArray::from(vec![Some("1"), None]));
-        let filled = part.fill("bill", column);
+        let filled = fill(&part, "bill", column);
         assert_eq!(filled.as_string::<i32>().value(1), "0");
     }
 

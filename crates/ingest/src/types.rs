@@ -6,76 +6,11 @@
 
 use arrow::array::{Array, ArrayRef};
 use arrow::compute::{CastOptions, cast_with_options};
-use arrow::datatypes::{DataType, TimeUnit};
-use serde::{Deserialize, Serialize};
+use arrow::datatypes::DataType;
 
 use crate::error::Result;
 
-/// A column's type in the output Parquet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ColumnType {
-    /// UTF-8 text.
-    String,
-    /// 64-bit signed integer.
-    Int64,
-    /// 64-bit float.
-    Float64,
-    /// `true`/`false` (also `t`/`f`, `yes`/`no`, `1`/`0`).
-    Bool,
-    /// Calendar date, `YYYY-MM-DD`.
-    Date,
-    /// Instant, RFC 3339 / ISO 8601 (`2026-11-29T09:33:19Z`), stored as UTC microseconds.
-    Timestamp,
-}
-
-impl ColumnType {
-    /// The Arrow type written to Parquet.
-    pub fn data_type(self) -> DataType {
-        match self {
-            ColumnType::String => DataType::Utf8,
-            ColumnType::Int64 => DataType::Int64,
-            ColumnType::Float64 => DataType::Float64,
-            ColumnType::Bool => DataType::Boolean,
-            ColumnType::Date => DataType::Date32,
-            // An offset, not a zone name: arrow casts to named zones only with chrono-tz.
-            ColumnType::Timestamp => {
-                DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()))
-            }
-        }
-    }
-
-    /// Lower-case name as written in config.
-    pub fn name(self) -> &'static str {
-        match self {
-            ColumnType::String => "string",
-            ColumnType::Int64 => "int64",
-            ColumnType::Float64 => "float64",
-            ColumnType::Bool => "bool",
-            ColumnType::Date => "date",
-            ColumnType::Timestamp => "timestamp",
-        }
-    }
-
-    /// The type whose Arrow type is `data_type`, if one is.
-    pub fn of(data_type: &DataType) -> Option<Self> {
-        [
-            ColumnType::String,
-            ColumnType::Int64,
-            ColumnType::Float64,
-            ColumnType::Bool,
-            ColumnType::Date,
-            ColumnType::Timestamp,
-        ]
-        .into_iter()
-        .find(|t| t.data_type() == *data_type)
-    }
-
-    /// Whether `min`/`max` apply.
-    pub fn is_numeric(self) -> bool {
-        matches!(self, ColumnType::Int64 | ColumnType::Float64)
-    }
-}
+pub use records::cleaning::ColumnType;
 
 /// Casts a cleaned text column to `target` (any other column is cast the
 /// same way): Arrow's cast, the one etl and inference both use, where a

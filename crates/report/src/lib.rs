@@ -29,6 +29,7 @@ impl From<records::Error> for Error {
     fn from(e: records::Error) -> Self {
         match e {
             records::Error::Data(message) => Self::Data(message),
+            other => Self::Data(other.to_string()),
         }
     }
 }

@@ -1,8 +1,7 @@
 //! Training data: the ETL output, read through its `_manifest.json` (never
-//! by listing files, so a half-written run is never read). Only the fields
-//! the trainer needs are read from the manifest; the rest is the ETL's.
+//! by listing files, so a half-written run is never read), decoded as the
+//! one typed record etl writes (`records::etl::Manifest`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -11,21 +10,9 @@ use arrow::compute::concat_batches;
 // part is checked against before it is read.
 use common::storage::{Location, StoredFile as OutputFile};
 use ingest::clean::Cleaning;
-use serde::Deserialize;
+use records::etl::Manifest;
 
 use crate::error::{Error, Result};
-
-/// Manifest layout versions this trainer reads.
-const MANIFEST_VERSION: u32 = 1;
-
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    format_version: u32,
-    run_id: String,
-    outputs: BTreeMap<String, Vec<OutputFile>>,
-    #[serde(default)]
-    cleaning: Option<Cleaning>,
-}
 
 /// The splits of one ETL run, in memory (training needs them whole).
 #[derive(Debug)]
@@ -62,19 +49,10 @@ pub async fn load(location: &str) -> Result<Dataset> {
         }
         Err(e) => return Err(e.into()),
     };
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
+    let manifest = Manifest::decode(&bytes).map_err(|e| Error::Data {
         location: manifest_location.to_string(),
-        message: format!("not an ETL manifest: {e}"),
+        message: e.to_string(),
     })?;
-    if manifest.format_version != MANIFEST_VERSION {
-        return Err(Error::Data {
-            location: manifest_location.to_string(),
-            message: format!(
-                "manifest format_version {} is not supported (expected {MANIFEST_VERSION})",
-                manifest.format_version
-            ),
-        });
-    }
     let files = |split: &str| {
         manifest
             .outputs

@@ -15,76 +15,16 @@ pub use ndjson::DISCOVER_LINES as NDJSON_DISCOVER_LINES;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use common::storage::{Compression, CsvDialect, FileFormat, InputFile};
+use common::storage::{Compression, FileFormat, InputFile};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 
-use serde::{Deserialize, Serialize};
+pub use records::cleaning::CsvConfig;
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::reason::Reason;
-
-/// CSV dialect (`etl.csv`, `inference.csv`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CsvConfig {
-    /// Field separator, one ASCII character (default `,`; `"\t"` for TSV).
-    pub delimiter: char,
-    /// Whether the first line holds column names (default true).
-    pub header: bool,
-    /// Quote character (default `"`).
-    pub quote: char,
-    /// Escape character inside quotes (default none: a quote is escaped by doubling it).
-    pub escape: Option<char>,
-    /// Lines starting with this character are skipped (default none).
-    pub comment: Option<char>,
-}
-
-impl Default for CsvConfig {
-    fn default() -> Self {
-        Self {
-            delimiter: ',',
-            header: true,
-            quote: '"',
-            escape: None,
-            comment: None,
-        }
-    }
-}
-
-impl CsvConfig {
-    /// The dialect the chunker and the parser read (the characters are
-    /// ASCII: see [`CsvConfig::problem`]).
-    pub fn dialect(&self) -> CsvDialect {
-        CsvDialect {
-            delimiter: self.delimiter as u8,
-            quote: self.quote as u8,
-            escape: self.escape.map(|c| c as u8),
-            comment: self.comment.map(|c| c as u8),
-        }
-    }
-
-    /// What is wrong with the dialect, as `(key, message)` with the key
-    /// under `csv.`: a character that is not one ASCII byte, a line end in
-    /// a role, or one character in two roles.
-    pub fn problem(&self) -> Option<(String, String)> {
-        for (key, c) in [
-            ("csv.delimiter", Some(self.delimiter)),
-            ("csv.quote", Some(self.quote)),
-            ("csv.escape", self.escape),
-            ("csv.comment", self.comment),
-        ] {
-            if let Some(c) = c
-                && !c.is_ascii()
-            {
-                return Some((key.into(), format!("'{c}' is not a single ASCII character")));
-            }
-        }
-        self.dialect().problem().map(|p| ("csv".into(), p))
-    }
-}
 
 /// What a key outside the columns does to its NDJSON row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -29,10 +29,24 @@ pub async fn write_splits(root: &Location, splits: &[(&str, &RecordBatch)]) {
         let written = sink.finish().await.unwrap().relative_to(&processed);
         outputs.insert(split.into(), serde_json::json!([written]));
     }
+    // Every field etl writes, so the trainer reads it as the one typed
+    // record (`records::etl::Manifest`).
     let manifest = serde_json::json!({
-        "format_version": 1,
+        "format_version": records::etl::FORMAT_VERSION,
         "run_id": "r1",
+        "producer": "test",
+        "config_sha256": "",
+        "inputs": [],
+        "schema": [],
         "outputs": outputs,
+        "rows": {"input": 0, "train": 0, "test": 0, "validation": 0, "quarantined": 0, "duplicates": 0},
+        "quarantine_reasons": {},
+        "timings": {
+            "started": "2026-12-07T00:00:00Z",
+            "finished": "2026-12-07T00:00:01Z",
+            "seconds": 1.0,
+            "rows_per_second": 0.0
+        },
     });
     processed
         .join("_manifest.json")

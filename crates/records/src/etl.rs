@@ -1,4 +1,5 @@
-//! `_manifest.json`: the commit marker of a run, written last. It records the
+//! etl's `_manifest.json`: the commit marker of a run, written last, and
+//! what the trainer reads its data through. It records the
 //! inputs (to tell whether a rerun is needed), the effective config's hash,
 //! the output schema and files with checksums, and row counts that add up:
 //! `input = train + test + validation + quarantined + duplicates`.
@@ -113,7 +114,7 @@ pub struct Manifest {
     /// The cleaning that made the output from the inputs (absent in
     /// manifests written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cleaning: Option<ingest::clean::Cleaning>,
+    pub cleaning: Option<crate::cleaning::Cleaning>,
     /// Row counts.
     pub rows: RowCounts,
     /// Invalid rows per reason key (`min(bill_length_mm)`, `ragged`, …).
@@ -124,7 +125,7 @@ pub struct Manifest {
     /// The training split's columns, profiled (absent in manifests written
     /// before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<records::profile::Profile>,
+    pub profile: Option<crate::profile::Profile>,
     /// The run's data-quality report (`runs/<id>/report.html`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<OutputFile>,
@@ -179,6 +180,12 @@ impl std::ops::Add for RowCounts {
 }
 
 impl Manifest {
+    /// Decodes a manifest's bytes; a manifest of another
+    /// [`FORMAT_VERSION`] is refused naming its version.
+    pub fn decode(bytes: &[u8]) -> Result<Self, crate::Error> {
+        crate::decode_versioned(bytes, "ETL manifest", FORMAT_VERSION)
+    }
+
     /// Every file the manifest publishes: the datasets' parts, the report
     /// and a shard's keys files (what publishing checks before writing it).
     pub fn published_files(&self) -> Vec<&OutputFile> {
