@@ -23,6 +23,7 @@ use report::prediction::RunInfo;
 use serde::{Deserialize, Serialize};
 
 use ingest::clean::Cleaning;
+use records::training::TrainingRecord;
 
 use crate::config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
 use crate::error::{Error, Result};
@@ -293,47 +294,40 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
             source,
         }
     })?;
+    let training = card_record(&resolved.card)?;
     let record = ModelRecord {
         reference: reference.to_string(),
         version: Some(resolved.card.version.to_string()),
         name: resolved.card.name.clone(),
         card_sha256: Some(resolved.card_sha256.clone()),
         artifact_sha256: common::checksum::sha256_hex(bytes),
-        cleaning: card_cleaning(&resolved.card)?,
-        profile: card_profile(&resolved.card),
+        cleaning: training.as_ref().and_then(|r| r.cleaning.clone()),
+        profile: training.and_then(|r| r.profile).map(Arc::new),
     };
     Ok((model, record))
 }
 
-/// The training profile recorded in `card` (`metadata.profile`), if any; an
-/// unreadable one is logged and drift is not measured.
-fn card_profile(card: &model_registry::ModelCard) -> Option<Arc<Profile>> {
-    let value = card.metadata.get("profile")?;
-    if value.is_null() {
-        return None;
-    }
-    match serde_json::from_value(value.clone()) {
-        Ok(profile) => Some(Arc::new(profile)),
+/// The training record in `card`'s metadata, typed: where inference finds
+/// the cleaning to replay and the profile to measure drift against. A card
+/// published by hand may carry other metadata: then there is none (and the
+/// config's cleaning applies). A record whose cleaning is there but does not
+/// decode is an error, never a silent fallback to another cleaning.
+fn card_record(card: &model_registry::ModelCard) -> Result<Option<TrainingRecord>> {
+    match serde_json::from_value::<TrainingRecord>(card.metadata.clone()) {
+        Ok(record) => Ok(Some(record)),
+        Err(e) if card.metadata.get("cleaning").is_some_and(|c| !c.is_null()) => {
+            Err(Error::Config {
+                key: format!("{} model card: metadata", card.version),
+                message: format!("not a readable training record: {e}"),
+            })
+        }
         Err(e) => {
             log::warn!(
-                "{} model card: metadata.profile is unreadable ({e}); drift is not measured",
+                "{} model card: metadata is not a training record ({e}); no recorded cleaning, drift is not measured",
                 card.version
             );
-            None
+            Ok(None)
         }
-    }
-}
-
-/// The cleaning recorded in `card` (`metadata.cleaning`), if any.
-fn card_cleaning(card: &model_registry::ModelCard) -> Result<Option<Cleaning>> {
-    match card.metadata.get("cleaning") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value.clone())
-            .map(Some)
-            .map_err(|e| Error::Config {
-                key: format!("{} model card: metadata.cleaning", card.version),
-                message: format!("unreadable: {e}"),
-            }),
     }
 }
 

@@ -378,6 +378,27 @@ impl Numbers {
     }
 }
 
+impl Profile {
+    /// This profile's columns named in `columns`, in that order, when it
+    /// has them all and profiled exactly `rows` rows: what the trainer
+    /// records in the card instead of profiling etl's training split again
+    /// (with rows dropped for a null target, or a column etl did not
+    /// profile, it is `None` and the trainer profiles what it trained on).
+    pub fn of_columns(&self, columns: &[String], rows: u64) -> Option<Profile> {
+        if self.rows != rows {
+            return None;
+        }
+        let picked = columns
+            .iter()
+            .map(|name| self.columns.iter().find(|c| &c.name == name).cloned())
+            .collect::<Option<Vec<_>>>()?;
+        Some(Profile {
+            rows,
+            columns: picked,
+        })
+    }
+}
+
 /// The quantile bin of `value`: how many edges are below it.
 pub fn bin(edges: &[f64], value: f64) -> usize {
     edges.partition_point(|&e| e < value)
@@ -393,6 +414,34 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
 
     use super::*;
+
+    /// The trainer takes etl's profile only when it covers exactly the rows
+    /// and the columns it trained on.
+    #[test]
+    fn of_columns_picks_in_order_or_declines() {
+        let column = |name: &str| ColumnProfile {
+            name: name.into(),
+            data_type: "Float64".into(),
+            nulls: 0,
+            distinct: 0,
+            distinct_capped: false,
+            non_finite: 0,
+            numeric: None,
+            categorical: None,
+        };
+        let profile = Profile {
+            rows: 10,
+            columns: vec![column("a"), column("b"), column("c")],
+        };
+        let picked = profile.of_columns(&["c".into(), "a".into()], 10).unwrap();
+        let names: Vec<&str> = picked.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!((picked.rows, names), (10, vec!["c", "a"]));
+        assert!(profile.of_columns(&["a".into()], 9).is_none(), "other rows");
+        assert!(
+            profile.of_columns(&["z".into()], 10).is_none(),
+            "a column not profiled"
+        );
+    }
 
     fn batch() -> RecordBatch {
         let x: Vec<Option<f64>> = (0..1000)

@@ -253,11 +253,52 @@ pub struct ArtifactInfo {
     pub sha256: String,
 }
 
+/// What is predicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// A class label (with probabilities where the estimator has them).
+    Classification,
+    /// A number.
+    Regression,
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Task {
+    /// The task's config name: `classification` or `regression`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+/// One input column the model reads, as recorded in the artifact and card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputColumn {
+    /// Column name.
+    pub name: String,
+    /// `numeric` or `categorical`.
+    pub kind: String,
+    /// Arrow type seen in training.
+    pub data_type: String,
+    /// Whether training data had nulls in it.
+    pub nullable: bool,
+    /// Categories learned (categorical columns).
+    pub categories: Vec<String>,
+}
+
 /// What a training run produced: the model card's `metadata`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
     /// `classification` or `regression`.
-    pub task: String,
+    pub task: Task,
     /// The estimator.
     pub algorithm: String,
     /// Target column.
@@ -267,14 +308,15 @@ pub struct TrainingRecord {
     pub classes: Vec<String>,
     /// The input columns the model needs, with their types (the schema
     /// inference enforces).
-    pub inputs: serde_json::Value,
+    pub inputs: Vec<InputColumn>,
     /// Feature names after encoding.
     pub feature_names: Vec<String>,
     /// Imputation, scaling and encoding settings.
     pub preprocessing: serde_json::Value,
-    /// The ETL's cleaning of the input columns, applied again at inference.
+    /// The ETL's cleaning of the input columns, applied again at inference
+    /// (absent for data that did not come through etl).
     #[serde(default)]
-    pub cleaning: serde_json::Value,
+    pub cleaning: Option<crate::cleaning::Cleaning>,
     /// The data trained on.
     pub data: DataLineage,
     /// SHA-256 of the training config.

@@ -398,14 +398,14 @@ mod tests {
 
     fn record(evaluation: Evaluation, curves: Option<Curves>) -> TrainingRecord {
         TrainingRecord {
-            task: "classification".into(),
+            task: records::training::Task::Classification,
             algorithm: "gradient_boosting".into(),
             target: "species".into(),
             classes: vec!["Adelie".into(), "Gentoo <b>".into()],
-            inputs: serde_json::json!([]),
+            inputs: Vec::new(),
             feature_names: vec!["bill".into(), "flipper".into()],
             preprocessing: serde_json::json!({}),
-            cleaning: serde_json::Value::Null,
+            cleaning: None,
             data: DataLineage {
                 manifest: "data/processed/_manifest.json".into(),
                 manifest_sha256: "ab".repeat(32),
@@ -574,7 +574,7 @@ mod tests {
         let predicted: Vec<f64> = actual.iter().map(|a| a + (a % 3.0) - 1.0).collect();
         let curves = curves::regression(&actual, &predicted);
         let mut with = record(evaluation.clone(), Some(curves));
-        with.task = "regression".into();
+        with.task = records::training::Task::Regression;
         let page = html(&version(), &with).unwrap();
         assert!(page.contains("Predicted vs actual") && page.contains("Residuals vs predicted"));
         assert!(

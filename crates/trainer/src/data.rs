@@ -33,6 +33,9 @@ pub struct Dataset {
     pub run_id: String,
     /// The cleaning the ETL applied (absent in older manifests).
     pub cleaning: Option<Cleaning>,
+    /// etl's profile of the training split (absent in older manifests):
+    /// the card reuses it instead of profiling the split again.
+    pub profile: Option<records::profile::Profile>,
 }
 
 /// Reads the train and test splits of the ETL output at `location`.
@@ -82,6 +85,7 @@ pub async fn load(location: &str) -> Result<Dataset> {
         manifest_sha256: common::checksum::sha256_hex(&bytes),
         run_id: manifest.run_id,
         cleaning: manifest.cleaning,
+        profile: manifest.profile,
     })
 }
 

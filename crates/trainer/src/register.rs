@@ -97,7 +97,7 @@ pub async fn check_promotion(
         Err(e) => return Err(e.into()),
     };
     let task = card.metadata.get("task").and_then(|t| t.as_str());
-    let ours = crate::train::task_name(config.model.task);
+    let ours = config.model.task.name();
     let same = card.name == config.model.name && task.is_none_or(|t| t == ours);
     if !same && !options.force {
         return Err(refuse(format!(

@@ -228,10 +228,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         fit_seconds,
         evaluate_seconds,
         feature_importances: model.feature_importances(),
-        training: model
-            .estimator
-            .training_history()
-            .and_then(|history| serde_json::from_value(history).ok()),
+        training: model.estimator.training_history(),
         search: search.clone(),
         search_seconds,
     };
@@ -239,17 +236,17 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         return Ok(report);
     }
     let record = TrainingRecord {
-        task: task_name(config.model.task).to_string(),
+        task: config.model.task,
         algorithm: estimator.name().to_string(),
         target: target.clone(),
         classes: model.classes.clone(),
-        inputs: json(&model.inputs()),
+        inputs: model.inputs(),
         feature_names: model.features.feature_names(),
         preprocessing: json(&config.model.preprocessing),
-        cleaning: json(&dataset.cleaning.as_ref().map(|c| {
+        cleaning: dataset.cleaning.as_ref().map(|c| {
             let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
             c.for_columns(&inputs)
-        })),
+        }),
         data: DataLineage {
             manifest: dataset.manifest_location.clone(),
             manifest_sha256: dataset.manifest_sha256.clone(),
@@ -265,7 +262,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         feature_importances: report.feature_importances.clone(),
         training: report.training.clone(),
         curves,
-        profile: Some(training_profile(&model, &train)?),
+        profile: Some(training_profile(&model, &train, dataset.profile.as_ref())?),
         artifact: ArtifactInfo {
             file: ARTIFACT_FILE.to_string(),
             format_version: model::artifact::FORMAT_VERSION,
@@ -294,8 +291,16 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
 }
 
 /// The training split's input columns, profiled.
-fn training_profile(model: &Model, train: &RecordBatch) -> Result<records::profile::Profile> {
+fn training_profile(
+    model: &Model,
+    train: &RecordBatch,
+    etl: Option<&records::profile::Profile>,
+) -> Result<records::profile::Profile> {
     let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
+    if let Some(profile) = etl.and_then(|p| p.of_columns(&inputs, train.num_rows() as u64)) {
+        log::debug!("the card's profile is etl's profile of the training split");
+        return Ok(profile);
+    }
     records::profile::Profile::of(train, &inputs).map_err(|e| Error::Data {
         location: "training split".into(),
         message: e.to_string(),
@@ -306,14 +311,6 @@ fn training_profile(model: &Model, train: &RecordBatch) -> Result<records::profi
 /// other crates own). Serialising these plain structs cannot fail.
 fn json(value: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or_default()
-}
-
-/// The task as the record names it.
-pub(crate) fn task_name(task: model::Task) -> &'static str {
-    match task {
-        model::Task::Classification => "classification",
-        model::Task::Regression => "regression",
-    }
 }
 
 /// The metric `if_better` compares when none is configured.

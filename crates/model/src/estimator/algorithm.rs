@@ -86,7 +86,7 @@ pub trait Estimator {
 
     /// What fitting recorded beyond the model, for the card: a booster's
     /// loss per round and the round kept. Most estimators have nothing.
-    fn training_history(&self) -> Option<serde_json::Value> {
+    fn training_history(&self) -> Option<records::training::LossHistory> {
         None
     }
 }

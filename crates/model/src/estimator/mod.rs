@@ -24,25 +24,7 @@ pub use hist_tree::Criterion;
 
 use crate::error::{Error, Result, params as invalid};
 
-/// What is predicted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Task {
-    /// A class label (with probabilities where the estimator has them).
-    Classification,
-    /// A number.
-    Regression,
-}
-
-impl Task {
-    /// The task's config name: `classification` or `regression`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Classification => "classification",
-            Task::Regression => "regression",
-        }
-    }
-}
+pub use records::training::Task;
 
 // The estimators: folder (a public module), config variant with its
 // parameters, and the fitted variants its `fit` returns. Adding one is its
@@ -222,7 +204,7 @@ impl Fitted {
 impl Fitted {
     /// What fitting recorded beyond the model (see
     /// [`Estimator::training_history`]).
-    pub fn training_history(&self) -> Option<serde_json::Value> {
+    pub fn training_history(&self) -> Option<records::training::LossHistory> {
         self.model().training_history()
     }
 }

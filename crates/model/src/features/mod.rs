@@ -65,20 +65,7 @@ impl Default for FeatureParams {
     }
 }
 
-/// One input column the model reads, as recorded in the artifact and card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InputColumn {
-    /// Column name.
-    pub name: String,
-    /// `numeric` or `categorical`.
-    pub kind: String,
-    /// Arrow type seen in training.
-    pub data_type: String,
-    /// Whether training data had nulls in it.
-    pub nullable: bool,
-    /// Categories learned (categorical columns).
-    pub categories: Vec<String>,
-}
+pub use records::training::InputColumn;
 
 /// Fitted preprocessing: everything needed to turn rows into features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,28 +28,9 @@ use crate::error::{Error, Result, params};
 /// Training rows the per-round training loss is measured on, at most.
 pub const TRAIN_SCORE_ROWS: usize = 10_000;
 
-/// The losses of every round: what the report plots, and the round kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    /// The mean loss recorded: `squared_error`, `absolute_error`, `huber`
-    /// or `log_loss`.
-    pub metric: String,
-    /// Loss on the training rows after each round: on all of them, or on a
-    /// seeded sample of [`TRAIN_SCORE_ROWS`] when there are more (as
-    /// scikit-learn's `train_score_`), so that recording it costs little.
-    pub train: Vec<f64>,
-    /// Loss on the validation rows after each round (empty without early
-    /// stopping).
-    pub validation: Vec<f64>,
-    /// Where the validation rows came from: `validation split` (the ETL's),
-    /// `training holdout` (`validation_fraction` of the training rows), or
-    /// `none`.
-    pub validation_from: String,
-    /// How many there were.
-    pub validation_rows: usize,
-    /// Rounds kept (the best by holdout loss, or all).
-    pub best_iteration: usize,
-}
+/// The losses of every round: what the report plots, and the round kept
+/// (the training record's type, stored in the artifact as it is in the card).
+pub use records::training::LossHistory as History;
 
 /// A fitted gradient-boosted model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

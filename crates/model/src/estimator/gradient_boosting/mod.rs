@@ -217,7 +217,7 @@ impl Estimator for Booster {
         Some(self.gains())
     }
 
-    fn training_history(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(self.history()).ok()
+    fn training_history(&self) -> Option<History> {
+        Some(self.history().clone())
     }
 }
