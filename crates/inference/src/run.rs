@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::storage::{
     Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, StoredFile,
@@ -20,7 +20,6 @@ use model_registry::Registry;
 use records::drift::{Counter, Drift, Level};
 use records::profile::Profile;
 use report::prediction::RunInfo;
-use serde::{Deserialize, Serialize};
 
 use ingest::clean::Cleaning;
 use records::training::TrainingRecord;
@@ -28,9 +27,9 @@ use records::training::TrainingRecord;
 use crate::config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
 use crate::error::{Error, Result};
 use crate::predict::{output_schema, predict};
-
-/// Manifest layout version.
-pub const FORMAT_VERSION: u32 = 1;
+pub use records::prediction::{
+    AppliedCleaning, FORMAT_VERSION, InputRecord, InputSet, Manifest, ModelRecord, OutputFile, Rows,
+};
 
 /// Where to read, write and which model.
 #[derive(Debug, Clone)]
@@ -84,143 +83,6 @@ impl RunOptions {
         )?;
         Ok(())
     }
-}
-
-/// The model a run used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelRecord {
-    /// What was asked for (`latest`, `v3`, a path).
-    pub reference: String,
-    /// The registry version it resolved to (none for an artifact path).
-    pub version: Option<String>,
-    /// Model name.
-    pub name: String,
-    /// SHA-256 of the model card file (none for an artifact path).
-    pub card_sha256: Option<String>,
-    /// SHA-256 of the artifact.
-    pub artifact_sha256: String,
-    /// The cleaning recorded in the model card (the ETL's, for the model's
-    /// input columns); none for an artifact path or an older card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cleaning: Option<Cleaning>,
-    /// The training data's profile from the model card (none for an
-    /// artifact path or an older card): what drift is measured against.
-    #[serde(skip)]
-    pub profile: Option<Arc<Profile>>,
-}
-
-/// The cleaning a run applied to its text inputs, and where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppliedCleaning {
-    /// `model card` (the training data's cleaning) or `config`
-    /// (`inference.cleaning: config`, or a model without a recorded one).
-    pub source: String,
-    /// What was applied.
-    pub cleaning: Cleaning,
-}
-
-/// An input as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InputRecord {
-    /// Location.
-    pub location: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Row groups scored (Parquet split across shards), else all.
-    pub row_groups: Option<Vec<usize>>,
-    /// Rows read.
-    pub rows: u64,
-}
-
-/// An output file, relative to the output root.
-pub use common::storage::StoredFile as OutputFile;
-
-/// Row counts: `input = predicted + errored + quarantined`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rows {
-    /// Rows read (rejected rows included): `predicted + errored + quarantined`.
-    pub input: u64,
-    /// Rows with a prediction.
-    pub predicted: u64,
-    /// Rows in the output with a null prediction and an `_error`.
-    pub errored: u64,
-    /// Rows moved to `quarantine/` with their `_error` (`on_error: quarantine`).
-    #[serde(default)]
-    pub quarantined: u64,
-}
-
-/// The shard's manifest, written last.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// [`FORMAT_VERSION`].
-    pub format_version: u32,
-    /// This run.
-    pub run_id: String,
-    /// The model used.
-    pub model: ModelRecord,
-    /// Which shard.
-    pub shard: Shard,
-    /// Inputs scored by this shard.
-    pub inputs: Vec<InputRecord>,
-    /// Output parts, in input order.
-    pub outputs: Vec<OutputFile>,
-    /// Quarantined rows (with `on_error: quarantine`), one part per input file that had any.
-    #[serde(default)]
-    pub quarantine: Vec<OutputFile>,
-    /// The cleaning applied to text inputs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cleaning: Option<AppliedCleaning>,
-    /// Row counts.
-    pub rows: Rows,
-    /// Drift of the inputs against the training profile (none when the
-    /// model's card holds no profile).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drift: Option<Drift>,
-    /// The run's report (`report.html` in its folder).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report: Option<StoredFile>,
-    /// Start.
-    pub started: DateTime<Utc>,
-    /// End.
-    pub finished: DateTime<Utc>,
-    /// Wall time.
-    pub seconds: f64,
-    /// Input rows per second.
-    pub rows_per_second: f64,
-    /// In a shard's manifest: the whole run's input, which every shard
-    /// must agree on for the merge.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_set: Option<InputSet>,
-    /// In a merged manifest: the shard runs it was made from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shards: Option<common::shard::Merged>,
-}
-
-impl Manifest {
-    /// Every file the manifest publishes: parts, quarantine parts, report.
-    pub fn published_files(&self) -> Vec<&StoredFile> {
-        self.outputs
-            .iter()
-            .chain(&self.quarantine)
-            .chain(&self.report)
-            .collect()
-    }
-}
-
-impl common::lifecycle::Publish for Manifest {
-    fn published_files(&self) -> Vec<&StoredFile> {
-        Manifest::published_files(self)
-    }
-}
-
-/// The input of a whole (sharded) run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputSet {
-    /// Units dealt out to the shards: files, or the row groups of one
-    /// Parquet file.
-    pub units: usize,
-    /// SHA-256 over the input files' names and sizes.
-    pub sha256: String,
 }
 
 /// What a run did.

@@ -1,5 +1,6 @@
 //! Cauce's records: what crosses a stage boundary, typed. etl's manifest
-//! ([`etl::Manifest`]) with the cleaning it applied ([`cleaning`]), the training
+//! ([`etl::Manifest`]) with the cleaning it applied ([`cleaning`]), the
+//! prediction manifest ([`prediction::Manifest`]), the training
 //! record the model card holds ([`training::TrainingRecord`]) with the
 //! numbers behind its plots ([`curves`]), the profile of a table that etl
 //! writes and the trainer keeps ([`profile`], merged over shards in
@@ -13,6 +14,7 @@ pub mod curves;
 pub mod drift;
 pub mod etl;
 pub mod merge;
+pub mod prediction;
 pub mod profile;
 pub mod registry;
 pub mod training;

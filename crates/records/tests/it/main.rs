@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use records::etl::Manifest;
+use records::prediction::Manifest as Predictions;
 use records::training::TrainingRecord;
 use serde_json::Value;
 
@@ -71,4 +72,23 @@ fn a_training_record_from_before_evaluation_was_timed_still_reads() {
     let record: TrainingRecord =
         serde_json::from_slice(&golden("training_record_before_evaluate_seconds.json")).unwrap();
     assert_eq!(record.evaluate_seconds, 0.0);
+}
+
+#[test]
+fn a_prediction_manifest_reads_back_to_the_same_json() {
+    let bytes = golden("prediction_manifest_v1.json");
+    let manifest = Predictions::decode(&bytes).unwrap();
+    let rows = manifest.rows;
+    assert_eq!(rows.input, rows.predicted + rows.errored + rows.quarantined);
+    assert!(manifest.drift.is_some() && manifest.cleaning.is_some());
+    assert_eq!(serde_json::to_value(&manifest).unwrap(), value(&bytes));
+    let mut newer = value(&bytes);
+    newer["format_version"] = 7.into();
+    let err = Predictions::decode(&serde_json::to_vec(&newer).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "prediction manifest format_version 7 is not supported (expected 1)"
+    );
 }
