@@ -145,6 +145,13 @@ fn combine(parts: &[&Manifest], run_id: String, merged: Merged, drift: Option<Dr
         rows_per_second: rows.input as f64 / seconds.max(1e-9),
         input_set: None,
         shards: Some(merged),
+        predicted_classes: parts.iter().fold(Default::default(), |mut all, m| {
+            for (class, n) in &m.predicted_classes {
+                *all.entry(class.clone()).or_default() += n;
+            }
+            all
+        }),
+        test_predicted_shares: first.test_predicted_shares.clone(),
     }
 }
 

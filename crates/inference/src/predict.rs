@@ -10,6 +10,9 @@ use model::{Model, Output, Predictions, Task};
 
 use crate::error::{Error, Result};
 
+/// The predicted label or value column of the output.
+pub const PREDICTION: &str = "prediction";
+
 /// The output schema for `model` with the given passthrough columns of `input`.
 pub fn output_schema(model: &Model, input: &Schema, passthrough: &[String]) -> Result<SchemaRef> {
     let mut fields: Vec<Field> = Vec::new();
@@ -24,7 +27,7 @@ pub fn output_schema(model: &Model, input: &Schema, passthrough: &[String]) -> R
         Task::Classification => model.label_type.data_type(),
         Task::Regression => DataType::Float64,
     };
-    fields.push(Field::new("prediction", prediction_type, true));
+    fields.push(Field::new(PREDICTION, prediction_type, true));
     if model.has_probabilities() {
         for class in &model.classes {
             fields.push(Field::new(
@@ -186,7 +189,7 @@ mod tests {
         let model = params.fit(&batch).unwrap();
         assert_eq!(model.label_type, LabelType::Integer);
         let out = predict(&model, &batch, "v1", &[], &[]).unwrap();
-        let prediction = out.column_by_name("prediction").unwrap();
+        let prediction = out.column_by_name(PREDICTION).unwrap();
         assert_eq!(prediction.data_type(), &DataType::Int64);
         let prediction = prediction.as_primitive::<Int64Type>();
         assert_eq!((prediction.value(0), prediction.value(39)), (0, 10));

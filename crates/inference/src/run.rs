@@ -5,6 +5,7 @@
 //! shard's manifest last. A failed run deletes its folder and leaves the
 //! previous manifest intact.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -130,6 +131,7 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
             card_sha256: None,
             artifact_sha256: common::checksum::sha256_hex(&bytes),
             cleaning: None,
+            test_predicted_shares: Default::default(),
             profile: None,
         };
         return Ok((model, record));
@@ -164,6 +166,10 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
         card_sha256: Some(resolved.card_sha256.clone()),
         artifact_sha256: common::checksum::sha256_hex(bytes),
         cleaning: training.as_ref().and_then(|r| r.cleaning.clone()),
+        test_predicted_shares: training
+            .as_ref()
+            .map(TrainingRecord::test_predicted_shares)
+            .unwrap_or_default(),
         profile: training.and_then(|r| r.profile).map(Arc::new),
     };
     Ok((model, record))
@@ -327,6 +333,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         let mut outputs = Vec::new();
         let mut quarantine = Vec::new();
         let mut rows = Rows::default();
+        let mut classes = BTreeMap::new();
         let profile = record.profile.clone();
         let mut counter = profile.as_deref().map(Counter::new);
         for unit in &units {
@@ -337,7 +344,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
                 &model,
                 &label,
                 &run_root,
-                &mut rows,
+                (&mut rows, &mut classes),
                 (profile.as_ref(), counter.as_mut()),
             )
             .await?;
@@ -353,6 +360,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         if let Some(drift) = &drift {
             check_drift(drift, config)?;
         }
+        let test_predicted_shares = record.test_predicted_shares.clone();
         let mut manifest = Manifest {
             format_version: FORMAT_VERSION,
             run_id: run_id.clone(),
@@ -371,6 +379,8 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
             rows_per_second: rows.input as f64 / seconds.max(1e-9),
             input_set: options.shard.is_sharded().then_some(input_set),
             shards: None,
+            predicted_classes: classes,
+            test_predicted_shares,
         };
         manifest.report = Some(write_report(&manifest, &run_root, &output).await?);
         Ok::<_, Error>(manifest)
@@ -390,6 +400,30 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         manifest_location: manifest_location.to_string(),
         manifest,
     })
+}
+
+/// Adds a scored batch's predicted labels (rows without an error) to
+/// `classes`.
+fn count_classes(
+    batch: &arrow::array::RecordBatch,
+    label: &str,
+    classes: &mut BTreeMap<String, u64>,
+) -> Result<()> {
+    use arrow::array::{Array, AsArray};
+    let Some(column) = batch.column_by_name(label) else {
+        return Ok(());
+    };
+    let errors = batch.column(batch.num_columns() - 1);
+    let text = arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8)
+        .map_err(|e| Error::Internal(format!("counting the predicted classes: {e}")))?;
+    for (i, value) in text.as_string::<i32>().iter().enumerate() {
+        if let Some(value) = value
+            && errors.is_null(i)
+        {
+            *classes.entry(value.to_string()).or_default() += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Fails the run when drift reached the fail level; logs it otherwise.
@@ -419,6 +453,26 @@ pub(crate) async fn write_report(
     run_root: &Location,
     output: &Location,
 ) -> Result<StoredFile> {
+    let predicted: u64 = manifest.predicted_classes.values().sum();
+    let mut labels: Vec<&String> = manifest
+        .predicted_classes
+        .keys()
+        .chain(manifest.test_predicted_shares.keys())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    let classes = labels
+        .into_iter()
+        .map(|label| {
+            let run = manifest.predicted_classes.get(label).copied().unwrap_or(0);
+            let test = manifest
+                .test_predicted_shares
+                .get(label)
+                .copied()
+                .unwrap_or(0.0);
+            (label.clone(), run as f64 / predicted.max(1) as f64, test)
+        })
+        .collect();
     let info = RunInfo {
         run_id: manifest.run_id.clone(),
         model: manifest.model.name.clone(),
@@ -435,6 +489,7 @@ pub(crate) async fn write_report(
             ("errored".into(), manifest.rows.errored),
             ("quarantined".into(), manifest.rows.quarantined),
         ],
+        classes,
     };
     let page = report::prediction::html(&info, manifest.drift.as_ref())
         .map_err(|e| Error::Internal(format!("rendering the run's report: {e}")))?;
@@ -457,7 +512,7 @@ async fn score(
     model: &Arc<Model>,
     label: &str,
     run_root: &Location,
-    rows: &mut Rows,
+    (rows, classes): (&mut Rows, &mut BTreeMap<String, u64>),
     (profile, mut counter): DriftCounting<'_>,
 ) -> Result<(
     InputRecord,
@@ -538,6 +593,9 @@ async fn score(
             counter.merge(counts);
         }
         let ok = batch.column(batch.num_columns() - 1).null_count();
+        if model.task == model::Task::Classification {
+            count_classes(&batch, crate::predict::PREDICTION, classes)?;
+        }
         read += batch.num_rows() as u64;
         rows.input += batch.num_rows() as u64;
         rows.predicted += ok as u64;

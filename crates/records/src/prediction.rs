@@ -4,6 +4,7 @@
 //! counts that add up (`input = predicted + errored + quarantined`), the
 //! cleaning applied and the drift measured against the training profile.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -36,6 +37,10 @@ pub struct ModelRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleaning: Option<Cleaning>,
     /// The training data's profile from the model card (none for an
+    /// Each class's share of the model's predictions on its test set (from
+    /// its card); copied into the manifest.
+    #[serde(skip)]
+    pub test_predicted_shares: BTreeMap<String, f64>,
     /// artifact path or an older card): what drift is measured against.
     #[serde(skip)]
     pub profile: Option<Arc<Profile>>,
@@ -126,6 +131,14 @@ pub struct Manifest {
     /// In a merged manifest: the shard runs it was made from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shards: Option<common::shard::Merged>,
+    /// A classifier's predictions per class (rows scored without error).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub predicted_classes: BTreeMap<String, u64>,
+    /// Each class's share of the model's predictions on its own test set
+    /// (from its card's confusion matrix): what this run's shares are drawn
+    /// against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub test_predicted_shares: BTreeMap<String, f64>,
 }
 
 impl Manifest {

@@ -213,6 +213,28 @@ pub struct SearchReport {
     pub best: usize,
 }
 
+impl TrainingRecord {
+    /// A classifier's share of each class among its predictions on its test
+    /// set (the confusion matrix's columns); empty for regression.
+    pub fn test_predicted_shares(&self) -> BTreeMap<String, f64> {
+        let Evaluation::Classification { model, .. } = &self.evaluation else {
+            return BTreeMap::new();
+        };
+        let total: u64 = model.confusion.iter().flatten().sum();
+        if total == 0 {
+            return BTreeMap::new();
+        }
+        self.classes
+            .iter()
+            .enumerate()
+            .map(|(j, label)| {
+                let predicted: u64 = model.confusion.iter().filter_map(|row| row.get(j)).sum();
+                (label.clone(), predicted as f64 / total as f64)
+            })
+            .collect()
+    }
+}
+
 /// A booster's losses per round (`gradient_boosting`'s history).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossHistory {

@@ -26,6 +26,9 @@ pub struct RunInfo {
     pub seconds: f64,
     /// `(what, rows)`: input, predicted, errored, quarantined.
     pub rows: Vec<(String, u64)>,
+    /// A classifier's classes: `(label, share of this run's predictions,
+    /// share of the model's predictions on its test set)`.
+    pub classes: Vec<(String, f64, f64)>,
 }
 
 /// The report as one self-contained HTML page.
@@ -39,6 +42,10 @@ pub fn html(run: &RunInfo, drift: Option<&Drift>) -> Result<String, Error> {
         h2 { "Rows" }
         table {
             @for (what, rows) in &run.rows { tr { th.l { (what) } td { (rows) } } }
+        }
+        @if !run.classes.is_empty() {
+            h2 { "Predicted classes" }
+            (classes(&run.classes)?)
         }
         h2 { "Drift against the training data" }
         @match drift {
@@ -55,6 +62,37 @@ fn level(level: Level) -> &'static str {
         Level::Warn => "drifted (warn)",
         Level::Fail => "drifted (fail)",
     }
+}
+
+/// This run's predicted-class shares beside those of the model's predictions
+/// on its test set: a shift in the mix of predictions shows here before any
+/// label arrives.
+fn classes(classes: &[(String, f64, f64)]) -> Result<Markup, Error> {
+    let labels: Vec<String> = classes.iter().map(|c| c.0.clone()).collect();
+    let run: Vec<f64> = classes.iter().map(|c| c.1).collect();
+    let test: Vec<f64> = classes.iter().map(|c| c.2).collect();
+    let svg = paired_bars(
+        Axes {
+            title: "Predicted classes",
+            x: "class",
+            y: "share of predictions",
+            whole_x: false,
+            zero_y: true,
+            whole_y: false,
+        },
+        &labels,
+        ("this run", &run),
+        ("test set", &test),
+    )?;
+    Ok(html! {
+        (charts(&[("shares of each predicted class, this run against the test set".into(), svg)]))
+        table {
+            tr { th.l { "class" } th { "this run" } th { "test set" } }
+            @for (label, run, test) in classes {
+                tr { td.l { (label) } td { (format!("{:.2}%", 100.0 * run)) } td { (format!("{:.2}%", 100.0 * test)) } }
+            }
+        }
+    })
 }
 
 fn drift_section(drift: &Drift) -> Result<Markup, Error> {

@@ -356,6 +356,12 @@ async fn three_shards_union_equals_the_unsharded_output() {
     assert_eq!(merged.rows, whole.manifest.rows);
     assert_eq!(merged.inputs, whole.manifest.inputs);
     assert_eq!(merged.drift, whole.manifest.drift);
+    assert_eq!(merged.predicted_classes, whole.manifest.predicted_classes);
+    assert!(!merged.predicted_classes.is_empty());
+    assert_eq!(
+        merged.test_predicted_shares,
+        whole.manifest.test_predicted_shares
+    );
     assert!(merged.drift.is_some() && merged.report.is_some());
     assert_eq!(merged.shards.as_ref().unwrap().count, 3);
     let again = inference::merge(&shipped(), &format!("{root}/sharded"), None, false)

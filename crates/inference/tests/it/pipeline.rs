@@ -137,6 +137,24 @@ async fn pipeline(backend: &str) -> Vec<Vec<Option<String>>> {
             / 344.0
     };
     assert!(accuracy > 0.95, "{accuracy}");
+    // Issue 29.4: the manifest counts the predicted classes (what the
+    // report draws beside the test set's shares), and they add up.
+    let counted: Vec<(&str, u64)> = m
+        .predicted_classes
+        .iter()
+        .map(|(c, n)| (c.as_str(), *n))
+        .collect();
+    for (class, n) in &counted {
+        let listed = predictions
+            .iter()
+            .filter(|p| p[2].as_deref() == Some(*class))
+            .count() as u64;
+        assert_eq!(*n, listed, "{class}");
+    }
+    assert_eq!(counted.iter().map(|c| c.1).sum::<u64>(), 344);
+    let shares: f64 = m.test_predicted_shares.values().sum();
+    assert_eq!(m.test_predicted_shares.len(), 3);
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
     predictions
 }
 
