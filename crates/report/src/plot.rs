@@ -185,14 +185,7 @@ pub fn chart(
             });
         }
         if series.len() > 1 || series.iter().any(|s| !s.label.is_empty()) {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.85))
-                .border_style(GREY)
-                .draw()
-                .map_err(Error::plot)?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         root.present().map_err(Error::plot)?;
     }
@@ -224,6 +217,21 @@ pub(crate) fn tick(value: f64, span: f64) -> String {
     } else {
         text
     }
+}
+
+/// The series' legend, boxed, at `position`.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), Error> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(Error::plot)
 }
 
 /// `svg` with the number of data marks it draws (points, bars) as the
@@ -283,37 +291,63 @@ pub fn histogram(axes: Axes<'_>, histogram: &Histogram) -> Result<String, Error>
     Ok(with_marks(svg, drawn))
 }
 
+/// A chart frame with one segment per category on x (labelled with the
+/// category, cut to 12 characters) and `0..top` on y: what the bar charts
+/// draw into.
+fn category_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    axes: Axes<'_>,
+    categories: &[String],
+    top: f64,
+) -> Result<CategoryChart<'a, 'b>, Error> {
+    let n = categories.len().max(1) as u32;
+    let mut chart = ChartBuilder::on(root)
+        .caption(axes.title, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(58)
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
+        .map_err(Error::plot)?;
+    let label = |v: &SegmentValue<u32>| match v {
+        SegmentValue::CenterOf(i) => categories
+            .get(*i as usize)
+            .map(|c| c.chars().take(12).collect())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .disable_x_mesh()
+        .x_desc(axes.x)
+        .y_desc(axes.y)
+        .label_style((FONT, 13))
+        .x_label_formatter(&label)
+        .y_label_formatter(&|y: &f64| tick(*y, top))
+        .draw()
+        .map_err(Error::plot)?;
+    Ok(chart)
+}
+
+/// The chart [`category_chart`] makes.
+type CategoryChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<
+        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordu32>,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
 /// Bars for named quantities (row counts by outcome).
 pub fn bars(axes: Axes<'_>, values: &[(String, f64)]) -> Result<String, Error> {
-    let n = values.len().max(1) as u32;
     let top = values.iter().map(|v| v.1).fold(0.0, f64::max).max(1.0) * 1.1;
     let labels: Vec<String> = values.iter().map(|v| v.0.clone()).collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(Error::plot)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(axes.title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(58)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
-            .map_err(Error::plot)?;
-        let label = |v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .disable_x_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .label_style((FONT, 13))
-            .x_label_formatter(&label)
-            .y_label_formatter(&|y: &f64| tick(*y, top))
-            .draw()
-            .map_err(Error::plot)?;
+        let mut chart = category_chart(&root, axes, &labels, top)?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, (_, v))| {
                 let i = i as u32;
@@ -358,31 +392,7 @@ pub fn paired_bars(
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(Error::plot)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(axes.title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(58)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)
-            .map_err(Error::plot)?;
-        let label = |v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) => categories
-                .get(*i as usize)
-                .map(|c| c.chars().take(12).collect())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .disable_x_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .label_style((FONT, 13))
-            .x_label_formatter(&label)
-            .y_label_formatter(&|y: &f64| tick(*y, top))
-            .draw()
-            .map_err(Error::plot)?;
+        let mut chart = category_chart(&root, axes, categories, top)?;
         for (side, (name, values)) in [first, second].into_iter().enumerate() {
             let colour = PALETTE[side];
             chart
@@ -405,14 +415,7 @@ pub fn paired_bars(
                     Rectangle::new([(x, y - 4), (x + 14, y + 4)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(Error::plot)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(Error::plot)?;
     }
     let drawn = first.1.iter().chain(second.1).filter(|v| **v > 0.0).count();
