@@ -123,22 +123,31 @@ impl Chunk {
             if trimmed.is_empty() {
                 continue;
             }
-            match row(trimmed, &index) {
-                Ok(Row::Known(values)) => {
-                    cells.clear();
-                    cells.extend(values.iter().map(|v| v.and_then(text)));
-                    columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
-                }
+            let values = match row(trimmed, &index) {
+                Ok(Row::Known(values)) => Ok(values),
                 Ok(Row::Unknown(key, values)) => match self.unknown_keys {
                     UnknownKeys::Reject => {
                         columns.reject(unknown(line, trimmed, &key, &self.names));
+                        continue;
                     }
-                    UnknownKeys::Ignore => {
-                        cells.clear();
-                        cells.extend(values.iter().map(|v| v.and_then(text)));
-                        columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
-                    }
+                    UnknownKeys::Ignore => Ok(values),
                 },
+                Err(error) => Err(error),
+            };
+            // A string whose escapes do not decode (a lone surrogate, which
+            // the raw scan lets through) rejects the line as serde_json does,
+            // never becomes a null cell.
+            let decoded = values.and_then(|values| {
+                cells.clear();
+                for value in &values {
+                    cells.push(value.map(text).transpose()?.flatten());
+                }
+                Ok(())
+            });
+            match decoded {
+                Ok(()) => {
+                    columns.row(line, cells.iter().map(|c| c.as_deref().map(str::as_bytes)));
+                }
                 // serde_json's own value parser words the reason.
                 Err(error) => columns.reject(match parse(trimmed, line) {
                     Some(Err(rejected)) => rejected,
@@ -275,21 +284,20 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// A JSON value as cell text; `null` is a missing value.
-fn text(value: &RawValue) -> Option<Cow<'_, str>> {
+/// A JSON value as cell text; `null` is a missing value. A string or nested
+/// value that does not decode is an error (the raw scan checks structure,
+/// not every escape).
+fn text(value: &RawValue) -> serde_json::Result<Option<Cow<'_, str>>> {
     let json = value.get();
-    match json.as_bytes().first() {
+    Ok(match json.as_bytes().first() {
         Some(b'n') => None,
         Some(b'"') => match json[1..json.len() - 1].contains('\\') {
             false => Some(Cow::Borrowed(&json[1..json.len() - 1])),
-            // serde_json has checked the string, so it decodes.
-            true => serde_json::from_str::<String>(json).ok().map(Cow::Owned),
+            true => Some(Cow::Owned(serde_json::from_str::<String>(json)?)),
         },
-        Some(b'{' | b'[') => serde_json::from_str::<Value>(json)
-            .ok()
-            .map(|nested| Cow::Owned(nested.to_string())),
+        Some(b'{' | b'[') => Some(Cow::Owned(serde_json::from_str::<Value>(json)?.to_string())),
         _ => Some(Cow::Borrowed(json)),
-    }
+    })
 }
 
 /// The row of a line that has a key outside the columns.
@@ -327,10 +335,30 @@ mod tests {
         match row(line.as_bytes(), &index).unwrap() {
             Row::Known(values) => values
                 .iter()
-                .map(|v| v.and_then(text).map(Cow::into_owned))
+                .map(|v| v.and_then(|v| text(v).unwrap()).map(Cow::into_owned))
                 .collect(),
             Row::Unknown(key, _) => panic!("unknown key {key}"),
         }
+    }
+
+    /// Found by the ndjson_lines fuzz target: a string with a lone
+    /// surrogate escape (`"\\udddd"`) passed the raw scan and became a null
+    /// cell; serde_json refuses the line, and so does the reader now.
+    #[test]
+    fn a_lone_surrogate_rejects_the_line_instead_of_a_null_cell() {
+        let names: Arc<[String]> = vec!["a".to_string()].into();
+        let bytes = b"{\"a\": \"x\\udddd\"}\n{\"a\": \"ok\"}\n".to_vec();
+        let mut chunker = common::storage::RecordChunker::lines(&bytes[..]);
+        let chunk = chunker.next(10).unwrap().unwrap();
+        let raw = Chunk::new(names, 0, chunk).parse().unwrap();
+        assert_eq!(raw.batch.num_rows(), 1);
+        assert_eq!(raw.rejected.len(), 1);
+        assert_eq!(raw.rejected[0].row, 1);
+        assert!(
+            raw.rejected[0].reason.to_string().contains("surrogate"),
+            "{}",
+            raw.rejected[0].reason
+        );
     }
 
     #[test]
