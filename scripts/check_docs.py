@@ -124,14 +124,14 @@ def check_figures(path, lines, problems):
         previous = text
 
 
-def check_links(path, text, problems):
+def check_links(path, shown, text, problems):
     for number, line in enumerate(text.splitlines(), 1):
         for target in LINK.findall(line):
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue
             file = (path.parent / target.split("#")[0]).resolve()
             if not file.exists():
-                problems.append(f"{path}:{number}: the link {target} names no file")
+                problems.append(f"{shown}:{number}: the link {target} names no file")
 
 
 def check_blocks(path, text, problems):
@@ -165,7 +165,7 @@ def main():
         text = path.read_text()
         lines = text.splitlines()
         check_figures(shown, lines, problems)
-        check_links(path, text, problems)
+        check_links(path, shown, text, problems)
         if not sys.argv[1:]:
             check_blocks(shown, text, problems)
     if not sys.argv[1:]:

@@ -107,30 +107,7 @@ fn metric_charts(overview: &Overview, names: &[String]) -> Result<Markup, Error>
     }
     let mut svgs = Vec::new();
     for name in charted {
-        // One line per model name: versions of different models are not
-        // one history.
-        let mut models: Vec<&str> = Vec::new();
-        for v in &overview.versions {
-            if v.metrics.contains_key(name) && !models.contains(&v.name.as_str()) {
-                models.push(&v.name);
-            }
-        }
-        let series: Vec<Series> = models
-            .iter()
-            .map(|model| Series {
-                label: if models.len() > 1 {
-                    (*model).to_string()
-                } else {
-                    String::new()
-                },
-                points: overview
-                    .versions
-                    .iter()
-                    .filter(|v| v.name == *model)
-                    .filter_map(|v| Some((v.number as f64, *v.metrics.get(name)?)))
-                    .collect(),
-            })
-            .collect();
+        let series = per_model(overview, name);
         let mark = if series.iter().all(|s| s.points.len() < 2) {
             Mark::Dot
         } else {
@@ -170,6 +147,33 @@ fn metric_charts(overview: &Overview, names: &[String]) -> Result<Markup, Error>
         h3 { "Metrics over the versions" }
         (charts(&svgs))
     })
+}
+
+/// `name`'s values over the versions, one series per model name: versions
+/// of different models are not one history.
+fn per_model(overview: &Overview, name: &str) -> Vec<Series> {
+    let mut models: Vec<&str> = Vec::new();
+    for v in &overview.versions {
+        if v.metrics.contains_key(name) && !models.contains(&v.name.as_str()) {
+            models.push(&v.name);
+        }
+    }
+    models
+        .iter()
+        .map(|model| Series {
+            label: if models.len() > 1 {
+                (*model).to_string()
+            } else {
+                String::new()
+            },
+            points: overview
+                .versions
+                .iter()
+                .filter(|v| v.name == *model)
+                .filter_map(|v| Some((v.number as f64, *v.metrics.get(name)?)))
+                .collect(),
+        })
+        .collect()
 }
 
 fn timeline(alias: &str, events: &[AliasEvent]) -> Result<Markup, Error> {
