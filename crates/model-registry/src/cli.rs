@@ -193,68 +193,13 @@ async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Ou
             }
             done(show(&card))
         }
-        Command::Publish { files, card } => {
-            let text = std::fs::read_to_string(card).map_err(|source| Error::LocalFile {
-                path: card.display().to_string(),
-                source,
-            })?;
-            let input: CardInput = serde_json::from_str(&text).map_err(|e| Error::BadRecord {
-                location: card.display().to_string(),
-                message: e.to_string(),
-            })?;
-            let mut contents = Vec::new();
-            for path in files {
-                let bytes = std::fs::read(path).map_err(|source| Error::LocalFile {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                contents.push((name, Bytes::from(bytes)));
-            }
-            let card = registry.publish(input, contents).await?;
-            done(if as_json {
-                json(&card)
-            } else {
-                format!("published {}", card.version)
-            })
-        }
+        Command::Publish { files, card } => publish(registry, files, card, as_json).await,
         Command::Promote {
             version,
             alias,
             reason,
             if_better,
-        } => {
-            let version: Version = version.parse()?;
-            match if_better {
-                None => {
-                    let record = registry.promote(version, alias, reason.clone()).await?;
-                    done(if as_json {
-                        json(&record)
-                    } else {
-                        promotion_line(&record)
-                    })
-                }
-                Some(metric) => {
-                    let decision = registry
-                        .promote_if_better(version, alias, metric, reason.clone())
-                        .await?;
-                    let code = if decision.promoted.is_some() {
-                        0
-                    } else {
-                        EXIT_REFUSED
-                    };
-                    let output = if as_json {
-                        json(&decision)
-                    } else {
-                        gate_text(alias, &decision)
-                    };
-                    Ok(Outcome { output, code })
-                }
-            }
-        }
+        } => promote(registry, version, alias, reason, if_better, as_json).await,
         Command::Rollback { alias, reason } => {
             let record = registry.rollback(alias, reason.clone()).await?;
             done(if as_json {
@@ -263,107 +208,15 @@ async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Ou
                 promotion_line(&record)
             })
         }
-        Command::History { alias } => {
-            let records = registry.history(alias).await?;
-            if as_json {
-                return done(json(&records));
-            }
-            let rows = records
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.sequence.to_string(),
-                        format!("{:?}", r.action).to_lowercase(),
-                        r.version.to_string(),
-                        opt(r.previous),
-                        r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                        r.by.clone(),
-                        r.reason.clone().unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            done(table(
-                &[
-                    "SEQ", "ACTION", "VERSION", "PREVIOUS", "AT (UTC)", "BY", "REASON",
-                ],
-                rows,
-            ))
-        }
+        Command::History { alias } => history(registry, alias, as_json).await,
         Command::Verify { version } => verify(registry, version.as_deref(), as_json).await,
         Command::Report {
             reference,
             index,
             text,
             output,
-        } => {
-            let page = if *index {
-                report::registry::html(&model_registry::overview(registry).await?)
-                    .map_err(|e| rendering(model_registry::INDEX_FILE, e))?
-            } else if *text {
-                let (version, record) = model_registry::model_record(registry, reference).await?;
-                report::model::text(&version, &record)
-            } else {
-                match model_registry::model_report(registry, reference).await? {
-                    ModelReport::Published(page) => page,
-                    ModelReport::Record(found) => {
-                        let (version, record) = *found;
-                        report::model::html(&version, &record).map_err(|e| {
-                            rendering(
-                                &format!("{}/{}", version.version, model_registry::REPORT_FILE),
-                                e,
-                            )
-                        })?
-                    }
-                }
-            };
-            let Some(path) = output else {
-                return done(page);
-            };
-            std::fs::write(path, page).map_err(|source| Error::LocalFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-            done(format!("wrote {}", path.display()))
-        }
-        Command::Compare { a, b } => {
-            let a = registry.card(registry.resolve_version(a).await?).await?;
-            let b = registry.card(registry.resolve_version(b).await?).await?;
-            let comparison = compare(&a, &b);
-            if as_json {
-                return done(json(&comparison));
-            }
-            let metrics = comparison
-                .metrics
-                .iter()
-                .map(|m| {
-                    vec![
-                        m.metric.clone(),
-                        opt(m.a),
-                        opt(m.b),
-                        m.delta
-                            .map(|d| format!("{d:+}"))
-                            .unwrap_or_else(|| "-".into()),
-                    ]
-                })
-                .collect();
-            let params = comparison
-                .params
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.param.clone(),
-                        opt(p.a.as_ref()),
-                        opt(p.b.as_ref()),
-                        if p.changed { "*".into() } else { String::new() },
-                    ]
-                })
-                .collect();
-            done(format!(
-                "{}\n\n{}",
-                table(&["METRIC", &comparison.a, &comparison.b, "DELTA"], metrics),
-                table(&["PARAM", &comparison.a, &comparison.b, "CHANGED"], params)
-            ))
-        }
+        } => page(registry, reference, *index, *text, output.as_deref()).await,
+        Command::Compare { a, b } => comparison(registry, a, b, as_json).await,
         Command::Delete { version } => {
             let version: Version = version.parse()?;
             registry.delete(version).await?;
@@ -389,6 +242,187 @@ async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Ou
             })
         }
     }
+}
+
+/// `promote`: unconditionally, or only past the gate (`--if-better`, exit
+/// code [`EXIT_REFUSED`] when refused).
+async fn promote(
+    registry: &Registry,
+    version: &str,
+    alias: &str,
+    reason: &Option<String>,
+    if_better: &Option<String>,
+    as_json: bool,
+) -> Result<Outcome> {
+    let version: Version = version.parse()?;
+    match if_better {
+        None => {
+            let record = registry.promote(version, alias, reason.clone()).await?;
+            done(if as_json {
+                json(&record)
+            } else {
+                promotion_line(&record)
+            })
+        }
+        Some(metric) => {
+            let decision = registry
+                .promote_if_better(version, alias, metric, reason.clone())
+                .await?;
+            let code = if decision.promoted.is_some() {
+                0
+            } else {
+                EXIT_REFUSED
+            };
+            let output = if as_json {
+                json(&decision)
+            } else {
+                gate_text(alias, &decision)
+            };
+            Ok(Outcome { output, code })
+        }
+    }
+}
+
+/// `publish`: a card and its files from local disk.
+async fn publish(
+    registry: &Registry,
+    files: &[PathBuf],
+    card: &std::path::Path,
+    as_json: bool,
+) -> Result<Outcome> {
+    let text = std::fs::read_to_string(card).map_err(|source| Error::LocalFile {
+        path: card.display().to_string(),
+        source,
+    })?;
+    let input: CardInput = serde_json::from_str(&text).map_err(|e| Error::BadRecord {
+        location: card.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut contents = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(|source| Error::LocalFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        contents.push((name, Bytes::from(bytes)));
+    }
+    let card = registry.publish(input, contents).await?;
+    done(if as_json {
+        json(&card)
+    } else {
+        format!("published {}", card.version)
+    })
+}
+
+/// `history`: an alias's promotion records as a table.
+async fn history(registry: &Registry, alias: &str, as_json: bool) -> Result<Outcome> {
+    let records = registry.history(alias).await?;
+    if as_json {
+        return done(json(&records));
+    }
+    let rows = records
+        .iter()
+        .map(|r| {
+            vec![
+                r.sequence.to_string(),
+                format!("{:?}", r.action).to_lowercase(),
+                r.version.to_string(),
+                opt(r.previous),
+                r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                r.by.clone(),
+                r.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    done(table(
+        &[
+            "SEQ", "ACTION", "VERSION", "PREVIOUS", "AT (UTC)", "BY", "REASON",
+        ],
+        rows,
+    ))
+}
+
+/// `report`: the overview or a version's model report, printed or written to a file.
+async fn page(
+    registry: &Registry,
+    reference: &str,
+    index: bool,
+    text: bool,
+    output: Option<&std::path::Path>,
+) -> Result<Outcome> {
+    let page = if index {
+        report::registry::html(&model_registry::overview(registry).await?)
+            .map_err(|e| rendering(model_registry::INDEX_FILE, e))?
+    } else if text {
+        let (version, record) = model_registry::model_record(registry, reference).await?;
+        report::model::text(&version, &record)
+    } else {
+        match model_registry::model_report(registry, reference).await? {
+            ModelReport::Published(page) => page,
+            ModelReport::Record(found) => {
+                let (version, record) = *found;
+                report::model::html(&version, &record).map_err(|e| {
+                    rendering(
+                        &format!("{}/{}", version.version, model_registry::REPORT_FILE),
+                        e,
+                    )
+                })?
+            }
+        }
+    };
+    let Some(path) = output else {
+        return done(page);
+    };
+    std::fs::write(path, page).map_err(|source| Error::LocalFile {
+        path: path.display().to_string(),
+        source,
+    })?;
+    done(format!("wrote {}", path.display()))
+}
+
+/// `compare`: two versions' metrics and parameters side by side.
+async fn comparison(registry: &Registry, a: &str, b: &str, as_json: bool) -> Result<Outcome> {
+    let a = registry.card(registry.resolve_version(a).await?).await?;
+    let b = registry.card(registry.resolve_version(b).await?).await?;
+    let comparison = compare(&a, &b);
+    if as_json {
+        return done(json(&comparison));
+    }
+    let metrics = comparison
+        .metrics
+        .iter()
+        .map(|m| {
+            vec![
+                m.metric.clone(),
+                opt(m.a),
+                opt(m.b),
+                m.delta
+                    .map(|d| format!("{d:+}"))
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let params = comparison
+        .params
+        .iter()
+        .map(|p| {
+            vec![
+                p.param.clone(),
+                opt(p.a.as_ref()),
+                opt(p.b.as_ref()),
+                if p.changed { "*".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    done(format!(
+        "{}\n\n{}",
+        table(&["METRIC", &comparison.a, &comparison.b, "DELTA"], metrics),
+        table(&["PARAM", &comparison.a, &comparison.b, "CHANGED"], params)
+    ))
 }
 
 async fn list(registry: &Registry, as_json: bool) -> Result<Outcome> {
