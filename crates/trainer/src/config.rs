@@ -1,7 +1,9 @@
 //! `model_config.yaml`: what to train (task, target, features, preprocessing,
 //! algorithm, hyperparameters, seed) and the registry policy. Everything is
 //! checked before any data is read; hyperparameters are checked by the
-//! algorithm's own typed parameters, which name the valid keys.
+//! algorithm's own typed parameters, which name the valid keys. Beside it,
+//! the run's options (where to read and write, what to do in the registry)
+//! and the file names a registered version holds.
 
 use std::path::{Path, PathBuf};
 
@@ -173,4 +175,26 @@ impl TrainConfig {
     pub fn fingerprint(&self) -> String {
         common::checksum::sha256_hex(&serde_json::to_vec(self).unwrap_or_default())
     }
+}
+
+/// File name of the artifact inside a registry version.
+pub const ARTIFACT_FILE: &str = model::artifact::FILE_NAME;
+/// File name of the model report inside a registry version.
+pub const REPORT_FILE: &str = model_registry::REPORT_FILE;
+
+/// Where to read and write, and what to do in the registry.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// ETL output location (with `_manifest.json`).
+    pub data: String,
+    /// Registry location.
+    pub registry: String,
+    /// Publish the model as a new version.
+    pub register: bool,
+    /// Promotion policy (overrides the config's `registry.promote`).
+    pub promote: Option<Promote>,
+    /// Metric for `if_better` (overrides the config).
+    pub metric: Option<String>,
+    /// Promote even when the alias serves another model (name or task).
+    pub force: bool,
 }

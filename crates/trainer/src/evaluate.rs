@@ -220,3 +220,29 @@ fn numbers(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
         .iter()
         .collect())
 }
+
+/// One line of the main test metric against the baseline.
+pub fn headline(evaluation: &Evaluation) -> String {
+    match evaluation {
+        Evaluation::Classification {
+            model,
+            baseline,
+            rows,
+            ..
+        } => format!(
+            "accuracy {:.4} (baseline {:.4}), f1_macro {:.4} on {rows} rows",
+            model.accuracy, baseline.accuracy, model.f1_macro
+        ),
+        Evaluation::Regression {
+            model,
+            baseline,
+            rows,
+            ..
+        } => {
+            format!(
+                "rmse {:.4} (baseline {:.4}), r2 {:.4} on {rows} rows",
+                model.rmse, baseline.rmse, model.r2
+            )
+        }
+    }
+}

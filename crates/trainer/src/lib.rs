@@ -32,9 +32,8 @@ mod register;
 pub mod search;
 mod train;
 
-pub use config::{Promote, TrainConfig};
+pub use config::{ARTIFACT_FILE, Promote, REPORT_FILE, TrainConfig, TrainOptions};
 pub use error::{Error, Result};
-pub use evaluate::Evaluation;
-pub use train::{
-    ARTIFACT_FILE, REPORT_FILE, TrainOptions, TrainReport, default_metric, headline, train,
-};
+pub use evaluate::{Evaluation, headline};
+pub use metrics::default_metric;
+pub use train::{TrainReport, train};

@@ -7,9 +7,10 @@ use model_registry::{CardInput, GateDecision, ModelCard, Promotion, Registry, Ve
 use records::registry::VersionInfo;
 use records::training::TrainingRecord;
 
-use crate::config::{Promote, TrainConfig};
+use crate::config::{ARTIFACT_FILE, Promote, REPORT_FILE, TrainConfig, TrainOptions};
 use crate::error::{Error, Result};
-use crate::train::{ARTIFACT_FILE, REPORT_FILE, TrainOptions, default_metric, headline};
+use crate::evaluate::headline;
+use crate::metrics::default_metric;
 
 /// Publishes the next version: the artifact, the model report rendered for
 /// that version, then the card (which makes it visible).

@@ -281,7 +281,7 @@ pub fn run(
     let metric = search
         .metric
         .clone()
-        .unwrap_or_else(|| crate::train::default_metric(task).to_string());
+        .unwrap_or_else(|| crate::metrics::default_metric(task).to_string());
     let higher_is_better = crate::metrics::better(&metric) != Some(model_registry::Better::Lower);
     let candidates = search.candidates(base.seed);
     let fold_of = folds(

@@ -11,33 +11,11 @@ use model_registry::{CardInput, GateDecision, Promotion, Registry, Version};
 use records::training::{ArtifactInfo, DataLineage, LossHistory, TrainingRecord};
 use serde::Serialize;
 
-use crate::config::{Promote, TrainConfig};
+use crate::config::{ARTIFACT_FILE, TrainConfig, TrainOptions};
 use crate::data;
 use crate::error::{Error, Result};
-use crate::evaluate::{Evaluation, evaluate_with_curves};
+use crate::evaluate::{Evaluation, evaluate_with_curves, headline};
 use crate::search::SearchReport;
-
-/// File name of the artifact inside a registry version.
-pub const ARTIFACT_FILE: &str = model::artifact::FILE_NAME;
-/// File name of the model report inside a registry version.
-pub const REPORT_FILE: &str = model_registry::REPORT_FILE;
-
-/// Where to read and write, and what to do in the registry.
-#[derive(Debug, Clone)]
-pub struct TrainOptions {
-    /// ETL output location (with `_manifest.json`).
-    pub data: String,
-    /// Registry location.
-    pub registry: String,
-    /// Publish the model as a new version.
-    pub register: bool,
-    /// Promotion policy (overrides the config's `registry.promote`).
-    pub promote: Option<Promote>,
-    /// Metric for `if_better` (overrides the config).
-    pub metric: Option<String>,
-    /// Promote even when the alias serves another model (name or task).
-    pub force: bool,
-}
 
 /// What a run produced.
 #[derive(Debug, Clone, Serialize)]
@@ -311,40 +289,6 @@ fn training_profile(
 /// other crates own). Serialising these plain structs cannot fail.
 fn json(value: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or_default()
-}
-
-/// The metric `if_better` compares when none is configured.
-pub fn default_metric(task: model::Task) -> &'static str {
-    match task {
-        model::Task::Classification => "accuracy",
-        model::Task::Regression => "rmse",
-    }
-}
-
-/// One line of the main test metric against the baseline.
-pub fn headline(evaluation: &Evaluation) -> String {
-    match evaluation {
-        Evaluation::Classification {
-            model,
-            baseline,
-            rows,
-            ..
-        } => format!(
-            "accuracy {:.4} (baseline {:.4}), f1_macro {:.4} on {rows} rows",
-            model.accuracy, baseline.accuracy, model.f1_macro
-        ),
-        Evaluation::Regression {
-            model,
-            baseline,
-            rows,
-            ..
-        } => {
-            format!(
-                "rmse {:.4} (baseline {:.4}), r2 {:.4} on {rows} rows",
-                model.rmse, baseline.rmse, model.r2
-            )
-        }
-    }
 }
 
 fn drop_null_target(batch: &RecordBatch, target: &str) -> Result<(RecordBatch, usize)> {

@@ -10,6 +10,14 @@ pub use regression::regression;
 
 use model_registry::Better;
 
+/// The metric `if_better` compares when none is configured.
+pub fn default_metric(task: model::Task) -> &'static str {
+    match task {
+        model::Task::Classification => "accuracy",
+        model::Task::Regression => "rmse",
+    }
+}
+
 /// Which way a metric the trainer records improves: the model's metrics,
 /// `baseline_<metric>` and `cv_<metric>` as the metric, `cv_<metric>_std`
 /// lower. `None` for a name the trainer does not compute. The card records
