@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::names::Version;
 
-/// File name of the card inside `versioned/vN/`.
-pub const CARD_FILE: &str = "model_card.json";
+pub use crate::names::CARD_FILE;
 
 /// Card layout version; cards of another version are refused.
 pub const FORMAT_VERSION: u32 = 1;

@@ -25,11 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::alias::{Action, Promotion};
 use crate::card::{CARD_FILE, actor};
 use crate::error::{Error, Result};
-use crate::names::Version;
+use crate::names::{TOMBSTONE_FILE, Version};
 use crate::registry::{CLAIM_FILE, Registry};
-
-/// The tombstone of a deleted (or being deleted) version.
-pub(crate) const TOMBSTONE_FILE: &str = "_deleted.json";
 
 /// How often a promotion that found a tombstone looks again.
 const POLL: Duration = Duration::from_millis(50);

@@ -1,11 +1,21 @@
 //! Version and alias names, validated before they touch a path: a version is
 //! `v` + digits, an alias `[a-z0-9_-]+` (and not `versioned`), a file name
 //! has no `/`, no leading `.` or `_`, so nothing can escape the registry.
+//! The names of the files the registry itself writes are here too.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+
+/// File name of the card inside `versioned/vN/`.
+pub const CARD_FILE: &str = "model_card.json";
+/// File name of the model report inside a version.
+pub const REPORT_FILE: &str = "report.html";
+/// File name of the overview at the registry's root.
+pub const INDEX_FILE: &str = "index.html";
+/// File name of a deleted version's tombstone.
+pub(crate) const TOMBSTONE_FILE: &str = "_deleted.json";
 
 /// A version number, shown as `v7`.
 #[derive(
@@ -75,7 +85,7 @@ pub fn file_name(name: &str) -> Result<&str> {
         && !name.contains('\\')
         && !name.starts_with('.')
         && !name.starts_with('_')
-        && name != crate::card::CARD_FILE;
+        && name != CARD_FILE;
     if valid {
         Ok(name)
     } else {
@@ -84,7 +94,7 @@ pub fn file_name(name: &str) -> Result<&str> {
             name: name.to_string(),
             reason: format!(
                 "must be a plain name without '/', not starting with '.' or '_', and not '{}'",
-                crate::card::CARD_FILE
+                CARD_FILE
             ),
         })
     }

@@ -16,10 +16,7 @@ use crate::card::{Better, ModelCard};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 
-/// File name of the model report inside a version.
-pub const REPORT_FILE: &str = "report.html";
-/// File name of the overview at the registry's root.
-pub const INDEX_FILE: &str = "index.html";
+pub use crate::names::{INDEX_FILE, REPORT_FILE};
 /// How the pages show a time.
 pub const TIME: &str = "%Y-%m-%d %H:%M:%S UTC";
 

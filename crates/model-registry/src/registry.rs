@@ -12,8 +12,8 @@ use common::storage::{Location, lease_is_live, lease_timeout};
 use serde::Serialize;
 
 use crate::card::{CARD_FILE, FORMAT_VERSION, ModelCard};
-use crate::delete::TOMBSTONE_FILE;
 use crate::error::{Error, Result};
+use crate::names::TOMBSTONE_FILE;
 use crate::names::{Reference, Version};
 
 /// The claim object that reserves a version number; it is never deleted, so
@@ -429,7 +429,7 @@ impl Registry {
         // user's `notes/issue#42` is not a staging file of ours.
         report.staging += self
             .root
-            .remove_stale_staging_of(age, |name| name == crate::pages::INDEX_FILE)
+            .remove_stale_staging_of(age, |name| name == crate::names::INDEX_FILE)
             .await?;
         for alias in self.aliases().await? {
             report.staging += self
