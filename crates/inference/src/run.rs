@@ -420,7 +420,13 @@ fn count_classes(
         if let Some(value) = value
             && errors.is_null(i)
         {
-            *classes.entry(value.to_string()).or_default() += 1;
+            // A few classes, many rows: allocate a key once per class.
+            match classes.get_mut(value) {
+                Some(n) => *n += 1,
+                None => {
+                    classes.insert(value.to_string(), 1);
+                }
+            }
         }
     }
     Ok(())
