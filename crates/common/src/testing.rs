@@ -103,6 +103,12 @@ impl TestStore {
         }
     }
 
+    /// The backend named `backend`, or `None` when its tests are skipped
+    /// ([`skip`]): what a conformance macro's test starts with.
+    pub fn unless_skipped(backend: &str) -> Option<Self> {
+        (!skip(backend)).then(|| Self::named(backend))
+    }
+
     /// The backend named `local`, `memory` or `s3`.
     pub fn named(backend: &str) -> Self {
         match backend {

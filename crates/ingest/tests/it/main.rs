@@ -21,10 +21,11 @@ macro_rules! backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    if common::testing::skip(stringify!($backend)) {
+                    let Some(store) =
+                        common::testing::TestStore::unless_skipped(stringify!($backend))
+                    else {
                         return;
-                    }
-                    let store = common::testing::TestStore::named(stringify!($backend));
+                    };
                     super::$test(store.location()).await;
                 }
             )*

@@ -12,10 +12,11 @@ macro_rules! backend {
             $(
                 #[test]
                 fn $test() {
-                    if common::testing::skip(stringify!($backend)) {
+                    let Some(store) =
+                        common::testing::TestStore::unless_skipped(stringify!($backend))
+                    else {
                         return;
-                    }
-                    let store = common::testing::TestStore::named(stringify!($backend));
+                    };
                     crate::suite::$test(store.location().as_str());
                 }
             )*
