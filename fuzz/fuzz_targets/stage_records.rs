@@ -40,30 +40,23 @@ fuzz_target!(|data: &[u8]| {
 
         // The trainer reading an ETL manifest.
         put("processed/_manifest.json", data.to_vec()).await;
-        let options = trainer::TrainOptions {
-            data: format!("{root}/processed"),
-            registry: format!("{root}/models"),
-            register: true,
-            promote: None,
-            metric: None,
-            force: false,
-        };
+        let options = trainer::TrainOptions::new(
+            root.join("processed").expect("a path"),
+            root.join("models").expect("a path"),
+        );
         let _ = trainer::train(trainer_config(), &options).await;
 
         // The merges reading two shard manifests.
         put("shards/_manifest.shard-0-of-2.json", data[..half].to_vec()).await;
         put("shards/_manifest.shard-1-of-2.json", data[half..].to_vec()).await;
-        let etl_options = etl::RunOptions {
-            input: format!("{root}/raw"),
-            output: format!("{root}/shards"),
-            force: true,
-            progress: false,
-            shard: Default::default(),
-            registry: None,
-        };
+        let etl_options = etl::RunOptions::new(
+            root.join("raw").expect("a path"),
+            root.join("shards").expect("a path"),
+        )
+        .with_force(true);
         let _ = etl::merge(&etl::EtlConfig::default(), &etl_options, None).await;
         let inference_config = inference::InferenceConfig::default();
-        let _ = inference::merge(&inference_config, &format!("{root}/shards"), None, true).await;
+        let _ = inference::merge(&inference_config, &root.join("shards").expect("a path"), None, true).await;
 
         // The registry reading a card and a promotion record.
         put("models/versioned/v1/_claim.json", br#"{"version": 1, "sealed": true}"#.to_vec()).await;

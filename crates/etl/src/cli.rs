@@ -51,8 +51,7 @@ pub enum Command {
 
 /// Runs what `args` ask for with `config`; returns the text to print.
 pub async fn execute(args: Args, config: &PipelineConfig) -> Result<String> {
-    let mut options = RunOptions::resolve(config, args.input, args.output);
-    options.force = args.force;
+    let mut options = RunOptions::resolve(config, args.input, args.output)?.with_force(args.force);
     let report: EtlReport = match args.command {
         Some(Command::Merge { shards }) => etl::merge(&config.etl, &options, shards).await?,
         None if args.dry_run => {

@@ -20,14 +20,12 @@
 //!     "columns:\n  age: {type: int64, min: 0}\nsplit: {test: 0.5, seed: 1}\nmax_quarantined: 0.5\n",
 //!     "inline.yaml".as_ref(),
 //! )?;
-//! let options = RunOptions {
-//!     input: "memory://etl-doc/raw".into(),
-//!     output: "memory://etl-doc/processed".into(),
-//!     force: false,
-//!     progress: false,
-//!     shard: Default::default(),
-//!     registry: None,
-//! };
+//! // Any `Location` will do, including one over an object store of your own
+//! // (`Location::from_store`).
+//! let options = RunOptions::new(
+//!     common::storage::Location::parse("memory://etl-doc/raw")?,
+//!     common::storage::Location::parse("memory://etl-doc/processed")?,
+//! );
 //! let report = etl::run(&config, &options).await?;
 //! let rows = report.manifest.rows;
 //! assert_eq!((rows.input, rows.quarantined, rows.duplicates), (4, 1, 1));

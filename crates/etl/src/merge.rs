@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use common::lifecycle::{RunKind, Runs, pin_published};
 use common::shard::{Merged, Shard, merge_error};
-use common::storage::Location;
 
 use crate::config::EtlConfig;
 use crate::error::{Error, Result};
@@ -43,7 +42,7 @@ pub async fn merge(
     count: Option<usize>,
 ) -> Result<EtlReport> {
     options.check_output()?;
-    let output = Location::parse(&options.output)?;
+    let output = options.output.clone();
     let fail = |message: String| merge_error(&output, message);
     // The shard runs are claimed before anything of them is read: a shard
     // rerun meanwhile cannot prune them (see `common::lifecycle`).
@@ -57,10 +56,7 @@ pub async fn merge(
             manifest,
         })
         .collect();
-    let mut effective = config.clone();
-    effective.input = Some(options.input.clone());
-    effective.output = Some(options.output.clone());
-    let fingerprint = effective.fingerprint();
+    let fingerprint = options.effective(config).fingerprint();
     let runs = Runs::new(&output, RunKind::Merge, config.keep_runs)?;
     let manifest_location = runs.manifest()?;
     let checked = async {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use common::storage::{Compression, FileFormat, Location, select_inputs};
+use common::storage::{Compression, FileFormat, Location, Selection};
 use futures::StreamExt;
 
 use crate::config::{ColumnSpec, EtlConfig, MissingColumns};
@@ -42,8 +42,8 @@ pub struct FileColumns {
 /// Everything decided before reading data.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The input selection as given.
-    pub input: String,
+    /// The input selection.
+    pub input: Selection,
     /// The output root.
     pub output: Location,
     /// Files to read, in order.
@@ -58,8 +58,8 @@ pub struct Plan {
 
 impl Plan {
     /// Selects the inputs and reads their headers (and a sample of the first file).
-    pub async fn build(config: &EtlConfig, input: &str, output: &str) -> Result<Self> {
-        let output = Location::parse(output)?;
+    pub async fn build(config: &EtlConfig, input: &Selection, output: &Location) -> Result<Self> {
+        let output = output.clone();
         let (sources, skipped) = classify(config, input).await?;
         let mut files = Vec::with_capacity(sources.len());
         let mut sample: Option<arrow::array::RecordBatch> = None;
@@ -96,7 +96,7 @@ impl Plan {
         let columns = output_columns(config, &sources, &mut files, sample.as_ref())?;
         check_key_columns(config, &columns)?;
         Ok(Self {
-            input: input.to_string(),
+            input: input.clone(),
             output,
             sources,
             skipped,
@@ -121,10 +121,10 @@ impl Plan {
     }
 }
 
-async fn classify(config: &EtlConfig, input: &str) -> Result<(Vec<SourceFile>, Vec<String>)> {
+async fn classify(config: &EtlConfig, input: &Selection) -> Result<(Vec<SourceFile>, Vec<String>)> {
     let mut sources = Vec::new();
     let mut skipped = Vec::new();
-    for file in select_inputs(input).await? {
+    for file in input.files().await? {
         let name = file.location.file_name().to_string();
         let detected = FileFormat::from_name(&name);
         let (format, compression) = match (config.format, detected) {

@@ -13,7 +13,7 @@ use arrow::array::BooleanArray;
 use chrono::Utc;
 use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::shard::Shard;
-use common::storage::{Location, WrittenFile};
+use common::storage::{Location, Selection, WrittenFile};
 use futures::StreamExt;
 use records::profile::{Profile, ProfileBuilder};
 use report::data_quality::RunQuality;
@@ -36,12 +36,23 @@ use crate::transform::{Invalid, Processed, Texts, Transform, take_rows};
 use crate::write::{DatasetWriter, quarantine_batch, quarantine_schema};
 
 /// Where to read and write, and how.
+///
+/// Built from the config and flags ([`RunOptions::resolve`]) or by an
+/// embedder from locations it made itself, with its own object store:
+///
+/// ```no_run
+/// # fn main() -> etl::Result<()> {
+/// use common::storage::Location;
+/// let options = etl::RunOptions::new(Location::parse("data/raw")?, Location::parse("data/processed")?)
+///     .with_force(true);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Input selection: a file, glob or prefix.
-    pub input: String,
+    pub input: Selection,
     /// Output root.
-    pub output: String,
+    pub output: Location,
     /// Rerun even when the output is up to date.
     pub force: bool,
     /// Show a progress bar when stderr is a terminal.
@@ -52,34 +63,83 @@ pub struct RunOptions {
     pub shard: Shard,
     /// The model registry's root, which the output must stay clear of
     /// (`storage.models`; `None` skips that check).
-    pub registry: Option<String>,
+    pub registry: Option<Location>,
 }
 
 impl RunOptions {
-    /// Input and output from the flags, else `etl.input`/`etl.output`, else `storage`.
-    pub fn resolve(config: &PipelineConfig, input: Option<String>, output: Option<String>) -> Self {
+    /// Reads `input` into `output`: no forced rerun, no progress bar, the
+    /// whole input (one shard), no registry to stay clear of.
+    pub fn new(input: impl Into<Selection>, output: Location) -> Self {
         Self {
-            input: input
-                .or_else(|| config.etl.input.clone())
-                .unwrap_or_else(|| config.storage.raw.clone()),
-            output: output
-                .or_else(|| config.etl.output.clone())
-                .unwrap_or_else(|| config.storage.processed.clone()),
+            input: input.into(),
+            output,
             force: false,
-            progress: true,
+            progress: false,
             shard: Shard::default(),
-            registry: Some(config.storage.models.clone()),
+            registry: None,
         }
+    }
+
+    /// Rerun even when the output is up to date.
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Show a progress bar when stderr is a terminal.
+    pub fn with_progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Clean only this shard of the inputs.
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
+    /// Refuse outputs that overlap this model registry.
+    pub fn with_registry(mut self, registry: Location) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Input and output from the flags, else `etl.input`/`etl.output`, else
+    /// `storage`; the registry from `storage.models`.
+    pub fn resolve(
+        config: &PipelineConfig,
+        input: Option<String>,
+        output: Option<String>,
+    ) -> Result<Self> {
+        let input = input
+            .or_else(|| config.etl.input.clone())
+            .unwrap_or_else(|| config.storage.raw.clone());
+        let output = output
+            .or_else(|| config.etl.output.clone())
+            .unwrap_or_else(|| config.storage.processed.clone());
+        Ok(
+            Self::new(Selection::parse(&input)?, Location::parse(&output)?)
+                .with_progress(true)
+                .with_registry(Location::parse(&config.storage.models)?),
+        )
     }
 
     /// Refuses an output that overlaps the input or the registry, or is `/`
     /// or the home folder (see [`common::lifecycle::check_output`]).
     pub fn check_output(&self) -> Result<()> {
-        let output = Location::parse(&self.output)?;
         let mut guarded = vec![Guarded::Input(&self.input)];
-        guarded.extend(self.registry.as_deref().map(Guarded::Registry));
-        check_output(&output, &guarded)?;
+        guarded.extend(self.registry.as_ref().map(Guarded::Registry));
+        check_output(&self.output, &guarded)?;
         Ok(())
+    }
+
+    /// The config with this run's input and output filled in: what the
+    /// fingerprint covers.
+    pub(crate) fn effective(&self, config: &EtlConfig) -> EtlConfig {
+        let mut effective = config.clone();
+        effective.input = Some(self.input.to_string());
+        effective.output = Some(self.output.to_string());
+        effective
     }
 }
 
@@ -127,10 +187,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     let clock = Instant::now();
     options.check_output()?;
     let plan = Plan::build(config, &options.input, &options.output).await?;
-    let mut effective = config.clone();
-    effective.input = Some(options.input.clone());
-    effective.output = Some(options.output.clone());
-    let fingerprint = effective.fingerprint();
+    let fingerprint = options.effective(config).fingerprint();
     let shard = options.shard;
     let manifest_location = plan.output.join(&shard.manifest_name())?;
     let (sources, row_groups) = shard_sources(&plan, shard).await?;

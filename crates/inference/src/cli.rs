@@ -64,7 +64,7 @@ pub async fn execute(args: Args, config: &PipelineConfig) -> Result<String> {
         args.registry,
         args.model,
         shard,
-    );
+    )?;
     let report = match args.command {
         Some(Command::Merge { shards }) => {
             inference::merge(&config.inference, &options.output, shards, args.force).await?

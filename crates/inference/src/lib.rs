@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! # async fn example(batch: arrow::array::RecordBatch) -> inference::Result<()> {
-//! let (model, record) = inference::load_model("latest", "models").await?;
+//! let (model, record) = inference::load_model("latest", &common::storage::Location::parse("models")?).await?;
 //! let scored = inference::predict(&model, &batch, record.version.as_deref().unwrap_or("?"), &["id".into()], &[])?;
 //! assert_eq!(scored.num_rows(), batch.num_rows());
 //! # Ok(()) }

@@ -25,11 +25,11 @@ use crate::run::{FORMAT_VERSION, InferenceReport, Manifest, Rows, write_report};
 /// manifests of several counts are there.
 pub async fn merge(
     config: &InferenceConfig,
-    output: &str,
+    output: &Location,
     count: Option<usize>,
     force: bool,
 ) -> Result<InferenceReport> {
-    let output = Location::parse(output)?;
+    let output = output.clone();
     let fail = |message: String| merge_error(&output, message);
     // Claimed before use: a shard rerun meanwhile cannot prune them.
     let (shards, merged, claims) =

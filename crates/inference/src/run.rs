@@ -12,8 +12,7 @@ use std::time::Instant;
 use chrono::Utc;
 use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::storage::{
-    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, StoredFile,
-    select_inputs,
+    Compression, FileFormat, InputFile, Location, ParquetSink, ParquetSource, Selection, StoredFile,
 };
 use futures::StreamExt;
 use model::Model;
@@ -33,14 +32,18 @@ pub use records::prediction::{
 };
 
 /// Where to read, write and which model.
+///
+/// Built from the config and flags ([`RunOptions::resolve`]) or by an
+/// embedder from locations it made itself, with its own object store
+/// ([`RunOptions::new`] and the `with_*` setters).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Input file, glob or prefix.
-    pub input: String,
+    pub input: Selection,
     /// Output location.
-    pub output: String,
+    pub output: Location,
     /// Registry location.
-    pub registry: String,
+    pub registry: Location,
     /// `latest`, `vN`, an alias, or an artifact path.
     pub model: String,
     /// This process's shard.
@@ -48,6 +51,30 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
+    /// Scores `input` into `output` with the version `latest` of the
+    /// registry at `registry`, as one shard.
+    pub fn new(input: impl Into<Selection>, output: Location, registry: Location) -> Self {
+        Self {
+            input: input.into(),
+            output,
+            registry,
+            model: "latest".to_string(),
+            shard: Shard::default(),
+        }
+    }
+
+    /// Which model: `latest`, `vN`, an alias, or an artifact path.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Score only this shard of the input.
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
     /// Flags over config over `storage` defaults.
     pub fn resolve(
         config: &PipelineConfig,
@@ -56,27 +83,29 @@ impl RunOptions {
         registry: Option<String>,
         model: Option<String>,
         shard: Option<Shard>,
-    ) -> Self {
+    ) -> Result<Self> {
         let section = &config.inference;
-        Self {
-            input: input
-                .or_else(|| section.input.clone())
-                .unwrap_or_else(|| config.storage.raw.clone()),
-            output: output
-                .or_else(|| section.output.clone())
-                .unwrap_or_else(|| config.storage.predictions.clone()),
-            registry: registry.unwrap_or_else(|| config.storage.models.clone()),
-            model: model.unwrap_or_else(|| section.model.clone()),
-            shard: shard.unwrap_or_default(),
-        }
+        let input = input
+            .or_else(|| section.input.clone())
+            .unwrap_or_else(|| config.storage.raw.clone());
+        let output = output
+            .or_else(|| section.output.clone())
+            .unwrap_or_else(|| config.storage.predictions.clone());
+        let registry = registry.unwrap_or_else(|| config.storage.models.clone());
+        Ok(Self::new(
+            Selection::parse(&input)?,
+            Location::parse(&output)?,
+            Location::parse(&registry)?,
+        )
+        .with_model(model.unwrap_or_else(|| section.model.clone()))
+        .with_shard(shard.unwrap_or_default()))
     }
 
     /// Refuses an output that overlaps the input or the registry, or is `/`
     /// or the home folder (see [`common::lifecycle::check_output`]).
     pub fn check_output(&self) -> Result<()> {
-        let output = Location::parse(&self.output)?;
         check_output(
-            &output,
+            &self.output,
             &[
                 Guarded::Input(&self.input),
                 Guarded::Registry(&self.registry),
@@ -115,7 +144,7 @@ impl InferenceReport {
 }
 
 /// Loads the model: from the registry (every checksum verified) or from an artifact path.
-pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, ModelRecord)> {
+pub async fn load_model(reference: &str, registry: &Location) -> Result<(Model, ModelRecord)> {
     let artifact_path = reference.contains('/') || reference.ends_with(".bin");
     if artifact_path {
         let location = Location::parse(reference)?;
@@ -136,7 +165,7 @@ pub async fn load_model(reference: &str, registry: &str) -> Result<(Model, Model
         };
         return Ok((model, record));
     }
-    let registry = Registry::open(registry)?;
+    let registry = Registry::at(registry.clone());
     let resolved = registry.resolve(reference).await?;
     let bytes = resolved
         .files
@@ -237,11 +266,11 @@ struct Unit {
 
 async fn units(
     config: &InferenceConfig,
-    input: &str,
+    input: &Selection,
     shard: Shard,
 ) -> Result<(Vec<Unit>, InputSet)> {
     let mut files = Vec::new();
-    for file in select_inputs(input).await? {
+    for file in input.files().await? {
         let name = file.location.file_name().to_string();
         let (format, compression) = match (config.format, FileFormat::from_name(&name)) {
             (Some(format), detected) => (
@@ -321,7 +350,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         options.shard.index,
         options.shard.count
     );
-    let output = Location::parse(&options.output)?;
+    let output = options.output.clone();
     let (units, input_set) = units(config, &options.input, options.shard).await?;
     let runs = Runs::new(&output, RunKind::Shard(options.shard), config.keep_runs)?;
     let manifest_location = runs.manifest()?;

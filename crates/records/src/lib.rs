@@ -5,7 +5,9 @@
 //! numbers behind its plots ([`curves`]), the profile of a table that etl
 //! writes and the trainer keeps ([`profile`], merged over shards in
 //! [`merge`]), the drift inference measures against it ([`drift`]), and
-//! the registry's view of its versions and aliases ([`registry`]).
+//! the registry's view of its versions and aliases ([`registry`]), with
+//! the preprocessing settings and hyperparameters a record names
+//! ([`preprocessing`], [`params`]).
 //! Every stage and the registry read and write these; `report` only renders
 //! them, so depending on a record never pulls in a rendering library.
 
@@ -14,7 +16,9 @@ pub mod curves;
 pub mod drift;
 pub mod etl;
 pub mod merge;
+pub mod params;
 pub mod prediction;
+pub mod preprocessing;
 pub mod profile;
 pub mod registry;
 pub mod training;

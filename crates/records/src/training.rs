@@ -189,7 +189,7 @@ impl Evaluation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The searched parameters' values.
-    pub params: serde_json::Map<String, serde_json::Value>,
+    pub params: crate::params::Params,
     /// Score per fold.
     pub scores: Vec<f64>,
     /// Mean score.
@@ -334,7 +334,7 @@ pub struct TrainingRecord {
     /// Feature names after encoding.
     pub feature_names: Vec<String>,
     /// Imputation, scaling and encoding settings.
-    pub preprocessing: serde_json::Value,
+    pub preprocessing: crate::preprocessing::Preprocessing,
     /// The ETL's cleaning of the input columns, applied again at inference
     /// (absent for data that did not come through etl).
     #[serde(default)]

@@ -345,7 +345,7 @@ fn search(search: Option<&SearchReport>) -> Result<Markup, Error> {
             @for (i, c) in search.candidates.iter().enumerate() {
                 tr style=(if i == search.best { "font-weight: bold" } else { "" }) {
                     td { (i + 1) }
-                    td.l { (serde_json::Value::Object(c.params.clone()).to_string()) }
+                    td.l { (c.params.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")) }
                     td { (number(c.mean)) } td { (number(c.std)) }
                     td.l { (c.scores.iter().map(|s| number(*s)).collect::<Vec<_>>().join(", ")) }
                 }
@@ -404,7 +404,7 @@ mod tests {
             classes: vec!["Adelie".into(), "Gentoo <b>".into()],
             inputs: Vec::new(),
             feature_names: vec!["bill".into(), "flipper".into()],
-            preprocessing: serde_json::json!({}),
+            preprocessing: Default::default(),
             cleaning: None,
             data: DataLineage {
                 manifest: "data/processed/_manifest.json".into(),
@@ -423,13 +423,13 @@ mod tests {
                 cv: 3,
                 candidates: vec![
                     Candidate {
-                        params: serde_json::Map::new(),
+                        params: Default::default(),
                         scores: vec![0.9, 0.8, 0.85],
                         mean: 0.85,
                         std: 0.04,
                     },
                     Candidate {
-                        params: serde_json::Map::new(),
+                        params: Default::default(),
                         scores: vec![0.95, 0.9, 0.92],
                         mean: 0.923,
                         std: 0.02,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use common::config::SharedSections;
+use common::storage::Location;
 use trainer::{Promote, TrainConfig, TrainOptions};
 
 /// Train a model from YAML, evaluate it, register it.
@@ -46,20 +47,21 @@ pub struct Args {
 impl Args {
     /// The options `trainer::train` takes, the storage defaulting to the
     /// pipeline config's.
-    pub fn options(&self, shared: SharedSections) -> TrainOptions {
+    pub fn options(&self, shared: SharedSections) -> Result<TrainOptions, trainer::Error> {
         let promote = match (&self.promote_if_better, self.promote) {
             (Some(_), _) => Some(Promote::IfBetter),
             (None, true) => Some(Promote::Always),
             (None, false) => None,
         };
-        TrainOptions {
-            data: self.data.clone().unwrap_or(shared.storage.processed),
-            registry: self.registry.clone().unwrap_or(shared.storage.models),
+        let data = self.data.clone().unwrap_or(shared.storage.processed);
+        let registry = self.registry.clone().unwrap_or(shared.storage.models);
+        Ok(TrainOptions {
             register: !self.no_register,
             promote,
             metric: self.promote_if_better.clone(),
             force: self.force,
-        }
+            ..TrainOptions::new(Location::parse(&data)?, Location::parse(&registry)?)
+        })
     }
 
     /// The model config.

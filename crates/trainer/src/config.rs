@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use common::storage::Location;
 use model::{EstimatorParams, Task};
 use serde::{Deserialize, Serialize};
 
@@ -183,12 +184,16 @@ pub const ARTIFACT_FILE: &str = model::artifact::FILE_NAME;
 pub const REPORT_FILE: &str = model_registry::REPORT_FILE;
 
 /// Where to read and write, and what to do in the registry.
+///
+/// Built by the binary from flags and `storage`, or by an embedder from
+/// locations it made itself, with its own object store
+/// ([`TrainOptions::new`] and the `with_*` setters).
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     /// ETL output location (with `_manifest.json`).
-    pub data: String,
+    pub data: Location,
     /// Registry location.
-    pub registry: String,
+    pub registry: Location,
     /// Publish the model as a new version.
     pub register: bool,
     /// Promotion policy (overrides the config's `registry.promote`).
@@ -197,4 +202,44 @@ pub struct TrainOptions {
     pub metric: Option<String>,
     /// Promote even when the alias serves another model (name or task).
     pub force: bool,
+}
+
+impl TrainOptions {
+    /// Trains on the etl output at `data` and publishes to the registry at
+    /// `registry`, promoting as the config says.
+    pub fn new(data: Location, registry: Location) -> Self {
+        Self {
+            data,
+            registry,
+            register: true,
+            promote: None,
+            metric: None,
+            force: false,
+        }
+    }
+
+    /// Publish the model as a new version (`false`: evaluate only).
+    pub fn with_register(mut self, register: bool) -> Self {
+        self.register = register;
+        self
+    }
+
+    /// Promotion policy over the config's `registry.promote`.
+    pub fn with_promote(mut self, promote: Promote) -> Self {
+        self.promote = Some(promote);
+        self
+    }
+
+    /// Promote when better by `metric` (over the config's).
+    pub fn with_promote_if_better(mut self, metric: impl Into<String>) -> Self {
+        self.promote = Some(Promote::IfBetter);
+        self.metric = Some(metric.into());
+        self
+    }
+
+    /// Promote even when the alias serves another model.
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
 }

@@ -39,8 +39,7 @@ pub struct Dataset {
 }
 
 /// Reads the train and test splits of the ETL output at `location`.
-pub async fn load(location: &str) -> Result<Dataset> {
-    let root = Location::parse(location)?;
+pub async fn load(root: &Location) -> Result<Dataset> {
     let manifest_location = root.join("_manifest.json")?;
     let bytes = match manifest_location.get().await {
         Ok(bytes) => bytes,
@@ -63,8 +62,8 @@ pub async fn load(location: &str) -> Result<Dataset> {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     };
-    let train = read_split(&root, "train", files("train"), &manifest_location).await?;
-    let test = read_split(&root, "test", files("test"), &manifest_location).await?;
+    let train = read_split(root, "train", files("train"), &manifest_location).await?;
+    let test = read_split(root, "test", files("test"), &manifest_location).await?;
     if train.schema() != test.schema() {
         return Err(Error::Data {
             location: manifest_location.to_string(),
@@ -79,7 +78,7 @@ pub async fn load(location: &str) -> Result<Dataset> {
     Ok(Dataset {
         train,
         test,
-        root,
+        root: root.clone(),
         validation_files,
         manifest_location: manifest_location.to_string(),
         manifest_sha256: common::checksum::sha256_hex(&bytes),

@@ -6,17 +6,12 @@
 //!
 //! ```no_run
 //! # async fn example() -> trainer::Result<()> {
+//! use common::storage::Location;
 //! use trainer::{TrainConfig, TrainOptions};
 //!
 //! let config = TrainConfig::load("config/model_config.yaml".as_ref())?;
-//! let options = TrainOptions {
-//!     data: "data/processed".into(),
-//!     registry: "models".into(),
-//!     register: true,
-//!     promote: None,
-//!     metric: None,
-//!     force: false,
-//! };
+//! let options = TrainOptions::new(Location::parse("data/processed")?, Location::parse("models")?)
+//!     .with_promote_if_better("accuracy");
 //! let report = trainer::train(&config, &options).await?;
 //! println!("registered {:?}: {}", report.version, trainer::headline(&report.evaluation));
 //! # Ok(()) }

@@ -24,7 +24,7 @@ async fn run(args: Args) -> Result<(), trainer::Error> {
     let shared = SharedSections::load_if_exists(&args.pipeline_config)?;
     let config = args.model_config()?;
     logging::init(Stage::Trainer, &shared.logging)?;
-    let report = trainer::train(&config, &args.options(shared)).await?;
+    let report = trainer::train(&config, &args.options(shared)?).await?;
     if args.json {
         print(&serde_json::to_string_pretty(&report).unwrap_or_default());
         return Ok(());

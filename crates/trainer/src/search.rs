@@ -11,6 +11,7 @@ use arrow::array::{RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use model::{EstimatorParams, ModelParams, Task};
 use rayon::prelude::*;
+use records::params::Params;
 use serde::{Deserialize, Serialize};
 
 pub use records::training::{Candidate, SearchReport};
@@ -144,6 +145,7 @@ impl SearchConfig {
                     serde_json::Value::Object(candidate.clone())
                 )
             })?;
+            recorded(&candidate).map_err(|e| format!("space: {e}"))?;
         }
         Ok(())
     }
@@ -221,6 +223,18 @@ pub fn merge(
         merged.insert(k.clone(), v.clone());
     }
     serde_json::Value::Object(merged)
+}
+
+/// A candidate's values as the training record keeps them.
+fn recorded(
+    candidate: &serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<Params, String> {
+    serde_json::from_value(serde_json::Value::Object(candidate.clone())).map_err(|_| {
+        format!(
+            "candidate {}: a value is not a number, name, boolean, null or list of them",
+            serde_json::Value::Object(candidate.clone())
+        )
+    })
 }
 
 /// SplitMix64 finaliser.
@@ -336,14 +350,17 @@ pub fn run(
             let s: Vec<f64> = scores[c * search.cv..(c + 1) * search.cv].to_vec();
             let mean = s.iter().sum::<f64>() / s.len() as f64;
             let std = (s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / s.len() as f64).sqrt();
-            Candidate {
-                params: params.clone(),
+            Ok(Candidate {
+                params: recorded(params).map_err(|message| Error::Data {
+                    location: "model.search".into(),
+                    message,
+                })?,
                 scores: s,
                 mean,
                 std,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let best = results.iter().enumerate().fold(0, |best, (i, c)| {
         let better = if higher_is_better {
             c.mean > results[best].mean
@@ -357,13 +374,10 @@ pub fn run(
         metric,
         results[best].mean,
         results[best].std,
-        serde_json::Value::Object(results[best].params.clone())
+        serde_json::to_string(&results[best].params).unwrap_or_default()
     );
-    let estimator = EstimatorParams::new(
-        algorithm,
-        task,
-        &merge(config_params, &results[best].params),
-    )?;
+    let estimator =
+        EstimatorParams::new(algorithm, task, &merge(config_params, &candidates[best]))?;
     Ok((
         SearchReport {
             metric,

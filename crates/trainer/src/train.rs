@@ -220,7 +220,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         classes: model.classes.clone(),
         inputs: model.inputs(),
         feature_names: model.features.feature_names(),
-        preprocessing: json(&config.model.preprocessing),
+        preprocessing: (&config.model.preprocessing).into(),
         cleaning: dataset.cleaning.as_ref().map(|c| {
             let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
             c.for_columns(&inputs)
@@ -257,7 +257,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         params: json(&estimator),
         metadata: json(&record),
     };
-    let registry = Registry::open(&options.registry)?;
+    let registry = Registry::at(options.registry.clone());
     crate::register::check_promotion(&registry, config, options, &card.metrics).await?;
     let published = crate::register::publish(&registry, card, &record, artifact).await?;
     log::info!("registered {} in {}", published.version, options.registry);

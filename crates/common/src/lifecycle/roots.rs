@@ -7,15 +7,15 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::storage::{Location, Scheme};
+use crate::storage::{Location, Scheme, Selection};
 
 /// Something an output root must stay clear of.
 #[derive(Debug, Clone, Copy)]
 pub enum Guarded<'a> {
-    /// An input selection as the user wrote it: a file, a prefix or a glob.
-    Input(&'a str),
+    /// An input selection: a file, a prefix or a glob.
+    Input(&'a Selection),
     /// The model registry's root.
-    Registry(&'a str),
+    Registry(&'a Location),
 }
 
 /// Refuses `output` when it equals, contains or lies inside anything in
@@ -45,11 +45,8 @@ pub fn check_output(output: &Location, guarded: &[Guarded<'_>]) -> Result<()> {
     for item in guarded {
         match *item {
             Guarded::Input(spec) => {
-                let (base, deep) = split_glob(spec);
-                let Ok(location) = Location::parse(base) else {
-                    continue;
-                };
-                let input = Identity::of(&location);
+                let deep = spec.reaches_below();
+                let input = Identity::of(spec.base());
                 if out == input {
                     return Err(refuse(format!(
                         "it is the input {spec}; the run would read its own output back"
@@ -67,10 +64,7 @@ pub fn check_output(output: &Location, guarded: &[Guarded<'_>]) -> Result<()> {
                 }
             }
             Guarded::Registry(spec) => {
-                let Ok(location) = Location::parse(spec) else {
-                    continue;
-                };
-                let registry = Identity::of(&location);
+                let registry = Identity::of(spec);
                 if out == registry || out.within(&registry) || registry.within(&out) {
                     return Err(refuse(format!(
                         "it overlaps the model registry {spec}; keep outputs and the registry apart"
@@ -80,25 +74,6 @@ pub fn check_output(output: &Location, guarded: &[Guarded<'_>]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A glob's base (the folders before its first wildcard) and whether its
-/// pattern can match below the base's direct children; a plain location is
-/// its own base and may be a prefix (everything below it is input).
-fn split_glob(spec: &str) -> (&str, bool) {
-    let Some(first) = spec.find(['*', '?', '[', '{']) else {
-        return (spec, true);
-    };
-    match spec[..first].rfind('/') {
-        Some(slash) => {
-            let pattern = &spec[slash + 1..];
-            (
-                &spec[..slash.max(1)],
-                pattern.contains('/') || pattern.contains("**"),
-            )
-        }
-        None => (".", spec.contains('/') || spec.contains("**")),
-    }
 }
 
 /// A location reduced to what decides overlap: its store and its path
@@ -176,6 +151,10 @@ mod tests {
         check_output(&Location::parse(output).unwrap(), guarded).map_err(|e| e.to_string())
     }
 
+    fn sel(spec: &str) -> Selection {
+        Selection::parse(spec).unwrap()
+    }
+
     /// Regression (issue 27.3): outputs that overlap their inputs, the
     /// registry, `/` or the home folder were accepted.
     #[test]
@@ -184,7 +163,8 @@ mod tests {
         let raw = tmp.path().join("raw");
         std::fs::create_dir_all(&raw).unwrap();
         let raw = raw.to_str().unwrap();
-        let input = [Guarded::Input(raw)];
+        let raw_input = sel(raw);
+        let input = [Guarded::Input(&raw_input)];
         let e = check(raw, &input).unwrap_err();
         assert!(e.contains("is the input") && e.contains(raw), "{e}");
         let e = check(&format!("{raw}/out"), &input).unwrap_err();
@@ -193,9 +173,9 @@ mod tests {
         assert!(e.contains("contains the input"), "{e}");
         assert!(check(&format!("{}/processed", tmp.path().display()), &input).is_ok());
         // A one-level glob never reaches into a subfolder.
-        let glob = format!("{raw}/*.csv");
+        let glob = sel(&format!("{raw}/*.csv"));
         assert!(check(&format!("{raw}/out"), &[Guarded::Input(&glob)]).is_ok());
-        let deep = format!("{raw}/**/*.csv");
+        let deep = sel(&format!("{raw}/**/*.csv"));
         assert!(check(&format!("{raw}/out"), &[Guarded::Input(&deep)]).is_err());
         // A link to the input is the input.
         let link = tmp.path().join("link");
@@ -204,7 +184,8 @@ mod tests {
         assert!(e.contains("inside the input"), "{e}");
 
         let models = format!("{}/models", tmp.path().display());
-        let registry = [Guarded::Registry(&models)];
+        let models_root = Location::parse(&models).unwrap();
+        let registry = [Guarded::Registry(&models_root)];
         for bad in [
             models.clone(),
             format!("{models}/x"),
@@ -219,8 +200,9 @@ mod tests {
         let e = check(&home, &[]).unwrap_err();
         assert!(e.contains("home folder"), "{e}");
         assert!(check(&format!("{home}/project-out"), &[]).is_ok());
-        assert!(check("s3://bucket/out", &[Guarded::Input("s3://bucket/raw")]).is_ok());
-        assert!(check("s3://bucket/raw/o", &[Guarded::Input("s3://bucket/raw")]).is_err());
-        assert!(check("s3://other/raw/o", &[Guarded::Input("s3://bucket/raw")]).is_ok());
+        let s3_raw = sel("s3://bucket/raw");
+        assert!(check("s3://bucket/out", &[Guarded::Input(&s3_raw)]).is_ok());
+        assert!(check("s3://bucket/raw/o", &[Guarded::Input(&s3_raw)]).is_err());
+        assert!(check("s3://other/raw/o", &[Guarded::Input(&s3_raw)]).is_ok());
     }
 }

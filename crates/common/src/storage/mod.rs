@@ -4,7 +4,7 @@
 //!
 //! - [`Location`]: parse `data/raw`, `file:///…`, `s3://bucket/prefix`, `memory://name/…`.
 //! - whole objects: `get`, `put`, `put_if_absent` (create-if-absent), `list`, `delete`.
-//! - [`select_inputs`]: one file, a glob or a prefix → sorted input files.
+//! - [`Selection`] / [`select_inputs`]: one file, a glob or a prefix → sorted input files.
 //! - [`ParquetSource`] / [`ParquetSink`]: streaming Parquet read and write.
 //! - [`RecordChunker`]: a CSV stream cut into chunks of whole records, for
 //!   parsing in parallel.
@@ -34,7 +34,7 @@ pub(crate) use parquet::hex;
 pub use parquet::{
     ParquetCompression, ParquetSink, ParquetSource, ParquetWriteOptions, StoredFile, WrittenFile,
 };
-pub use select::{InputFile, select_inputs};
+pub use select::{InputFile, Selection, select_inputs};
 
 /// A stream of record batches read from storage.
 pub type BatchStream = BoxStream<'static, crate::Result<RecordBatch>>;

@@ -247,3 +247,57 @@ async fn concurrent_forced_runs_leave_a_valid_manifest_s3() {
     }
     concurrent_forced_runs_leave_a_valid_manifest("s3").await;
 }
+
+/// Issue 29: an embedder passes an object store it built itself (its own
+/// credentials, retries, or a store Cauce does not parse); the run reads
+/// and writes through that store alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_on_an_object_store_the_caller_built() {
+    use std::sync::Arc;
+
+    use common::storage::{Location, Scheme, Selection};
+    use object_store::ObjectStore;
+    use object_store::memory::InMemory;
+    use object_store::path::Path as ObjectPath;
+
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let root = Location::from_store(
+        store.clone(),
+        Scheme::Memory,
+        ObjectPath::from("project"),
+        "embedded://project",
+    );
+    let csv =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/raw/penguins.csv"))
+            .unwrap();
+    root.join("raw/penguins.csv")
+        .unwrap()
+        .put(csv)
+        .await
+        .unwrap();
+    root.join("raw/zz-bad.csv")
+        .unwrap()
+        .put(BAD_ROWS.to_vec())
+        .await
+        .unwrap();
+    let input = Selection::glob(root.join("raw").unwrap(), "*.csv").unwrap();
+    let options = etl::RunOptions::new(input, root.join("processed").unwrap());
+    let report = etl::run(&shipped().etl, &options).await.unwrap();
+    check_counts(&report.manifest);
+    assert_eq!(report.output, "embedded://project/processed");
+    let written: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(
+        store.list(Some(&ObjectPath::from("project/processed"))),
+    )
+    .await
+    .unwrap();
+    assert!(
+        written
+            .iter()
+            .any(|m| m.location.as_ref() == "project/processed/_manifest.json"),
+        "{written:?}"
+    );
+    assert!(
+        written.len() >= 4,
+        "the data files are in the caller's store"
+    );
+}

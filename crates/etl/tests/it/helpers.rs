@@ -40,14 +40,10 @@ impl Fixture {
     }
 
     pub fn options(&self) -> RunOptions {
-        RunOptions {
-            input: format!("{}/raw", self.root()),
-            output: format!("{}/processed", self.root()),
-            force: false,
-            progress: false,
-            shard: Default::default(),
-            registry: None,
-        }
+        RunOptions::new(
+            self.root().join("raw").unwrap(),
+            self.root().join("processed").unwrap(),
+        )
     }
 
     /// Runs with `yaml` as the `etl` section. These fixtures are a few rows,

@@ -69,14 +69,7 @@ async fn fixture(backend: &str, extra: &[(String, Vec<u8>)]) -> Fixture {
 }
 
 fn options(fx: &Fixture, out: &str, shard: Shard) -> RunOptions {
-    RunOptions {
-        input: format!("{}/raw", fx.root()),
-        output: format!("{}/{out}", fx.root()),
-        force: false,
-        progress: false,
-        shard,
-        registry: None,
-    }
+    RunOptions::new(fx.root().join("raw").unwrap(), fx.root().join(out).unwrap()).with_shard(shard)
 }
 
 /// Every row of each dataset, sorted.
@@ -423,7 +416,7 @@ async fn one_parquet_file_is_sharded_by_row_group() {
     one_parquet(&fx).await;
     let config = config(CONFIG);
     let at = |out: &str, shard| RunOptions {
-        input: format!("{}/parquet/all.parquet", fx.root()),
+        input: fx.root().join("parquet/all.parquet").unwrap().into(),
         ..options(&fx, out, shard)
     };
     let one = etl::run(&config, &at("one", Shard::default()))

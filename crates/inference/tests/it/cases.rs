@@ -348,7 +348,7 @@ async fn three_shards_union_equals_the_unsharded_output() {
     }
     // One manifest over the three: the whole run's rows in its order, its
     // counts and its drift (recomputed from the shards' counts).
-    let merged = inference::merge(&shipped(), &format!("{root}/sharded"), None, false)
+    let merged = inference::merge(&shipped(), &root.join("sharded").unwrap(), None, false)
         .await
         .unwrap()
         .manifest;
@@ -364,7 +364,7 @@ async fn three_shards_union_equals_the_unsharded_output() {
     );
     assert!(merged.drift.is_some() && merged.report.is_some());
     assert_eq!(merged.shards.as_ref().unwrap().count, 3);
-    let again = inference::merge(&shipped(), &format!("{root}/sharded"), None, false)
+    let again = inference::merge(&shipped(), &root.join("sharded").unwrap(), None, false)
         .await
         .unwrap();
     assert_eq!(again.manifest, merged, "nothing changed: up to date");
@@ -384,7 +384,7 @@ async fn three_shards_union_equals_the_unsharded_output() {
     opts.model = "latest".into();
     opts.shard = Shard { index: 1, count: 2 };
     inference::run(&shipped(), &opts).await.unwrap();
-    let e = inference::merge(&shipped(), &format!("{root}/mixed"), None, false)
+    let e = inference::merge(&shipped(), &root.join("mixed").unwrap(), None, false)
         .await
         .unwrap_err()
         .to_string();
@@ -466,7 +466,7 @@ async fn one_parquet_file_is_sharded_by_row_group() {
     union.sort();
     assert_eq!(union, expected);
     assert_eq!(union.len() as u64, written.rows);
-    let merged = inference::merge(&shipped(), &format!("{root}/sharded"), Some(3), false)
+    let merged = inference::merge(&shipped(), &root.join("sharded").unwrap(), Some(3), false)
         .await
         .unwrap()
         .manifest;
@@ -485,14 +485,11 @@ async fn unscorable_rows_get_an_error_or_go_to_quarantine() {
     let mut config =
         trainer::TrainConfig::load(&crate::pipeline::repo("config/model_config.yaml")).unwrap();
     config.model.preprocessing.unknown_category = model::features::UnknownCategory::Error;
-    let train_options = trainer::TrainOptions {
-        data: format!("{root}/processed"),
-        registry: format!("{root}/models"),
-        register: true,
-        promote: Some(trainer::Promote::Always),
-        metric: None,
-        force: false,
-    };
+    let train_options = trainer::TrainOptions::new(
+        root.join("processed").unwrap(),
+        root.join("models").unwrap(),
+    )
+    .with_promote(trainer::Promote::Always);
     trainer::train(&config, &train_options).await.unwrap();
     let text = format!(
         "{HEADER}Adelie,Atlantis,39,18,190,3800,male,2008\nGentoo,Biscoe,47,15,220,5200,female,2009\n"
@@ -544,7 +541,7 @@ async fn an_artifact_that_is_not_a_model_is_named() {
     let root = store.location();
     put(root, "elsewhere/model.bin", "junk").await;
     let path = root.join("elsewhere/model.bin").unwrap().to_string();
-    let err = inference::load_model(&path, &root.join("models").unwrap().to_string())
+    let err = inference::load_model(&path, &root.join("models").unwrap())
         .await
         .unwrap_err()
         .to_string();

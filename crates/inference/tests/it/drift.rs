@@ -172,7 +172,7 @@ async fn the_merge_refuses_shards_whose_rows_together_drift_past_fail() {
         let drift = report.manifest.drift.as_ref().unwrap();
         assert_eq!(drift.level, Level::Stable, "150 rows are not judged");
     }
-    let err = inference::merge(&config, &format!("{root}/out"), None, false)
+    let err = inference::merge(&config, &root.join("out").unwrap(), None, false)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Drift { .. }), "{err}");

@@ -7,7 +7,7 @@ use arrow::array::RecordBatch;
 use common::storage::{Location, ParquetSource};
 use common::testing::TestStore;
 use futures::TryStreamExt;
-use inference::{InferenceConfig, Manifest, PipelineConfig, RunOptions, Shard};
+use inference::{InferenceConfig, Manifest, PipelineConfig, RunOptions};
 
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,24 +24,15 @@ pub async fn trained(root: &Location) {
         .await
         .unwrap();
     let pipeline = etl::PipelineConfig::load(&repo("config/pipeline_config.yaml")).unwrap();
-    let etl_options = etl::RunOptions {
-        input: format!("{root}/raw"),
-        output: format!("{root}/processed"),
-        force: false,
-        progress: false,
-        shard: Default::default(),
-        registry: None,
-    };
+    let etl_options =
+        etl::RunOptions::new(root.join("raw").unwrap(), root.join("processed").unwrap());
     etl::run(&pipeline.etl, &etl_options).await.unwrap();
     let config = trainer::TrainConfig::load(&repo("config/model_config.yaml")).unwrap();
-    let options = trainer::TrainOptions {
-        data: format!("{root}/processed"),
-        registry: format!("{root}/models"),
-        register: true,
-        promote: Some(trainer::Promote::Always),
-        metric: None,
-        force: false,
-    };
+    let options = trainer::TrainOptions::new(
+        root.join("processed").unwrap(),
+        root.join("models").unwrap(),
+    )
+    .with_promote(trainer::Promote::Always);
     trainer::train(&config, &options).await.unwrap();
 }
 
@@ -52,13 +43,11 @@ pub fn shipped() -> InferenceConfig {
 }
 
 pub fn options(root: &Location, input: &str, output: &str) -> RunOptions {
-    RunOptions {
-        input: format!("{root}/{input}"),
-        output: format!("{root}/{output}"),
-        registry: format!("{root}/models"),
-        model: "latest".into(),
-        shard: Shard::default(),
-    }
+    RunOptions::new(
+        root.join(input).unwrap(),
+        root.join(output).unwrap(),
+        root.join("models").unwrap(),
+    )
 }
 
 /// Every output row of a manifest, as text, in file order.

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use common::storage::{FileFormat, select_inputs};
+use common::storage::{FileFormat, Selection, select_inputs};
 use common::testing::TestStore;
 use futures::{StreamExt, TryStreamExt};
-use inference::{CleaningSource, Shard};
+use inference::CleaningSource;
 
 use crate::pipeline::{rows, shipped};
 
@@ -102,29 +102,21 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
         .await
         .unwrap();
     let etl_config: etl::EtlConfig = common::config::from_str(ETL, "etl.yaml".as_ref()).unwrap();
-    let etl_options = etl::RunOptions {
-        input: format!("{root}/raw/in.csv"),
-        output: format!("{root}/processed"),
-        force: false,
-        progress: false,
-        shard: Default::default(),
-        registry: None,
-    };
+    let etl_options = etl::RunOptions::new(
+        root.join("raw/in.csv").unwrap(),
+        root.join("processed").unwrap(),
+    );
     let report = etl::run(&etl_config, &etl_options).await.unwrap();
     assert_eq!(report.manifest.rows.quarantined, 0);
     let config = trainer::TrainConfig::from_yaml(MODEL, "model.yaml".as_ref()).unwrap();
-    let train_options = trainer::TrainOptions {
-        data: format!("{root}/processed"),
-        registry: format!("{root}/models"),
-        register: true,
-        promote: None,
-        metric: None,
-        force: false,
-    };
+    let train_options = trainer::TrainOptions::new(
+        root.join("processed").unwrap(),
+        root.join("models").unwrap(),
+    );
     trainer::train(&config, &train_options).await.unwrap();
 
     // The features: what etl wrote, and what inference makes of the raw file.
-    let (model, record) = inference::load_model("latest", &format!("{root}/models"))
+    let (model, record) = inference::load_model("latest", &root.join("models").unwrap())
         .await
         .unwrap();
     let cleaning = record
@@ -198,12 +190,12 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
     // The predictions: the raw file scored as it is, and etl's output scored.
     let mut config = shipped();
     config.passthrough = passthrough.to_vec();
-    let run = |input: String, output: &str| inference::RunOptions {
-        input,
-        output: format!("{root}/{output}"),
-        registry: format!("{root}/models"),
-        model: "latest".into(),
-        shard: Shard::default(),
+    let run = |input: String, output: &str| {
+        inference::RunOptions::new(
+            Selection::parse(&input).unwrap(),
+            root.join(output).unwrap(),
+            root.join("models").unwrap(),
+        )
     };
     let raw = inference::run(&config, &run(format!("{root}/raw/in.csv"), "from-raw"))
         .await

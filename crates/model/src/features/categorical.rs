@@ -11,27 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{FeatureParams, InputColumn};
 use crate::error::{Error, Result};
 
-/// How categorical nulls are filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CategoricalImputer {
-    /// The most frequent training category (ties: the alphabetically first).
-    #[default]
-    MostFrequent,
-    /// `categorical_fill_value`.
-    Constant,
-}
-
-/// What happens to a category not seen in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnknownCategory {
-    /// All of the column's one-hot features are zero.
-    #[default]
-    Ignore,
-    /// The row gets no prediction and an error naming the value.
-    Error,
-}
+pub use records::preprocessing::{CategoricalImputer, UnknownCategory};
 
 /// A fitted categorical column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -67,6 +67,20 @@ impl Default for FeatureParams {
 
 pub use records::training::InputColumn;
 
+impl From<&FeatureParams> for records::preprocessing::Preprocessing {
+    fn from(params: &FeatureParams) -> Self {
+        Self {
+            numeric_imputer: params.numeric_imputer,
+            numeric_fill_value: params.numeric_fill_value,
+            categorical_imputer: params.categorical_imputer,
+            categorical_fill_value: params.categorical_fill_value.clone(),
+            scaler: params.scaler,
+            max_categories: params.max_categories,
+            unknown_category: params.unknown_category,
+        }
+    }
+}
+
 /// Fitted preprocessing: everything needed to turn rows into features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedFeatures {

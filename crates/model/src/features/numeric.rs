@@ -7,34 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{FeatureParams, InputColumn};
 use crate::error::{Error, Result};
 
-/// How numeric nulls are filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumericImputer {
-    /// Training mean.
-    #[default]
-    Mean,
-    /// Training median.
-    Median,
-    /// `numeric_fill_value`.
-    Constant,
-    /// Nulls stay missing (NaN): only for estimators that learn where
-    /// missing values go (`gradient_boosting`).
-    None,
-}
-
-/// How numeric columns are scaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scaler {
-    /// Zero mean, unit variance (population standard deviation).
-    #[default]
-    Standard,
-    /// Into [0, 1] by the training minimum and maximum.
-    Minmax,
-    /// Unscaled.
-    None,
-}
+pub use records::preprocessing::{NumericImputer, Scaler};
 
 /// A fitted numeric column: `(value_or_fill - center) / scale`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

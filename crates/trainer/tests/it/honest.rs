@@ -77,14 +77,11 @@ fn labels(values: impl IntoIterator<Item = &'static str>) -> ArrayRef {
 }
 
 fn options(root: &Location) -> TrainOptions {
-    TrainOptions {
-        data: format!("{root}/processed"),
-        registry: format!("{root}/models"),
-        register: false,
-        promote: None,
-        metric: None,
-        force: false,
-    }
+    TrainOptions::new(
+        root.join("processed").unwrap(),
+        root.join("models").unwrap(),
+    )
+    .with_register(false)
 }
 
 fn config(yaml: &str) -> TrainConfig {
@@ -260,8 +257,7 @@ async fn cards_show_the_task_defaults_used() {
     let mut opts = options(root);
     opts.register = true;
     trainer::train(&config(yaml), &opts).await.unwrap();
-    let card = model_registry::Registry::open(&opts.registry)
-        .unwrap()
+    let card = model_registry::Registry::at(opts.registry.clone())
         .resolve("v1")
         .await
         .unwrap()

@@ -26,26 +26,16 @@ async fn processed(root: &Location) {
         .await
         .unwrap();
     let pipeline = etl::PipelineConfig::load(&repo("config/pipeline_config.yaml")).unwrap();
-    let options = etl::RunOptions {
-        input: format!("{root}/raw"),
-        output: format!("{root}/processed"),
-        force: false,
-        progress: false,
-        shard: Default::default(),
-        registry: None,
-    };
+    let options = etl::RunOptions::new(root.join("raw").unwrap(), root.join("processed").unwrap());
     etl::run(&pipeline.etl, &options).await.unwrap();
 }
 
 fn options(root: &Location) -> TrainOptions {
-    TrainOptions {
-        data: format!("{root}/processed"),
-        registry: format!("{root}/models"),
-        register: true,
-        promote: None,
-        metric: None,
-        force: false,
-    }
+    TrainOptions::new(
+        root.join("processed").unwrap(),
+        root.join("models").unwrap(),
+    )
+    .with_register(true)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +73,7 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
         first.artifact_sha256
     );
     let reloaded = Model::from_bytes(&resolved.files[trainer::ARTIFACT_FILE]).unwrap();
-    let data = trainer::data::load(&format!("{root}/processed"))
+    let data = trainer::data::load(&root.join("processed").unwrap())
         .await
         .unwrap();
     let again = trainer::evaluate::evaluate(&reloaded, &data.train, &data.test).unwrap();
@@ -182,8 +172,7 @@ async fn regression_beats_the_mean_and_no_register_registers_nothing() {
         "the two penguins without measurements"
     );
     assert!(
-        Registry::open(&opts.registry)
-            .unwrap()
+        Registry::at(opts.registry.clone())
             .versions()
             .await
             .unwrap()
@@ -254,7 +243,8 @@ async fn grid_search_cross_validates_every_candidate_and_refits_the_best() {
         .unwrap()
         .card;
     assert_eq!(
-        card.params["params"]["k"], best.params["k"],
+        card.params["params"]["k"],
+        serde_json::to_value(&best.params["k"]).unwrap(),
         "the refit uses the best candidate"
     );
     assert_eq!(
@@ -302,7 +292,7 @@ async fn svm_searches_kernels_and_its_reloaded_artifact_scores_identically() {
     let resolved = registry.resolve("v1").await.unwrap();
     let reloaded = Model::from_bytes(&resolved.files[trainer::ARTIFACT_FILE]).unwrap();
     assert!(!reloaded.has_probabilities());
-    let data = trainer::data::load(&format!("{root}/processed"))
+    let data = trainer::data::load(&root.join("processed").unwrap())
         .await
         .unwrap();
     let again = trainer::evaluate::evaluate(&reloaded, &data.train, &data.test).unwrap();
