@@ -10,6 +10,11 @@ pub enum Error {
     #[error(transparent)]
     Common(#[from] common::Error),
 
+    /// The SQL transform cannot be planned or run.
+    #[cfg(feature = "sql")]
+    #[error(transparent)]
+    Transform(#[from] sql::Error),
+
     /// The config parsed but is inconsistent or out of range.
     #[error("{}: {key}: {message}", path.display())]
     Config {

@@ -42,6 +42,7 @@ mod keys;
 mod merge;
 pub mod plan;
 mod policy;
+mod query;
 mod reconcile;
 mod run;
 mod split;

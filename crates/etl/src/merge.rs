@@ -194,6 +194,7 @@ fn combine(
         schema: first.schema.clone(),
         outputs,
         cleaning: first.cleaning.clone(),
+        transform: first.transform.clone(),
         rows,
         quarantine_reasons: reasons,
         quarantine_examples: examples,
@@ -256,6 +257,23 @@ fn check(shards: &[ShardManifest], fingerprint: &str) -> std::result::Result<(),
             return Err(format!(
                 "{} and {} have different columns",
                 first.name, s.name
+            ));
+        }
+        if m.transform != first.manifest.transform {
+            let tables = |m: &Manifest| {
+                m.transform
+                    .iter()
+                    .flat_map(|t| &t.tables)
+                    .map(|t| format!("{} {}", t.name, short(&t.sha256)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(format!(
+                "{} and {} ran different transforms (reference tables {} and {}): a reference table changed between shards; rerun them all with --force",
+                first.name,
+                s.name,
+                tables(&first.manifest),
+                tables(m)
             ));
         }
         if record.row_groups != first_record.row_groups {

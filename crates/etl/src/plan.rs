@@ -16,6 +16,7 @@ use futures::StreamExt;
 use crate::config::{ColumnSpec, EtlConfig, MissingColumns};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::query::Query;
 use crate::read::{self, SourceFile};
 use ingest::types::infer;
 
@@ -52,8 +53,10 @@ pub struct Plan {
     pub skipped: Vec<String>,
     /// Column layout of each source, parallel to `sources`.
     pub files: Vec<FileColumns>,
-    /// The output schema.
+    /// The cleaned rows' columns (the output's, without a transform).
     pub columns: Vec<OutputColumn>,
+    /// The SQL transform, planned over the cleaned columns (`etl.transform`).
+    pub query: Option<Arc<Query>>,
 }
 
 impl Plan {
@@ -94,7 +97,17 @@ impl Plan {
             });
         }
         let columns = output_columns(config, &sources, &mut files, sample.as_ref())?;
-        check_key_columns(config, &columns)?;
+        let query = crate::query::plan(config, cleaned_schema(&columns)).await?;
+        let names: Vec<String> = match &query {
+            Some(query) => query
+                .output_schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+            None => columns.iter().map(|c| c.name.clone()).collect(),
+        };
+        check_key_columns(config, &names)?;
         Ok(Self {
             input: input.clone(),
             output,
@@ -102,23 +115,37 @@ impl Plan {
             skipped,
             files,
             columns,
+            query,
         })
     }
 
-    /// The output Arrow schema.
+    /// The cleaned rows' Arrow schema (what the SQL transform reads).
     pub fn schema(&self) -> SchemaRef {
-        Arc::new(Schema::new(
-            self.columns
-                .iter()
-                .map(|c| Field::new(&c.name, c.data_type.clone(), true))
-                .collect::<Vec<_>>(),
-        ))
+        cleaned_schema(&self.columns)
+    }
+
+    /// The schema of the rows written: the transform's output, else the
+    /// cleaned rows'.
+    pub fn output_schema(&self) -> SchemaRef {
+        match &self.query {
+            Some(query) => Arc::clone(query.output_schema()),
+            None => self.schema(),
+        }
     }
 
     /// Total input bytes.
     pub fn input_bytes(&self) -> u64 {
         self.sources.iter().map(|s| s.file.size).sum()
     }
+}
+
+fn cleaned_schema(columns: &[OutputColumn]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.data_type.clone(), true))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 async fn classify(config: &EtlConfig, input: &Selection) -> Result<(Vec<SourceFile>, Vec<String>)> {
@@ -371,8 +398,8 @@ fn parquet_type(name: &str, given: &DataType) -> std::result::Result<DataType, S
     })
 }
 
-fn check_key_columns(config: &EtlConfig, columns: &[OutputColumn]) -> Result<()> {
-    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+fn check_key_columns(config: &EtlConfig, columns: &[String]) -> Result<()> {
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     for (key, list) in [
         ("etl.dedup_key", &config.dedup_key),
         ("etl.unique", &config.unique),
@@ -437,6 +464,28 @@ impl fmt::Display for Plan {
                 column.name,
                 column.data_type.to_string()
             )?;
+        }
+        if let Some(query) = &self.query {
+            let record = query.record();
+            writeln!(f, "transform (SQL, row-local):")?;
+            for line in record.sql.lines() {
+                writeln!(f, "  {line}")?;
+            }
+            for table in &record.tables {
+                writeln!(
+                    f,
+                    "  table {} = {} ({}, {} rows, sha256 {})",
+                    table.name,
+                    table.location,
+                    table.format,
+                    table.rows,
+                    &table.sha256[..12.min(table.sha256.len())]
+                )?;
+            }
+            writeln!(f, "written columns:")?;
+            for column in &record.columns_after {
+                writeln!(f, "  {:<24} {}", column.name, column.data_type)?;
+            }
         }
         Ok(())
     }

@@ -231,7 +231,32 @@ pub async fn settle(
     if config.on_invalid == OnInvalid::Quarantine
         && let Some(schema) = data_schema.filter(|_| !quarantined.is_empty())
     {
-        let qschema = quarantine_schema(&schema);
+        // With a transform the quarantine holds the cleaned columns (what
+        // the shards quarantined), so the written rows map onto them by name.
+        let qschema = match manifests.first().and_then(|m| m.transform.as_ref()) {
+            Some(transform) => {
+                let cleaned = arrow::datatypes::Schema::new(
+                    transform
+                        .columns_before
+                        .iter()
+                        .map(|c| {
+                            arrow::datatypes::Field::new(
+                                &c.name,
+                                arrow::datatypes::DataType::Utf8,
+                                true,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                let qschema = quarantine_schema(&cleaned);
+                let by_name = crate::run::quarantine_columns(&qschema, &schema);
+                for row in &mut quarantined {
+                    row.values = by_name(std::mem::take(&mut row.values));
+                }
+                qschema
+            }
+            None => quarantine_schema(&schema),
+        };
         let names: Vec<String> = inputs.iter().map(|i| i.location.clone()).collect();
         let batch = quarantine_batch(&qschema, &quarantined, &|f| names[f].clone())?;
         let at = run_root.join("quarantine/part-00000.parquet")?;

@@ -206,6 +206,7 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
             &fingerprint,
             &sources,
             shard_record.as_ref(),
+            plan.query.as_ref().map(|q| q.record()),
         )
         .await
     {
@@ -321,12 +322,16 @@ fn manifest_of(
             })
             .collect(),
         schema: plan
-            .columns
+            .output_schema()
+            .fields()
             .iter()
-            .map(|c| ColumnRecord {
-                name: c.name.clone(),
-                data_type: c.data_type.to_string(),
-                declared: c.spec.is_some(),
+            .map(|f| ColumnRecord {
+                name: f.name().clone(),
+                data_type: f.data_type().to_string(),
+                declared: plan
+                    .columns
+                    .iter()
+                    .any(|c| c.name == *f.name() && c.spec.is_some()),
             })
             .collect(),
         outputs: outcome
@@ -343,6 +348,7 @@ fn manifest_of(
             })
             .collect(),
         cleaning: Some(cleaning(config, plan)),
+        transform: plan.query.as_ref().map(|q| q.record().clone()),
         rows: outcome.counts,
         quarantine_reasons: outcome.reasons,
         quarantine_examples: outcome.examples,
@@ -430,9 +436,13 @@ async fn up_to_date(
     fingerprint: &str,
     sources: &[SourceFile],
     shard: Option<&ShardRecord>,
+    transform: Option<&records::transform::Transform>,
 ) -> Option<Manifest> {
     let existing = current_manifest(location).await?;
+    // The SQL is in the fingerprint; a reference table's bytes are in its
+    // checksum, so an edited table reruns.
     (existing.config_sha256 == fingerprint
+        && existing.transform.as_ref() == transform
         && same_inputs(&existing.inputs, sources)
         && existing.shard.as_ref().map(|s| &s.inputs_sha256) == shard.map(|s| &s.inputs_sha256))
     .then_some(existing)
@@ -542,6 +552,8 @@ struct State {
     examples: BTreeMap<String, String>,
     file_rows: Vec<u64>,
     names: Vec<String>,
+    /// The quarantine's schema: the cleaned columns as text, then why and where.
+    quarantine: arrow::datatypes::SchemaRef,
 }
 
 async fn execute(
@@ -553,7 +565,8 @@ async fn execute(
     progress: Progress,
 ) -> Result<Outcome> {
     let transform = Arc::new(Transform::new(config, plan)?);
-    let schema = Arc::clone(transform.schema());
+    let cleaned = Arc::clone(transform.schema());
+    let schema = plan.output_schema();
     let index = |names: &[String]| -> Vec<usize> {
         names
             .iter()
@@ -577,7 +590,7 @@ async fn execute(
         quarantine: match config.on_invalid {
             OnInvalid::Quarantine => Some(DatasetWriter::new(
                 run_root.join("quarantine")?,
-                quarantine_schema(&schema),
+                quarantine_schema(&cleaned),
                 config.parquet.clone(),
                 config.max_rows_per_file,
             )),
@@ -618,6 +631,7 @@ async fn execute(
         examples: BTreeMap::new(),
         file_rows: vec![0; plan.sources.len()],
         names: plan.sources.iter().map(|s| s.name()).collect(),
+        quarantine: quarantine_schema(&cleaned),
     };
 
     let mut result = pass(
@@ -702,7 +716,14 @@ async fn pass(
         let mut processed = stream
             .map(|raw| {
                 let transform = Arc::clone(transform);
-                async move { on_rayon(move || transform.process(raw?.into_batch()?)).await? }
+                let query = plan.query.clone();
+                async move {
+                    let cleaned = on_rayon(move || transform.process(raw?.into_batch()?)).await??;
+                    match query {
+                        Some(query) => crate::query::apply(&query, cleaned).await,
+                        None => Ok(cleaned),
+                    }
+                }
             })
             .buffered(workers);
         while let Some(batch) = processed.next().await {
@@ -729,10 +750,12 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
         mut valid,
         mut valid_rows,
         mut invalid,
+        filtered,
     } = processed;
-    let rows = (valid.num_rows() + invalid.len()) as u64;
+    let rows = (valid.num_rows() + invalid.len()) as u64 + filtered;
     state.file_rows[file] += rows;
     state.counts.input += rows;
+    state.counts.filtered += filtered;
 
     if let Some(dedup) = &mut state.dedup {
         let keep = dedup.keep(&valid, file, &valid_rows)?;
@@ -747,6 +770,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
         let repeats = unique.repeats(&valid, file, &valid_rows)?;
         if repeats.iter().any(Option::is_some) {
             let text = Texts::of(&valid)?;
+            let by_name = quarantine_columns(&state.quarantine, &valid.schema());
             for (i, repeat) in repeats.iter().enumerate() {
                 if let Some((first_file, first_row)) = repeat {
                     let first = format!("{}:{first_row}", state.names[*first_file as usize]);
@@ -754,7 +778,7 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
                         file,
                         row: valid_rows[i],
                         reason: Reason::unique(&state.unique_columns, &first),
-                        values: text.row(i),
+                        values: by_name(text.row(i)),
                         raw: None,
                     });
                 }
@@ -782,9 +806,8 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
             *state.reasons.entry(key).or_default() += 1;
         }
         if let Some(quarantine) = &mut writers.quarantine {
-            let schema = quarantine_schema(valid.schema().as_ref());
             let names = &state.names;
-            let batch = quarantine_batch(&schema, &invalid, &|f| names[f].clone())?;
+            let batch = quarantine_batch(&state.quarantine, &invalid, &|f| names[f].clone())?;
             quarantine.write(batch).await?;
         }
     }
@@ -840,6 +863,25 @@ async fn write_split(
         }
     }
     Ok(())
+}
+
+/// Maps a written row's cells onto the quarantine's columns (the cleaned
+/// ones) by name: with a transform, the columns it added have no place
+/// there and the ones it dropped are empty.
+pub(crate) fn quarantine_columns(
+    quarantine: &arrow::datatypes::Schema,
+    written: &arrow::datatypes::Schema,
+) -> impl Fn(Vec<Option<String>>) -> Vec<Option<String>> + use<> {
+    let width = quarantine.fields().len().saturating_sub(4);
+    let at: Vec<Option<usize>> = quarantine.fields()[..width]
+        .iter()
+        .map(|f| written.index_of(f.name()).ok())
+        .collect();
+    move |row| {
+        at.iter()
+            .map(|i| i.and_then(|i| row.get(i).cloned().flatten()))
+            .collect()
+    }
 }
 
 fn filter_rows(rows: &[u64], keep: &BooleanArray) -> Vec<u64> {

@@ -7,7 +7,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
     /// `ragged`, `utf8`, `json`, `unknown_field`, `cast`, `required`, `min`,
-    /// `max`, `allowed`, `pattern`, `max_length` or `unique`.
+    /// `max`, `allowed`, `pattern`, `max_length`, `unique` or `transform`.
     pub rule: &'static str,
     /// The column it concerns, if one.
     pub column: Option<String>,
@@ -154,6 +154,13 @@ impl Reason {
             Some(&columns.join(",")),
             format!("key already seen at {first_source}"),
         )
+    }
+
+    /// The SQL transform failed on this row (a cast, a division by zero);
+    /// `message` is DataFusion's, one line.
+    pub fn transform(message: &str) -> Self {
+        let cut: String = message.chars().take(300).collect();
+        Self::new("transform", None, cut)
     }
 
     /// The short form counted in the manifest: `rule` or `rule(column)`.

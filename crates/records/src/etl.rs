@@ -61,6 +61,14 @@ pub struct RowCounts {
     pub quarantined: u64,
     /// Duplicate rows removed.
     pub duplicates: u64,
+    /// Rows the transform's SQL left out (a `WHERE`, an inner join without
+    /// a match); 0 without a transform.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filtered: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl std::fmt::Display for RowCounts {
@@ -70,14 +78,24 @@ impl std::fmt::Display for RowCounts {
             f,
             "{} → train {}, test {}, validation {}, quarantined {}, duplicates {}",
             self.input, self.train, self.test, self.validation, self.quarantined, self.duplicates
-        )
+        )?;
+        if self.filtered > 0 {
+            write!(f, ", filtered {}", self.filtered)?;
+        }
+        Ok(())
     }
 }
 
 impl RowCounts {
     /// Whether the counts add up.
     pub fn balanced(&self) -> bool {
-        self.input == self.train + self.test + self.validation + self.quarantined + self.duplicates
+        self.input
+            == self.train
+                + self.test
+                + self.validation
+                + self.quarantined
+                + self.duplicates
+                + self.filtered
     }
 }
 
@@ -115,6 +133,10 @@ pub struct Manifest {
     /// manifests written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleaning: Option<crate::cleaning::Cleaning>,
+    /// The SQL transform applied after the cleaning (absent without one);
+    /// the trainer copies it into the card and inference replays it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<crate::transform::Transform>,
     /// Row counts.
     pub rows: RowCounts,
     /// Invalid rows per reason key (`min(bill_length_mm)`, `ragged`, …).
@@ -175,6 +197,7 @@ impl std::ops::Add for RowCounts {
             validation: self.validation + b.validation,
             quarantined: self.quarantined + b.quarantined,
             duplicates: self.duplicates + b.duplicates,
+            filtered: self.filtered + b.filtered,
         }
     }
 }

@@ -7,7 +7,8 @@
 //! [`merge`]), the drift inference measures against it ([`drift`]), and
 //! the registry's view of its versions and aliases ([`registry`]), with
 //! the preprocessing settings and hyperparameters a record names
-//! ([`preprocessing`], [`params`]).
+//! ([`preprocessing`], [`params`]), and the SQL transform etl ran and
+//! inference replays ([`transform`]).
 //! Every stage and the registry read and write these; `report` only renders
 //! them, so depending on a record never pulls in a rendering library.
 
@@ -22,6 +23,7 @@ pub mod preprocessing;
 pub mod profile;
 pub mod registry;
 pub mod training;
+pub mod transform;
 
 /// What can go wrong computing a record from data, or reading one.
 #[derive(Debug, thiserror::Error)]

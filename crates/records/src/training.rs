@@ -339,6 +339,10 @@ pub struct TrainingRecord {
     /// (absent for data that did not come through etl).
     #[serde(default)]
     pub cleaning: Option<crate::cleaning::Cleaning>,
+    /// The ETL's SQL transform after the cleaning, replayed at inference
+    /// (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<crate::transform::Transform>,
     /// The data trained on.
     pub data: DataLineage,
     /// SHA-256 of the training config.

@@ -406,6 +406,7 @@ mod tests {
             feature_names: vec!["bill".into(), "flipper".into()],
             preprocessing: Default::default(),
             cleaning: None,
+            transform: None,
             data: DataLineage {
                 manifest: "data/processed/_manifest.json".into(),
                 manifest_sha256: "ab".repeat(32),

@@ -33,6 +33,8 @@ pub struct Dataset {
     pub run_id: String,
     /// The cleaning the ETL applied (absent in older manifests).
     pub cleaning: Option<Cleaning>,
+    /// The SQL transform the ETL applied after the cleaning, if any.
+    pub transform: Option<records::transform::Transform>,
     /// etl's profile of the training split (absent in older manifests):
     /// the card reuses it instead of profiling the split again.
     pub profile: Option<records::profile::Profile>,
@@ -84,6 +86,7 @@ pub async fn load(root: &Location) -> Result<Dataset> {
         manifest_sha256: common::checksum::sha256_hex(&bytes),
         run_id: manifest.run_id,
         cleaning: manifest.cleaning,
+        transform: manifest.transform,
         profile: manifest.profile,
     })
 }

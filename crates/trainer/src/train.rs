@@ -225,6 +225,7 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
             let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
             c.for_columns(&inputs)
         }),
+        transform: dataset.transform.clone(),
         data: DataLineage {
             manifest: dataset.manifest_location.clone(),
             manifest_sha256: dataset.manifest_sha256.clone(),

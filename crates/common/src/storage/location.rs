@@ -112,8 +112,12 @@ impl Location {
             // system root, above the configured location (see `local`).
             // With fsync a write returns once the file and its folder entry
             // are on disk, so a manifest published after its data files never
-            // survives a power cut that they do not.
-            store: Arc::new(LocalFileSystem::new().with_fsync(fsync)),
+            // survives a power cut that they do not (see `durable`).
+            store: if fsync {
+                Arc::new(super::durable::Durable::new(LocalFileSystem::new()))
+            } else {
+                Arc::new(LocalFileSystem::new())
+            },
             path,
             display: shown(given),
             scheme: Scheme::Local,
@@ -298,10 +302,10 @@ mod tests {
 
     #[test]
     fn local_writes_are_fsynced_unless_turned_off() {
-        // object_store shows the setting only in its Debug output. The tests
+        // The durable wrapper shows in the store's Debug output. The tests
         // run without CAUCE_FSYNC, so this is the default.
         let store = format!("{:?}", Location::parse("data/raw").unwrap().store());
-        assert!(store.contains("fsync: true"), "{store}");
+        assert!(store.starts_with("Durable {"), "{store}");
         assert_eq!(fsync_setting(None), Ok(true));
         assert_eq!(fsync_setting(Some(" On ")), Ok(true));
         assert_eq!(fsync_setting(Some("0")), Ok(false));

@@ -13,6 +13,7 @@
 
 mod blocking;
 mod chunks;
+mod durable;
 mod format;
 mod json;
 mod lease;

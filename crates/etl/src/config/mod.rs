@@ -107,6 +107,19 @@ impl Default for SplitConfig {
     }
 }
 
+/// `etl.transform`: one row-local SQL query over the table `input` (the
+/// cleaned rows) and the reference tables, run by Apache DataFusion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformConfig {
+    /// The query; its result is what gets de-duplicated, split and written.
+    pub sql: String,
+    /// Reference tables by the name the query uses: `{airlines: data/ref/airlines.csv}`
+    /// (CSV with a header, Parquet or NDJSON; local or `s3://`).
+    #[serde(default)]
+    pub tables: BTreeMap<String, String>,
+}
+
 /// The `etl:` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -130,6 +143,9 @@ pub struct EtlConfig {
     /// Declared output columns with types and rules. Undeclared input columns
     /// are kept with a type inferred from the first `infer_rows` rows.
     pub columns: Columns,
+    /// A SQL transform of the cleaned rows (derived columns, filters,
+    /// lookups in reference tables), before de-duplication and the split.
+    pub transform: Option<TransformConfig>,
     /// Rows sampled to infer the types of undeclared columns.
     pub infer_rows: usize,
     /// What to do when a file lacks a column.
@@ -178,6 +194,7 @@ impl Default for EtlConfig {
             rename: BTreeMap::new(),
             drop: Vec::new(),
             columns: Columns::default(),
+            transform: None,
             infer_rows: 1000,
             missing_columns: MissingColumns::Error,
             deduplicate: true,

@@ -30,6 +30,29 @@ pub(super) fn validate(config: &EtlConfig, path: &Path) -> Result<()> {
             ),
         ));
     }
+    if let Some(transform) = &config.transform {
+        if transform.sql.trim().is_empty() {
+            return Err(err(
+                "transform.sql",
+                "is empty; write a SELECT over input".into(),
+            ));
+        }
+        for name in transform.tables.keys() {
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid || name == "input" {
+                return Err(err(
+                    &format!("transform.tables.{name}"),
+                    "a table name is lower-case letters, digits and '_', starting with a letter, and not 'input'".into(),
+                ));
+            }
+        }
+    }
     if split.stratify.is_some() && !split.key.is_empty() {
         return Err(err(
             "split.stratify",

@@ -48,6 +48,8 @@ pub struct Processed {
     pub valid_rows: Vec<u64>,
     /// Invalid rows, in source order.
     pub invalid: Vec<Invalid>,
+    /// Valid rows the SQL transform left out (0 before it runs).
+    pub filtered: u64,
 }
 
 /// Everything a batch needs, shared by all workers.
@@ -194,6 +196,7 @@ impl Transform {
             valid,
             valid_rows,
             invalid,
+            filtered: 0,
         })
     }
 

@@ -116,7 +116,10 @@ impl Fixture {
         &self,
         manifest: &Manifest,
     ) -> Vec<(String, String, Vec<Option<String>>)> {
-        let width = manifest.schema.len();
+        let width = manifest
+            .transform
+            .as_ref()
+            .map_or(manifest.schema.len(), |t| t.columns_before.len());
         self.rows(manifest, "quarantine")
             .await
             .into_iter()

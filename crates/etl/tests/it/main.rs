@@ -8,3 +8,4 @@ mod e2e;
 mod helpers;
 mod property;
 mod shard;
+mod transform;

@@ -1,0 +1,115 @@
+//! The SQL transform step (`etl.transform`): planned once over the cleaned
+//! rows' schema by the `sql` crate (Apache DataFusion), then run on each
+//! cleaned batch. Each output row keeps its input row's source line; rows
+//! the query leaves out are counted as filtered; a row whose expression
+//! fails is quarantined with DataFusion's message (rule `transform`).
+//! Built without the `sql` feature, a config with a transform is refused.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+
+use crate::config::EtlConfig;
+use crate::error::{Error, Result};
+use crate::transform::Processed;
+
+#[cfg(feature = "sql")]
+pub use sql::Transform as Query;
+
+/// Stand-in when built without the `sql` feature: never constructed.
+#[cfg(not(feature = "sql"))]
+#[derive(Debug)]
+pub enum Query {}
+
+#[cfg(not(feature = "sql"))]
+impl Query {
+    /// The output schema (never called: no `Query` exists).
+    pub fn output_schema(&self) -> &SchemaRef {
+        match *self {}
+    }
+
+    /// The record (never called: no `Query` exists).
+    pub fn record(&self) -> &records::transform::Transform {
+        match *self {}
+    }
+}
+
+/// Plans `etl.transform` over `cleaned` (the cleaning's output schema);
+/// `None` without a transform.
+#[cfg(feature = "sql")]
+pub async fn plan(config: &EtlConfig, cleaned: SchemaRef) -> Result<Option<Arc<Query>>> {
+    let Some(transform) = &config.transform else {
+        return Ok(None);
+    };
+    let mut tables = Vec::with_capacity(transform.tables.len());
+    for (name, location) in &transform.tables {
+        let at = common::storage::Location::parse(location).map_err(|e| {
+            Error::Transform(sql::Error::Table {
+                name: name.clone(),
+                location: location.clone(),
+                message: e.to_string(),
+            })
+        })?;
+        tables.push(sql::TableSource::new(name.clone(), at));
+    }
+    let query = Query::plan(&transform.sql, &tables, cleaned).await?;
+    Ok(Some(Arc::new(query)))
+}
+
+/// Refuses a transform in a build without DataFusion.
+#[cfg(not(feature = "sql"))]
+pub async fn plan(config: &EtlConfig, _cleaned: SchemaRef) -> Result<Option<Arc<Query>>> {
+    match &config.transform {
+        None => Ok(None),
+        Some(_) => Err(Error::Internal(
+            "etl.transform: this build of etl has no SQL transforms (built without the `sql` feature)".into(),
+        )),
+    }
+}
+
+/// Runs the query on a cleaned batch: the valid rows become the query's
+/// rows, failing rows join the invalid ones (in source order), the rest
+/// are counted as filtered.
+#[cfg(feature = "sql")]
+pub async fn apply(query: &Query, processed: Processed) -> Result<Processed> {
+    use crate::reason::Reason;
+    use crate::transform::{Invalid, Texts};
+
+    let Processed {
+        file,
+        valid,
+        valid_rows,
+        mut invalid,
+        filtered,
+    } = processed;
+    let rows = valid.num_rows();
+    let texts = (rows > 0).then(|| Texts::of(&valid)).transpose()?;
+    let applied = query.apply(valid).await?;
+    if let Some(texts) = &texts {
+        for (i, message) in &applied.failed {
+            invalid.push(Invalid {
+                file,
+                row: valid_rows[*i],
+                reason: Reason::transform(message),
+                values: texts.row(*i),
+                raw: None,
+            });
+        }
+    }
+    if !applied.failed.is_empty() {
+        invalid.sort_by_key(|row| row.row);
+    }
+    Ok(Processed {
+        file,
+        filtered: filtered + applied.filtered(rows) as u64,
+        valid_rows: applied.kept.iter().map(|&i| valid_rows[i]).collect(),
+        valid: applied.batch,
+        invalid,
+    })
+}
+
+/// Never called without the `sql` feature (no `Query` exists).
+#[cfg(not(feature = "sql"))]
+pub async fn apply(query: &Query, _processed: Processed) -> Result<Processed> {
+    match *query {}
+}

@@ -1,0 +1,140 @@
+//! Running the planned transform on one batch: the batch, numbered by the
+//! hidden row column, replaces the `input` scan of the plan; the result is
+//! put back in input order and its row numbers say which input row each
+//! output row came from. A batch whose execution fails is split in halves
+//! until the failing rows are alone, so each is reported with its error
+//! and every other row is transformed.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, RecordBatch, UInt64Array};
+use arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::collect;
+
+use crate::ROW_ID;
+use crate::error::{Error, Result};
+use crate::plan::{INPUT, Transform};
+
+/// The outcome of one batch.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The transformed rows, in input order, in the output schema.
+    pub batch: RecordBatch,
+    /// For each output row, the index of the input row it came from
+    /// (strictly increasing).
+    pub kept: Vec<usize>,
+    /// Input rows whose expressions failed, with the error.
+    pub failed: Vec<(usize, String)>,
+}
+
+impl Applied {
+    /// Input rows the query left out (neither kept nor failed), of `rows`.
+    pub fn filtered(&self, rows: usize) -> usize {
+        rows - self.kept.len() - self.failed.len()
+    }
+}
+
+impl Transform {
+    /// Transforms one batch of the input schema.
+    pub async fn apply(&self, batch: RecordBatch) -> Result<Applied> {
+        let rows = batch.num_rows();
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(UInt64Array::from_iter_values(0..rows as u64)));
+        let numbered = RecordBatch::try_new(Arc::clone(&self.input), columns).map_err(|e| {
+            Error::Execution(format!("the batch does not fit the planned input: {e}"))
+        })?;
+        let mut pieces = Vec::new();
+        let mut failed = Vec::new();
+        let mut pending = vec![(0, rows)];
+        while let Some((offset, len)) = pending.pop() {
+            match self.run(numbered.slice(offset, len)).await {
+                Ok(out) => pieces.extend(out),
+                Err(e) if len == 1 => failed.push((offset, e)),
+                Err(_) => {
+                    let half = len / 2;
+                    pending.push((offset + half, len - half));
+                    pending.push((offset, half));
+                }
+            }
+        }
+        failed.sort_by_key(|(row, _)| *row);
+        let (batch, kept) = self.in_order(&pieces)?;
+        Ok(Applied {
+            batch,
+            kept,
+            failed,
+        })
+    }
+
+    /// Runs the plan on `batch` (numbered); a failure is one line.
+    async fn run(&self, batch: RecordBatch) -> std::result::Result<Vec<RecordBatch>, String> {
+        let table = MemTable::try_new(Arc::clone(&self.input), vec![vec![batch]])
+            .map_err(|e| e.to_string())?;
+        let source = provider_as_source(Arc::new(table));
+        let plan = self
+            .plan
+            .clone()
+            .transform_up(|node| match node {
+                LogicalPlan::TableScan(mut scan) if scan.table_name.table() == INPUT => {
+                    scan.source = Arc::clone(&source);
+                    Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
+                }
+                other => Ok(Transformed::no(other)),
+            })
+            .map_err(|e| e.to_string())?
+            .data;
+        let physical = self
+            .state
+            .query_planner()
+            .create_physical_plan(&plan, &self.state)
+            .await
+            .map_err(|e| one_line(&e.to_string()))?;
+        collect(physical, self.state.task_ctx())
+            .await
+            .map_err(|e| one_line(&e.to_string()))
+    }
+
+    /// The pieces' rows sorted by row number, without the row column.
+    fn in_order(&self, pieces: &[RecordBatch]) -> Result<(RecordBatch, Vec<usize>)> {
+        let internal = |e: arrow::error::ArrowError| Error::Execution(e.to_string());
+        let plan_schema = Arc::new(self.plan.schema().as_arrow().clone());
+        let all = concat_batches(&plan_schema, pieces).map_err(internal)?;
+        let at = plan_schema
+            .index_of(ROW_ID)
+            .map_err(|_| Error::Execution("the row number was lost".into()))?;
+        let order = sort_to_indices(all.column(at), None, None).map_err(internal)?;
+        let sorted = take_record_batch(&all, &order).map_err(internal)?;
+        let ids = sorted
+            .column(at)
+            .as_any()
+            .downcast_ref::<UInt64Array>()
+            .ok_or_else(|| Error::Execution("the row number is not UInt64".into()))?;
+        let kept: Vec<usize> = ids.values().iter().map(|&id| id as usize).collect();
+        if let Some(pair) = kept.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::Lookup(format!(
+                "input row {} came out of the query more than once: a lookup matched several reference rows",
+                pair[0]
+            )));
+        }
+        let columns: Vec<Arc<dyn Array>> = sorted
+            .columns()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, c)| Arc::clone(c))
+            .collect();
+        let batch = RecordBatch::try_new(Arc::clone(&self.output), columns).map_err(internal)?;
+        Ok((batch, kept))
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
