@@ -396,12 +396,14 @@ pub(crate) async fn write_report(
             ("validation", rows.validation),
             ("quarantined", rows.quarantined),
             ("duplicates", rows.duplicates),
+            ("filtered", rows.filtered),
         ]
         .iter()
         .map(|(what, n)| (what.to_string(), *n))
         .collect(),
         reasons: manifest.quarantine_reasons.clone(),
         profile: manifest.profile.clone(),
+        transform: manifest.transform.clone(),
     };
     let page = report::data_quality::html(&quality)
         .map_err(|e| Error::Internal(format!("rendering the data-quality report: {e}")))?;

@@ -62,6 +62,14 @@ pub struct InferenceConfig {
     /// the training data) or `config` (`csv`, `trim` and `null_tokens`
     /// below). A model without a recorded cleaning uses `config`.
     pub cleaning: CleaningSource,
+    /// Whether the model's SQL transform (etl's, recorded in the card) is
+    /// replayed after the cleaning: `model` (default) or `none`, for rows
+    /// that already went through it (etl's own output).
+    pub transform: TransformSource,
+    /// What a reference table that changed since training does:
+    /// `recorded` (default: refused) or `current` (used as it is now,
+    /// recorded in the prediction manifest).
+    pub transform_tables: TransformTables,
     /// Text cell values read as null (compared after trimming), as etl's.
     pub null_tokens: Vec<String>,
     /// Trim whitespace around text cells (default true, as etl).
@@ -95,6 +103,28 @@ pub enum CleaningSource {
     Config,
 }
 
+/// Whether the model's transform is replayed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformSource {
+    /// The model card's (etl's SQL transform), when it has one.
+    #[default]
+    Model,
+    /// None: the input already went through the transform.
+    None,
+}
+
+/// What a replay does with a reference table changed since training.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformTables {
+    /// Refuse it.
+    #[default]
+    Recorded,
+    /// Use it as it is now.
+    Current,
+}
+
 /// What happens to a row the model cannot score.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,6 +145,8 @@ impl Default for InferenceConfig {
             format: None,
             passthrough: Vec::new(),
             cleaning: CleaningSource::Model,
+            transform: TransformSource::Model,
+            transform_tables: TransformTables::Recorded,
             null_tokens: vec![String::new(), "NA".into(), "null".into()],
             trim: true,
             csv: ingest::CsvConfig::default(),

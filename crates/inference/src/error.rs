@@ -4,6 +4,12 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The model's SQL transform cannot be replayed (a reference table
+    /// changed or is unreadable, the query no longer plans).
+    #[cfg(feature = "sql")]
+    #[error(transparent)]
+    Transform(#[from] sql::Error),
+
     /// Config, storage or format error from `common`.
     #[error(transparent)]
     Common(#[from] common::Error),

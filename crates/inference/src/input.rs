@@ -87,7 +87,7 @@ pub async fn open(
     batch_size: usize,
     cleaning: &Cleaning,
     passthrough: &[String],
-    model: &Model,
+    wanted: &[Field],
 ) -> Result<(SchemaRef, Pendings)> {
     if source.format == FileFormat::Parquet {
         let parquet = ParquetSource::open(&source.file.location).await?;
@@ -115,7 +115,7 @@ pub async fn open(
     };
     let plan = Arc::new(TextPlan::new(
         &names,
-        model,
+        wanted,
         passthrough,
         cleaning,
         first.as_ref(),
@@ -126,6 +126,22 @@ pub async fn open(
         .chain(pieces)
         .map(move |piece| Ok(Pending::Text(piece?, Arc::clone(&plan))));
     Ok((schema, pending.boxed()))
+}
+
+/// The columns `model` reads, with the types they are read as: what etl
+/// wrote for training (the cleaning's types), else the model's.
+pub fn model_columns(model: &Model, cleaning: &Cleaning) -> Vec<Field> {
+    model
+        .inputs()
+        .into_iter()
+        .map(|input| {
+            let trained = match cleaning.types.get(&input.name) {
+                Some(t) => Some(t.data_type()),
+                None => input.data_type.parse().ok(),
+            };
+            Field::new(&input.name, model_type(&input.kind, trained), true)
+        })
+        .collect()
 }
 
 /// The type a model input is read as (see the module doc).
@@ -151,7 +167,7 @@ fn model_type(kind: &str, trained: Option<DataType>) -> DataType {
 impl TextPlan {
     fn new(
         names: &[String],
-        model: &Model,
+        wanted: &[Field],
         passthrough: &[String],
         cleaning: &Cleaning,
         first: Option<&RawBatch>,
@@ -176,14 +192,9 @@ impl TextPlan {
                 fields.push(Field::new(name, data_type, true));
             }
         };
-        for input in model.inputs() {
-            let i = position.get(input.name.as_str()).copied();
-            // The type etl wrote (what the trainer read), else the model's.
-            let trained = match cleaning.types.get(&input.name) {
-                Some(t) => Some(t.data_type()),
-                None => input.data_type.parse().ok(),
-            };
-            add(&input.name, i, model_type(&input.kind, trained));
+        for field in wanted {
+            let i = position.get(field.name().as_str()).copied();
+            add(field.name(), i, field.data_type().clone());
         }
         for name in passthrough {
             let i = (position.get(name.as_str()).copied())

@@ -28,10 +28,18 @@ mod error;
 pub mod input;
 mod merge;
 mod predict;
+#[cfg(feature = "sql")]
+mod replay;
+#[cfg(not(feature = "sql"))]
+#[path = "replay_off.rs"]
+mod replay;
 mod run;
 pub mod schema;
 
-pub use config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
+pub use config::{
+    CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard, TransformSource,
+    TransformTables,
+};
 pub use error::{Error, Result};
 pub use merge::merge;
 pub use predict::{output_schema, predict};

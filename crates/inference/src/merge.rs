@@ -136,6 +136,7 @@ fn combine(parts: &[&Manifest], run_id: String, merged: Merged, drift: Option<Dr
         },
         quarantine: parts.iter().flat_map(|m| m.quarantine.clone()).collect(),
         cleaning: first.cleaning.clone(),
+        transform: first.transform.clone(),
         rows,
         drift,
         report: None,

@@ -27,6 +27,7 @@ use records::training::TrainingRecord;
 use crate::config::{CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard};
 use crate::error::{Error, Result};
 use crate::predict::{output_schema, predict};
+use crate::replay::Replay;
 pub use records::prediction::{
     AppliedCleaning, FORMAT_VERSION, InputRecord, InputSet, Manifest, ModelRecord, OutputFile, Rows,
 };
@@ -160,6 +161,7 @@ pub async fn load_model(reference: &str, registry: &Location) -> Result<(Model, 
             card_sha256: None,
             artifact_sha256: common::checksum::sha256_hex(&bytes),
             cleaning: None,
+            transform: None,
             test_predicted_shares: Default::default(),
             profile: None,
         };
@@ -195,6 +197,7 @@ pub async fn load_model(reference: &str, registry: &Location) -> Result<(Model, 
         card_sha256: Some(resolved.card_sha256.clone()),
         artifact_sha256: common::checksum::sha256_hex(bytes),
         cleaning: training.as_ref().and_then(|r| r.cleaning.clone()),
+        transform: training.as_ref().and_then(|r| r.transform.clone()),
         test_predicted_shares: training
             .as_ref()
             .map(TrainingRecord::test_predicted_shares)
@@ -356,7 +359,24 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
     let manifest_location = runs.manifest()?;
     let run = runs.start().await?;
     let (run_id, run_root) = (run.id().to_string(), run.root().clone());
+    let keep: Vec<String> = model
+        .inputs()
+        .into_iter()
+        .map(|c| c.name)
+        .chain(config.passthrough.iter().cloned())
+        .collect();
+    let replay = Replay::for_model(config, &record, &keep)
+        .await?
+        .map(Arc::new);
     let model = Arc::new(model);
+    let scoring = Scoring {
+        config,
+        cleaning: &applied.cleaning,
+        model: &model,
+        label: &label,
+        run_root: &run_root,
+        replay: replay.as_ref(),
+    };
     let work = async {
         let mut inputs = Vec::new();
         let mut outputs = Vec::new();
@@ -368,11 +388,7 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
         for unit in &units {
             let (input, written, quarantined) = score(
                 unit,
-                config,
-                &applied.cleaning,
-                &model,
-                &label,
-                &run_root,
+                &scoring,
                 (&mut rows, &mut classes),
                 (profile.as_ref(), counter.as_mut()),
             )
@@ -398,7 +414,8 @@ pub async fn run(config: &InferenceConfig, options: &RunOptions) -> Result<Infer
             inputs,
             outputs,
             quarantine,
-            cleaning: Some(applied),
+            cleaning: Some(applied.clone()),
+            transform: replay.as_ref().map(|r| r.applied().clone()),
             rows,
             drift,
             report: None,
@@ -539,14 +556,20 @@ pub const REPORT_FILE: &str = "report.html";
 /// Drift counting for [`score`]: the training profile and the run's counts.
 type DriftCounting<'a> = (Option<&'a Arc<Profile>>, Option<&'a mut Counter>);
 
-#[allow(clippy::too_many_arguments)]
+/// What every unit of a run is scored with.
+struct Scoring<'a> {
+    config: &'a InferenceConfig,
+    cleaning: &'a Cleaning,
+    model: &'a Arc<Model>,
+    label: &'a str,
+    run_root: &'a Location,
+    /// The model's transform, replayed after the cleaning.
+    replay: Option<&'a Arc<Replay>>,
+}
+
 async fn score(
     unit: &Unit,
-    config: &InferenceConfig,
-    cleaning: &Cleaning,
-    model: &Arc<Model>,
-    label: &str,
-    run_root: &Location,
+    scoring: &Scoring<'_>,
     (rows, classes): (&mut Rows, &mut BTreeMap<String, u64>),
     (profile, mut counter): DriftCounting<'_>,
 ) -> Result<(
@@ -554,6 +577,14 @@ async fn score(
     common::storage::WrittenFile,
     Option<common::storage::WrittenFile>,
 )> {
+    let Scoring {
+        config,
+        cleaning,
+        model,
+        label,
+        run_root,
+        replay,
+    } = *scoring;
     let name = unit.file.location.to_string();
     let source = ingest::read::SourceFile {
         index: unit.index,
@@ -568,9 +599,19 @@ async fn score(
         config.batch_size,
         cleaning,
         &config.passthrough,
-        model,
+        &match replay {
+            Some(replay) => replay.required(),
+            None => crate::input::model_columns(model, cleaning),
+        },
     )
     .await?;
+    let schema = match replay {
+        Some(replay) => {
+            replay.check_input(&schema, &config.passthrough, &name)?;
+            replay.model_schema(&schema, &config.passthrough)
+        }
+        None => schema,
+    };
     crate::schema::check(model, &schema, &config.passthrough, &name)?;
     let out_schema = output_schema(model, &schema, &config.passthrough)?;
     let mut sink = ParquetSink::create(
@@ -583,16 +624,23 @@ async fn score(
     let workers = rayon::current_num_threads() + 1;
     let mut scored = stream
         .map(|pending| {
-            let (model, label, passthrough, profile) = (
+            let (model, label, passthrough, profile, replay) = (
                 Arc::clone(model),
                 label.to_string(),
                 config.passthrough.clone(),
                 profile.cloned(),
+                replay.cloned(),
             );
             async move {
                 let pending = pending?;
+                let ready = common::cpu::run("preparing a batch", move || pending.prepare())
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))??;
+                let ready = match &replay {
+                    Some(replay) => replay.apply(ready, &passthrough).await?,
+                    None => ready,
+                };
                 common::cpu::run("scoring a batch", move || {
-                    let ready = pending.prepare()?;
                     let scored =
                         predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
                     let counts = match &profile {

@@ -36,14 +36,31 @@ pub struct ModelRecord {
     /// input columns); none for an artifact path or an older card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleaning: Option<Cleaning>,
-    /// The training data's profile from the model card (none for an
+    /// The ETL's SQL transform recorded in the model card (none without
+    /// one, for an artifact path or an older card).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<crate::transform::Transform>,
     /// Each class's share of the model's predictions on its test set (from
     /// its card); copied into the manifest.
     #[serde(skip)]
     pub test_predicted_shares: BTreeMap<String, f64>,
+    /// The training data's profile from the model card (none for an
     /// artifact path or an older card): what drift is measured against.
     #[serde(skip)]
     pub profile: Option<Arc<Profile>>,
+}
+
+/// The transform a run replayed on its inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedTransform {
+    /// The reference tables as read by this run (their checksums equal the
+    /// recorded ones unless `tables_check` is `current`).
+    pub tables: Vec<crate::transform::ReferenceTable>,
+    /// `recorded` (a changed table is refused) or `current`
+    /// (`inference.transform_tables: current`).
+    pub tables_check: String,
+    /// The input columns the replay reads.
+    pub required_inputs: Vec<String>,
 }
 
 /// The cleaning a run applied to its text inputs, and where it came from.
@@ -107,6 +124,10 @@ pub struct Manifest {
     /// The cleaning applied to text inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleaning: Option<AppliedCleaning>,
+    /// The SQL transform replayed after the cleaning (none without one, or
+    /// with `inference.transform: none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<AppliedTransform>,
     /// Row counts.
     pub rows: Rows,
     /// Drift of the inputs against the training profile (none when the

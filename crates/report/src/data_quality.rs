@@ -32,6 +32,8 @@ pub struct RunQuality {
     pub reasons: BTreeMap<String, u64>,
     /// The training split's profile.
     pub profile: Option<Profile>,
+    /// The SQL transform the run applied, if any.
+    pub transform: Option<records::transform::Transform>,
 }
 
 /// A reason key as (rule, column): `min(bill_length_mm)` is rule `min` on
@@ -69,6 +71,10 @@ pub fn html(run: &RunQuality) -> Result<String, Error> {
             tr { th.l { "file" } th { "rows" } }
             @for (file, n) in &run.inputs { tr { td.l { (file) } td { (n) } } }
         }
+        @if let Some(transform) = &run.transform {
+            h2 { "Transform" }
+            (transform_section(transform))
+        }
         h2 { "Quarantine" }
         (reasons(&run.reasons))
         h2 { "Training split" }
@@ -78,6 +84,27 @@ pub fn html(run: &RunQuality) -> Result<String, Error> {
         }
     };
     Ok(page(&title, &subtitle, body))
+}
+
+/// The SQL, its reference tables with their checksums, and the columns it
+/// wrote (also shown in the model report).
+pub fn transform_section(transform: &records::transform::Transform) -> Markup {
+    html! {
+        p.note { "The SQL run on the cleaned rows (Apache DataFusion); inference replays it without its filters." }
+        pre { (transform.sql.trim_end()) }
+        @if !transform.tables.is_empty() {
+            table {
+                tr { th.l { "table" } th.l { "location" } th.l { "format" } th { "rows" } th.l { "sha256" } }
+                @for t in &transform.tables {
+                    tr { td.l { (t.name) } td.l { (t.location) } td.l { (t.format) } td { (t.rows) } td.l { code { (t.sha256.get(..16).unwrap_or(&t.sha256)) "…" } } }
+                }
+            }
+        }
+        p.note {
+            (transform.columns_before.len()) " column(s) in, " (transform.columns_after.len()) " out: "
+            (transform.columns_after.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
+        }
+    }
 }
 
 fn reasons(reasons: &BTreeMap<String, u64>) -> Markup {
@@ -230,9 +257,27 @@ mod tests {
             ],
             reasons: [("min(mass)".to_string(), 5), ("ragged".to_string(), 2)].into(),
             profile: Some(Profile::of(&batch, &[]).unwrap()),
+            transform: Some(records::transform::Transform {
+                sql: "SELECT *, mass / 2 AS half FROM input".into(),
+                tables: vec![records::transform::ReferenceTable {
+                    name: "islands".into(),
+                    location: "ref/islands.csv".into(),
+                    format: "csv".into(),
+                    sha256: "ab".repeat(32),
+                    bytes: 40,
+                    rows: 3,
+                }],
+                columns_before: vec![],
+                columns_after: vec![],
+            }),
             ..RunQuality::default()
         };
         let page = html(&run).unwrap();
+        assert!(
+            page.contains("<h2>Transform</h2>") && page.contains("mass / 2 AS half"),
+            "{page}"
+        );
+        assert!(page.contains("abababababababab…") && page.contains("ref/islands.csv"));
         assert!(
             page.contains(r#"<td class="l">min</td><td class="l">mass</td><td>5</td>"#),
             "{page}"

@@ -287,10 +287,17 @@ fn importances(record: &TrainingRecord) -> Markup {
 }
 
 fn training_data(record: &TrainingRecord) -> Markup {
+    let transform = record.transform.as_ref().map(|t| {
+        html! {
+            h2 { "Transform" }
+            (crate::data_quality::transform_section(t))
+        }
+    });
     let Some(profile) = &record.profile else {
-        return html! {};
+        return html! { @if let Some(t) = transform { (t) } };
     };
     html! {
+        @if let Some(t) = transform { (t) }
         h2 { "Training data" }
         p.note { "The input columns of the " (profile.rows) " training rows: what inference compares new data with." }
         div.wide { table {

@@ -52,12 +52,14 @@ mod apply;
 mod error;
 mod message;
 mod plan;
+mod replay;
 mod rowlocal;
 mod tables;
 
 pub use apply::Applied;
 pub use error::{Error, Result};
 pub use plan::Transform;
+pub use replay::TableCheck;
 pub use tables::{ReferenceData, TableSource};
 
 /// The hidden column that carries each input row's number through the

@@ -33,6 +33,8 @@ pub struct Transform {
     pub(crate) input: SchemaRef,
     /// The output schema without [`ROW_ID`].
     pub(crate) output: SchemaRef,
+    /// The input columns the plan reads.
+    required: Vec<String>,
     record: TransformRecord,
 }
 
@@ -53,60 +55,17 @@ impl Transform {
         tables: Vec<ReferenceData>,
         input: SchemaRef,
     ) -> Result<Self> {
-        if input.fields().iter().any(|f| f.name() == ROW_ID) {
-            return Err(Error::Sql(format!(
-                "the input has a column named '{ROW_ID}', a name the transform reserves; rename it with etl.rename"
-            )));
-        }
-        let config = SessionConfig::new()
-            .with_target_partitions(1)
-            .with_information_schema(false);
-        let context = SessionContext::new_with_config(config);
-        let mut names = vec![INPUT.to_string()];
-        let mut records = Vec::with_capacity(tables.len());
-        for table in tables {
-            let name = table.record.name.clone();
-            let memory = MemTable::try_new(Arc::clone(&table.schema), vec![table.batches])
-                .map_err(|e| table_error(&table.record, &e.to_string()))?;
-            context
-                .register_table(name.as_str(), Arc::new(memory))
-                .map_err(|e| table_error(&table.record, &e.to_string()))?;
-            names.push(name);
-            records.push(table.record);
-        }
-        let with_row = Arc::new(with_row_id(&input));
-        let empty = MemTable::try_new(Arc::clone(&with_row), vec![vec![]])
-            .map_err(|e| Error::Execution(e.to_string()))?;
-        context
-            .register_table(INPUT, Arc::new(empty))
-            .map_err(|e| Error::Execution(e.to_string()))?;
-        let state = context.state();
-        let planned = state
+        let session = session(tables, &input).await?;
+        let planned = session
+            .state
             .create_logical_plan(sql)
             .await
-            .map_err(|e| Error::Sql(one_line(&e, &names)))?;
+            .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         rowlocal::check_statement(&planned)?;
         rowlocal::check(&planned, false)?;
-        let carried = carry_row_id(planned).map_err(|e| Error::Sql(one_line(&e, &names)))?;
-        let plan = state
-            .optimize(&carried)
-            .map_err(|e| Error::Sql(one_line(&e, &names)))?;
-        rowlocal::check(&plan, true)?;
-        rowlocal::check_lookups(&state, &plan).await?;
-        let output = output_schema(&plan)?;
-        let record = TransformRecord {
-            sql: sql.to_string(),
-            tables: records,
-            columns_before: columns(&input),
-            columns_after: columns(&output),
-        };
-        Ok(Self {
-            state,
-            plan,
-            input: with_row,
-            output,
-            record,
-        })
+        let carried =
+            carry_row_id(planned).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
+        session.finish(sql, carried, input).await
     }
 
     /// The schema of the rows the transform writes.
@@ -114,10 +73,117 @@ impl Transform {
         &self.output
     }
 
+    /// The input columns the query reads (after it was pruned to what its
+    /// result needs).
+    pub fn required_inputs(&self) -> &[String] {
+        &self.required
+    }
+
     /// What the manifest and the card record.
     pub fn record(&self) -> &TransformRecord {
         &self.record
     }
+}
+
+/// A DataFusion session with the reference tables and an empty `input`
+/// registered, before the query is planned.
+pub(crate) struct Session {
+    pub(crate) state: SessionState,
+    /// The table names the query may use (`input` first).
+    pub(crate) names: Vec<String>,
+    records: Vec<records::transform::ReferenceTable>,
+    with_row: SchemaRef,
+}
+
+/// Registers `tables` and `input` (with the row column) in a new session.
+pub(crate) async fn session(tables: Vec<ReferenceData>, input: &SchemaRef) -> Result<Session> {
+    if input.fields().iter().any(|f| f.name() == ROW_ID) {
+        return Err(Error::Sql(format!(
+            "the input has a column named '{ROW_ID}', a name the transform reserves; rename it with etl.rename"
+        )));
+    }
+    let config = SessionConfig::new()
+        .with_target_partitions(1)
+        .with_information_schema(false);
+    let context = SessionContext::new_with_config(config);
+    let mut names = vec![INPUT.to_string()];
+    let mut records = Vec::with_capacity(tables.len());
+    for table in tables {
+        let name = table.record.name.clone();
+        let memory = MemTable::try_new(Arc::clone(&table.schema), vec![table.batches])
+            .map_err(|e| table_error(&table.record, &e.to_string()))?;
+        context
+            .register_table(name.as_str(), Arc::new(memory))
+            .map_err(|e| table_error(&table.record, &e.to_string()))?;
+        names.push(name);
+        records.push(table.record);
+    }
+    let with_row = Arc::new(with_row_id(input));
+    let empty = MemTable::try_new(Arc::clone(&with_row), vec![vec![]])
+        .map_err(|e| Error::Execution(e.to_string()))?;
+    context
+        .register_table(INPUT, Arc::new(empty))
+        .map_err(|e| Error::Execution(e.to_string()))?;
+    Ok(Session {
+        state: context.state(),
+        names,
+        records,
+        with_row,
+    })
+}
+
+impl Session {
+    /// Optimises `carried` (a plan carrying the row column), checks it is
+    /// row-local and its lookups unique, and makes the transform.
+    pub(crate) async fn finish(
+        self,
+        sql: &str,
+        carried: LogicalPlan,
+        input: SchemaRef,
+    ) -> Result<Transform> {
+        let plan = self
+            .state
+            .optimize(&carried)
+            .map_err(|e| Error::Sql(one_line(&e, &self.names)))?;
+        rowlocal::check(&plan, true)?;
+        rowlocal::check_lookups(&self.state, &plan).await?;
+        let output = output_schema(&plan)?;
+        let required = required_inputs(&plan, &self.with_row);
+        let record = TransformRecord {
+            sql: sql.to_string(),
+            tables: self.records,
+            columns_before: columns(&input),
+            columns_after: columns(&output),
+        };
+        Ok(Transform {
+            state: self.state,
+            plan,
+            input: self.with_row,
+            output,
+            required,
+            record,
+        })
+    }
+}
+
+/// The input columns the optimised plan's scan of `input` reads.
+fn required_inputs(plan: &LogicalPlan, with_row: &Schema) -> Vec<String> {
+    let mut required = Vec::new();
+    let _ = plan.apply(|node| {
+        if let LogicalPlan::TableScan(scan) = node
+            && scan.table_name.table() == INPUT
+        {
+            let all: Vec<usize> = (0..with_row.fields().len()).collect();
+            for &i in scan.projection.as_ref().unwrap_or(&all) {
+                let name = with_row.field(i).name();
+                if name != ROW_ID && !required.contains(name) {
+                    required.push(name.clone());
+                }
+            }
+        }
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    required
 }
 
 fn table_error(record: &records::transform::ReferenceTable, message: &str) -> Error {
@@ -137,7 +203,7 @@ fn with_row_id(schema: &Schema) -> Schema {
 
 /// Adds the row column to every projection whose input has it and that
 /// dropped it, bottom up, recomputing each node's schema on the way.
-fn carry_row_id(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+pub(crate) fn carry_row_id(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     let carried = plan.transform_up(|node| {
         let node = node.recompute_schema()?;
         let LogicalPlan::Projection(projection) = node else {

@@ -33,7 +33,7 @@ pub fn check_statement(plan: &LogicalPlan) -> Result<()> {
 }
 
 /// Whether `plan` reads `input`.
-fn reads_input(plan: &LogicalPlan) -> bool {
+pub(crate) fn reads_input(plan: &LogicalPlan) -> bool {
     plan.exists(|node| {
         Ok(matches!(node, LogicalPlan::TableScan(scan) if scan.table_name.table() == INPUT))
     })

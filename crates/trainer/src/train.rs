@@ -222,8 +222,13 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         feature_names: model.features.feature_names(),
         preprocessing: (&config.model.preprocessing).into(),
         cleaning: dataset.cleaning.as_ref().map(|c| {
-            let inputs: Vec<String> = model.inputs().into_iter().map(|i| i.name).collect();
-            c.for_columns(&inputs)
+            // With a transform, inference cleans the columns the SQL reads
+            // (etl's cleaned columns), not the model's inputs it computes.
+            let columns: Vec<String> = match &dataset.transform {
+                Some(t) => t.columns_before.iter().map(|c| c.name.clone()).collect(),
+                None => model.inputs().into_iter().map(|i| i.name).collect(),
+            };
+            c.for_columns(&columns)
         }),
         transform: dataset.transform.clone(),
         data: DataLineage {

@@ -337,3 +337,41 @@ fn outputs_overlapping_inputs_or_the_registry_are_refused() {
         "nothing written into the input"
     );
 }
+
+/// Issue 30: the dry run plans the transform (so its errors show before
+/// any data is read) and `--json` carries it with the filtered count.
+#[test]
+fn a_transform_is_planned_by_the_dry_run_and_in_the_json_manifest() {
+    let dir = workspace(
+        "etl:\n  allow_empty: true\n  transform:\n    sql: SELECT id, x * 2 AS x2 FROM input WHERE id > 1\n",
+    );
+    let (code, stdout, stderr) = etl(&["--config", "pipeline.yaml", "--dry-run"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("transform (SQL, row-local):"), "{stdout}");
+    assert!(
+        stdout.contains("x2                       Int64"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = etl(&["--config", "pipeline.yaml", "--json"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    let manifest: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(manifest["rows"]["filtered"], 1);
+    assert_eq!(manifest["transform"]["columns_after"][1]["name"], "x2");
+
+    std::fs::write(
+        dir.path().join("pipeline.yaml"),
+        "etl:\n  transform:\n    sql: SELECT id, y FROM input\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = etl(&["--config", "pipeline.yaml", "--dry-run"], dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("etl: error: etl.transform.sql: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("y") && stderr.contains("Valid fields are"),
+        "{stderr}"
+    );
+}

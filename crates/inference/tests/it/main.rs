@@ -7,3 +7,4 @@ mod cases;
 mod drift;
 mod pipeline;
 mod skew;
+mod transform;

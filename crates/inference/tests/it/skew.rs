@@ -155,9 +155,16 @@ async fn raw_rows_become_the_features_and_predictions_training_saw() {
         row_groups: None,
     };
     let passthrough = ["id".to_string()];
-    let (_, pending) = inference::input::open(&source, None, 64, &cleaning, &passthrough, &model)
-        .await
-        .unwrap();
+    let (_, pending) = inference::input::open(
+        &source,
+        None,
+        64,
+        &cleaning,
+        &passthrough,
+        &inference::input::model_columns(&model, &cleaning),
+    )
+    .await
+    .unwrap();
     let prepared: Vec<_> = pending
         .map(|p| p.unwrap().prepare().unwrap())
         .collect()

@@ -339,3 +339,50 @@ async fn reference_tables_are_read_from_csv_ndjson_and_parquet_or_named_when_unr
         .to_string();
     assert!(err.contains("not readable as Parquet"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_keeps_every_row_and_reads_only_what_the_kept_columns_need() {
+    let tables = [airlines("t6").await];
+    let sql = "SELECT i.carrier, i.dep_time / 100 AS dep_hour, a.name AS airline, \
+               CAST(i.arr_delay > 15 AS INT) AS late \
+               FROM input i JOIN airlines a ON i.carrier = a.carrier \
+               WHERE i.arr_delay IS NOT NULL AND i.code IN (SELECT '1' UNION SELECT '2')";
+    let etl = plan(sql, &tables).await.unwrap();
+    let applied = etl.apply(flights()).await.unwrap();
+    assert_eq!(
+        applied.kept,
+        [0, 1],
+        "inner join, filter and IN leave two rows"
+    );
+
+    let keep = ["dep_hour".to_string(), "airline".to_string()];
+    let replay = Transform::replay(etl.record(), sql::TableCheck::Recorded, &keep)
+        .await
+        .unwrap();
+    let mut required = replay.required_inputs().to_vec();
+    required.sort();
+    assert_eq!(
+        required,
+        ["carrier", "dep_time"],
+        "not the target's arr_delay, not code"
+    );
+    let names: Vec<_> = replay
+        .output_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["dep_hour", "airline"]);
+    let applied = replay.apply(flights()).await.unwrap();
+    assert_eq!(applied.kept, [0, 1, 2, 3, 4], "every row, matched or not");
+    assert_eq!(
+        strings(&applied.batch, "airline"),
+        [
+            Some("United Air Lines Inc.".into()),
+            Some("American Airlines Inc.".into()),
+            Some("JetBlue Airways".into()),
+            None,
+            Some("United Air Lines Inc.".into())
+        ]
+    );
+}

@@ -83,7 +83,8 @@ async fn shipped_config_trains_registers_promotes_and_reloads_identically() {
         card.metadata["classes"],
         serde_json::json!(["Adelie", "Chinstrap", "Gentoo"])
     );
-    assert_eq!(card.metadata["inputs"].as_array().unwrap().len(), 6);
+    // Six raw columns and bill_ratio, the shipped transform's.
+    assert_eq!(card.metadata["inputs"].as_array().unwrap().len(), 7);
     assert_eq!(card.params["algorithm"], "random_forest");
     assert!(card.metrics.contains_key("baseline_accuracy"));
     // The card's metadata is the typed training record, which says which
