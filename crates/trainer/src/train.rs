@@ -84,8 +84,100 @@ impl TrainReport {
 
 /// Trains, evaluates and (unless told not to) registers a model.
 pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<TrainReport> {
-    let mut estimator = config.estimator()?;
     let dataset = data::load(&options.data).await?;
+    let (train, test, dropped) = labelled_splits(config, &dataset)?;
+    let features = crate::features::resolve(config, &train)?;
+    let mut params = ModelParams {
+        name: config.model.name.clone(),
+        task: config.model.task,
+        target: config.model.target.clone(),
+        features,
+        estimator: config.estimator()?,
+        seed: config.model.seed,
+    };
+    let search_started = Instant::now();
+    let search = search(config, &mut params, &train).await?;
+    let search_seconds = search_started.elapsed().as_secs_f64();
+    // The card shows the values used, not "default".
+    params.estimator = params
+        .estimator
+        .clone()
+        .with_task_defaults(config.model.task);
+    let estimator = params.estimator.clone();
+    let started = Instant::now();
+    let model = fit(params, &dataset, &train).await?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    let evaluating = Instant::now();
+    let (evaluation, curves) = evaluate_with_curves(&model, &train, &test)?;
+    let evaluate_seconds = evaluating.elapsed().as_secs_f64();
+    let mut metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
+    if let Some(search) = &search {
+        let best = &search.candidates[search.best];
+        metrics.insert(format!("cv_{}", search.metric), best.mean);
+        metrics.insert(format!("cv_{}_std", search.metric), best.std);
+    }
+    let artifact = model.to_bytes()?;
+    let rows: BTreeMap<String, u64> = [
+        ("train".to_string(), train.num_rows() as u64),
+        ("test".to_string(), test.num_rows() as u64),
+        ("dropped_null_target".to_string(), dropped as u64),
+        ("unscored".to_string(), evaluation.unscored()),
+    ]
+    .into();
+    log::info!(
+        "fitted in {fit_seconds:.2} s, evaluated in {evaluate_seconds:.2} s; test {}",
+        headline(&evaluation)
+    );
+    let mut report = TrainReport {
+        name: config.model.name.clone(),
+        algorithm: estimator.name().to_string(),
+        version: None,
+        promoted: None,
+        gate: None,
+        evaluation,
+        metrics,
+        artifact_sha256: common::checksum::sha256_hex(&artifact),
+        artifact_bytes: artifact.len(),
+        rows,
+        fit_seconds,
+        evaluate_seconds,
+        feature_importances: model.feature_importances(),
+        training: model.estimator.training_history(),
+        search,
+        search_seconds,
+    };
+    if !options.register {
+        return Ok(report);
+    }
+    let record = training_record(config, &dataset, &model, &report, curves, &train)?;
+    let card = CardInput {
+        name: config.model.name.clone(),
+        better: report
+            .metrics
+            .keys()
+            .filter_map(|m| Some((m.clone(), crate::metrics::better(m)?)))
+            .collect(),
+        metrics: report.metrics.clone(),
+        params: json(&estimator),
+        metadata: json(&record),
+    };
+    let registry = Registry::at(options.registry.clone());
+    crate::register::check_promotion(&registry, config, options, &card.metrics).await?;
+    let published = crate::register::publish(&registry, card, &record, artifact).await?;
+    log::info!("registered {} in {}", published.version, options.registry);
+    report.version = Some(published.version);
+    (report.promoted, report.gate) =
+        crate::register::promote(&registry, config, options, published.version, &record).await?;
+    crate::register::refresh_index(&registry).await;
+    Ok(report)
+}
+
+/// The training and test splits without rows whose target is null (and how
+/// many were dropped), after checking the target column.
+fn labelled_splits(
+    config: &TrainConfig,
+    dataset: &data::Dataset,
+) -> Result<(RecordBatch, RecordBatch, usize)> {
     let target = &config.model.target;
     crate::features::check_target(config, &dataset.train.schema(), &dataset.manifest_location)?;
     let (train, dropped_train) = drop_null_target(&dataset.train, target)?;
@@ -99,53 +191,49 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
     if config.model.task == model::Task::Classification {
         crate::features::warn_about_classes(config, &train);
     }
-    let features = crate::features::resolve(config, &train)?;
-    let mut params = ModelParams {
-        name: config.model.name.clone(),
-        task: config.model.task,
-        target: target.clone(),
-        features,
-        estimator: estimator.clone(),
-        seed: config.model.seed,
+    Ok((train, test, dropped_train + dropped_test))
+}
+
+/// Runs the configured search, if any, on rayon and sets `params` to its
+/// best candidate.
+async fn search(
+    config: &TrainConfig,
+    params: &mut ModelParams,
+    train: &RecordBatch,
+) -> Result<Option<crate::search::SearchReport>> {
+    let Some(search) = &config.model.search else {
+        return Ok(None);
     };
-    let search_started = Instant::now();
-    let search = match &config.model.search {
-        Some(search) => {
-            let (search_config, base, config_params, rows) = (
-                search.clone(),
-                params.clone(),
-                config.model.params.clone(),
-                train.clone(),
-            );
-            let (report, best) = common::cpu::run("searching", move || {
-                crate::search::run(&search_config, &base, &config_params, &rows)
-            })
-            .await
-            .map_err(|e| Error::Data {
-                location: "search".into(),
-                message: e.to_string(),
-            })??;
-            estimator = best.clone();
-            params.estimator = best;
-            Some(report)
-        }
-        None => None,
-    };
-    let search_seconds = search_started.elapsed().as_secs_f64();
-    // The card shows the values used, not "default".
-    estimator = estimator.with_task_defaults(config.model.task);
-    params.estimator = estimator.clone();
+    let (search_config, base, config_params, rows) = (
+        search.clone(),
+        params.clone(),
+        config.model.params.clone(),
+        train.clone(),
+    );
+    let (report, best) = common::cpu::run("searching", move || {
+        crate::search::run(&search_config, &base, &config_params, &rows)
+    })
+    .await
+    .map_err(|e| Error::Data {
+        location: "search".into(),
+        message: e.to_string(),
+    })??;
+    params.estimator = best;
+    Ok(Some(report))
+}
+
+/// Fits `params` on `train` on rayon (with the validation split for early
+/// stopping when the estimator uses one).
+async fn fit(params: ModelParams, dataset: &data::Dataset, train: &RecordBatch) -> Result<Model> {
     log::info!(
         "fitting {} on {} rows × {} columns (seed {})",
-        estimator.name(),
+        params.estimator.name(),
         train.num_rows(),
         params.features.numeric.len()
             + params.features.categorical.len()
             + params.features.passthrough.len(),
         params.seed
     );
-    let started = Instant::now();
-    let fit_train = train.clone();
     let validation = if params.estimator.uses_validation() {
         dataset.validation().await?
     } else {
@@ -157,66 +245,32 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
             rows.num_rows()
         );
     }
-    let model: Model = common::cpu::run("fitting", move || {
+    let fit_train = train.clone();
+    common::cpu::run("fitting", move || {
         params.fit_with(&fit_train, validation.as_ref())
     })
     .await
     .map_err(|e| Error::Data {
         location: "training".into(),
         message: e.to_string(),
-    })??;
-    let fit_seconds = started.elapsed().as_secs_f64();
-    let evaluating = Instant::now();
-    let (evaluation, curves) = evaluate_with_curves(&model, &train, &test)?;
-    let evaluate_seconds = evaluating.elapsed().as_secs_f64();
-    let mut metrics: BTreeMap<String, f64> = evaluation.card_metrics().into_iter().collect();
-    if let Some(search) = &search {
-        let best = &search.candidates[search.best];
-        metrics.insert(format!("cv_{}", search.metric), best.mean);
-        metrics.insert(format!("cv_{}_std", search.metric), best.std);
-    }
-    let artifact = model.to_bytes()?;
-    let artifact_sha256 = common::checksum::sha256_hex(&artifact);
-    let rows: BTreeMap<String, u64> = [
-        ("train".to_string(), train.num_rows() as u64),
-        ("test".to_string(), test.num_rows() as u64),
-        (
-            "dropped_null_target".to_string(),
-            (dropped_train + dropped_test) as u64,
-        ),
-        ("unscored".to_string(), evaluation.unscored()),
-    ]
-    .into();
-    log::info!(
-        "fitted in {fit_seconds:.2} s, evaluated in {evaluate_seconds:.2} s; test {}",
-        headline(&evaluation)
-    );
+    })?
+    .map_err(Error::from)
+}
 
-    let mut report = TrainReport {
-        name: config.model.name.clone(),
-        algorithm: estimator.name().to_string(),
-        version: None,
-        promoted: None,
-        gate: None,
-        evaluation: evaluation.clone(),
-        metrics: metrics.clone(),
-        artifact_sha256: artifact_sha256.clone(),
-        artifact_bytes: artifact.len(),
-        rows: rows.clone(),
-        fit_seconds,
-        evaluate_seconds,
-        feature_importances: model.feature_importances(),
-        training: model.estimator.training_history(),
-        search: search.clone(),
-        search_seconds,
-    };
-    if !options.register {
-        return Ok(report);
-    }
-    let record = TrainingRecord {
+/// The training record the card holds: what was trained on what, how it
+/// did, and what inference needs to replay (cleaning, transform, profile).
+fn training_record(
+    config: &TrainConfig,
+    dataset: &data::Dataset,
+    model: &Model,
+    report: &TrainReport,
+    curves: Option<records::curves::Curves>,
+    train: &RecordBatch,
+) -> Result<TrainingRecord> {
+    Ok(TrainingRecord {
         task: config.model.task,
-        algorithm: estimator.name().to_string(),
-        target: target.clone(),
+        algorithm: report.algorithm.clone(),
+        target: config.model.target.clone(),
         classes: model.classes.clone(),
         inputs: model.inputs(),
         feature_names: model.features.feature_names(),
@@ -238,40 +292,21 @@ pub async fn train(config: &TrainConfig, options: &TrainOptions) -> Result<Train
         },
         config_sha256: config.fingerprint(),
         seed: config.model.seed,
-        rows,
-        fit_seconds,
-        evaluate_seconds,
-        evaluation,
-        search,
+        rows: report.rows.clone(),
+        fit_seconds: report.fit_seconds,
+        evaluate_seconds: report.evaluate_seconds,
+        evaluation: report.evaluation.clone(),
+        search: report.search.clone(),
         feature_importances: report.feature_importances.clone(),
         training: report.training.clone(),
         curves,
-        profile: Some(training_profile(&model, &train, dataset.profile.as_ref())?),
+        profile: Some(training_profile(model, train, dataset.profile.as_ref())?),
         artifact: ArtifactInfo {
             file: ARTIFACT_FILE.to_string(),
             format_version: model::artifact::FORMAT_VERSION,
-            sha256: artifact_sha256,
+            sha256: report.artifact_sha256.clone(),
         },
-    };
-    let card = CardInput {
-        name: config.model.name.clone(),
-        better: metrics
-            .keys()
-            .filter_map(|m| Some((m.clone(), crate::metrics::better(m)?)))
-            .collect(),
-        metrics,
-        params: json(&estimator),
-        metadata: json(&record),
-    };
-    let registry = Registry::at(options.registry.clone());
-    crate::register::check_promotion(&registry, config, options, &card.metrics).await?;
-    let published = crate::register::publish(&registry, card, &record, artifact).await?;
-    log::info!("registered {} in {}", published.version, options.registry);
-    report.version = Some(published.version);
-    (report.promoted, report.gate) =
-        crate::register::promote(&registry, config, options, published.version, &record).await?;
-    crate::register::refresh_index(&registry).await;
-    Ok(report)
+    })
 }
 
 /// The training split's input columns, profiled.

@@ -282,7 +282,7 @@ async fn sql_errors_name_the_position_the_column_or_the_table() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reference_tables_are_read_from_csv_ndjson_and_parquet_or_named_when_unreadable() {
-    let csv = table("t5", "a.csv", "carrier,rank\nUA,1\nAA,2\n").await;
+    let csv = table("t5", "a.csv", "carrier,rank\nUA,1\nAA,NA\nB6,\n").await;
     let ndjson = table(
         "t5",
         "b.ndjson",
@@ -322,6 +322,19 @@ async fn reference_tables_are_read_from_csv_ndjson_and_parquet_or_named_when_unr
     assert_eq!(strings(&applied.batch, "hub")[1], Some("DFW".into()));
     assert_eq!(strings(&applied.batch, "fleet")[2], Some("300".into()));
     assert_eq!(strings(&applied.batch, "rank")[4], Some("1".into()));
+    assert_eq!(
+        strings(&applied.batch, "rank")[1],
+        None,
+        "NA is null, and rank a number"
+    );
+    assert_eq!(
+        transform
+            .output_schema()
+            .field_with_name("rank")
+            .unwrap()
+            .data_type(),
+        &DataType::Int64
+    );
 
     let absent = TableSource::new("planes", Location::parse("memory://t5/absent.csv").unwrap());
     let err = plan("SELECT * FROM input", &[absent])
