@@ -31,8 +31,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import docgen  # noqa: E402
@@ -130,6 +128,8 @@ def run(cmd, **kwargs):
 
 def predictions(root, manifest):
     """id → prediction of every output row of a prediction manifest."""
+    import pyarrow.parquet as pq  # bench/.venv's; check_docs imports render without it
+
     out = {}
     for part in manifest["outputs"]:
         table = pq.read_table(root / part["path"], columns=["id", "prediction"])
