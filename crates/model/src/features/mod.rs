@@ -280,6 +280,33 @@ fn text_array(batch: &RecordBatch, name: &str) -> Result<arrow::array::StringArr
 
 #[cfg(test)]
 mod tests {
+    /// The card records the settings as `records::preprocessing`, whose
+    /// fields mirror these (the config keeps its own struct to refuse
+    /// unknown keys, which serde's flatten cannot): the two must serialise
+    /// alike, for the defaults and for every non-default value.
+    #[test]
+    fn the_recorded_preprocessing_is_the_config_field_for_field() {
+        use records::preprocessing::Preprocessing;
+        let mut params = FeatureParams::default();
+        let same = |p: &FeatureParams| {
+            serde_json::to_value(p).unwrap()
+                == serde_json::to_value(Preprocessing::from(p)).unwrap()
+        };
+        assert!(same(&params));
+        assert_eq!(
+            serde_json::to_value(Preprocessing::default()).unwrap(),
+            serde_json::to_value(&params).unwrap()
+        );
+        params.numeric_imputer = NumericImputer::Median;
+        params.numeric_fill_value = 1.5;
+        params.categorical_imputer = CategoricalImputer::Constant;
+        params.categorical_fill_value = "x".into();
+        params.scaler = Scaler::Minmax;
+        params.max_categories = 3;
+        params.unknown_category = UnknownCategory::Error;
+        assert!(same(&params));
+    }
+
     use std::sync::Arc;
 
     use arrow::datatypes::{Field, Schema};
