@@ -185,7 +185,7 @@ def pipeline(bins, work):
     for line in raw[1:]:
         cells = line.split(",")
         try:
-            cells[5] = str(float(cells[5]) + 1500)
+            cells[5] = str(int(float(cells[5])) + 1500)
         except ValueError:
             pass
         heavier.append(",".join(cells))
