@@ -93,17 +93,7 @@ pub async fn settle(
             .map_or("?", |i| i.location.as_str());
         format!("{file}:{}", k.row)
     };
-    if config.on_invalid == OnInvalid::Fail
-        && let Some((row, first)) = losers
-            .iter()
-            .flat_map(|l| l.unique.values())
-            .min_by_key(|(k, _)| (k.file, k.row))
-    {
-        return Err(Error::InvalidRow {
-            source_row: name(*row),
-            reason: Reason::unique(&config.unique, &name(*first)).to_string(),
-        });
-    }
+    refuse_under_fail(config, &losers, &name)?;
     log::info!(
         "{total} row(s) kept by two shards: removing {} repeated key(s), quarantining {} repeated unique key(s)",
         losers.iter().map(|l| l.dedup.len()).sum::<usize>(),
@@ -137,21 +127,7 @@ pub async fn settle(
     let dedup: u64 = losers.iter().map(|l| l.dedup.len() as u64).sum();
     rows.duplicates += dedup;
     let unique = quarantined.len() as u64;
-    if found != dedup && config.on_invalid == OnInvalid::Drop {
-        return Err(common::shard::merge_error(
-            output,
-            format!(
-                "{} copies of other shards' rows are neither in their shard's output nor in its quarantine (with on_invalid: drop, a shard keeps no quarantine to find them in): run this data unsharded, or with on_invalid: quarantine",
-                dedup - found
-            ),
-        )
-        .into());
-    }
-    if found != dedup || unique != losers.iter().map(|l| l.unique.len() as u64).sum::<u64>() {
-        return Err(Error::Internal(
-            "a row kept by two shards was not found in its shard's parts".into(),
-        ));
-    }
+    check_found(config, output, &losers, found, unique)?;
     rows.quarantined += unique;
     if unique > 0 {
         *reasons
@@ -185,6 +161,55 @@ pub async fn settle(
         reasons,
         profile,
     }))
+}
+
+/// With `on_invalid: fail`, a repeated unique key across shards is the
+/// run's error, naming the first such row and the key's first row.
+fn refuse_under_fail(
+    config: &EtlConfig,
+    losers: &[Losers],
+    name: &dyn Fn(KeyAt) -> String,
+) -> Result<()> {
+    if config.on_invalid == OnInvalid::Fail
+        && let Some((row, first)) = losers
+            .iter()
+            .flat_map(|l| l.unique.values())
+            .min_by_key(|(k, _)| (k.file, k.row))
+    {
+        return Err(Error::InvalidRow {
+            source_row: name(*row),
+            reason: Reason::unique(&config.unique, &name(*first)).to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Every copy and repeated key the keys files named must have been found
+/// in the parts (`found` copies, `unique` repeated keys).
+fn check_found(
+    config: &EtlConfig,
+    output: &Location,
+    losers: &[Losers],
+    found: u64,
+    unique: u64,
+) -> Result<()> {
+    let dedup: u64 = losers.iter().map(|l| l.dedup.len() as u64).sum();
+    if found != dedup && config.on_invalid == OnInvalid::Drop {
+        return Err(common::shard::merge_error(
+            output,
+            format!(
+                "{} copies of other shards' rows are neither in their shard's output nor in its quarantine (with on_invalid: drop, a shard keeps no quarantine to find them in): run this data unsharded, or with on_invalid: quarantine",
+                dedup - found
+            ),
+        )
+        .into());
+    }
+    if found != dedup || unique != losers.iter().map(|l| l.unique.len() as u64).sum::<u64>() {
+        return Err(Error::Internal(
+            "a row kept by two shards was not found in its shard's parts".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What rewriting the shards' parts gave.
