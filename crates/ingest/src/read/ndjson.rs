@@ -252,7 +252,16 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_> {
             match self.0.get(key.as_ref()) {
                 // A repeated key keeps its last value, as serde_json's maps do.
                 Some(&i) => values[i] = Some(value),
-                None => unknown = unknown.or(Some(key.into_owned())),
+                None => {
+                    // An ignored value is not decoded, but its escapes must
+                    // decode as serde_json's would (found by the fuzzer: a
+                    // lone surrogate under an ignored key was accepted).
+                    if value.get().contains("\\u") {
+                        serde_json::from_str::<Value>(value.get())
+                            .map_err(serde::de::Error::custom)?;
+                    }
+                    unknown = unknown.or(Some(key.into_owned()));
+                }
             }
         }
         Ok(match unknown {
@@ -359,6 +368,23 @@ mod tests {
             "{}",
             raw.rejected[0].reason
         );
+    }
+
+    /// Found by CI's fuzz run: a lone surrogate after an escaped quote
+    /// (`"x\"y\udddd00e,9"`) was accepted.
+    #[test]
+    fn a_lone_surrogate_after_an_escaped_quote_rejects_the_line() {
+        let names: Arc<[String]> = vec!["a".to_string()].into();
+        let bytes = b"{\"a\": \"x\\\"y\\udddd00e,9\"}\n".to_vec();
+        let mut chunker = common::storage::RecordChunker::lines(&bytes[..]);
+        let chunk = chunker.next(10).unwrap().unwrap();
+        let raw = Chunk::new(names, 0, chunk)
+            .with_unknown_keys(UnknownKeys::Ignore)
+            .parse()
+            .unwrap();
+        assert_eq!(raw.batch.num_rows(), 0, "{:?}", raw.batch);
+        assert_eq!(raw.rejected.len(), 1);
+        assert!(raw.rejected[0].reason.to_string().contains("surrogate"));
     }
 
     #[test]
