@@ -83,9 +83,11 @@ pub async fn apply(query: &Query, processed: Processed) -> Result<Processed> {
         filtered,
     } = processed;
     let rows = valid.num_rows();
-    let texts = (rows > 0).then(|| Texts::of(&valid)).transpose()?;
-    let applied = query.apply(valid).await?;
-    if let Some(texts) = &texts {
+    // The batch is shared (its columns are reference-counted): the cleaned
+    // values are cast to text only when a row failed, for the quarantine.
+    let applied = query.apply(valid.clone()).await?;
+    if !applied.failed.is_empty() {
+        let texts = Texts::of(&valid)?;
         for (i, message) in &applied.failed {
             invalid.push(Invalid {
                 file,
