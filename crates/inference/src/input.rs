@@ -42,6 +42,21 @@ pub struct Prepared {
     pub errors: Vec<Option<String>>,
 }
 
+impl Prepared {
+    /// Rows ready to score; `errors` (one per row) is emptied when no row
+    /// has one, so scoring skips it.
+    pub fn new(input: RecordBatch, typed: RecordBatch, mut errors: Vec<Option<String>>) -> Self {
+        if errors.iter().all(Option::is_none) {
+            errors.clear();
+        }
+        Self {
+            input,
+            typed,
+            errors,
+        }
+    }
+}
+
 /// A batch still to be made ready (the CPU work runs where it is prepared).
 #[derive(Debug)]
 pub enum Pending {
@@ -239,14 +254,7 @@ impl TextPlan {
         let options =
             arrow::array::RecordBatchOptions::new().with_row_count(Some(input.num_rows()));
         let typed = RecordBatch::try_new_with_options(Arc::clone(&self.schema), typed, &options)?;
-        if errors.iter().all(Option::is_none) {
-            errors.clear();
-        }
-        Ok(Prepared {
-            input,
-            typed,
-            errors,
-        })
+        Ok(Prepared::new(input, typed, errors))
     }
 }
 

@@ -232,18 +232,13 @@ impl Replay {
                 errors[*i] = Some(format!("transform: {message}"));
             }
         }
+        // A failed row has its error by now; any other row without a result
+        // was left out by the query.
         for (i, at) in position.iter().enumerate() {
-            if at.is_none() && errors[i].is_none() && !applied.failed.iter().any(|(f, _)| *f == i) {
+            if at.is_none() && errors[i].is_none() {
                 errors[i] = Some("transform: the query left this row out".into());
             }
         }
-        if errors.iter().all(Option::is_none) {
-            errors.clear();
-        }
-        Ok(Prepared {
-            input,
-            typed,
-            errors,
-        })
+        Ok(Prepared::new(input, typed, errors))
     }
 }

@@ -38,15 +38,15 @@ fn penguins() -> Vec<u8> {
         .unwrap()
 }
 
+async fn put_islands(fx: &Fixture) {
+    let at = fx.root().join("ref/islands.csv").unwrap();
+    at.put(ISLANDS).await.unwrap();
+}
+
 async fn fixture(backend: &str) -> Fixture {
     let csv = penguins();
     let fx = Fixture::new(backend, &[("penguins.csv", &csv)]).await;
-    fx.root()
-        .join("ref/islands.csv")
-        .unwrap()
-        .put(ISLANDS)
-        .await
-        .unwrap();
+    put_islands(&fx).await;
     fx
 }
 
@@ -155,12 +155,7 @@ async fn a_sharded_transform_equals_the_unsharded_one() {
             .collect()
     };
     let fx = Fixture::memory(&[("a.csv", &halves[0]), ("b.csv", &halves[1])]).await;
-    fx.root()
-        .join("ref/islands.csv")
-        .unwrap()
-        .put(ISLANDS)
-        .await
-        .unwrap();
+    put_islands(&fx).await;
     let body = yaml(&fx, TRANSFORM).replace(
         "stratify: species",
         "key: [species, island, year, bill_ratio]",
