@@ -152,22 +152,49 @@ def bench_etl(ctx, rows):
         (f"etl-{rows}-pandas", lambda i, f: (
             [ctx.python, PY / "etl_pandas.py", csv, f / "out"], None)),
     ])
-    manifest = json.loads((cauce["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
-    counts = manifest["rows"]
-    ours = {"input": counts["input"], "train": counts["train"], "test": counts["test"]}
-    for peer in (polars, pandas):
-        theirs = json.loads(peer["runs"][0]["stdout"])
-        if theirs["input"] != ours["input"] or \
-                theirs["train"] + theirs["test"] != ours["train"] + ours["test"]:
-            raise Failed(f"ETL row counts differ: cauce {counts}, peer {theirs}")
-        if abs(theirs["test"] / (theirs["train"] + theirs["test"]) - 0.2) > 0.02 + 50 / rows:
-            raise Failed(f"peer split is not 80/20: {theirs}")
-    check = (f"input {ours['input']:,} rows, kept {ours['train'] + ours['test']:,} on both sides "
-             f"(train {ours['train']:,} / test {ours['test']:,} for Cauce)")
-    ctx.checks.append(f"ETL {rows:,}: {check}")
+    check_etl(ctx, f"ETL {rows:,}", rows, cauce, (polars, pandas))
     ctx.row(f"ETL, {rows:,} rows CSV → split Parquet", cauce, [("polars", polars),
                                                                ("pandas", pandas)])
     return cauce, polars, pandas
+
+
+def bench_etl_transform(ctx, rows):
+    """ETL with a SQL transform (bench/config/pipeline_transform.yaml): a
+    lookup join, two derived columns and a filter, against polars doing the
+    same (etl_polars.py --transform)."""
+    csv = generate(ctx.bins, ctx.data, rows, "csv", 42)
+    etl = ctx.bins / "etl"
+    colours = CONFIG / "colours.csv"
+    cauce, polars = interleaved(ctx.runs, ctx.work, [
+        (f"etl-transform-{rows}-cauce", lambda i, f: (
+            [etl, "--config", CONFIG / "pipeline_transform.yaml", "--input", csv, "--output",
+             f / "out", "--force"], {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"etl-transform-{rows}-polars", lambda i, f: (
+            [ctx.python, PY / "etl_polars.py", csv, f / "out", "--transform", colours], None)),
+    ])
+    check_etl(ctx, f"ETL with transform {rows:,}", rows, cauce, (polars,))
+    ctx.row(f"ETL + SQL transform (lookup, 2 derived columns, filter), {rows:,} rows", cauce,
+            [("polars", polars)])
+    return cauce, polars
+
+
+def check_etl(ctx, title, rows, cauce, peers):
+    """Both sides read, filtered and kept the same rows and split 80/20."""
+    manifest = json.loads((cauce["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
+    counts = manifest["rows"]
+    ours = {"input": counts["input"], "filtered": counts.get("filtered", 0),
+            "train": counts["train"], "test": counts["test"]}
+    for peer in peers:
+        theirs = json.loads(peer["runs"][0]["stdout"])
+        if theirs["input"] != ours["input"] or theirs.get("filtered", 0) != ours["filtered"] or \
+                theirs["train"] + theirs["test"] != ours["train"] + ours["test"]:
+            raise Failed(f"{title}: row counts differ: cauce {counts}, peer {theirs}")
+        if abs(theirs["test"] / (theirs["train"] + theirs["test"]) - 0.2) > 0.02 + 50 / rows:
+            raise Failed(f"{title}: peer split is not 80/20: {theirs}")
+    filtered = f", filtered {ours['filtered']:,}" if ours["filtered"] else ""
+    ctx.checks.append(f"{title}: input {ours['input']:,} rows{filtered}, kept "
+                      f"{ours['train'] + ours['test']:,} on both sides (train "
+                      f"{ours['train']:,} / test {ours['test']:,} for Cauce)")
 
 
 def processed(ctx, rows, regression=False):
@@ -357,12 +384,35 @@ def target(ctx, label, value, limit):
     ctx.targets.append((f"{label}: {value:.2f} (target ≤ {limit})", ok))
 
 
+def published_ratio(workload, peer):
+    """Cauce / `peer` wall on `workload` in the last published bench
+    (docs/results/bench.json) and its commit, or None."""
+    try:
+        results = json.loads((ROOT / "docs/results/bench.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for row in results.get("rows", []):
+        if row["workload"] == workload:
+            for side in row["peers"]:
+                if side["name"] == peer:
+                    return ratio(row["cauce"]["wall"], side["wall"]), results.get("commit")
+    return None
+
+
 def evaluate_targets(ctx, results):
-    (etl, logistic, forest, forest_default, tree, linear, knn, infer_log, infer_forest,
-     infer_forest_default, memory, pipeline, boosting, boosting_regression,
+    (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn, infer_log,
+     infer_forest, infer_forest_default, memory, pipeline, boosting, boosting_regression,
      infer_boosting) = results
     cauce, polars, pandas = etl
     target(ctx, "ETL wall / polars", ratio(cauce["wall"], polars["wall"]), 1.0)
+    previous = published_ratio(ctx.rows[0][0], "polars")
+    if previous:
+        ratio_now = ratio(cauce["wall"], polars["wall"])
+        target(ctx, f"ETL wall / polars, this run ({ratio_now:.2f}) over the last published "
+               f"run's ({previous[0]:.2f}, {previous[1]}; within 5% is noise)",
+               ratio(ratio_now, previous[0]), 1.05)
+    ours, theirs = etl_transform
+    target(ctx, "ETL with SQL transform wall / polars", ratio(ours["wall"], theirs["wall"]), 1.0)
     target(ctx, "ETL wall / pandas", ratio(cauce["wall"], pandas["wall"]), 0.3)
     target(ctx, "ETL peak RSS / polars", ratio(cauce["rss"], polars["rss"]), 1.0)
     for name, (ours, theirs) in (("logistic regression", logistic), ("random forest", forest),
@@ -530,6 +580,7 @@ def main():
         shutil.rmtree(ctx.work, ignore_errors=True)
         ctx.work.mkdir(parents=True)
         etl = bench_etl(ctx, sizes["etl"])
+        etl_transform = bench_etl_transform(ctx, sizes["etl"])
         logistic, logistic_models = bench_train(
             ctx, "logistic", sizes["logistic"],
             f"Train logistic regression, {sizes['logistic']:,} rows", 0.5)
@@ -557,7 +608,7 @@ def main():
         boosting_regression, _ = bench_boosting(ctx, sizes["boosting_regression"], True)
         infer_boosting = bench_infer(ctx, "boosting", sizes["infer"], boosting_models,
                                      "LightGBM")
-        evaluate_targets(ctx, (etl, logistic, forest, forest_default, tree, linear, knn,
+        evaluate_targets(ctx, (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn,
                                infer_log, infer_forest, infer_forest_default, memory, pipeline,
                                boosting, boosting_regression, infer_boosting))
     except (Failed, subprocess.CalledProcessError) as e:

@@ -124,6 +124,11 @@ impl Plan {
         cleaned_schema(&self.columns)
     }
 
+    /// Whether the transform runs once over the whole input.
+    pub fn whole_input(&self) -> bool {
+        self.query.as_ref().is_some_and(|q| q.record().whole_input)
+    }
+
     /// The schema of the rows written: the transform's output, else the
     /// cleaned rows'.
     pub fn output_schema(&self) -> SchemaRef {

@@ -52,7 +52,12 @@ pub async fn plan(config: &EtlConfig, cleaned: SchemaRef) -> Result<Option<Arc<Q
         })?;
         tables.push(sql::TableSource::new(name.clone(), at));
     }
-    let query = Query::plan(&transform.sql, &tables, cleaned).await?;
+    let scope = if transform.whole_input {
+        sql::Scope::WholeInput
+    } else {
+        sql::Scope::Rows
+    };
+    let query = Query::plan_scoped(&transform.sql, &tables, cleaned, scope).await?;
     Ok(Some(Arc::new(query)))
 }
 
@@ -113,5 +118,42 @@ pub async fn apply(query: &Query, processed: Processed) -> Result<Processed> {
 /// Never called without the `sql` feature (no `Query` exists).
 #[cfg(not(feature = "sql"))]
 pub async fn apply(query: &Query, _processed: Processed) -> Result<Processed> {
+    match *query {}
+}
+
+/// Runs a whole-input query once over every cleaned batch (`parts`, in
+/// input order) and gives each part back with the query's rows that came
+/// from it; the rest of its rows are filtered.
+#[cfg(feature = "sql")]
+pub async fn apply_whole(query: &Query, parts: Vec<Processed>) -> Result<Vec<Processed>> {
+    let batches: Vec<_> = parts.iter().map(|p| p.valid.clone()).collect();
+    let applied = query.apply_whole(&batches).await?;
+    let kept = &applied.kept;
+    let mut out = Vec::with_capacity(parts.len());
+    let (mut first, mut at) = (0, 0);
+    for part in parts {
+        let rows = part.valid.num_rows();
+        let begin = at;
+        while at < kept.len() && kept[at] < first + rows {
+            at += 1;
+        }
+        out.push(Processed {
+            file: part.file,
+            valid: applied.batch.slice(begin, at - begin),
+            valid_rows: kept[begin..at]
+                .iter()
+                .map(|&row| part.valid_rows[row - first])
+                .collect(),
+            invalid: part.invalid,
+            filtered: part.filtered + (rows - (at - begin)) as u64,
+        });
+        first += rows;
+    }
+    Ok(out)
+}
+
+/// Never called without the `sql` feature (no `Query` exists).
+#[cfg(not(feature = "sql"))]
+pub async fn apply_whole(query: &Query, _parts: Vec<Processed>) -> Result<Vec<Processed>> {
     match *query {}
 }

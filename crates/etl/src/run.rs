@@ -189,6 +189,14 @@ pub async fn run(config: &EtlConfig, options: &RunOptions) -> Result<EtlReport> 
     let plan = Plan::build(config, &options.input, &options.output).await?;
     let fingerprint = options.effective(config).fingerprint();
     let shard = options.shard;
+    if shard.is_sharded() && plan.whole_input() {
+        return Err(Error::Rule {
+            key: "etl.transform.whole_input".into(),
+            message: format!(
+                "a whole-input transform sees every row at once, so it cannot run as shard {shard}; run etl without --shard, or make the query row-local"
+            ),
+        });
+    }
     let manifest_location = plan.output.join(&shard.manifest_name())?;
     let (sources, row_groups) = shard_sources(&plan, shard).await?;
     let shard_record = shard.is_sharded().then(|| ShardRecord {
@@ -695,6 +703,9 @@ async fn pass(
     progress: Progress,
 ) -> Result<()> {
     let workers = rayon::current_num_threads() + 1;
+    // A whole-input transform runs once, on every cleaned batch held.
+    let mut held = plan.whole_input().then(Vec::new);
+    let per_batch = plan.query.clone().filter(|_| !plan.whole_input());
     for source in sources {
         let columns = &plan.files[source.index];
         let given = (source.format != common::storage::FileFormat::Parquet
@@ -718,7 +729,7 @@ async fn pass(
         let mut processed = stream
             .map(|raw| {
                 let transform = Arc::clone(transform);
-                let query = plan.query.clone();
+                let query = per_batch.clone();
                 async move {
                     let cleaned = on_rayon(move || transform.process(raw?.into_batch()?)).await??;
                     match query {
@@ -729,13 +740,18 @@ async fn pass(
             })
             .buffered(workers);
         while let Some(batch) = processed.next().await {
-            apply(batch?, state, writers).await?;
+            match held.as_mut() {
+                Some(held) => held.push(batch?),
+                None => apply(batch?, state, writers).await?,
+            }
         }
-        log::info!(
-            "{}: {} rows read",
-            source.name(),
-            state.file_rows[source.index]
-        );
+        log::info!("{}: read", source.name());
+    }
+    if let (Some(query), Some(held)) = (&plan.query, held) {
+        log::info!("whole-input transform: {} batches held", held.len());
+        for part in crate::query::apply_whole(query, held).await? {
+            apply(part, state, writers).await?;
+        }
     }
     Ok(())
 }

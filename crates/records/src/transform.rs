@@ -18,6 +18,10 @@ pub struct Transform {
     pub columns_before: Vec<Column>,
     /// The columns it wrote.
     pub columns_after: Vec<Column>,
+    /// Run once over the whole input (`etl.transform.whole_input`), not
+    /// batch by batch: not replayable at inference.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole_input: bool,
 }
 
 /// One reference table, as read.

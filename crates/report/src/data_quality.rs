@@ -269,6 +269,7 @@ mod tests {
                 }],
                 columns_before: vec![],
                 columns_after: vec![],
+                whole_input: false,
             }),
             ..RunQuality::default()
         };

@@ -4,6 +4,10 @@
 //! output row came from. A batch whose execution fails is split in halves
 //! until the failing rows are alone, so each is reported with its error
 //! and every other row is transformed.
+//!
+//! A whole-input transform runs once over all the batches, numbered end to
+//! end; it cannot set one failing row aside (its values depend on every
+//! row), so a failure fails the run.
 
 use std::sync::Arc;
 
@@ -16,7 +20,7 @@ use datafusion::physical_plan::collect;
 
 use crate::ROW_ID;
 use crate::error::{Error, Result};
-use crate::plan::{INPUT, Transform};
+use crate::plan::{INPUT, Scope, Transform};
 
 /// The outcome of one batch.
 #[derive(Debug, Clone)]
@@ -38,19 +42,20 @@ impl Applied {
 }
 
 impl Transform {
-    /// Transforms one batch of the input schema.
+    /// Transforms one batch of the input schema (a row-local transform).
     pub async fn apply(&self, batch: RecordBatch) -> Result<Applied> {
+        if self.scope == Scope::WholeInput {
+            return Err(Error::Execution(
+                "a whole-input transform runs with apply_whole, not batch by batch".into(),
+            ));
+        }
         let rows = batch.num_rows();
-        let mut columns = batch.columns().to_vec();
-        columns.push(Arc::new(UInt64Array::from_iter_values(0..rows as u64)));
-        let numbered = RecordBatch::try_new(Arc::clone(&self.input), columns).map_err(|e| {
-            Error::Execution(format!("the batch does not fit the planned input: {e}"))
-        })?;
+        let numbered = self.numbered(&batch, 0)?;
         let mut pieces = Vec::new();
         let mut failed = Vec::new();
         let mut pending = vec![(0, rows)];
         while let Some((offset, len)) = pending.pop() {
-            match self.run(numbered.slice(offset, len)).await {
+            match self.run(vec![numbered.slice(offset, len)]).await {
                 Ok(out) => pieces.extend(out),
                 Err(e) if len == 1 => failed.push((offset, e)),
                 Err(_) => {
@@ -69,10 +74,46 @@ impl Transform {
         })
     }
 
-    /// Runs the plan on `batch` (numbered); a failure is one line.
-    async fn run(&self, batch: RecordBatch) -> std::result::Result<Vec<RecordBatch>, String> {
-        let table = MemTable::try_new(Arc::clone(&self.input), vec![vec![batch]])
-            .map_err(|e| e.to_string())?;
+    /// Transforms all of `batches` (of the input schema) at once; the
+    /// result's row numbers count through the batches in order.
+    pub async fn apply_whole(&self, batches: &[RecordBatch]) -> Result<Applied> {
+        let mut numbered = Vec::with_capacity(batches.len());
+        let mut first = 0;
+        for batch in batches.iter().filter(|b| b.num_rows() > 0) {
+            numbered.push(self.numbered(batch, first)?);
+            first += batch.num_rows();
+        }
+        let pieces = self.run(numbered).await.map_err(|e| {
+            Error::Execution(format!(
+                "the whole-input query failed on the data (a whole-input transform cannot set a failing row aside; guard the expression, e.g. TRY_CAST or NULLIF): {e}"
+            ))
+        })?;
+        let (batch, kept) = self.in_order(&pieces)?;
+        Ok(Applied {
+            batch,
+            kept,
+            failed: Vec::new(),
+        })
+    }
+
+    /// `batch` with its rows numbered from `first` in the row column.
+    fn numbered(&self, batch: &RecordBatch, first: usize) -> Result<RecordBatch> {
+        let rows = batch.num_rows();
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(UInt64Array::from_iter_values(
+            first as u64..(first + rows) as u64,
+        )));
+        RecordBatch::try_new(Arc::clone(&self.input), columns)
+            .map_err(|e| Error::Execution(format!("the batch does not fit the planned input: {e}")))
+    }
+
+    /// Runs the plan on `batches` (numbered); a failure is one line.
+    async fn run(
+        &self,
+        batches: Vec<RecordBatch>,
+    ) -> std::result::Result<Vec<RecordBatch>, String> {
+        let table =
+            MemTable::try_new(Arc::clone(&self.input), vec![batches]).map_err(|e| e.to_string())?;
         let source = provider_as_source(Arc::new(table));
         let plan = self
             .plan
@@ -97,21 +138,35 @@ impl Transform {
             .map_err(|e| one_line(&e.to_string()))
     }
 
-    /// The pieces' rows sorted by row number, without the row column.
+    /// The pieces' rows sorted by row number, without the row column. The
+    /// rows are copied only when the pieces are several or out of order.
     fn in_order(&self, pieces: &[RecordBatch]) -> Result<(RecordBatch, Vec<usize>)> {
         let internal = |e: arrow::error::ArrowError| Error::Execution(e.to_string());
         let plan_schema = Arc::new(self.plan.schema().as_arrow().clone());
-        let all = concat_batches(&plan_schema, pieces).map_err(internal)?;
+        let all = match pieces {
+            [one] => one.clone(),
+            _ => concat_batches(&plan_schema, pieces).map_err(internal)?,
+        };
         let at = plan_schema
             .index_of(ROW_ID)
             .map_err(|_| Error::Execution("the row number was lost".into()))?;
-        let order = sort_to_indices(all.column(at), None, None).map_err(internal)?;
-        let sorted = take_record_batch(&all, &order).map_err(internal)?;
+        let lost = || Error::Execution("the row number is not UInt64".into());
+        let ids = all
+            .column(at)
+            .as_any()
+            .downcast_ref::<UInt64Array>()
+            .ok_or_else(lost)?;
+        let sorted = if ids.values().is_sorted() {
+            all
+        } else {
+            let order = sort_to_indices(all.column(at), None, None).map_err(internal)?;
+            take_record_batch(&all, &order).map_err(internal)?
+        };
         let ids = sorted
             .column(at)
             .as_any()
             .downcast_ref::<UInt64Array>()
-            .ok_or_else(|| Error::Execution("the row number is not UInt64".into()))?;
+            .ok_or_else(lost)?;
         let kept: Vec<usize> = ids.values().iter().map(|&id| id as usize).collect();
         if let Some(pair) = kept.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::Lookup(format!(

@@ -58,7 +58,7 @@ mod tables;
 
 pub use apply::Applied;
 pub use error::{Error, Result};
-pub use plan::Transform;
+pub use plan::{Scope, Transform};
 pub use replay::TableCheck;
 pub use tables::{ReferenceData, TableSource};
 

@@ -23,6 +23,24 @@ use crate::{ROW_ID, rowlocal};
 /// The name of the cleaned rows in the SQL.
 pub const INPUT: &str = "input";
 
+/// The most rows DataFusion puts in one output batch (etl's default batch
+/// size; a larger batch comes out in several pieces).
+const OUTPUT_BATCH_ROWS: usize = 65_536;
+
+/// Which queries a transform accepts, and so how it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Row-local: run batch by batch ([`Transform::apply`]), on each shard
+    /// alike, and replayed at inference.
+    #[default]
+    Rows,
+    /// The whole input at once ([`Transform::apply_whole`]): window
+    /// functions, `ORDER BY`, `LIMIT` and aggregates over input joined back
+    /// to each row. Memory holds the whole input; it cannot be sharded or
+    /// replayed on inference rows without skew.
+    WholeInput,
+}
+
 /// A planned transform, ready to run on batches of the input schema.
 #[derive(Debug, Clone)]
 pub struct Transform {
@@ -35,18 +53,29 @@ pub struct Transform {
     pub(crate) output: SchemaRef,
     /// The input columns the plan reads.
     required: Vec<String>,
+    pub(crate) scope: Scope,
     record: TransformRecord,
 }
 
 impl Transform {
-    /// Reads the reference tables and plans `sql` over `input` (the
-    /// cleaned rows' schema).
+    /// Reads the reference tables and plans `sql`, a row-local query, over
+    /// `input` (the cleaned rows' schema).
     pub async fn plan(sql: &str, tables: &[TableSource], input: SchemaRef) -> Result<Self> {
+        Self::plan_scoped(sql, tables, input, Scope::Rows).await
+    }
+
+    /// [`Transform::plan`] for a query of `scope`.
+    pub async fn plan_scoped(
+        sql: &str,
+        tables: &[TableSource],
+        input: SchemaRef,
+        scope: Scope,
+    ) -> Result<Self> {
         let mut data = Vec::with_capacity(tables.len());
         for table in tables {
             data.push(table.read().await?);
         }
-        Self::plan_with(sql, data, input).await
+        Self::plan_with(sql, data, input, scope).await
     }
 
     /// Plans `sql` over `input` and reference tables already in memory.
@@ -54,6 +83,7 @@ impl Transform {
         sql: &str,
         tables: Vec<ReferenceData>,
         input: SchemaRef,
+        scope: Scope,
     ) -> Result<Self> {
         let session = session(tables, &input).await?;
         let planned = session
@@ -62,10 +92,15 @@ impl Transform {
             .await
             .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         rowlocal::check_statement(&planned)?;
-        rowlocal::check(&planned, false)?;
+        rowlocal::check(&planned, false, scope)?;
         let carried =
             carry_row_id(planned).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
-        session.finish(sql, carried, input).await
+        session.finish(sql, carried, input, scope).await
+    }
+
+    /// Whether the transform runs batch by batch or on the whole input.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
     /// The schema of the rows the transform writes.
@@ -102,8 +137,11 @@ pub(crate) async fn session(tables: Vec<ReferenceData>, input: &SchemaRef) -> Re
             "the input has a column named '{ROW_ID}', a name the transform reserves; rename it with etl.rename"
         )));
     }
+    // One partition (etl runs batches in parallel itself), and output
+    // batches as large as etl's, so a batch comes out in one piece.
     let config = SessionConfig::new()
         .with_target_partitions(1)
+        .with_batch_size(OUTPUT_BATCH_ROWS)
         .with_information_schema(false);
     let context = SessionContext::new_with_config(config);
     let mut names = vec![INPUT.to_string()];
@@ -140,13 +178,14 @@ impl Session {
         sql: &str,
         carried: LogicalPlan,
         input: SchemaRef,
+        scope: Scope,
     ) -> Result<Transform> {
         let plan = self
             .state
             .optimize(&carried)
             .map_err(|e| Error::Sql(one_line(&e, &self.names)))?;
-        rowlocal::check(&plan, true)?;
-        rowlocal::check_lookups(&self.state, &plan).await?;
+        rowlocal::check(&plan, true, scope)?;
+        rowlocal::check_lookups(&self.state, &plan, scope).await?;
         let output = output_schema(&plan)?;
         let required = required_inputs(&plan, &self.with_row);
         let record = TransformRecord {
@@ -154,6 +193,7 @@ impl Session {
             tables: self.records,
             columns_before: columns(&input),
             columns_after: columns(&output),
+            whole_input: scope == Scope::WholeInput,
         };
         Ok(Transform {
             state: self.state,
@@ -161,6 +201,7 @@ impl Session {
             input: self.with_row,
             output,
             required,
+            scope,
             record,
         })
     }

@@ -17,7 +17,7 @@ use datafusion::logical_expr::{Expr, Join, LogicalPlan, Projection, SubqueryAlia
 use records::transform::Transform as TransformRecord;
 
 use crate::error::{Error, Result};
-use crate::plan::{Transform, carry_row_id, session};
+use crate::plan::{Scope, Transform, carry_row_id, session};
 use crate::rowlocal;
 use crate::tables::TableSource;
 use crate::{ROW_ID, message::one_line};
@@ -42,6 +42,11 @@ impl Transform {
         check: TableCheck,
         keep: &[String],
     ) -> Result<Self> {
+        if record.whole_input {
+            return Err(Error::Sql(
+                "the model's transform is whole-input (etl.transform.whole_input: true): its values depend on all the rows etl saw, so replaying it on inference rows would skew them; score etl's transformed output with inference.transform: none".into(),
+            ));
+        }
         let mut tables = Vec::with_capacity(record.tables.len());
         for recorded in &record.tables {
             let location = common::storage::Location::parse(&recorded.location)?;
@@ -80,14 +85,14 @@ impl Transform {
             .await
             .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         rowlocal::check_statement(&planned)?;
-        rowlocal::check(&planned, false)?;
+        rowlocal::check(&planned, false, Scope::Rows)?;
         let every_row =
             keep_every_row(planned).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         let carried =
             carry_row_id(every_row).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         let kept =
             keep_columns(carried, keep).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
-        session.finish(&record.sql, kept, input).await
+        session.finish(&record.sql, kept, input, Scope::Rows).await
     }
 }
 

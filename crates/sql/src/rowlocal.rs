@@ -2,7 +2,14 @@
 //! result down to the scan of `input`, only projections, filters, aliases
 //! and joins that keep each input row at most once (a lookup in a
 //! reference table by a key that is unique there, or a semi/anti join).
-//! Anything off that path (the reference side of a join) may be any query.
+//! Anything off that path (the reference side of a join) may be any query
+//! over the reference tables.
+//!
+//! A whole-input transform ([`Scope::WholeInput`]) also allows window
+//! functions, `ORDER BY` and `LIMIT` on that path, and reference sides that
+//! read `input` (an aggregate over input joined back to each row); each
+//! output row must still come from one input row, so an aggregate,
+//! `DISTINCT` or `UNION` over the result stays refused.
 
 use std::sync::Arc;
 
@@ -14,7 +21,7 @@ use datafusion::logical_expr::{Expr, Join, LogicalPlan, LogicalPlanBuilder, col,
 use datafusion::physical_plan::collect;
 
 use crate::error::{Error, Result};
-use crate::plan::INPUT;
+use crate::plan::{INPUT, Scope};
 
 /// Refuses anything but a query (DDL, DML, `EXPLAIN`, `COPY`, settings).
 pub fn check_statement(plan: &LogicalPlan) -> Result<()> {
@@ -52,16 +59,38 @@ fn input_scans(plan: &LogicalPlan) -> usize {
     count
 }
 
-fn refuse(what: &str) -> Error {
-    Error::Sql(format!(
-        "{what} is not row-local: each output row must come from one input row, so that the transform streams, shards and replays at inference; compute it in a reference table, or after etl"
-    ))
+/// Whether `plan` reaches a scan of `input` through steps that keep each
+/// row (the path a whole-input transform's output rows come down).
+fn row_path(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::TableScan(scan) => scan.table_name.table() == INPUT,
+        LogicalPlan::Projection(p) => row_path(&p.input),
+        LogicalPlan::Filter(f) => row_path(&f.input),
+        LogicalPlan::SubqueryAlias(a) => row_path(&a.input),
+        LogicalPlan::Window(w) => row_path(&w.input),
+        LogicalPlan::Sort(s) => row_path(&s.input),
+        LogicalPlan::Limit(l) => row_path(&l.input),
+        LogicalPlan::Join(j) => row_path(&j.left) || row_path(&j.right),
+        _ => false,
+    }
 }
 
-/// Refuses a plan that is not row-local (see the module docs). Before
-/// optimisation a join's equality conditions are still in its filter;
-/// `optimized` says they have been moved to its keys.
-pub fn check(plan: &LogicalPlan, optimized: bool) -> Result<()> {
+fn refuse(what: &str, scope: Scope) -> Error {
+    match scope {
+        Scope::Rows => Error::Sql(format!(
+            "{what} is not row-local: each output row must come from one input row, so that the transform streams, shards and replays at inference; compute it in a reference table, after etl, or set etl.transform.whole_input: true (no sharding, no replay at inference)"
+        )),
+        Scope::WholeInput => Error::Sql(format!(
+            "{what} over the result is refused even for a whole-input transform: each output row must come from one input row (its lineage); aggregate in a subquery and join it back to input"
+        )),
+    }
+}
+
+/// Refuses a plan that is not row-local, or for [`Scope::WholeInput`] one
+/// whose output rows do not each come from one input row (module docs).
+/// Before optimisation a join's equality conditions are still in its
+/// filter; `optimized` says they have been moved to its keys.
+pub fn check(plan: &LogicalPlan, optimized: bool, scope: Scope) -> Result<()> {
     match input_scans(plan) {
         0 => {
             return Err(Error::Sql(format!(
@@ -69,12 +98,15 @@ pub fn check(plan: &LogicalPlan, optimized: bool) -> Result<()> {
             )));
         }
         1 => {}
+        _ if scope == Scope::WholeInput => {}
         _ => {
             return Err(refuse(
                 "reading input twice (a self-join or a subquery over input)",
+                scope,
             ));
         }
     }
+    let whole = scope == Scope::WholeInput;
     let mut node = plan;
     loop {
         node = match node {
@@ -82,30 +114,60 @@ pub fn check(plan: &LogicalPlan, optimized: bool) -> Result<()> {
             LogicalPlan::Projection(p) => &p.input,
             LogicalPlan::Filter(f) => &f.input,
             LogicalPlan::SubqueryAlias(a) => &a.input,
-            LogicalPlan::Join(join) => input_side(join, optimized)?,
+            LogicalPlan::Window(w) if whole => &w.input,
+            LogicalPlan::Sort(s) if whole => &s.input,
+            LogicalPlan::Limit(l) if whole => &l.input,
+            LogicalPlan::Join(join) => input_side(join, optimized, scope)?,
             LogicalPlan::Aggregate(_) => {
-                return Err(refuse("an aggregate (GROUP BY, COUNT, SUM, …)"));
+                return Err(refuse("an aggregate (GROUP BY, COUNT, SUM, …)", scope));
             }
-            LogicalPlan::Window(_) => return Err(refuse("a window function (OVER …)")),
-            LogicalPlan::Sort(_) => return Err(refuse("ORDER BY")),
-            LogicalPlan::Limit(_) => return Err(refuse("LIMIT / OFFSET")),
-            LogicalPlan::Distinct(_) => return Err(refuse("DISTINCT")),
-            LogicalPlan::Union(_) => return Err(refuse("UNION")),
-            LogicalPlan::Unnest(_) => return Err(refuse("UNNEST")),
-            LogicalPlan::RecursiveQuery(_) => return Err(refuse("a recursive query")),
+            LogicalPlan::Window(_) => return Err(refuse("a window function (OVER …)", scope)),
+            LogicalPlan::Sort(_) => return Err(refuse("ORDER BY", scope)),
+            LogicalPlan::Limit(_) => return Err(refuse("LIMIT / OFFSET", scope)),
+            LogicalPlan::Distinct(_) => return Err(refuse("DISTINCT", scope)),
+            LogicalPlan::Union(_) => return Err(refuse("UNION", scope)),
+            LogicalPlan::Unnest(_) => return Err(refuse("UNNEST", scope)),
+            LogicalPlan::RecursiveQuery(_) => return Err(refuse("a recursive query", scope)),
             other => {
                 let name = other.display().to_string();
                 let name = name.split(':').next().unwrap_or("this step");
-                return Err(refuse(name.trim()));
+                return Err(refuse(name.trim(), scope));
             }
         };
     }
 }
 
-/// The side of `join` that reads input, refusing joins that could repeat or
-/// invent rows.
-fn input_side(join: &Join, optimized: bool) -> Result<&Arc<LogicalPlan>> {
-    let left = reads_input(&join.left);
+/// Whether the input rows come down the left side of `join`: the side
+/// that reads input (row-local), or the side whose rows are input's rows
+/// (whole-input, where the other side may aggregate over input too).
+fn input_on_left(join: &Join, scope: Scope) -> Result<bool> {
+    if scope == Scope::Rows {
+        return Ok(reads_input(&join.left));
+    }
+    match (row_path(&join.left), row_path(&join.right)) {
+        (true, true) => Err(refuse(
+            "joining input's rows with input's rows (a self-join)",
+            scope,
+        )),
+        (left, _) => Ok(left),
+    }
+}
+
+/// Whether `plan` gives exactly one row: an aggregate without `GROUP BY`
+/// (an uncorrelated scalar subquery such as `(SELECT AVG(x) FROM t)`).
+fn one_row(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Aggregate(a) => a.group_expr.is_empty(),
+        LogicalPlan::Projection(p) => one_row(&p.input),
+        LogicalPlan::SubqueryAlias(a) => one_row(&a.input),
+        _ => false,
+    }
+}
+
+/// The side of `join` the input rows come down, refusing joins that could
+/// repeat or invent rows.
+fn input_side(join: &Join, optimized: bool, scope: Scope) -> Result<&Arc<LogicalPlan>> {
+    let left = input_on_left(join, scope)?;
     let allowed = if left {
         matches!(
             join.join_type,
@@ -126,19 +188,24 @@ fn input_side(join: &Join, optimized: bool) -> Result<&Arc<LogicalPlan>> {
         )
     };
     if !allowed {
-        return Err(refuse(&format!(
-            "a {} JOIN that keeps reference rows without an input row",
-            join.join_type.to_string().to_uppercase()
-        )));
+        return Err(refuse(
+            &format!(
+                "a {} JOIN that keeps reference rows without an input row",
+                join.join_type.to_string().to_uppercase()
+            ),
+            scope,
+        ));
     }
     let repeats = matches!(
         join.join_type,
         JoinType::Inner | JoinType::Left | JoinType::Right
     );
     let keyless = join.on.is_empty() && (optimized || join.filter.is_none());
-    if repeats && keyless {
+    let other = if left { &join.right } else { &join.left };
+    if repeats && keyless && !one_row(other) {
         return Err(refuse(
             "a join without an equality condition (it can match several reference rows)",
+            scope,
         ));
     }
     Ok(if left { &join.left } else { &join.right })
@@ -147,7 +214,7 @@ fn input_side(join: &Join, optimized: bool) -> Result<&Arc<LogicalPlan>> {
 /// Checks that every lookup on the input's path finds at most one
 /// reference row per key: the reference side's keys are unique (nulls,
 /// which never match, aside).
-pub async fn check_lookups(state: &SessionState, plan: &LogicalPlan) -> Result<()> {
+pub async fn check_lookups(state: &SessionState, plan: &LogicalPlan, scope: Scope) -> Result<()> {
     let mut lookups = Vec::new();
     let mut node = plan;
     loop {
@@ -155,8 +222,11 @@ pub async fn check_lookups(state: &SessionState, plan: &LogicalPlan) -> Result<(
             LogicalPlan::Projection(p) => &p.input,
             LogicalPlan::Filter(f) => &f.input,
             LogicalPlan::SubqueryAlias(a) => &a.input,
+            LogicalPlan::Window(w) => &w.input,
+            LogicalPlan::Sort(s) => &s.input,
+            LogicalPlan::Limit(l) => &l.input,
             LogicalPlan::Join(join) => {
-                let left = reads_input(&join.left);
+                let left = input_on_left(join, scope)?;
                 if matches!(
                     join.join_type,
                     JoinType::Inner | JoinType::Left | JoinType::Right
@@ -169,7 +239,11 @@ pub async fn check_lookups(state: &SessionState, plan: &LogicalPlan) -> Result<(
                     } else {
                         (&join.left, join.on.iter().map(|(l, _)| l.clone()).collect())
                     };
-                    lookups.push((side.clone(), keys));
+                    // A side over input (whole-input) has no rows yet: the
+                    // run refuses a row that comes out twice instead.
+                    if !keys.is_empty() && !reads_input(side) {
+                        lookups.push((side.clone(), keys));
+                    }
                 }
                 if left { &join.left } else { &join.right }
             }

@@ -107,8 +107,9 @@ impl Default for SplitConfig {
     }
 }
 
-/// `etl.transform`: one row-local SQL query over the table `input` (the
-/// cleaned rows) and the reference tables, run by Apache DataFusion.
+/// `etl.transform`: one SQL query over the table `input` (the cleaned
+/// rows) and the reference tables, run by Apache DataFusion: row-local
+/// and batch by batch, or with `whole_input` once over all rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransformConfig {
@@ -118,6 +119,12 @@ pub struct TransformConfig {
     /// (CSV with a header, Parquet or NDJSON; local or `s3://`).
     #[serde(default)]
     pub tables: BTreeMap<String, String>,
+    /// Run the query once over all the cleaned rows, allowing window
+    /// functions, `ORDER BY` / `LIMIT` and aggregates over input joined back
+    /// to each row; the input is held in memory, the run cannot be sharded
+    /// and inference cannot replay the transform.
+    #[serde(default)]
+    pub whole_input: bool,
 }
 
 /// The `etl:` section.

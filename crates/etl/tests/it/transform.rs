@@ -140,22 +140,25 @@ async fn a_row_the_sql_cannot_compute_is_quarantined_with_the_error() {
     assert_eq!(quarantined[0].2, [Some("2".into()), Some("x7".into())]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sharded_transform_equals_the_unsharded_one() {
-    let csv = penguins();
-    let halves: Vec<Vec<u8>> = {
-        let text = String::from_utf8(csv).unwrap();
-        let mut lines = text.lines();
-        let header = lines.next().unwrap().to_string();
-        let body: Vec<&str> = lines.collect();
-        let (a, b) = body.split_at(body.len() / 2);
-        [a, b]
-            .iter()
-            .map(|part| format!("{header}\n{}\n", part.join("\n")).into_bytes())
-            .collect()
-    };
+/// The penguins in two files, a.csv and b.csv, with the islands table.
+async fn halves() -> Fixture {
+    let text = String::from_utf8(penguins()).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let body: Vec<&str> = lines.collect();
+    let (a, b) = body.split_at(body.len() / 2);
+    let halves: Vec<Vec<u8>> = [a, b]
+        .iter()
+        .map(|part| format!("{header}\n{}\n", part.join("\n")).into_bytes())
+        .collect();
     let fx = Fixture::memory(&[("a.csv", &halves[0]), ("b.csv", &halves[1])]).await;
     put_islands(&fx).await;
+    fx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sharded_transform_equals_the_unsharded_one() {
+    let fx = halves().await;
     let body = yaml(&fx, TRANSFORM).replace(
         "stratify: species",
         "key: [species, island, year, bill_ratio]",
@@ -266,4 +269,66 @@ async fn transform_errors_name_the_key_the_column_or_the_table() {
             .unwrap_err();
         assert!(err.contains(says), "{yaml}: {err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_input_transform_computes_over_every_file_and_refuses_shards() {
+    let fx = halves().await;
+    let body = r#"
+columns:
+  species: {type: string, required: true}
+  island: {type: string}
+  bill_length_mm: {type: float64}
+null_tokens: ["", "NA"]
+deduplicate: false
+transform:
+  whole_input: true
+  sql: |
+    SELECT p.species, p.island, p.bill_length_mm,
+           AVG(p.bill_length_mm) OVER (PARTITION BY p.species) AS species_mean,
+           n.penguins AS island_penguins
+    FROM input p
+    JOIN (SELECT island, COUNT(*) AS penguins FROM input GROUP BY island) n
+      ON p.island = n.island
+    WHERE p.bill_length_mm IS NOT NULL
+split: {test: 0.25, seed: 3}
+"#;
+    let report = fx.run(body).await.unwrap();
+    let m = report.manifest;
+    assert_eq!(m.rows.input, 344);
+    assert_eq!(m.rows.filtered, 2, "the two penguins without measurements");
+    assert!(m.rows.balanced(), "{:?}", m.rows);
+    assert!(m.transform.as_ref().unwrap().whole_input);
+    let mut rows = fx.rows(&m, "train").await;
+    rows.extend(fx.rows(&m, "test").await);
+    assert_eq!(rows.len(), 342);
+    let number = |v: &Option<String>| v.as_deref().unwrap().parse::<f64>().unwrap();
+    for species in ["Adelie", "Chinstrap", "Gentoo"] {
+        let of: Vec<_> = rows
+            .iter()
+            .filter(|r| r[0].as_deref() == Some(species))
+            .collect();
+        let mean = of.iter().map(|r| number(&r[2])).sum::<f64>() / of.len() as f64;
+        for row in &of {
+            assert!((number(&row[3]) - mean).abs() < 1e-9, "{species}: {row:?}");
+        }
+    }
+    // The counts span both files and the rows the WHERE left out.
+    for (island, count) in [("Biscoe", "168"), ("Dream", "124"), ("Torgersen", "52")] {
+        let row = rows
+            .iter()
+            .find(|r| r[1].as_deref() == Some(island))
+            .unwrap();
+        assert_eq!(row[4].as_deref(), Some(count), "{island}");
+    }
+    let mut options = fx.options().with_shard(Shard { index: 0, count: 2 });
+    options.output = fx.root().join("sharded").unwrap();
+    let refused = etl::run(&config(&format!("allow_empty: true\n{body}")), &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("etl.transform.whole_input") && refused.contains("shard 0/2"),
+        "{refused}"
+    );
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use common::storage::Location;
-use sql::{TableSource, Transform};
+use sql::{Scope, TableCheck, TableSource, Transform};
 
 fn flights_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -397,5 +397,120 @@ async fn a_replay_keeps_every_row_and_reads_only_what_the_kept_columns_need() {
             None,
             Some("United Air Lines Inc.".into())
         ]
+    );
+}
+
+async fn plan_whole(sql: &str, tables: &[TableSource]) -> Result<Transform, sql::Error> {
+    Transform::plan_scoped(sql, tables, flights_schema(), Scope::WholeInput).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_input_transform_sees_every_batch_and_keeps_each_rows_lineage() {
+    let tables = [airlines("t7").await];
+    let transform = plan_whole(
+        "SELECT i.carrier, i.arr_delay, a.name AS airline, \
+                AVG(i.arr_delay) OVER (PARTITION BY i.carrier) AS carrier_mean, s.flights \
+         FROM input i \
+         LEFT JOIN airlines a ON i.carrier = a.carrier \
+         JOIN (SELECT carrier, COUNT(*) AS flights FROM input GROUP BY carrier) s ON i.carrier = s.carrier \
+         WHERE i.dep_time IS NOT NULL \
+         ORDER BY i.arr_delay DESC LIMIT 3",
+        &tables,
+    )
+    .await
+    .unwrap();
+    assert_eq!(transform.scope(), Scope::WholeInput);
+    assert!(transform.record().whole_input);
+    let all = flights();
+    // Two batches: the windows and the counts span both.
+    let applied = transform
+        .apply_whole(&[all.slice(0, 2), all.slice(2, 3)])
+        .await
+        .unwrap();
+    // Kept: rows with a carrier and a departure, the 3 latest arrivals
+    // (row 2's delay is null: last under DESC), in input order.
+    assert_eq!(applied.kept, [0, 1, 2]);
+    assert_eq!(
+        strings(&applied.batch, "carrier_mean"),
+        [Some("11.0".into()), Some("20.0".into()), None],
+        "the window sees the rows the WHERE kept (UA's row 4 has no departure)"
+    );
+    // The subquery counts every input row, across the two batches: UA's
+    // rows 0 and 4.
+    assert_eq!(
+        strings(&applied.batch, "flights"),
+        [Some("2".into()), Some("1".into()), Some("1".into())]
+    );
+    assert!(
+        transform.apply(all.clone()).await.is_err(),
+        "a whole-input transform does not run batch by batch"
+    );
+    let failing = plan_whole("SELECT carrier, CAST(code AS BIGINT) AS n FROM input", &[])
+        .await
+        .unwrap()
+        .apply_whole(&[all])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        failing.contains("cannot set a failing row aside") && failing.contains("'x'"),
+        "{failing}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_input_transform_still_refuses_rows_without_one_input_row() {
+    for (sql, says) in [
+        (
+            "SELECT carrier, COUNT(*) AS n FROM input GROUP BY carrier",
+            "an aggregate",
+        ),
+        ("SELECT DISTINCT carrier FROM input", "DISTINCT"),
+        (
+            "SELECT a.carrier FROM input a JOIN input b ON a.tailnum = b.tailnum",
+            "self-join",
+        ),
+    ] {
+        let err = plan_whole(sql, &[]).await.unwrap_err().to_string();
+        assert!(err.contains(says), "{sql}: {err}");
+        assert!(err.contains("even for a whole-input transform"), "{err}");
+    }
+    // Row-local refusals point at the opt-in.
+    let err = plan("SELECT * FROM input ORDER BY arr_delay", &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("whole_input: true"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scalar_subquery_over_a_reference_table_is_row_local() {
+    let tables = [airlines("t8").await];
+    let transform = plan(
+        "SELECT carrier, (SELECT COUNT(*) FROM airlines) AS airlines FROM input",
+        &tables,
+    )
+    .await
+    .unwrap();
+    let applied = transform.apply(flights()).await.unwrap();
+    assert_eq!(applied.kept, [0, 1, 2, 3, 4]);
+    assert_eq!(strings(&applied.batch, "airlines")[3], Some("3".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_input_transform_is_not_replayed() {
+    let transform = plan_whole(
+        "SELECT *, AVG(arr_delay) OVER () AS mean_delay FROM input",
+        &[],
+    )
+    .await
+    .unwrap();
+    let err = Transform::replay(transform.record(), TableCheck::Recorded, &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("whole-input") && err.contains("inference.transform: none"),
+        "{err}"
     );
 }
