@@ -77,9 +77,6 @@ pub async fn plan(config: &EtlConfig, _cleaned: SchemaRef) -> Result<Option<Arc<
 /// are counted as filtered.
 #[cfg(feature = "sql")]
 pub async fn apply(query: &Query, processed: Processed) -> Result<Processed> {
-    use crate::reason::Reason;
-    use crate::transform::{Invalid, Texts};
-
     let Processed {
         file,
         valid,
@@ -88,24 +85,9 @@ pub async fn apply(query: &Query, processed: Processed) -> Result<Processed> {
         filtered,
     } = processed;
     let rows = valid.num_rows();
-    // The batch is shared (its columns are reference-counted): the cleaned
-    // values are cast to text only when a row failed, for the quarantine.
+    // The batch is shared (its columns are reference-counted).
     let applied = query.apply(valid.clone()).await?;
-    if !applied.failed.is_empty() {
-        let texts = Texts::of(&valid)?;
-        for (i, message) in &applied.failed {
-            invalid.push(Invalid {
-                file,
-                row: valid_rows[*i],
-                reason: Reason::transform(message),
-                values: texts.row(*i),
-                raw: None,
-            });
-        }
-    }
-    if !applied.failed.is_empty() {
-        invalid.sort_by_key(|row| row.row);
-    }
+    quarantine(&valid, &valid_rows, file, &applied.failed, &mut invalid)?;
     Ok(Processed {
         file,
         filtered: filtered + applied.filtered(rows) as u64,
@@ -113,6 +95,36 @@ pub async fn apply(query: &Query, processed: Processed) -> Result<Processed> {
         valid: applied.batch,
         invalid,
     })
+}
+
+/// Adds the rows of `valid` that failed in the query (by index) to
+/// `invalid`, in source order; the cleaned values are cast to text only
+/// when a row failed.
+#[cfg(feature = "sql")]
+fn quarantine(
+    valid: &arrow::array::RecordBatch,
+    valid_rows: &[u64],
+    file: usize,
+    failed: &[(usize, String)],
+    invalid: &mut Vec<crate::transform::Invalid>,
+) -> Result<()> {
+    use crate::reason::Reason;
+    use crate::transform::{Invalid, Texts};
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let texts = Texts::of(valid)?;
+    for (i, message) in failed {
+        invalid.push(Invalid {
+            file,
+            row: valid_rows[*i],
+            reason: Reason::transform(message),
+            values: texts.row(*i),
+            raw: None,
+        });
+    }
+    invalid.sort_by_key(|row| row.row);
+    Ok(())
 }
 
 /// Never called without the `sql` feature (no `Query` exists).
@@ -130,13 +142,28 @@ pub async fn apply_whole(query: &Query, parts: Vec<Processed>) -> Result<Vec<Pro
     let applied = query.apply_whole(&batches).await?;
     let kept = &applied.kept;
     let mut out = Vec::with_capacity(parts.len());
-    let (mut first, mut at) = (0, 0);
-    for part in parts {
+    let (mut first, mut at, mut failed_at) = (0, 0, 0);
+    for mut part in parts {
         let rows = part.valid.num_rows();
         let begin = at;
         while at < kept.len() && kept[at] < first + rows {
             at += 1;
         }
+        let failed_begin = failed_at;
+        while failed_at < applied.failed.len() && applied.failed[failed_at].0 < first + rows {
+            failed_at += 1;
+        }
+        let failed: Vec<(usize, String)> = applied.failed[failed_begin..failed_at]
+            .iter()
+            .map(|(row, message)| (row - first, message.clone()))
+            .collect();
+        quarantine(
+            &part.valid,
+            &part.valid_rows,
+            part.file,
+            &failed,
+            &mut part.invalid,
+        )?;
         out.push(Processed {
             file: part.file,
             valid: applied.batch.slice(begin, at - begin),
@@ -145,7 +172,7 @@ pub async fn apply_whole(query: &Query, parts: Vec<Processed>) -> Result<Vec<Pro
                 .map(|&row| part.valid_rows[row - first])
                 .collect(),
             invalid: part.invalid,
-            filtered: part.filtered + (rows - (at - begin)) as u64,
+            filtered: part.filtered + (rows - (at - begin) - failed.len()) as u64,
         });
         first += rows;
     }

@@ -11,8 +11,11 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch, UInt64Array};
-use arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use arrow::array::{Array, AsArray, RecordBatch, UInt64Array};
+use arrow::compute::{
+    cast, concat_batches, filter_record_batch, is_null, sort_to_indices, take_record_batch,
+};
+use arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::logical_expr::LogicalPlan;
@@ -20,6 +23,7 @@ use datafusion::physical_plan::collect;
 
 use crate::ROW_ID;
 use crate::error::{Error, Result};
+use crate::guard::ERROR;
 use crate::plan::{INPUT, Scope, Transform};
 
 /// The outcome of one batch.
@@ -40,6 +44,9 @@ impl Applied {
         rows - self.kept.len() - self.failed.len()
     }
 }
+
+/// Rows in input order, their input row numbers, and failed rows.
+type Ordered = (RecordBatch, Vec<usize>, Vec<(usize, String)>);
 
 impl Transform {
     /// Transforms one batch of the input schema (a row-local transform).
@@ -65,8 +72,9 @@ impl Transform {
                 }
             }
         }
+        let (batch, kept, flagged) = self.in_order(&pieces)?;
+        failed.extend(flagged);
         failed.sort_by_key(|(row, _)| *row);
-        let (batch, kept) = self.in_order(&pieces)?;
         Ok(Applied {
             batch,
             kept,
@@ -88,11 +96,11 @@ impl Transform {
                 "the whole-input query failed on the data (a whole-input transform cannot set a failing row aside; guard the expression, e.g. TRY_CAST or NULLIF): {e}"
             ))
         })?;
-        let (batch, kept) = self.in_order(&pieces)?;
+        let (batch, kept, failed) = self.in_order(&pieces)?;
         Ok(Applied {
             batch,
             kept,
-            failed: Vec::new(),
+            failed,
         })
     }
 
@@ -138,9 +146,11 @@ impl Transform {
             .map_err(|e| one_line(&e.to_string()))
     }
 
-    /// The pieces' rows sorted by row number, without the row column. The
-    /// rows are copied only when the pieces are several or out of order.
-    fn in_order(&self, pieces: &[RecordBatch]) -> Result<(RecordBatch, Vec<usize>)> {
+    /// The pieces' rows sorted by row number, without the row and error
+    /// columns, their row numbers, and the rows the error column marks as
+    /// failed. The rows are copied only when the pieces are several or out
+    /// of order, or a row failed.
+    fn in_order(&self, pieces: &[RecordBatch]) -> Result<Ordered> {
         let internal = |e: arrow::error::ArrowError| Error::Execution(e.to_string());
         let plan_schema = Arc::new(self.plan.schema().as_arrow().clone());
         let all = match pieces {
@@ -167,22 +177,43 @@ impl Transform {
             .as_any()
             .downcast_ref::<UInt64Array>()
             .ok_or_else(lost)?;
-        let kept: Vec<usize> = ids.values().iter().map(|&id| id as usize).collect();
+        let mut kept: Vec<usize> = ids.values().iter().map(|&id| id as usize).collect();
         if let Some(pair) = kept.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::Lookup(format!(
                 "input row {} came out of the query more than once: a lookup matched several reference rows",
                 pair[0]
             )));
         }
+        let error_at = plan_schema.index_of(ERROR).ok();
+        let mut failed = Vec::new();
+        let sorted = match error_at.map(|e| sorted.column(e)) {
+            Some(errors) if errors.null_count() < errors.len() => {
+                let errors = cast(errors, &DataType::Utf8).map_err(internal)?;
+                let errors = errors.as_string::<i32>();
+                for (i, error) in errors.iter().enumerate() {
+                    if let Some(error) = error {
+                        failed.push((kept[i], error.to_string()));
+                    }
+                }
+                let fine = is_null(errors).map_err(internal)?;
+                kept = kept
+                    .iter()
+                    .zip(fine.values().iter())
+                    .filter_map(|(&row, fine)| fine.then_some(row))
+                    .collect();
+                filter_record_batch(&sorted, &fine).map_err(internal)?
+            }
+            _ => sorted,
+        };
         let columns: Vec<Arc<dyn Array>> = sorted
             .columns()
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != at)
+            .filter(|(i, _)| *i != at && Some(*i) != error_at)
             .map(|(_, c)| Arc::clone(c))
             .collect();
         let batch = RecordBatch::try_new(Arc::clone(&self.output), columns).map_err(internal)?;
-        Ok((batch, kept))
+        Ok((batch, kept, failed))
     }
 }
 

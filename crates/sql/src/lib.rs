@@ -50,6 +50,7 @@
 
 mod apply;
 mod error;
+mod guard;
 mod message;
 mod plan;
 mod replay;

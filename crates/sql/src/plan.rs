@@ -16,6 +16,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use records::transform::{Column as ColumnRecord, Transform as TransformRecord};
 
 use crate::error::{Error, Result};
+use crate::guard::{self, ERROR};
 use crate::message::one_line;
 use crate::tables::{ReferenceData, TableSource};
 use crate::{ROW_ID, rowlocal};
@@ -93,8 +94,9 @@ impl Transform {
             .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         rowlocal::check_statement(&planned)?;
         rowlocal::check(&planned, false, scope)?;
-        let carried =
-            carry_row_id(planned).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
+        let carried = guard::guard(planned, None)
+            .and_then(carry_row_id)
+            .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         session.finish(sql, carried, input, scope).await
     }
 
@@ -132,9 +134,14 @@ pub(crate) struct Session {
 
 /// Registers `tables` and `input` (with the row column) in a new session.
 pub(crate) async fn session(tables: Vec<ReferenceData>, input: &SchemaRef) -> Result<Session> {
-    if input.fields().iter().any(|f| f.name() == ROW_ID) {
+    if let Some(field) = input
+        .fields()
+        .iter()
+        .find(|f| [ROW_ID, ERROR].contains(&f.name().as_str()))
+    {
         return Err(Error::Sql(format!(
-            "the input has a column named '{ROW_ID}', a name the transform reserves; rename it with etl.rename"
+            "the input has a column named '{}', a name the transform reserves; rename it with etl.rename",
+            field.name()
         )));
     }
     // One partition (etl runs batches in parallel itself), and output
@@ -277,7 +284,7 @@ fn output_schema(plan: &LogicalPlan) -> Result<SchemaRef> {
     let mut fields = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for field in schema.fields() {
-        if field.name() == ROW_ID {
+        if field.name() == ROW_ID || field.name() == ERROR {
             continue;
         }
         if !seen.insert(field.name().clone()) {

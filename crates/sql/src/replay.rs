@@ -17,6 +17,7 @@ use datafusion::logical_expr::{Expr, Join, LogicalPlan, Projection, SubqueryAlia
 use records::transform::Transform as TransformRecord;
 
 use crate::error::{Error, Result};
+use crate::guard::{ERROR, guard};
 use crate::plan::{Scope, Transform, carry_row_id, session};
 use crate::rowlocal;
 use crate::tables::TableSource;
@@ -86,10 +87,10 @@ impl Transform {
             .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         rowlocal::check_statement(&planned)?;
         rowlocal::check(&planned, false, Scope::Rows)?;
-        let every_row =
-            keep_every_row(planned).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
-        let carried =
-            carry_row_id(every_row).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
+        let carried = keep_every_row(planned)
+            .and_then(|plan| guard(plan, Some(keep)))
+            .and_then(carry_row_id)
+            .map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         let kept =
             keep_columns(carried, keep).map_err(|e| Error::Sql(one_line(&e, &session.names)))?;
         session.finish(&record.sql, kept, input, Scope::Rows).await
@@ -164,12 +165,12 @@ fn replay_join(join: Join) -> datafusion::error::Result<LogicalPlan> {
     )?))
 }
 
-/// A projection of the result onto the columns in `keep` that it has, and
-/// the row column.
+/// A projection of the result onto the columns in `keep` that it has, the
+/// row column and the error column.
 fn keep_columns(plan: LogicalPlan, keep: &[String]) -> datafusion::error::Result<LogicalPlan> {
     let schema = Arc::clone(plan.schema());
     let mut expr = Vec::new();
-    for name in keep.iter().map(String::as_str).chain([ROW_ID]) {
+    for name in keep.iter().map(String::as_str).chain([ROW_ID, ERROR]) {
         if let Ok((qualifier, _)) = schema.qualified_field_with_unqualified_name(name) {
             let column = Expr::Column(Column::new(qualifier.cloned(), name));
             if !expr.contains(&column) {

@@ -138,6 +138,11 @@ async fn a_row_the_sql_cannot_compute_is_quarantined_with_the_error() {
     assert_eq!(quarantined[0].0, "transform");
     assert_eq!(quarantined[0].1, "codes.csv:3");
     assert_eq!(quarantined[0].2, [Some("2".into()), Some("x7".into())]);
+    let example = &m.quarantine_examples["transform"];
+    assert!(
+        example.contains("code = CAST(input.code AS Int64): cannot cast to Int64: 'x7'"),
+        "the reason names the SQL expression and the value: {example}"
+    );
 }
 
 /// The penguins in two files, a.csv and b.csv, with the islands table.

@@ -168,12 +168,12 @@ async fn a_row_whose_expression_fails_is_reported_and_the_others_are_transformed
     .unwrap();
     let applied = transform.apply(flights()).await.unwrap();
     assert_eq!(applied.kept, [0, 1, 3, 4]);
-    assert_eq!(applied.failed.len(), 1);
-    assert_eq!(applied.failed[0].0, 2);
-    assert!(
-        applied.failed[0].1.contains("'x'"),
-        "{}",
-        applied.failed[0].1
+    assert_eq!(
+        applied.failed,
+        [(
+            2,
+            "code_number = CAST(input.code AS Int64): cannot cast to Int64: 'x'".to_string()
+        )]
     );
     assert_eq!(
         strings(&applied.batch, "code_number"),
@@ -183,6 +183,54 @@ async fn a_row_whose_expression_fails_is_reported_and_the_others_are_transformed
             Some("4".into()),
             Some("5".into())
         ]
+    );
+    // An integer division by zero fails its row, naming the expression.
+    let divided = plan(
+        "SELECT carrier, 1000 / (dep_time - 542) AS speed FROM input",
+        &[],
+    )
+    .await
+    .unwrap()
+    .apply(flights())
+    .await
+    .unwrap();
+    assert_eq!(divided.kept, [0, 2, 3, 4], "row 4's null divisor is null");
+    assert_eq!(divided.failed.len(), 1);
+    assert_eq!(divided.failed[0].0, 1);
+    assert!(
+        divided.failed[0].1.starts_with("speed = ")
+            && divided.failed[0].1.contains("division by zero"),
+        "{:?}",
+        divided.failed
+    );
+    // A cast the query guards itself fails no row.
+    let guarded = plan(
+        "SELECT CASE WHEN code <> 'x' THEN CAST(code AS BIGINT) END AS n FROM input",
+        &[],
+    )
+    .await
+    .unwrap()
+    .apply(flights())
+    .await
+    .unwrap();
+    assert_eq!(guarded.kept, [0, 1, 2, 3, 4]);
+    // A failure outside the result's expressions (here in the WHERE) is
+    // found by re-running the batch in halves, with DataFusion's message.
+    let filtered = plan(
+        "SELECT carrier FROM input WHERE CAST(code AS BIGINT) > 1",
+        &[],
+    )
+    .await
+    .unwrap()
+    .apply(flights())
+    .await
+    .unwrap();
+    assert_eq!(filtered.kept, [1, 3, 4]);
+    assert_eq!(filtered.failed.len(), 1);
+    assert!(
+        filtered.failed[0].1.contains("'x'"),
+        "{:?}",
+        filtered.failed
     );
 }
 
@@ -445,17 +493,24 @@ async fn a_whole_input_transform_sees_every_batch_and_keeps_each_rows_lineage() 
         transform.apply(all.clone()).await.is_err(),
         "a whole-input transform does not run batch by batch"
     );
-    let failing = plan_whole("SELECT carrier, CAST(code AS BIGINT) AS n FROM input", &[])
-        .await
-        .unwrap()
-        .apply_whole(&[all])
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        failing.contains("cannot set a failing row aside") && failing.contains("'x'"),
-        "{failing}"
+    // A failing cast fails its row only: the others' windows are whole.
+    let failing = plan_whole(
+        "SELECT carrier, CAST(code AS BIGINT) AS n, COUNT(*) OVER () AS rows FROM input",
+        &[],
+    )
+    .await
+    .unwrap()
+    .apply_whole(&[all.slice(0, 2), all.slice(2, 3)])
+    .await
+    .unwrap();
+    assert_eq!(failing.kept, [0, 1, 3, 4]);
+    assert_eq!(failing.failed.len(), 1);
+    assert_eq!(failing.failed[0].0, 2);
+    assert_eq!(
+        failing.failed[0].1,
+        "n = CAST(input.code AS Int64): cannot cast to Int64: 'x'"
     );
+    assert_eq!(strings(&failing.batch, "rows")[0], Some("5".into()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
