@@ -472,7 +472,12 @@ impl fmt::Display for Plan {
         }
         if let Some(query) = &self.query {
             let record = query.record();
-            writeln!(f, "transform (SQL, row-local):")?;
+            let scope = if record.whole_input {
+                "whole input, not sharded, not replayed at inference"
+            } else {
+                "row-local"
+            };
+            writeln!(f, "transform (SQL, {scope}):")?;
             for line in record.sql.lines() {
                 writeln!(f, "  {line}")?;
             }

@@ -90,7 +90,11 @@ pub fn html(run: &RunQuality) -> Result<String, Error> {
 /// wrote (also shown in the model report).
 pub fn transform_section(transform: &records::transform::Transform) -> Markup {
     html! {
-        p.note { "The SQL run on the cleaned rows (Apache DataFusion); inference replays it without its filters." }
+        @if transform.whole_input {
+            p.note { "The SQL run once over all the cleaned rows (Apache DataFusion, whole input); inference cannot replay it." }
+        } @else {
+            p.note { "The SQL run on the cleaned rows (Apache DataFusion); inference replays it without its filters." }
+        }
         pre { (transform.sql.trim_end()) }
         @if !transform.tables.is_empty() {
             table {
