@@ -80,7 +80,7 @@ impl KeyHasher {
 /// Removes repeated rows (all columns, or a key), keeping the first.
 #[derive(Debug)]
 pub struct Dedup {
-    hasher: KeyHasher,
+    hasher: Arc<KeyHasher>,
     seen: HashSet<u128, BuildHasherDefault<Prehashed>>,
     /// Where each kept key is, when tracked (a shard's run: the merge
     /// checks that no two shards kept the same key).
@@ -103,7 +103,7 @@ impl Dedup {
     /// De-duplicates on `columns` (indexes into the output schema).
     pub fn new(schema: &arrow::datatypes::Schema, columns: Vec<usize>) -> Result<Self> {
         Ok(Self {
-            hasher: KeyHasher::new(schema, columns)?,
+            hasher: Arc::new(KeyHasher::new(schema, columns)?),
             seen: HashSet::default(),
             kept: None,
         })
@@ -119,7 +119,22 @@ impl Dedup {
     /// and `rows` locate the rows of this batch.
     pub fn keep(&mut self, batch: &RecordBatch, file: usize, rows: &[u64]) -> Result<BooleanArray> {
         let hashes = self.hasher.hashes(batch)?;
-        Ok(hashes
+        Ok(self.keep_hashed(hashes, file, rows))
+    }
+
+    /// The hasher of the key columns, to hash batches ahead, in parallel.
+    pub(crate) fn hasher(&self) -> Arc<KeyHasher> {
+        Arc::clone(&self.hasher)
+    }
+
+    /// [`Dedup::keep`] for rows whose keys [`Dedup::hasher`] hashed.
+    pub(crate) fn keep_hashed(
+        &mut self,
+        hashes: Vec<u128>,
+        file: usize,
+        rows: &[u64],
+    ) -> BooleanArray {
+        hashes
             .into_iter()
             .zip(rows)
             .map(|(hash, &row)| {
@@ -133,7 +148,7 @@ impl Dedup {
                 }
                 Some(first)
             })
-            .collect())
+            .collect()
     }
 
     /// The kept keys with where they are, when tracked.

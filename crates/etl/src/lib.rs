@@ -42,6 +42,7 @@ mod keys;
 mod merge;
 pub mod plan;
 mod policy;
+mod profiling;
 mod query;
 mod reconcile;
 mod run;

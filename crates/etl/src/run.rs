@@ -16,6 +16,8 @@ use common::shard::Shard;
 use common::storage::{Location, Selection, WrittenFile};
 use futures::StreamExt;
 use records::profile::{Profile, ProfileBuilder};
+
+use crate::profiling::Profiler;
 use report::data_quality::RunQuality;
 
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
@@ -533,7 +535,7 @@ struct Writers {
     test: DatasetWriter,
     validation: Option<DatasetWriter>,
     quarantine: Option<DatasetWriter>,
-    profile: ProfileBuilder,
+    profile: Profiler,
 }
 
 impl Writers {
@@ -606,7 +608,9 @@ async fn execute(
             )),
             _ => None,
         },
-        profile: ProfileBuilder::new(&schema, &[]).map_err(|e| Error::Internal(e.to_string()))?,
+        profile: Profiler::new(
+            ProfileBuilder::new(&schema, &[]).map_err(|e| Error::Internal(e.to_string()))?,
+        ),
     };
     let dedup_columns = if !config.dedup_key.is_empty() {
         Some(index(&config.dedup_key))
@@ -661,7 +665,7 @@ async fn execute(
         writers.abort().await;
         return Err(e);
     }
-    let profile = writers.profile.finish();
+    let profile = writers.profile.finish().await?;
     let mut outputs = BTreeMap::new();
     outputs.insert("train".to_string(), writers.train.finish(true).await?);
     outputs.insert("test".to_string(), writers.test.finish(true).await?);
@@ -706,6 +710,13 @@ async fn pass(
     // A whole-input transform runs once, on every cleaned batch held.
     let mut held = plan.whole_input().then(Vec::new);
     let per_batch = plan.query.clone().filter(|_| !plan.whole_input());
+    // Rows are de-duplicated on the query's output: a whole-input query's
+    // comes after every batch, so its keys are hashed then.
+    let hasher = state
+        .dedup
+        .as_ref()
+        .filter(|_| !plan.whole_input())
+        .map(Dedup::hasher);
     for source in sources {
         let columns = &plan.files[source.index];
         let given = (source.format != common::storage::FileFormat::Parquet
@@ -730,19 +741,30 @@ async fn pass(
             .map(|raw| {
                 let transform = Arc::clone(transform);
                 let query = per_batch.clone();
-                async move {
+                let hasher = hasher.clone();
+                // Its own task: a batch's query and key hashes are computed
+                // on another worker while this one writes the batch before.
+                let batch = tokio::spawn(async move {
                     let cleaned = on_rayon(move || transform.process(raw?.into_batch()?)).await??;
-                    match query {
-                        Some(query) => crate::query::apply(&query, cleaned).await,
-                        None => Ok(cleaned),
-                    }
+                    let done = match query {
+                        Some(query) => crate::query::apply(&query, cleaned).await?,
+                        None => cleaned,
+                    };
+                    let hashes = hasher.map(|h| h.hashes(&done.valid)).transpose()?;
+                    Ok::<_, Error>((done, hashes))
+                });
+                async move {
+                    batch
+                        .await
+                        .map_err(|e| Error::Internal(format!("a batch's task failed: {e}")))?
                 }
             })
             .buffered(workers);
         while let Some(batch) = processed.next().await {
+            let (batch, hashes) = batch?;
             match held.as_mut() {
-                Some(held) => held.push(batch?),
-                None => apply(batch?, state, writers).await?,
+                Some(held) => held.push(batch),
+                None => apply(batch, hashes, state, writers).await?,
             }
         }
         log::info!("{}: read", source.name());
@@ -750,7 +772,7 @@ async fn pass(
     if let (Some(query), Some(held)) = (&plan.query, held) {
         log::info!("whole-input transform: {} batches held", held.len());
         for part in crate::query::apply_whole(query, held).await? {
-            apply(part, state, writers).await?;
+            apply(part, None, state, writers).await?;
         }
     }
     Ok(())
@@ -762,7 +784,14 @@ async fn on_rayon<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
         .map_err(|e| Error::Internal(e.0.into()))
 }
 
-async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -> Result<()> {
+/// Applies the dataset steps to one batch; `hashes` are its rows' dedup
+/// keys when already hashed.
+async fn apply(
+    processed: Processed,
+    hashes: Option<Vec<u128>>,
+    state: &mut State,
+    writers: &mut Writers,
+) -> Result<()> {
     let Processed {
         file,
         mut valid,
@@ -776,7 +805,10 @@ async fn apply(processed: Processed, state: &mut State, writers: &mut Writers) -
     state.counts.filtered += filtered;
 
     if let Some(dedup) = &mut state.dedup {
-        let keep = dedup.keep(&valid, file, &valid_rows)?;
+        let keep = match hashes {
+            Some(hashes) => dedup.keep_hashed(hashes, file, &valid_rows),
+            None => dedup.keep(&valid, file, &valid_rows)?,
+        };
         let kept = keep.true_count();
         state.counts.duplicates += (valid.num_rows() - kept) as u64;
         if kept < valid.num_rows() {
@@ -869,9 +901,7 @@ async fn write_split(
         };
         let rows = take_rows(batch, &mask)?;
         if split == Split::Train {
-            profile
-                .add(&rows)
-                .map_err(|e| Error::Internal(format!("profiling the training split: {e}")))?;
+            profile.add(rows.clone()).await?;
         }
         writer.write(rows).await?;
         match split {

@@ -18,7 +18,7 @@ use arrow::compute::{
 use arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::{MemTable, provider_as_source};
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{LogicalPlan, col};
 use datafusion::physical_plan::collect;
 
 use crate::ROW_ID;
@@ -120,8 +120,11 @@ impl Transform {
         &self,
         batches: Vec<RecordBatch>,
     ) -> std::result::Result<Vec<RecordBatch>, String> {
-        let table =
-            MemTable::try_new(Arc::clone(&self.input), vec![batches]).map_err(|e| e.to_string())?;
+        // The rows are in row-number order: declared, so a lookup's hash
+        // join keeps that order and the result needs no sorting.
+        let table = MemTable::try_new(Arc::clone(&self.input), vec![batches])
+            .map_err(|e| e.to_string())?
+            .with_sort_order(vec![vec![col(ROW_ID).sort(true, false)]]);
         let source = provider_as_source(Arc::new(table));
         let plan = self
             .plan

@@ -152,9 +152,10 @@ fn rewrite(
             ));
             when(zero, null).otherwise(divided)
         }
-        Expr::BinaryExpr(BinaryExpr { op, .. }) if matches!(op, Operator::And | Operator::Or) => {
-            Ok(expr)
-        }
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::And | Operator::Or,
+            ..
+        }) => Ok(expr),
         Expr::ScalarFunction(ScalarFunction { ref func, .. })
             if LAZY.contains(&func.name().to_lowercase().as_str()) =>
         {
