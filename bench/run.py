@@ -18,6 +18,8 @@ block in BENCHMARKS.md is written by hand and kept.
     bench/run.py                     # the full benchmark (~20 minutes)
     bench/run.py --smoke --bin-dir target/debug --report /tmp/b.md
                                      # tiny sizes, one run: proves the harness works
+    bench/run.py --only etl --runs 5 --report target/bench/etl.md
+                                     # the ETL workloads alone
 """
 
 import argparse
@@ -55,6 +57,10 @@ def log(message):
 
 class Failed(Exception):
     pass
+
+
+class Done(Exception):
+    """The workloads --only asked for are measured."""
 
 
 # --------------------------------------------------------------------------- measuring
@@ -399,10 +405,7 @@ def published_ratio(workload, peer):
     return None
 
 
-def evaluate_targets(ctx, results):
-    (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn, infer_log,
-     infer_forest, infer_forest_default, memory, pipeline, boosting, boosting_regression,
-     infer_boosting) = results
+def evaluate_etl_targets(ctx, etl, etl_transform):
     cauce, polars, pandas = etl
     target(ctx, "ETL wall / polars", ratio(cauce["wall"], polars["wall"]), 1.0)
     previous = published_ratio(ctx.rows[0][0], "polars")
@@ -415,6 +418,13 @@ def evaluate_targets(ctx, results):
     target(ctx, "ETL with SQL transform wall / polars", ratio(ours["wall"], theirs["wall"]), 1.0)
     target(ctx, "ETL wall / pandas", ratio(cauce["wall"], pandas["wall"]), 0.3)
     target(ctx, "ETL peak RSS / polars", ratio(cauce["rss"], polars["rss"]), 1.0)
+
+
+def evaluate_targets(ctx, results):
+    (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn, infer_log,
+     infer_forest, infer_forest_default, memory, pipeline, boosting, boosting_regression,
+     infer_boosting) = results
+    evaluate_etl_targets(ctx, etl, etl_transform)
     for name, (ours, theirs) in (("logistic regression", logistic), ("random forest", forest),
                                  ("random forest, default depth", forest_default),
                                  ("decision tree", tree), ("linear regression", linear["linear"]),
@@ -558,10 +568,15 @@ def main():
                         help="where the Cauce binaries are (default target/release, built first)")
     parser.add_argument("--report", help="write the report here instead of BENCHMARKS.md's "
                         "generated block and docs/results/bench.json (smoke runs)")
+    parser.add_argument("--only", choices=["etl"],
+                        help="only these workloads (needs --report: the published block "
+                        "holds every workload)")
     parser.add_argument("--strict-timing", action="store_true",
                         help="a missed timing or memory target fails the bench too")
 
     args = parser.parse_args()
+    if args.only and not args.report:
+        parser.error("--only needs --report")
     args.runs = args.runs or (1 if args.smoke else 3)
     sizes = SMOKE if args.smoke else FULL
     ctx = Context(args)
@@ -581,6 +596,9 @@ def main():
         ctx.work.mkdir(parents=True)
         etl = bench_etl(ctx, sizes["etl"])
         etl_transform = bench_etl_transform(ctx, sizes["etl"])
+        if args.only == "etl":
+            evaluate_etl_targets(ctx, etl, etl_transform)
+            raise Done
         logistic, logistic_models = bench_train(
             ctx, "logistic", sizes["logistic"],
             f"Train logistic regression, {sizes['logistic']:,} rows", 0.5)
@@ -611,6 +629,8 @@ def main():
         evaluate_targets(ctx, (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn,
                                infer_log, infer_forest, infer_forest_default, memory, pipeline,
                                boosting, boosting_regression, infer_boosting))
+    except Done:
+        pass
     except (Failed, subprocess.CalledProcessError) as e:
         sys.exit(f"bench: {e}")
     elapsed = time.perf_counter() - started
