@@ -51,6 +51,7 @@
 mod apply;
 mod error;
 mod guard;
+mod materialize;
 mod message;
 mod plan;
 mod replay;

@@ -17,6 +17,7 @@ use records::transform::{Column as ColumnRecord, Transform as TransformRecord};
 
 use crate::error::{Error, Result};
 use crate::guard::{self, ERROR};
+use crate::materialize::materialize;
 use crate::message::one_line;
 use crate::tables::{ReferenceData, TableSource};
 use crate::{ROW_ID, rowlocal};
@@ -192,6 +193,7 @@ impl Session {
             .optimize(&carried)
             .map_err(|e| Error::Sql(one_line(&e, &self.names)))?;
         rowlocal::check(&plan, true, scope)?;
+        let plan = materialize(&self.state, plan).await?;
         rowlocal::check_lookups(&self.state, &plan, scope).await?;
         let output = output_schema(&plan)?;
         let required = required_inputs(&plan, &self.with_row);
