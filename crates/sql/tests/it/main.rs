@@ -569,3 +569,26 @@ async fn a_whole_input_transform_is_not_replayed() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_row_whose_expression_fails_names_it_and_the_others_are_scored() {
+    let etl = plan(
+        "SELECT carrier, CAST(code AS BIGINT) AS n, dep_time / 0 AS never FROM input WHERE dep_time > 600",
+        &[],
+    )
+    .await
+    .unwrap();
+    // The model needs n only: the division it does not need fails nothing.
+    let replay = Transform::replay(etl.record(), TableCheck::Recorded, &["n".to_string()])
+        .await
+        .unwrap();
+    let applied = replay.apply(flights()).await.unwrap();
+    assert_eq!(applied.kept, [0, 1, 3, 4], "the WHERE is not applied");
+    assert_eq!(
+        applied.failed,
+        [(
+            2,
+            "n = CAST(input.code AS Int64): cannot cast to Int64: 'x'".to_string()
+        )]
+    );
+}
