@@ -149,18 +149,25 @@ def manifest_files(processed, split):
 def bench_etl(ctx, rows):
     csv = generate(ctx.bins, ctx.data, rows, "csv", 42)
     etl = ctx.bins / "etl"
-    cauce, polars, pandas = interleaved(ctx.runs, ctx.work, [
-        (f"etl-{rows}-cauce", lambda i, f: (
-            [etl, "--config", CONFIG / "pipeline.yaml", "--input", csv, "--output", f / "out",
-             "--force"], {"CAUCE_LOG_DIR": str(f / "logs")})),
-        (f"etl-{rows}-polars", lambda i, f: (
-            [ctx.python, PY / "etl_polars.py", csv, f / "out"], None)),
-        (f"etl-{rows}-pandas", lambda i, f: (
-            [ctx.python, PY / "etl_pandas.py", csv, f / "out"], None)),
-    ])
-    check_etl(ctx, f"ETL {rows:,}", rows, cauce, (polars, pandas))
-    ctx.row(f"ETL, {rows:,} rows CSV → split Parquet", cauce, [("polars", polars),
-                                                               ("pandas", pandas)])
+    def cauce_etl(binary):
+        return lambda i, f: (
+            [binary, "--config", CONFIG / "pipeline.yaml", "--input", csv, "--output",
+             f / "out", "--force"], {"CAUCE_LOG_DIR": str(f / "logs")})
+    sides = [(f"etl-{rows}-cauce", cauce_etl(etl)),
+             (f"etl-{rows}-polars", lambda i, f: (
+                 [ctx.python, PY / "etl_polars.py", csv, f / "out"], None)),
+             (f"etl-{rows}-pandas", lambda i, f: (
+                 [ctx.python, PY / "etl_pandas.py", csv, f / "out"], None))]
+    if ctx.baseline:
+        sides.append((f"etl-{rows}-before", cauce_etl(ctx.baseline)))
+    cauce, polars, pandas, *before = interleaved(ctx.runs, ctx.work, sides)
+    check_etl(ctx, f"ETL {rows:,}", rows, cauce, (polars, pandas, *before))
+    peers = [("polars", polars), ("pandas", pandas)]
+    if before:
+        peers.append((f"Cauce before ({ctx.baseline_name})", before[0]))
+        target(ctx, f"ETL wall / Cauce before ({ctx.baseline_name}), same run",
+               ratio(cauce["wall"], before[0]["wall"]), 1.05)
+    ctx.row(f"ETL, {rows:,} rows CSV → split Parquet", cauce, peers)
     return cauce, polars, pandas
 
 
@@ -191,7 +198,11 @@ def check_etl(ctx, title, rows, cauce, peers):
     ours = {"input": counts["input"], "filtered": counts.get("filtered", 0),
             "train": counts["train"], "test": counts["test"]}
     for peer in peers:
-        theirs = json.loads(peer["runs"][0]["stdout"])
+        if peer["cmd"][0] == ctx.baseline:
+            before = json.loads((peer["runs"][0]["folder"] / "out" / "_manifest.json").read_text())
+            theirs = {**before["rows"], "filtered": before["rows"].get("filtered", 0)}
+        else:
+            theirs = json.loads(peer["runs"][0]["stdout"])
         if theirs["input"] != ours["input"] or theirs.get("filtered", 0) != ours["filtered"] or \
                 theirs["train"] + theirs["test"] != ours["train"] + ours["test"]:
             raise Failed(f"{title}: row counts differ: cauce {counts}, peer {theirs}")
@@ -373,6 +384,10 @@ class Context:
         self.work = ROOT / "target" / "bench" / ("smoke" if args.smoke else "work")
         self.data = ROOT / "target" / "bench" / ("smoke-data" if args.smoke else "data")
         self.python = None
+        # An earlier etl binary to time beside this one (--baseline-etl).
+        self.baseline = Path(args.baseline_etl).resolve() if args.baseline_etl else None
+        self.baseline_name = args.baseline_name or (str(args.baseline_etl) if args.baseline_etl
+                                                    else None)
         # `targets`: timing and memory; `correctness`: accuracy / RMSE
         # against the peer (these fail the bench).
         self.rows, self.checks, self.targets, self.correctness = [], [], [], []
@@ -571,6 +586,9 @@ def main():
     parser.add_argument("--only", choices=["etl"],
                         help="only these workloads (needs --report: the published block "
                         "holds every workload)")
+    parser.add_argument("--baseline-etl", metavar="BINARY",
+                        help="an earlier build's etl, timed beside this one on the ETL workload")
+    parser.add_argument("--baseline-name", help="what --baseline-etl is (e.g. its commit)")
     parser.add_argument("--strict-timing", action="store_true",
                         help="a missed timing or memory target fails the bench too")
 
@@ -638,7 +656,8 @@ def main():
     results = collect(ctx, args, elapsed)
     if args.report:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text("# Benchmarks (smoke run)\n\n" + render(results) + "\n")
+        kind = "smoke run" if args.smoke else f"--only {args.only}" if args.only else "full run"
+        Path(args.report).write_text(f"# Benchmarks ({kind})\n\n" + render(results) + "\n")
     else:
         docgen.publish(ROOT / "BENCHMARKS.md", "Benchmarks", __file__, render,
                        ROOT / "docs/results/bench.json", results)
