@@ -5,7 +5,8 @@
 //! The level comes from `RUST_LOG` when set (full `env_logger` syntax, e.g.
 //! `RUST_LOG=debug,object_store=warn`), otherwise from the config's
 //! `logging.level`. The folder is `CAUCE_LOG_DIR` when set, otherwise
-//! `logging.dir`. Nothing here logs configuration values or the environment,
+//! `logging.dir`. `logging.level` shows the SQL engine's (DataFusion's)
+//! warnings and errors only. Nothing here logs configuration values or the environment,
 //! so credentials never reach a log file.
 
 use std::fs::{File, OpenOptions};
@@ -15,6 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::LoggingConfig;
 use crate::error::{Error, Result};
+
+/// Dependencies whose debug and info lines `logging.level` leaves out
+/// (`RUST_LOG` still shows them).
+const QUIET: [&str; 2] = ["datafusion", "sqlparser"];
 
 /// Environment variable overriding the log folder.
 pub const LOG_DIR_ENV: &str = "CAUCE_LOG_DIR";
@@ -90,6 +95,11 @@ pub fn init(stage: Stage, config: &LoggingConfig) -> Result<PathBuf> {
 
     let mut builder = env_logger::Builder::new();
     builder.filter_level(config.level.as_filter());
+    // The SQL engine logs every token it parses at debug: its lines are
+    // for its own developers, so `logging.level` stops at warn for it.
+    for engine in QUIET {
+        builder.filter_module(engine, config.level.as_filter().min(log::LevelFilter::Warn));
+    }
     if let Ok(filters) = std::env::var(env_logger::DEFAULT_FILTER_ENV) {
         builder.parse_filters(&filters);
     }

@@ -665,15 +665,28 @@ async fn execute(
         writers.abort().await;
         return Err(e);
     }
-    let profile = writers.profile.finish().await?;
+    // Every dataset's last part and the profile are finished together.
+    let optional = |writer: Option<DatasetWriter>, always| async move {
+        match writer {
+            Some(w) => w.finish(always).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (profile, train, test, validation, quarantine) = futures::try_join!(
+        writers.profile.finish(),
+        writers.train.finish(true),
+        writers.test.finish(true),
+        optional(writers.validation, true),
+        optional(writers.quarantine, false),
+    )?;
     let mut outputs = BTreeMap::new();
-    outputs.insert("train".to_string(), writers.train.finish(true).await?);
-    outputs.insert("test".to_string(), writers.test.finish(true).await?);
-    if let Some(w) = writers.validation {
-        outputs.insert("validation".to_string(), w.finish(true).await?);
+    outputs.insert("train".to_string(), train);
+    outputs.insert("test".to_string(), test);
+    if let Some(files) = validation {
+        outputs.insert("validation".to_string(), files);
     }
-    if let Some(w) = writers.quarantine {
-        outputs.insert("quarantine".to_string(), w.finish(false).await?);
+    if let Some(files) = quarantine {
+        outputs.insert("quarantine".to_string(), files);
     }
     let mut keys = BTreeMap::new();
     if shard.is_sharded() {
