@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::{Alias, ScalarFunction};
 use datafusion::logical_expr::{
@@ -51,8 +51,8 @@ pub fn guard(plan: LogicalPlan, only: Option<&[String]>) -> Result<LogicalPlan> 
                     continue;
                 }
                 let shown = match &e {
-                    Expr::Alias(Alias { expr, .. }) => expr.to_string(),
-                    other => other.to_string(),
+                    Expr::Alias(Alias { expr, .. }) => as_sql(expr),
+                    other => as_sql(other),
                 };
                 let mut found = Vec::new();
                 expr.push(rewrite(e, &schema, &mut found)?);
@@ -176,6 +176,20 @@ fn rewrite(
             .data),
         other => Ok(other),
     }
+}
+
+/// `expr` as SQL text with its columns unqualified (DataFusion's
+/// unparser), or its plan form.
+fn as_sql(expr: &Expr) -> String {
+    let bare = expr.clone().transform_up(|e| match e {
+        Expr::Column(c) => Ok(Transformed::yes(Expr::Column(Column::new_unqualified(
+            c.name,
+        )))),
+        other => Ok(Transformed::no(other)),
+    });
+    bare.and_then(|b| datafusion::sql::unparser::expr_to_sql(&b.data))
+        .map(|sql| sql.to_string())
+        .unwrap_or_else(|_| expr.to_string())
 }
 
 fn integer(expr: &Expr, schema: &DFSchema) -> bool {

@@ -140,7 +140,7 @@ async fn a_row_the_sql_cannot_compute_is_quarantined_with_the_error() {
     assert_eq!(quarantined[0].2, [Some("2".into()), Some("x7".into())]);
     let example = &m.quarantine_examples["transform"];
     assert!(
-        example.contains("code = CAST(input.code AS Int64): cannot cast to Int64: 'x7'"),
+        example.contains("code = CAST(code AS BIGINT): cannot cast to Int64: 'x7'"),
         "the reason names the SQL expression and the value: {example}"
     );
 }
