@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::compute::{cast, concat_batches};
+use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -39,6 +39,20 @@ pub enum Split {
 
 /// Rows whose split is decided, ready to write.
 pub type Assigned = Vec<(RecordBatch, Vec<Split>)>;
+
+/// Each batch of `block` with its rows' share of `splits`.
+fn pieces(block: Vec<RecordBatch>, splits: Vec<Split>) -> Assigned {
+    let mut at = 0;
+    block
+        .into_iter()
+        .filter(|b| b.num_rows() > 0)
+        .map(|batch| {
+            let part = splits[at..at + batch.num_rows()].to_vec();
+            at += batch.num_rows();
+            (batch, part)
+        })
+        .collect()
+}
 
 /// Rows seen and assigned so far in one stratum.
 #[derive(Debug, Default, Clone, Copy)]
@@ -102,12 +116,9 @@ impl Splitter {
         let mut ready = Vec::new();
         // Keep at least one block back, so the last rows can always make the totals exact.
         while self.pending_rows >= 2 * BLOCK {
-            let all = concat_batches(&self.pending[0].schema(), &self.pending)?;
-            let block = all.slice(0, BLOCK);
-            self.pending = vec![all.slice(BLOCK, all.num_rows() - BLOCK)];
-            self.pending_rows -= BLOCK;
+            let block = self.front(BLOCK);
             let splits = self.exact(&block, None)?;
-            ready.push((block, splits));
+            ready.extend(pieces(block, splits));
         }
         Ok(ready)
     }
@@ -117,12 +128,32 @@ impl Splitter {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
-        let all = concat_batches(&self.pending[0].schema(), &self.pending)?;
-        self.pending.clear();
+        let block = std::mem::take(&mut self.pending);
+        let rows = self.pending_rows;
         self.pending_rows = 0;
-        let total = self.strata.values().map(|t| t.seen).sum::<usize>() + all.num_rows();
-        let splits = self.exact(&all, Some(total))?;
-        Ok(vec![(all, splits)])
+        let total = self.strata.values().map(|t| t.seen).sum::<usize>() + rows;
+        let splits = self.exact(&block, Some(total))?;
+        Ok(pieces(block, splits))
+    }
+
+    /// The first `rows` held-back rows, as slices of the batches they are
+    /// in (no copy).
+    fn front(&mut self, rows: usize) -> Vec<RecordBatch> {
+        let mut block = Vec::new();
+        let mut wanted = rows;
+        while wanted > 0 && !self.pending.is_empty() {
+            let first = &self.pending[0];
+            if first.num_rows() <= wanted {
+                wanted -= first.num_rows();
+                block.push(self.pending.remove(0));
+            } else {
+                block.push(first.slice(0, wanted));
+                self.pending[0] = first.slice(wanted, first.num_rows() - wanted);
+                wanted = 0;
+            }
+        }
+        self.pending_rows -= rows - wanted;
+        block
     }
 
     fn keyed(&mut self, batch: &RecordBatch) -> Result<Vec<Split>> {
@@ -159,13 +190,18 @@ impl Splitter {
     }
 
     /// Splits one block; `total` is the number of valid rows when this is the last one.
-    fn exact(&mut self, block: &RecordBatch, total: Option<usize>) -> Result<Vec<Split>> {
-        let rows = block.num_rows();
+    /// The splits of the rows of `block` (batches, in order).
+    fn exact(&mut self, block: &[RecordBatch], total: Option<usize>) -> Result<Vec<Split>> {
+        let rows = block.iter().map(RecordBatch::num_rows).sum();
         let labels: Vec<Option<String>> = match self.stratify {
             Some(c) => {
-                let text = cast(block.column(c), &DataType::Utf8)?;
-                let text = text.as_string::<i32>();
-                text.iter().map(|v| v.map(str::to_string)).collect()
+                let mut labels = Vec::with_capacity(rows);
+                for batch in block {
+                    let text = cast(batch.column(c), &DataType::Utf8)?;
+                    let text = text.as_string::<i32>();
+                    labels.extend(text.iter().map(|v| v.map(str::to_string)));
+                }
+                labels
             }
             None => vec![None; rows],
         };
