@@ -84,6 +84,16 @@ async fn plan(sql: &str, tables: &[TableSource]) -> Result<Transform, sql::Error
     Transform::plan(sql, tables, flights_schema()).await
 }
 
+/// `sql` (no reference tables) planned and applied to [`flights`].
+async fn on_flights(sql: &str) -> sql::Applied {
+    plan(sql, &[])
+        .await
+        .unwrap()
+        .apply(flights())
+        .await
+        .unwrap()
+}
+
 fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let column = batch.column_by_name(name).unwrap();
     (0..column.len())
@@ -185,15 +195,7 @@ async fn a_row_whose_expression_fails_is_reported_and_the_others_are_transformed
         ]
     );
     // An integer division by zero fails its row, naming the expression.
-    let divided = plan(
-        "SELECT carrier, 1000 / (dep_time - 542) AS speed FROM input",
-        &[],
-    )
-    .await
-    .unwrap()
-    .apply(flights())
-    .await
-    .unwrap();
+    let divided = on_flights("SELECT carrier, 1000 / (dep_time - 542) AS speed FROM input").await;
     assert_eq!(divided.kept, [0, 2, 3, 4], "row 4's null divisor is null");
     assert_eq!(divided.failed.len(), 1);
     assert_eq!(divided.failed[0].0, 1);
@@ -202,27 +204,13 @@ async fn a_row_whose_expression_fails_is_reported_and_the_others_are_transformed
         "speed = (1000 / (dep_time - 542)): division by zero"
     );
     // A cast the query guards itself fails no row.
-    let guarded = plan(
-        "SELECT CASE WHEN code <> 'x' THEN CAST(code AS BIGINT) END AS n FROM input",
-        &[],
-    )
-    .await
-    .unwrap()
-    .apply(flights())
-    .await
-    .unwrap();
+    let guarded =
+        on_flights("SELECT CASE WHEN code <> 'x' THEN CAST(code AS BIGINT) END AS n FROM input")
+            .await;
     assert_eq!(guarded.kept, [0, 1, 2, 3, 4]);
     // A failure outside the result's expressions (here in the WHERE) is
     // found by re-running the batch in halves, with DataFusion's message.
-    let filtered = plan(
-        "SELECT carrier FROM input WHERE CAST(code AS BIGINT) > 1",
-        &[],
-    )
-    .await
-    .unwrap()
-    .apply(flights())
-    .await
-    .unwrap();
+    let filtered = on_flights("SELECT carrier FROM input WHERE CAST(code AS BIGINT) > 1").await;
     assert_eq!(filtered.kept, [1, 3, 4]);
     assert_eq!(filtered.failed.len(), 1);
     assert!(
