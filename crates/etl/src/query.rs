@@ -142,17 +142,16 @@ pub async fn apply_whole(query: &Query, parts: Vec<Processed>) -> Result<Vec<Pro
     let applied = query.apply_whole(&batches).await?;
     let kept = &applied.kept;
     let mut out = Vec::with_capacity(parts.len());
+    // `kept` and `failed` are in row order: each part takes the next run
+    // of rows below its end.
     let (mut first, mut at, mut failed_at) = (0, 0, 0);
     for mut part in parts {
         let rows = part.valid.num_rows();
+        let end = first + rows;
         let begin = at;
-        while at < kept.len() && kept[at] < first + rows {
-            at += 1;
-        }
+        at += kept[at..].partition_point(|&row| row < end);
         let failed_begin = failed_at;
-        while failed_at < applied.failed.len() && applied.failed[failed_at].0 < first + rows {
-            failed_at += 1;
-        }
+        failed_at += applied.failed[failed_at..].partition_point(|(row, _)| *row < end);
         let failed: Vec<(usize, String)> = applied.failed[failed_begin..failed_at]
             .iter()
             .map(|(row, message)| (row - first, message.clone()))
@@ -174,7 +173,7 @@ pub async fn apply_whole(query: &Query, parts: Vec<Processed>) -> Result<Vec<Pro
             invalid: part.invalid,
             filtered: part.filtered + (rows - (at - begin) - failed.len()) as u64,
         });
-        first += rows;
+        first = end;
     }
     Ok(out)
 }

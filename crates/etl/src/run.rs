@@ -16,8 +16,6 @@ use common::shard::Shard;
 use common::storage::{Location, Selection, WrittenFile};
 use futures::StreamExt;
 use records::profile::{Profile, ProfileBuilder};
-
-use crate::profiling::Profiler;
 use report::data_quality::RunQuality;
 
 use crate::config::{EtlConfig, OnInvalid, PipelineConfig};
@@ -29,6 +27,7 @@ use crate::manifest::{
     ShardRecord, Timings,
 };
 use crate::plan::Plan;
+use crate::profiling::Profiler;
 use crate::progress::Progress;
 use crate::read;
 use crate::read::SourceFile;
@@ -780,10 +779,16 @@ async fn pass(
                 None => apply(batch, hashes, state, writers).await?,
             }
         }
-        log::info!("{}: read", source.name());
+        match &held {
+            Some(held) => log::info!("{}: read ({} batches held)", source.name(), held.len()),
+            None => log::info!(
+                "{}: {} rows read",
+                source.name(),
+                state.file_rows[source.index]
+            ),
+        }
     }
     if let (Some(query), Some(held)) = (&plan.query, held) {
-        log::info!("whole-input transform: {} batches held", held.len());
         for part in crate::query::apply_whole(query, held).await? {
             apply(part, None, state, writers).await?;
         }

@@ -189,8 +189,8 @@ impl Splitter {
         Ok(splits)
     }
 
-    /// Splits one block; `total` is the number of valid rows when this is the last one.
-    /// The splits of the rows of `block` (batches, in order).
+    /// Splits one block (batches, in order); `total` is the number of valid
+    /// rows when this is the last one.
     fn exact(&mut self, block: &[RecordBatch], total: Option<usize>) -> Result<Vec<Split>> {
         let rows = block.iter().map(RecordBatch::num_rows).sum();
         let labels: Vec<Option<String>> = match self.stratify {

@@ -6,8 +6,9 @@
 //! and every other row is transformed.
 //!
 //! A whole-input transform runs once over all the batches, numbered end to
-//! end; it cannot set one failing row aside (its values depend on every
-//! row), so a failure fails the run.
+//! end. Rows whose guarded cast or division failed ([`crate::guard`]) are
+//! set aside as in a batch; any other failure fails the run, since the
+//! query cannot be re-run on part of the input without changing its values.
 
 use std::sync::Arc;
 

@@ -56,10 +56,9 @@ pub fn guard(plan: LogicalPlan, only: Option<&[String]>) -> Result<LogicalPlan> 
                 };
                 let mut found = Vec::new();
                 expr.push(rewrite(e, &schema, &mut found)?);
-                sites.extend(found.into_iter().map(|(when, value, what)| Site {
-                    when,
-                    value,
-                    prefix: format!("{column} = {shown}: {what}"),
+                sites.extend(found.into_iter().map(|site| Site {
+                    text: format!("{column} = {shown}: {}", site.text),
+                    ..site
                 }));
             }
             if let Some(error) = error_column(sites)? {
@@ -79,11 +78,11 @@ pub fn guard(plan: LogicalPlan, only: Option<&[String]>) -> Result<LogicalPlan> 
 }
 
 /// One place a row can fail: when `when` holds, the row fails with
-/// `prefix` and `value` (as text) in its reason.
+/// `text` and `value` (as text) in its reason.
 struct Site {
     when: Expr,
     value: Option<Expr>,
-    prefix: String,
+    text: String,
 }
 
 /// `CASE WHEN site₁ THEN reason₁ … END`, or none without sites.
@@ -102,21 +101,17 @@ fn error_column(sites: Vec<Site>) -> Result<Option<Expr>> {
 fn reason(site: &Site) -> Expr {
     match &site.value {
         Some(value) => datafusion::functions::string::concat().call(vec![
-            lit(format!("{} '", site.prefix)),
+            lit(format!("{} '", site.text)),
             Expr::Cast(Cast::new(Box::new(value.clone()), DataType::Utf8)),
             lit("'"),
         ]),
-        None => lit(site.prefix.clone()),
+        None => lit(site.text.clone()),
     }
 }
 
 /// `expr` with its always-evaluated casts and integer divisions guarded;
-/// each guarded place is pushed to `sites` as (condition, value, what).
-fn rewrite(
-    expr: Expr,
-    schema: &DFSchema,
-    sites: &mut Vec<(Expr, Option<Expr>, String)>,
-) -> Result<Expr> {
+/// each guarded place is pushed to `sites`.
+fn rewrite(expr: Expr, schema: &DFSchema, sites: &mut Vec<Site>) -> Result<Expr> {
     match expr {
         Expr::Cast(Cast { expr, field }) => {
             let inner = rewrite(*expr, schema, sites)?;
@@ -124,11 +119,11 @@ fn rewrite(
                 Box::new(inner.clone()),
                 Arc::clone(&field),
             ));
-            sites.push((
-                inner.clone().is_not_null().and(tried.clone().is_null()),
-                Some(inner),
-                format!("cannot cast to {}:", field.data_type()),
-            ));
+            sites.push(Site {
+                when: inner.clone().is_not_null().and(tried.clone().is_null()),
+                value: Some(inner),
+                text: format!("cannot cast to {}:", field.data_type()),
+            });
             Ok(tried)
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right })
@@ -145,11 +140,11 @@ fn rewrite(
             ));
             let null = Expr::Literal(ScalarValue::try_from(&divided.get_type(schema)?)?, None);
             let zero = right.clone().eq(lit(0));
-            sites.push((
-                left.is_not_null().and(zero.clone()),
-                None,
-                "division by zero".into(),
-            ));
+            sites.push(Site {
+                when: left.is_not_null().and(zero.clone()),
+                value: None,
+                text: "division by zero".into(),
+            });
             when(zero, null).otherwise(divided)
         }
         Expr::BinaryExpr(BinaryExpr {
