@@ -64,11 +64,18 @@ pub struct ParquetWriteOptions {
     pub row_group_size: usize,
 }
 
+/// Rows per row group unless a config says otherwise: polars' default
+/// (512²; DuckDB writes 122,880, pyarrow 1Mi). The writer holds a row
+/// group's encoded pages until it is full, so a smaller group is written
+/// (and checksummed) while the run goes on rather than all at its end,
+/// and readers get more units to read, or shard, in parallel.
+pub const DEFAULT_ROW_GROUP_SIZE: usize = 1 << 18;
+
 impl Default for ParquetWriteOptions {
     fn default() -> Self {
         Self {
             compression: ParquetCompression::Zstd,
-            row_group_size: 1 << 20,
+            row_group_size: DEFAULT_ROW_GROUP_SIZE,
         }
     }
 }
