@@ -8,7 +8,7 @@ MODEL := config/model_config.yaml
 SOURCES := Cargo.toml Cargo.lock $(shell find crates -name '*.rs' -o -name Cargo.toml)
 BINARIES := $(BIN)/etl $(BIN)/trainer $(BIN)/model-registry $(BIN)/inference
 
-.PHONY: help build test test-system docs-check browser-test slurm-test deploy-check scale bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
+.PHONY: help build test test-system python-test wheel docs-check browser-test slurm-test deploy-check scale bench bench-smoke parity parity-quick stress stress-quick fuzz fuzz-quick lint fmt demo demo-s3 pipeline etl train infer s3-server-start s3-server-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -23,6 +23,7 @@ $(BINARIES) &: $(SOURCES)
 test: ## The tests a contributor runs, no root needed: the documents' check, the workspace's tests (with a local S3 test server on 127.0.0.1), then the bench smoke run, the quick parity subset and the quick stress run
 	$(MAKE) --no-print-directory docs-check
 	scripts/with-s3-test-server.sh $(CARGO) test --workspace
+	$(MAKE) --no-print-directory python-test
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory flights-quick
 	$(MAKE) --no-print-directory parity-quick
@@ -32,6 +33,12 @@ test-system: ## The tests that need system packages or root: the Slurm cluster t
 	$(MAKE) --no-print-directory slurm-test
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory browser-test
+
+python-test: ## The cauce Python package's tests: built into python/.venv with maturin (debug), then pytest, with the S3 test server (part of make test)
+	scripts/with-s3-test-server.sh scripts/python.sh test
+
+wheel: ## The cauce Python package as an abi3 wheel (release build, Python >= 3.10) in target/wheels: pip install target/wheels/cauce-*.whl
+	scripts/python.sh wheel
 
 docs-check: ## Generated blocks equal to what their scripts render, every other figure dated with its command, links resolve, README under 200 lines (part of make test)
 	python3 scripts/check_docs.py

@@ -338,6 +338,53 @@ def bench_infer(ctx, name, rows, models, peer="scikit-learn"):
     return cauce, sklearn, floor
 
 
+def ensure_cauce_package(ctx):
+    """The cauce Python package in the bench's venv: the release abi3 wheel
+    (scripts/python.sh wheel), or with --smoke the debug build (maturin
+    develop: the one make test's python-test built, no release build)."""
+    if ctx.smoke:
+        subprocess.run([str(ROOT / "scripts" / "python.sh"), "develop", str(VENV)], check=True,
+                       cwd=ROOT)
+        return
+    subprocess.run([str(ROOT / "scripts" / "python.sh"), "wheel"], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    wheels = sorted((ROOT / "target" / "wheels").glob("cauce-*.whl"),
+                    key=lambda p: p.stat().st_mtime)
+    if not wheels:
+        raise Failed("scripts/python.sh wheel made no wheel in target/wheels")
+    subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                    "--no-deps", "--force-reinstall", str(wheels[-1])], check=True)
+
+
+def bench_python_predict(ctx, rows, models):
+    """The Python package's Model.predict against the inference binary on
+    the same rows and model (and scikit-learn's predict)."""
+    source = generate(ctx.bins, ctx.data, rows, "parquet", 7)
+    ours, theirs = models
+    binary, package, sklearn = interleaved(ctx.runs, ctx.work, [
+        (f"python-predict-{rows}-binary", lambda i, f: (
+            [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", ours,
+             "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"python-predict-{rows}-package", lambda i, f: (
+            [ctx.python, PY / "predict_cauce.py", ours, source, f / "out.parquet"], None)),
+        (f"python-predict-{rows}-scikit-learn", lambda i, f: (
+            [ctx.python, PY / "predict.py", theirs, source, f / "out.parquet"], None)),
+    ])
+    scored = json.loads(package["runs"][0]["stdout"])
+    if scored["rows"] != rows or scored["scored"] != rows:
+        raise Failed(f"Model.predict scored {scored} of {rows} rows")
+    same = subprocess.run([ctx.python, PY / "same_column.py", "prediction",
+                           binary["runs"][0]["folder"] / "out",
+                           package["runs"][0]["folder"] / "out.parquet"])
+    if same.returncode != 0:
+        raise Failed("Model.predict's predictions differ from the inference binary's")
+    ctx.checks.append(f"Python predict {rows:,}: the package's {rows:,} predictions equal "
+                      "the inference binary's")
+    ctx.row(f"Python Model.predict (cauce package), {rows:,} rows, forest", package,
+            [("inference binary", binary), ("scikit-learn", sklearn)])
+    return package, binary, sklearn
+
+
 def bench_memory(ctx, rows, model):
     source = generate(ctx.bins, ctx.data, rows, "parquet", 11)
     cauce = repeat(f"infer-memory-{rows}-cauce", ctx.runs, lambda i, f: (
@@ -384,6 +431,7 @@ class Context:
         self.work = ROOT / "target" / "bench" / ("smoke" if args.smoke else "work")
         self.data = ROOT / "target" / "bench" / ("smoke-data" if args.smoke else "data")
         self.python = None
+        self.smoke = args.smoke
         # An earlier etl binary to time beside this one (--baseline-etl).
         self.baseline = Path(args.baseline_etl).resolve() if args.baseline_etl else None
         self.baseline_name = args.baseline_name or (str(args.baseline_etl) if args.baseline_etl
@@ -437,8 +485,8 @@ def evaluate_etl_targets(ctx, etl, etl_transform):
 
 def evaluate_targets(ctx, results):
     (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn, infer_log,
-     infer_forest, infer_forest_default, memory, pipeline, boosting, boosting_regression,
-     infer_boosting) = results
+     infer_forest, python_predict, infer_forest_default, memory, pipeline, boosting,
+     boosting_regression, infer_boosting) = results
     evaluate_etl_targets(ctx, etl, etl_transform)
     for name, (ours, theirs) in (("logistic regression", logistic), ("random forest", forest),
                                  ("random forest, default depth", forest_default),
@@ -449,6 +497,11 @@ def evaluate_targets(ctx, results):
     for name, (ours, theirs, floor) in (("logistic", infer_log), ("forest", infer_forest)):
         target(ctx, f"inference {name} wall / scikit-learn", ratio(ours["wall"], theirs["wall"]),
                0.2)
+    package, binary, sklearn = python_predict
+    target(ctx, "Python Model.predict wall / inference binary", ratio(package["wall"], binary["wall"]),
+           1.2)
+    target(ctx, "Python Model.predict wall / scikit-learn predict",
+           ratio(package["wall"], sklearn["wall"]), 0.5)
     ours, theirs, _ = infer_forest_default
     target(ctx, "inference forest (default depth) wall / scikit-learn",
            ratio(ours["wall"], theirs["wall"]), 0.15)
@@ -636,6 +689,8 @@ def main():
                              f"Train + evaluate kNN (k = 5), {sizes['knn']:,} rows", 0.5)
         infer_log = bench_infer(ctx, "logistic", sizes["infer"], logistic_models)
         infer_forest = bench_infer(ctx, "forest", sizes["infer"], forest_models)
+        ensure_cauce_package(ctx)
+        python_predict = bench_python_predict(ctx, sizes["infer"], forest_models)
         infer_forest_default = bench_infer(ctx, "forest-default", sizes["infer"],
                                            forest_default_models)
         memory = bench_memory(ctx, sizes["memory"], logistic_models[0])
@@ -645,7 +700,8 @@ def main():
         infer_boosting = bench_infer(ctx, "boosting", sizes["infer"], boosting_models,
                                      "LightGBM")
         evaluate_targets(ctx, (etl, etl_transform, logistic, forest, forest_default, tree, linear, knn,
-                               infer_log, infer_forest, infer_forest_default, memory, pipeline,
+                               infer_log, infer_forest, python_predict, infer_forest_default,
+                               memory, pipeline,
                                boosting, boosting_regression, infer_boosting))
     except Done:
         pass

@@ -234,28 +234,123 @@ impl TextPlan {
         let (input, lines, mut errors) = with_rejected(raw)?;
         let mut typed: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for (field, (i, data_type, fill)) in self.schema.fields().iter().zip(&self.columns) {
-            let mut cleaned = self.cleaner.clean(input.column(*i))?;
-            if let Some(value) = fill {
-                cleaned = fill_nulls(cleaned, value);
-            }
-            let (column, failed) = cast_reporting(&cleaned, data_type)?;
-            if !failed.is_empty() {
-                let text = cleaned.as_string::<i32>();
-                let type_name = ColumnType::of(data_type).map_or("number", ColumnType::name);
-                for row in failed {
-                    if errors[row].is_none() {
-                        let reason = Reason::cast(field.name(), text.value(row), type_name);
-                        errors[row] = Some(format!("line {}: {reason}", lines[row]));
-                    }
-                }
-            }
-            typed.push(column);
+            let cast = Cast {
+                cleaner: &self.cleaner,
+                name: field.name(),
+                data_type,
+                fill: fill.as_deref(),
+            };
+            typed.push(cast.apply(input.column(*i), &mut errors, |row| {
+                format!("line {}", lines[row])
+            })?);
         }
         let options =
             arrow::array::RecordBatchOptions::new().with_row_count(Some(input.num_rows()));
         let typed = RecordBatch::try_new_with_options(Arc::clone(&self.schema), typed, &options)?;
         Ok(Prepared::new(input, typed, errors))
     }
+}
+
+/// How one text column becomes a typed one: cleaned (trim, null tokens),
+/// its nulls filled, cast with etl's cast; a cell that does not cast gives
+/// its row an error (the first one a row gets is kept).
+struct Cast<'a> {
+    cleaner: &'a Cleaner,
+    name: &'a str,
+    data_type: &'a DataType,
+    fill: Option<&'a str>,
+}
+
+impl Cast<'_> {
+    /// `column` cleaned and cast; `at` says where a row is, for its error.
+    fn apply(
+        &self,
+        column: &ArrayRef,
+        errors: &mut [Option<String>],
+        at: impl Fn(usize) -> String,
+    ) -> Result<ArrayRef> {
+        let mut cleaned = self.cleaner.clean(column)?;
+        if let Some(value) = self.fill {
+            cleaned = fill_nulls(cleaned, value);
+        }
+        let (column, failed) = cast_reporting(&cleaned, self.data_type)?;
+        if !failed.is_empty() {
+            let text = cleaned.as_string::<i32>();
+            let type_name = ColumnType::of(self.data_type).map_or("number", ColumnType::name);
+            for row in failed {
+                if errors[row].is_none() {
+                    let reason = Reason::cast(self.name, text.value(row), type_name);
+                    errors[row] = Some(format!("{}: {reason}", at(row)));
+                }
+            }
+        }
+        Ok(column)
+    }
+}
+
+/// A table already in memory (from Python, or any program embedding the
+/// crate), made ready as the files are: a column the model reads is found
+/// by its cleaned name (a renamed column also by its name in the raw
+/// data); a text column the model reads as another type is cleaned and
+/// cast as a text file's (a cell that does not cast gives its row, counted
+/// from 1, an `_error`); a typed column is taken as a Parquet file's is.
+/// `passthrough` columns are kept as they are.
+pub fn prepare_table(
+    batch: RecordBatch,
+    cleaning: &Cleaning,
+    wanted: &[Field],
+    passthrough: &[String],
+) -> Result<Prepared> {
+    let schema = batch.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let find = |name: &str| {
+        names.iter().position(|n| *n == name).or_else(|| {
+            names
+                .iter()
+                .position(|n| cleaning.output_name(n) == Some(name))
+        })
+    };
+    let cleaner = ingest::clean::cleaner(cleaning);
+    let mut errors = vec![None; batch.num_rows()];
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for field in wanted {
+        let Some(i) = find(field.name()) else {
+            continue;
+        };
+        let column = batch.column(i);
+        let text = matches!(
+            column.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
+        let column = if text {
+            let cast = Cast {
+                cleaner: &cleaner,
+                name: field.name(),
+                data_type: field.data_type(),
+                fill: cleaning.fill_null.get(field.name()).map(String::as_str),
+            };
+            cast.apply(column, &mut errors, |row| format!("row {}", row + 1))?
+        } else {
+            Arc::clone(column)
+        };
+        fields.push(Field::new(field.name(), column.data_type().clone(), true));
+        columns.push(column);
+    }
+    for name in passthrough {
+        if fields.iter().any(|f| f.name() == name) {
+            continue;
+        }
+        if let Some(i) = find(name) {
+            let column = Arc::clone(batch.column(i));
+            fields.push(Field::new(name, column.data_type().clone(), true));
+            columns.push(column);
+        }
+    }
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    let typed =
+        RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options)?;
+    Ok(Prepared::new(batch, typed, errors))
 }
 
 /// The rows of `raw` with its rejected rows put back in source order (their
@@ -324,5 +419,71 @@ pub fn check_csv(csv: &CsvConfig) -> Result<()> {
             message,
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use arrow::array::{Array, Int64Array};
+
+    use super::*;
+
+    /// A table's text column the model reads as a number is cleaned and
+    /// cast (a bad cell gives its row an error naming it); a renamed raw
+    /// column is found by its raw name; typed and passthrough columns stay
+    /// as they are.
+    #[test]
+    fn a_table_is_cleaned_and_cast_as_a_file_is() {
+        let schema = Schema::new(vec![
+            Field::new("Bill", DataType::Utf8, true),
+            Field::new("mass", DataType::Int64, true),
+            Field::new("id", DataType::Utf8, true),
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(StringArray::from(vec![
+                    Some(" 1.5 "),
+                    Some("NA"),
+                    Some("x7"),
+                ])),
+                Arc::new(Int64Array::from(vec![10, 20, 30])),
+                Arc::new(StringArray::from(vec!["a", "b", "c"])),
+            ],
+        )
+        .unwrap();
+        let cleaning = Cleaning {
+            rename: [("Bill".to_string(), "bill".to_string())].into(),
+            ..Cleaning::default()
+        };
+        let wanted = [
+            Field::new("bill", DataType::Float64, true),
+            Field::new("mass", DataType::Float64, true),
+        ];
+        let ready = prepare_table(batch, &cleaning, &wanted, &["id".into()]).unwrap();
+        let names: Vec<&str> = ready
+            .typed
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(names, ["bill", "mass", "id"]);
+        let bill = ready
+            .typed
+            .column(0)
+            .as_primitive::<arrow::datatypes::Float64Type>();
+        assert_eq!(bill.value(0), 1.5);
+        assert!(bill.is_null(1) && bill.is_null(2));
+        assert_eq!(ready.typed.column(1).data_type(), &DataType::Int64);
+        assert_eq!(ready.errors[0], None);
+        assert_eq!(ready.errors[1], None);
+        let error = ready.errors[2].as_deref().unwrap();
+        assert!(
+            error.starts_with("row 3: ") && error.contains("'x7'"),
+            "{error}"
+        );
     }
 }

@@ -35,6 +35,7 @@ mod replay;
 mod replay;
 mod run;
 pub mod schema;
+mod table;
 
 pub use config::{
     CleaningSource, InferenceConfig, OnError, PipelineConfig, Shard, TransformSource,
@@ -47,3 +48,4 @@ pub use run::{
     AppliedCleaning, FORMAT_VERSION, InferenceReport, InputRecord, InputSet, Manifest, ModelRecord,
     OutputFile, Rows, RunOptions, load_model, run,
 };
+pub use table::Scorer;

@@ -235,7 +235,7 @@ fn card_record(card: &model_registry::ModelCard) -> Result<Option<TrainingRecord
 
 /// The cleaning to apply: the model card's unless the config says
 /// otherwise (or the model has none).
-fn applied_cleaning(config: &InferenceConfig, record: &ModelRecord) -> AppliedCleaning {
+pub(crate) fn applied_cleaning(config: &InferenceConfig, record: &ModelRecord) -> AppliedCleaning {
     match (&config.cleaning, &record.cleaning) {
         (CleaningSource::Model, Some(cleaning)) => AppliedCleaning {
             source: "model card".into(),
