@@ -119,6 +119,19 @@ class Model:
         columns = [f"proba_{c}" for c in self.classes] + ["_error"]
         return _like(table.select(columns), kind)
 
+    def to_onnx(self, path: Optional[str] = None) -> bytes:
+        """The model (its feature pipeline and estimator) as an ONNX model,
+        written to ``path`` too when given. Inputs: one per column of
+        ``inputs`` (numbers as double ``[N, 1]`` with NaN for missing, text
+        as string ``[N, 1]`` with ``""`` for missing); outputs:
+        ``prediction`` and, for classifiers, ``probabilities``. The cleaning
+        and a SQL transform are not in it: feed the columns etl writes."""
+        data = self._native._to_onnx()
+        if path is not None:
+            with open(path, "wb") as out:
+                out.write(data)
+        return data
+
     @property
     def name(self) -> str:
         """The model's name."""

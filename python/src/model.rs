@@ -13,7 +13,7 @@ use futures::StreamExt;
 use inference::{InferenceConfig, Scorer, TransformSource, TransformTables};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::errors;
 use crate::runtime::{block_on, to_python};
@@ -168,6 +168,15 @@ impl Model {
             dict.set_item(name, value)?;
         }
         Ok(Some(dict))
+    }
+
+    /// The model (feature pipeline and estimator) as a serialized ONNX
+    /// model; see the `model::onnx` docs for its inputs and outputs.
+    fn _to_onnx<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = model::onnx::export(self.scorer.model()).map_err(|e| {
+            errors::InferenceError::new_err(common::terminal::one_line(&e.to_string()))
+        })?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     fn __repr__(&self) -> String {

@@ -47,6 +47,7 @@ mod error;
 pub mod estimator;
 pub mod features;
 mod labels;
+pub mod onnx;
 
 use arrow::array::RecordBatch;
 use serde::{Deserialize, Serialize};

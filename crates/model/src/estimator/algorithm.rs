@@ -12,6 +12,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::{Fitted, Output, Target, Task};
 use crate::error::Result;
+use crate::onnx::{Graph, Head};
 
 /// An algorithm's hyperparameters: `Default` is what an empty `params:`
 /// means; unknown keys are refused by serde.
@@ -71,6 +72,12 @@ pub struct Validation<'a> {
 pub trait Estimator {
     /// Predicts every row of `x`.
     fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output>;
+
+    /// This model's part of an ONNX graph, from the feature matrix `x`
+    /// (`[N, width]` doubles, as [`predict`](Self::predict) sees it): class
+    /// probabilities or values ([`crate::onnx`]); an estimator ONNX cannot
+    /// express returns [`crate::onnx::unsupported`] with the reason.
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head>;
 
     /// Whether [`predict`](Self::predict) gives class probabilities.
     fn has_probabilities(&self) -> bool;

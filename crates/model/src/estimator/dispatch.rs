@@ -110,7 +110,7 @@ macro_rules! estimators {
 
         impl Fitted {
             /// The fitted model behind the variant.
-            fn model(&self) -> &dyn Estimator {
+            pub(crate) fn model(&self) -> &dyn Estimator {
                 match self {
                     $($(Self::$fitted(m) => m,)+)+
                 }

@@ -484,6 +484,40 @@ impl Tree {
         &self.values[offset..offset + width]
     }
 
+    /// Adds this tree to an ONNX `ensemble`: its splits, and for its leaves
+    /// value `position` (of `width` per leaf) times `scale`, added to
+    /// `target`.
+    pub(crate) fn onnx(
+        &self,
+        ensemble: &mut crate::onnx::Ensemble,
+        (position, width): (usize, usize),
+        target: usize,
+        scale: f64,
+    ) {
+        let root = self.onnx_node(ensemble, 0, (position, width), target, scale);
+        ensemble.tree(root);
+    }
+
+    fn onnx_node(
+        &self,
+        ensemble: &mut crate::onnx::Ensemble,
+        at: usize,
+        value: (usize, usize),
+        target: usize,
+        scale: f64,
+    ) -> crate::onnx::Branch {
+        let node = self.nodes[at];
+        if node.threshold == f64::INFINITY {
+            let weight = self.value(self.leaf_values[at] as usize, value.1)[value.0] * scale;
+            return crate::onnx::Branch::Leaf(ensemble.leaf(target, weight));
+        }
+        let split = ensemble.split(node.feature as usize, node.threshold);
+        let left = self.onnx_node(ensemble, node.next as usize, value, target, scale);
+        let right = self.onnx_node(ensemble, node.next as usize + 1, value, target, scale);
+        ensemble.link(split, left, right);
+        crate::onnx::Branch::Node(split)
+    }
+
     /// Total impurity decrease per feature.
     pub fn gains(&self) -> &[f64] {
         &self.gains

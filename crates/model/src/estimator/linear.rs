@@ -24,6 +24,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use super::algorithm::{Estimator, regression};
 use super::{Output, rows};
 use crate::error::{Error, Result};
+use crate::onnx::{Graph, Head};
 
 /// Rows per task of the parallel passes.
 const CHUNK: usize = 4096;
@@ -56,6 +57,18 @@ impl LinearModel {
 impl Estimator for LinearModel {
     fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
         Ok(Output::Values(LinearModel::predict(self, x)))
+    }
+
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        let width = self.coefficients.len() as i64;
+        let weights = graph.doubles("coefficients", &[width, 1], self.coefficients.clone());
+        let intercept = graph.doubles("intercept", &[1], vec![self.intercept]);
+        let product = graph.op("MatMul", &[x, &weights], vec![]);
+        Ok(Head::Values(graph.op(
+            "Add",
+            &[&product, &intercept],
+            vec![],
+        )))
     }
 
     fn has_probabilities(&self) -> bool {

@@ -7,6 +7,7 @@
 
 mod categorical;
 mod numeric;
+mod onnx;
 
 use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
 use arrow::compute::cast;

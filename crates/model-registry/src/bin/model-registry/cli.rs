@@ -118,6 +118,19 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Write a version's model (its feature pipeline and estimator) as an
+    /// ONNX model, checksums verified first (docs/registry.md, "Export").
+    Export {
+        /// vN or alias.
+        #[arg(default_value = LATEST)]
+        reference: String,
+        /// The format: onnx.
+        #[arg(long, default_value = "onnx", value_parser = ["onnx"])]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Remove files of versions that never got a card.
     Gc {
         /// Only versions claimed longer ago than this (e.g. 30m, 1h, 0s).
@@ -217,6 +230,9 @@ async fn run(registry: &Registry, command: &Command, as_json: bool) -> Result<Ou
             output,
         } => page(registry, reference, *index, *text, output.as_deref()).await,
         Command::Compare { a, b } => comparison(registry, a, b, as_json).await,
+        Command::Export {
+            reference, output, ..
+        } => export(registry, reference, output).await,
         Command::Delete { version } => {
             let version: Version = version.parse()?;
             registry.delete(version).await?;
@@ -382,6 +398,32 @@ async fn page(
         source,
     })?;
     done(format!("wrote {}", path.display()))
+}
+
+/// `export`: the version's model as ONNX, written to `output`.
+async fn export(registry: &Registry, reference: &str, output: &std::path::Path) -> Result<Outcome> {
+    let resolved = registry.resolve(reference).await?;
+    let version = resolved.card.version;
+    let location = format!("{version}/{}", model::artifact::FILE_NAME);
+    let failed = |message: String| Error::BadRecord {
+        location: location.clone(),
+        message,
+    };
+    let bytes = resolved
+        .files
+        .get(model::artifact::FILE_NAME)
+        .ok_or_else(|| failed("the version has no model file".into()))?;
+    let fitted = model::Model::from_bytes(bytes).map_err(|e| failed(e.to_string()))?;
+    let onnx = model::onnx::export(&fitted).map_err(|e| failed(e.to_string()))?;
+    std::fs::write(output, &onnx).map_err(|source| Error::LocalFile {
+        path: output.display().to_string(),
+        source,
+    })?;
+    done(format!(
+        "wrote {} ({version}, {} bytes of ONNX)",
+        output.display(),
+        onnx.len()
+    ))
 }
 
 /// `compare`: two versions' metrics and parameters side by side.

@@ -9,6 +9,7 @@ use super::algorithm::{Algorithm, Estimator};
 use super::hist_tree::{Binned, Criterion, Growth, Target, Tree};
 use super::{Fitted, Output, Proba, Task, from_proba, rows};
 use crate::error::{Result, params};
+use crate::onnx::{Ensemble, Graph, Head};
 
 /// `decision_tree`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +80,19 @@ impl Estimator for DecisionTree {
         Ok(match self.width {
             1 => Output::Values(leaves.into_iter().map(|v| v[0]).collect()),
             classes => from_proba(Proba::from_rows(leaves, classes)),
+        })
+    }
+
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        let mut ensemble = Ensemble::default();
+        for value in 0..self.width {
+            self.tree.onnx(&mut ensemble, (value, self.width), value, 1.0);
+        }
+        let out = ensemble.finish(graph, x, self.width);
+        Ok(if self.width == 1 {
+            Head::Values(out)
+        } else {
+            Head::Probabilities(out)
         })
     }
 

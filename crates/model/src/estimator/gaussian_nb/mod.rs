@@ -11,6 +11,7 @@ pub use model::GaussianNb;
 use super::algorithm::{Algorithm, Estimator};
 use super::{Fitted, Output, Proba, Target, Task, classes_of, from_proba, nonnegative};
 use crate::error::{Result, params};
+use crate::onnx::{Graph, Head, unsupported};
 
 /// `gaussian_nb` (class priors from the data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +51,10 @@ impl Estimator for GaussianNb {
         let proba = self.predict_proba(x);
         let classes = proba.first().map_or(0, Vec::len);
         Ok(from_proba(Proba::from_rows(proba, classes)))
+    }
+
+    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
+        Err(unsupported("gaussian_nb", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
     }
 
     fn has_probabilities(&self) -> bool {

@@ -22,6 +22,7 @@ pub use loss::Loss;
 use super::algorithm::{Algorithm, Estimator, Validation};
 use super::{Fitted, Output, Target, Task, from_proba, nonnegative};
 use crate::error::{Result, params};
+use crate::onnx::{Graph, Head, unsupported};
 
 /// The loss a regression minimises (classification always minimises log loss).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -203,6 +204,10 @@ impl Estimator for Booster {
         } else {
             Output::Values(self.predict_values(x))
         })
+    }
+
+    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
+        Err(unsupported("gradient_boosting", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
     }
 
     fn has_probabilities(&self) -> bool {

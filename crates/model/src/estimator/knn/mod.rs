@@ -12,6 +12,7 @@ use model::KnnTarget;
 use super::algorithm::{Algorithm, Estimator};
 use super::{Fitted, Output, Target, Task, from_proba};
 use crate::error::{Result, params};
+use crate::onnx::{Graph, Head, unsupported};
 
 /// Neighbour weighting of `knn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -75,6 +76,10 @@ impl Estimator for Knn {
             Some(_) => from_proba(self.predict_proba(x)?),
             None => Output::Values(self.predict_values(x)?),
         })
+    }
+
+    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
+        Err(unsupported("knn", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
     }
 
     fn has_probabilities(&self) -> bool {

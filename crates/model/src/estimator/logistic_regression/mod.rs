@@ -11,6 +11,7 @@ pub use model::Logistic;
 use super::algorithm::{Algorithm, Estimator};
 use super::{Fitted, Output, Target, Task, classes_of, from_proba, nonnegative};
 use crate::error::{Result, params};
+use crate::onnx::{Graph, Head};
 
 /// `logistic_regression`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +59,10 @@ impl Algorithm for LogisticParams {
 impl Estimator for Logistic {
     fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
         Ok(from_proba(self.predict_proba(x)))
+    }
+
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Head::Probabilities(Logistic::onnx(self, graph, x)))
     }
 
     fn has_probabilities(&self) -> bool {

@@ -136,6 +136,33 @@ impl Logistic {
         }
     }
 
+    /// The class probabilities as ONNX nodes over `x`: the scores, then the
+    /// sigmoid of the one score (two classes) or the softmax.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> String {
+        let vectors = self.coefficients.len() / (self.width + 1);
+        let mut weights = vec![0.0; self.width * vectors];
+        let mut intercepts = Vec::with_capacity(vectors);
+        for (v, vector) in self.coefficients.chunks_exact(self.width + 1).enumerate() {
+            for (j, w) in vector[..self.width].iter().enumerate() {
+                weights[j * vectors + v] = *w;
+            }
+            intercepts.push(vector[self.width]);
+        }
+        let (width, count) = (self.width as i64, vectors as i64);
+        let weights = graph.doubles("coefficients", &[width, count], weights);
+        let intercepts = graph.doubles("intercepts", &[count], intercepts);
+        let product = graph.op("MatMul", &[x, &weights], vec![]);
+        let scores = graph.op("Add", &[&product, &intercepts], vec![]);
+        if self.classes == 2 {
+            let p1 = graph.op("Sigmoid", &[&scores], vec![]);
+            let one = graph.doubles("one", &[], vec![1.0]);
+            let p0 = graph.op("Sub", &[&one, &p1], vec![]);
+            graph.op("Concat", &[&p0, &p1], vec![("axis", crate::onnx::Attr::Int(1))])
+        } else {
+            graph.op("Softmax", &[&scores], vec![("axis", crate::onnx::Attr::Int(1))])
+        }
+    }
+
     /// The coefficients, `vectors × (width + 1)` (intercept last in each).
     pub fn coefficients(&self) -> &[f64] {
         &self.coefficients

@@ -14,6 +14,7 @@ use super::decision_tree::check_tree;
 use super::hist_tree::Criterion;
 use super::{Fitted, Output, Target, Task, from_proba};
 use crate::error::{Result, params};
+use crate::onnx::{Graph, Head};
 
 /// Features tried at each split of a forest's trees.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +137,10 @@ impl Estimator for ForestClassifier {
         Ok(from_proba(self.predict_proba(x)))
     }
 
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Head::Probabilities(ForestClassifier::onnx(self, graph, x)))
+    }
+
     fn has_probabilities(&self) -> bool {
         true
     }
@@ -152,6 +157,10 @@ impl Estimator for ForestClassifier {
 impl Estimator for ForestRegressor {
     fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
         Ok(Output::Values(ForestRegressor::predict(self, x)))
+    }
+
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Head::Values(ForestRegressor::onnx(self, graph, x)))
     }
 
     fn has_probabilities(&self) -> bool {

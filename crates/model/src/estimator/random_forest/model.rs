@@ -69,6 +69,11 @@ impl ForestRegressor {
     pub fn validate(&self, features: usize) -> Result<(), String> {
         validate_trees(&self.trees, features, 1, false)
     }
+
+    /// The mean of the trees' values, as an ONNX node.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> String {
+        onnx_mean(&self.trees, 1, graph, x)
+    }
 }
 
 
@@ -189,6 +194,24 @@ impl ForestClassifier {
     pub fn feature_importances(&self) -> Option<Vec<f64>> {
         summed_importances(&self.trees, |t| Some(t.gains().to_vec()))
     }
+
+    /// The mean of the trees' class distributions, as an ONNX node.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> String {
+        onnx_mean(&self.trees, self.classes, graph, x)
+    }
+}
+
+/// The mean of `trees`' leaf values (`width` per leaf) as one
+/// `TreeEnsemble` node over `x` (each tree's weights divided by the count).
+fn onnx_mean(trees: &[Tree], width: usize, graph: &mut crate::onnx::Graph, x: &str) -> String {
+    let mut ensemble = crate::onnx::Ensemble::default();
+    let scale = 1.0 / trees.len() as f64;
+    for tree in trees {
+        for value in 0..width {
+            tree.onnx(&mut ensemble, (value, width), value, scale);
+        }
+    }
+    ensemble.finish(graph, x, width)
 }
 
 impl ForestRegressor {

@@ -13,6 +13,7 @@ pub use params::{Gamma, GammaRule, KernelName, SvmParams};
 use super::algorithm::{Algorithm, Estimator, regression};
 use super::{Fitted, Output, Target, Task};
 use crate::error::Result;
+use crate::onnx::{Graph, Head, unsupported};
 
 impl Algorithm for SvmParams {
     const NAME: &'static str = "svm";
@@ -37,6 +38,10 @@ impl Estimator for SvmClassifier {
         Ok(Output::Classes(SvmClassifier::predict(self, x), None))
     }
 
+    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
+        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
+    }
+
     /// Margins are not probabilities.
     fn has_probabilities(&self) -> bool {
         false
@@ -54,6 +59,10 @@ impl Estimator for SvmClassifier {
 impl Estimator for SvmRegressor {
     fn predict(&self, x: &DenseMatrix<f64>) -> Result<Output> {
         Ok(Output::Values(SvmRegressor::predict(self, x)))
+    }
+
+    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
+        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
     }
 
     fn has_probabilities(&self) -> bool {
