@@ -20,25 +20,31 @@ from conftest import PIPELINE, binary
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "bill_ratio", "flipper_length_mm"]
 CATEGORICAL = ["island", "sex"]
 EXPORTED = {
-    "classification": ["logistic_regression", "decision_tree", "random_forest", "extra_trees"],
+    "classification": ["logistic_regression", "decision_tree", "random_forest", "extra_trees",
+                       "gradient_boosting", "gaussian_nb"],
+    # Two classes: one score through a sigmoid (logistic, boosting).
+    "binary": ["logistic_regression", "random_forest", "gradient_boosting"],
     "regression": ["linear_regression", "ridge", "lasso", "elastic_net", "decision_tree",
-                   "random_forest", "extra_trees"],
+                   "random_forest", "extra_trees", "gradient_boosting"],
 }
-REFUSED = ["knn", "gaussian_nb"]
+REFUSED = ["knn", "svm"]
 
 
-def train(demo, tmp_path, algorithm, task, preprocessing=""):
-    target = "species" if task == "classification" else "body_mass_g"
+TARGETS = {"classification": "species", "binary": "sex", "regression": "body_mass_g"}
+
+
+def train(demo, tmp_path, algorithm, task):
+    target = TARGETS[task]
+    categorical = [c for c in CATEGORICAL if c != target]
     config = tmp_path / f"{algorithm}-{task}.yaml"
     config.write_text(f"""
 model:
   name: onnx-{algorithm}-{task}
-  task: {task}
+  task: {"regression" if task == "regression" else "classification"}
   target: {target}
   features:
     numeric: {NUMERIC}
-    categorical: {CATEGORICAL}
-{preprocessing}
+    categorical: {categorical}
   algorithm: {algorithm}
   seed: 7
 registry:
@@ -63,7 +69,7 @@ def split_rows(demo):
     return pa.table({name: pa.array(values, types[name]) for name, values in columns.items()})
 
 
-def feeds(table):
+def feeds(table, inputs):
     out = {}
     for name in NUMERIC:
         values = [math.nan if v is None else v for v in table.column(name).to_pylist()]
@@ -71,7 +77,7 @@ def feeds(table):
     for name in CATEGORICAL:
         values = ["" if v is None else v for v in table.column(name).to_pylist()]
         out[name] = np.array(values, dtype=object).reshape(-1, 1)
-    return out
+    return {name: value for name, value in out.items() if name in inputs}
 
 
 def close(ours, theirs):
@@ -88,8 +94,8 @@ def test_onnx_runtime_predicts_as_cauce(demo, tmp_path, task, algorithm):
     ours = model.predict(table)
     session = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
-    results = dict(zip(names, session.run(None, feeds(table))))
-    if task == "classification":
+    results = dict(zip(names, session.run(None, feeds(table, model.inputs))))
+    if task != "regression":
         assert [str(v) for v in results["prediction"]] == ours.column("prediction").to_pylist()
         for k, label in enumerate(model.classes):
             close(ours.column(f"proba_{label}").to_pylist(), results["probabilities"][:, k])

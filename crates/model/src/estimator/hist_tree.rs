@@ -511,7 +511,7 @@ impl Tree {
             let weight = self.value(self.leaf_values[at] as usize, value.1)[value.0] * scale;
             return crate::onnx::Branch::Leaf(ensemble.leaf(target, weight));
         }
-        let split = ensemble.split(node.feature as usize, node.threshold);
+        let split = ensemble.split(node.feature as usize, node.threshold, true);
         let left = self.onnx_node(ensemble, node.next as usize, value, target, scale);
         let right = self.onnx_node(ensemble, node.next as usize + 1, value, target, scale);
         ensemble.link(split, left, right);

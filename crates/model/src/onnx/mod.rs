@@ -51,7 +51,6 @@ pub fn export(model: &Model) -> Result<Vec<u8>> {
     let mut graph = Graph::default();
     let x = model.features.onnx(&mut graph)?;
     let head = model.estimator.model().onnx(&mut graph, &x)?;
-    let flat = graph.ints("flat", &[1], vec![-1]);
     match (model.task, head) {
         (Task::Classification, Head::Probabilities(proba)) => {
             let index = graph.op(
@@ -75,6 +74,7 @@ pub fn export(model: &Model) -> Result<Vec<u8>> {
             );
         }
         (Task::Regression, Head::Values(values)) => {
+            let flat = graph.ints("flat", &[1], vec![-1]);
             graph.named("prediction", "Reshape", &[&values, &flat], vec![]);
             graph.output("prediction", Elem::Double, None);
         }
@@ -119,7 +119,10 @@ mod tests {
         ]));
         let x: Vec<f64> = (0..60).map(f64::from).collect();
         let c: Vec<&str> = x.iter().map(|v| ["a", "b", "c"][*v as usize % 3]).collect();
-        let labels: Vec<&str> = x.iter().map(|v| if *v < 30.0 { "low" } else { "high" }).collect();
+        let labels: Vec<&str> = x
+            .iter()
+            .map(|v| if *v < 30.0 { "low" } else { "high" })
+            .collect();
         let train = RecordBatch::try_new(
             schema,
             vec![
@@ -159,16 +162,27 @@ mod tests {
         let exported = export(&fitted("decision_tree")).unwrap();
         let onnx = ModelProto::decode(exported.as_slice()).unwrap();
         let graph = onnx.graph.unwrap();
-        let inputs: Vec<_> = graph.input.iter().map(|i| i.name.clone().unwrap()).collect();
+        let inputs: Vec<_> = graph
+            .input
+            .iter()
+            .map(|i| i.name.clone().unwrap())
+            .collect();
         assert_eq!(inputs, ["x", "c"]);
-        let outputs: Vec<_> = graph.output.iter().map(|o| o.name.clone().unwrap()).collect();
+        let outputs: Vec<_> = graph
+            .output
+            .iter()
+            .map(|o| o.name.clone().unwrap())
+            .collect();
         assert_eq!(outputs, ["prediction", "probabilities"]);
         let opsets: Vec<_> = onnx
             .opset_import
             .iter()
             .map(|o| (o.domain.clone().unwrap(), o.version.unwrap()))
             .collect();
-        assert_eq!(opsets, [("".to_string(), 21), ("ai.onnx.ml".to_string(), 5)]);
+        assert_eq!(
+            opsets,
+            [("".to_string(), 21), ("ai.onnx.ml".to_string(), 5)]
+        );
         let trees: Vec<_> = graph
             .node
             .iter()

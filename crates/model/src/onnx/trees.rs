@@ -24,16 +24,19 @@ pub struct Ensemble {
     true_leafs: Vec<i64>,
     false_ids: Vec<i64>,
     false_leafs: Vec<i64>,
+    missing_true: Vec<i64>,
     leaf_targets: Vec<i64>,
     leaf_weights: Vec<f64>,
     roots: Vec<i64>,
 }
 
 impl Ensemble {
-    /// A split sending a row to its true branch when `feature ≤ threshold`
-    /// or the feature is NaN (Cauce's trees send NaN left, as `x > t` is
-    /// false); its index. Link its branches with [`Ensemble::link`].
-    pub fn split(&mut self, feature: usize, threshold: f64) -> usize {
+    /// A split sending a row to its true branch when `feature ≤ threshold`,
+    /// and a NaN to the true branch when `nan_true` (Cauce's histogram trees
+    /// send NaN left, as `x > t` is false; a boosted split says which way);
+    /// its index. Link its branches with [`Ensemble::link`].
+    pub fn split(&mut self, feature: usize, threshold: f64, nan_true: bool) -> usize {
+        self.missing_true.push(i64::from(nan_true));
         self.features.push(feature as i64);
         self.splits.push(threshold);
         self.true_ids.push(0);
@@ -66,7 +69,7 @@ impl Ensemble {
         let node = match root {
             Branch::Node(node) => node,
             Branch::Leaf(_) => {
-                let node = self.split(0, 0.0);
+                let node = self.split(0, 0.0, true);
                 self.link(node, root, root);
                 node
             }
@@ -99,7 +102,7 @@ impl Ensemble {
                 ("nodes_falseleafs", Attr::Ints(self.false_leafs)),
                 (
                     "nodes_missing_value_tracks_true",
-                    Attr::Ints(vec![1; count]),
+                    Attr::Ints(self.missing_true),
                 ),
                 ("leaf_targetids", Attr::Ints(self.leaf_targets)),
                 (

@@ -11,7 +11,7 @@ pub use model::GaussianNb;
 use super::algorithm::{Algorithm, Estimator};
 use super::{Fitted, Output, Proba, Target, Task, classes_of, from_proba, nonnegative};
 use crate::error::{Result, params};
-use crate::onnx::{Graph, Head, unsupported};
+use crate::onnx::{Graph, Head};
 
 /// `gaussian_nb` (class priors from the data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,8 +53,8 @@ impl Estimator for GaussianNb {
         Ok(from_proba(Proba::from_rows(proba, classes)))
     }
 
-    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("gaussian_nb", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Head::Probabilities(GaussianNb::onnx(self, graph, x)))
     }
 
     fn has_probabilities(&self) -> bool {

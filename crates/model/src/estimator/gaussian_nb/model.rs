@@ -113,6 +113,44 @@ impl GaussianNb {
         })
     }
 
+    /// The class probabilities as ONNX nodes over `x`: each class's joint
+    /// log-likelihood, `log prior − Σ ½ ln(2π var) − Σ (x − mean)² / (2 var)`
+    /// (the constant part folded per class), through a softmax. Rows so far
+    /// out that every likelihood underflows (see `far_out`) are not handled
+    /// the same way.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> String {
+        use crate::onnx::Attr;
+        let classes = self.log_priors.len();
+        let width = self.means.first().map_or(0, Vec::len);
+        let constants: Vec<f64> = (0..classes)
+            .map(|c| {
+                let spread: f64 = self.variances[c]
+                    .iter()
+                    .map(|var| 0.5 * (2.0 * std::f64::consts::PI * var).ln())
+                    .sum();
+                self.log_priors[c] - spread
+            })
+            .collect();
+        let dims = [classes as i64, width as i64];
+        let means = graph.doubles("means", &dims, self.means.concat());
+        let halves: Vec<f64> = self.variances.iter().flatten().map(|v| 1.0 / (2.0 * v)).collect();
+        let halves = graph.doubles("inverse_variances", &dims, halves);
+        let constants = graph.doubles("class_constants", &[classes as i64], constants);
+        let axis = graph.ints("class_axis", &[1], vec![1]);
+        let rows = graph.op("Unsqueeze", &[x, &axis], vec![]);
+        let diff = graph.op("Sub", &[&rows, &means], vec![]);
+        let squared = graph.op("Mul", &[&diff, &diff], vec![]);
+        let scaled = graph.op("Mul", &[&squared, &halves], vec![]);
+        let features = graph.ints("feature_axis", &[1], vec![2]);
+        let distance = graph.op(
+            "ReduceSum",
+            &[&scaled, &features],
+            vec![("keepdims", Attr::Int(0))],
+        );
+        let joint = graph.op("Sub", &[&constants, &distance], vec![]);
+        graph.op("Softmax", &[&joint], vec![("axis", Attr::Int(1))])
+    }
+
     /// Class probabilities, `rows × classes`.
     pub fn predict_proba(&self, x: &DenseMatrix<f64>) -> Vec<Vec<f64>> {
         let (rows, width) = x.shape();

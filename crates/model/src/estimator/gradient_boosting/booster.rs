@@ -232,6 +232,33 @@ impl Booster {
         self.base.len()
     }
 
+    /// The booster as ONNX nodes over `x`: one `TreeEnsemble` summing each
+    /// output's trees, the starting scores added, then the loss's link
+    /// (the sigmoid or the softmax of a classifier).
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> crate::onnx::Head {
+        use crate::onnx::{Attr, Head};
+        let outputs = self.outputs();
+        let mut ensemble = crate::onnx::Ensemble::default();
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.onnx(&mut ensemble, t % outputs);
+        }
+        let sums = ensemble.finish(graph, x, outputs);
+        let base = graph.doubles("base", &[outputs as i64], self.base.clone());
+        let scores = graph.op("Add", &[&sums, &base], vec![]);
+        match self.loss {
+            Loss::LogLoss => {
+                let p1 = graph.op("Sigmoid", &[&scores], vec![]);
+                let one = graph.doubles("one", &[], vec![1.0]);
+                let p0 = graph.op("Sub", &[&one, &p1], vec![]);
+                Head::Probabilities(graph.op("Concat", &[&p0, &p1], vec![("axis", Attr::Int(1))]))
+            }
+            Loss::Softmax => {
+                Head::Probabilities(graph.op("Softmax", &[&scores], vec![("axis", Attr::Int(1))]))
+            }
+            Loss::SquaredError | Loss::AbsoluteError | Loss::Huber { .. } => Head::Values(scores),
+        }
+    }
+
     /// Raw scores of every row (`rows × outputs`, row-major): blocks of rows
     /// on rayon, every tree walked over a block before the next. A block
     /// without NaN walks the compiled trees (byte-sized bins, see

@@ -22,7 +22,7 @@ pub use loss::Loss;
 use super::algorithm::{Algorithm, Estimator, Validation};
 use super::{Fitted, Output, Target, Task, from_proba, nonnegative};
 use crate::error::{Result, params};
-use crate::onnx::{Graph, Head, unsupported};
+use crate::onnx::{Graph, Head};
 
 /// The loss a regression minimises (classification always minimises log loss).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -206,8 +206,8 @@ impl Estimator for Booster {
         })
     }
 
-    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("gradient_boosting", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Booster::onnx(self, graph, x))
     }
 
     fn has_probabilities(&self) -> bool {

@@ -161,6 +161,32 @@ impl BoostedTree {
     pub fn value(&self, at: usize) -> f64 {
         self.values[at]
     }
+
+    /// Adds this tree to an ONNX `ensemble`, its leaves' scores added to
+    /// `target`.
+    pub(super) fn onnx(&self, ensemble: &mut crate::onnx::Ensemble, target: usize) {
+        let root = self.onnx_node(ensemble, 0, target);
+        ensemble.tree(root);
+    }
+
+    fn onnx_node(
+        &self,
+        ensemble: &mut crate::onnx::Ensemble,
+        at: usize,
+        target: usize,
+    ) -> crate::onnx::Branch {
+        let node = self.nodes[at];
+        if node.threshold == f64::INFINITY {
+            return crate::onnx::Branch::Leaf(ensemble.leaf(target, self.values[at]));
+        }
+        let feature = (node.feature & !MISSING_RIGHT) as usize;
+        let nan_left = node.feature & MISSING_RIGHT == 0;
+        let split = ensemble.split(feature, node.threshold, nan_left);
+        let left = self.onnx_node(ensemble, node.next as usize, target);
+        let right = self.onnx_node(ensemble, node.next as usize + 1, target);
+        ensemble.link(split, left, right);
+        crate::onnx::Branch::Node(split)
+    }
 }
 
 impl Walkable for BoostedTree {

@@ -79,7 +79,7 @@ impl Estimator for Knn {
     }
 
     fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("knn", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
+        Err(unsupported("knn", "its export is not written yet (this version exports linear models, logistic regression, Gaussian naive Bayes and the tree models)"))
     }
 
     fn has_probabilities(&self) -> bool {

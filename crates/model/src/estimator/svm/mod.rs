@@ -39,7 +39,7 @@ impl Estimator for SvmClassifier {
     }
 
     fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
+        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, Gaussian naive Bayes and the tree models)"))
     }
 
     /// Margins are not probabilities.
@@ -62,7 +62,7 @@ impl Estimator for SvmRegressor {
     }
 
     fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, decision trees, random forests and extra trees)"))
+        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, Gaussian naive Bayes and the tree models)"))
     }
 
     fn has_probabilities(&self) -> bool {
