@@ -2,7 +2,7 @@
 ONNX Runtime's predictions on etl's test split equal Cauce's (classes
 exactly; probabilities and values within 1e-6 absolute + 1e-6 relative),
 rows with missing values and an unseen category included; the model passes
-onnx.checker. Estimators ONNX cannot express yet are refused by name."""
+onnx.checker."""
 
 import math
 import subprocess
@@ -21,13 +21,12 @@ NUMERIC = ["bill_length_mm", "bill_depth_mm", "bill_ratio", "flipper_length_mm"]
 CATEGORICAL = ["island", "sex"]
 EXPORTED = {
     "classification": ["logistic_regression", "decision_tree", "random_forest", "extra_trees",
-                       "gradient_boosting", "gaussian_nb"],
+                       "gradient_boosting", "gaussian_nb", "knn", "svm"],
     # Two classes: one score through a sigmoid (logistic, boosting).
-    "binary": ["logistic_regression", "random_forest", "gradient_boosting"],
+    "binary": ["logistic_regression", "random_forest", "gradient_boosting", "svm"],
     "regression": ["linear_regression", "ridge", "lasso", "elastic_net", "decision_tree",
-                   "random_forest", "extra_trees", "gradient_boosting"],
+                   "random_forest", "extra_trees", "gradient_boosting", "knn", "svm"],
 }
-REFUSED = ["knn", "svm"]
 
 
 TARGETS = {"classification": "species", "binary": "sex", "regression": "body_mass_g"}
@@ -97,8 +96,11 @@ def test_onnx_runtime_predicts_as_cauce(demo, tmp_path, task, algorithm):
     results = dict(zip(names, session.run(None, feeds(table, model.inputs))))
     if task != "regression":
         assert [str(v) for v in results["prediction"]] == ours.column("prediction").to_pylist()
-        for k, label in enumerate(model.classes):
-            close(ours.column(f"proba_{label}").to_pylist(), results["probabilities"][:, k])
+        if "probabilities" in results:
+            for k, label in enumerate(model.classes):
+                close(ours.column(f"proba_{label}").to_pylist(), results["probabilities"][:, k])
+        else:
+            assert algorithm == "svm" and f"proba_{model.classes[0]}" not in ours.column_names
     else:
         close(ours.column("prediction").to_pylist(), results["prediction"])
 
@@ -110,10 +112,3 @@ def test_the_cli_writes_the_same_model(demo, tmp_path):
          "--output", str(out)], capture_output=True, text=True, cwd=demo["root"])
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == cauce.load(str(demo["models"])).to_onnx()
-
-
-@pytest.mark.parametrize("algorithm", REFUSED)
-def test_what_cannot_be_exported_is_refused_by_name(demo, tmp_path, algorithm):
-    model = train(demo, tmp_path, algorithm, "classification")
-    with pytest.raises(cauce.InferenceError, match=f"{algorithm} cannot be exported to ONNX"):
-        model.to_onnx()

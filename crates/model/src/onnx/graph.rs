@@ -129,6 +129,15 @@ impl Graph {
         self.node("", op, inputs, attrs)
     }
 
+    /// Adds a node of the default domain with two outputs (`TopK`); their
+    /// names.
+    pub fn op2(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> (String, String) {
+        let first = self.name(&op.to_lowercase());
+        let second = self.name(&op.to_lowercase());
+        self.push(vec![first.clone(), second.clone()], "", op, inputs, attrs);
+        (first, second)
+    }
+
     /// Adds an `ai.onnx.ml` node; the name of its one output.
     pub fn ml(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
         self.node(ML, op, inputs, attrs)
@@ -136,7 +145,7 @@ impl Graph {
 
     /// Adds a node whose one output gets the name `output`.
     pub fn named(&mut self, output: &str, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) {
-        self.push(output.to_string(), "", op, inputs, attrs);
+        self.push(vec![output.to_string()], "", op, inputs, attrs);
     }
 
     fn node(
@@ -147,13 +156,13 @@ impl Graph {
         attrs: Vec<(&str, Attr)>,
     ) -> String {
         let output = self.name(&op.to_lowercase());
-        self.push(output.clone(), domain, op, inputs, attrs);
+        self.push(vec![output.clone()], domain, op, inputs, attrs);
         output
     }
 
     fn push(
         &mut self,
-        output: String,
+        outputs: Vec<String>,
         domain: &str,
         op: &str,
         inputs: &[&str],
@@ -162,7 +171,7 @@ impl Graph {
         let name = self.name(op);
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
-            output: vec![output],
+            output: outputs,
             name: Some(name),
             op_type: Some(op.to_string()),
             domain: Some(domain.to_string()),

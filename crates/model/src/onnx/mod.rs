@@ -8,9 +8,9 @@
 //!   columns `string` (a missing value is the empty string, which Cauce's
 //!   cleaning never leaves as a category).
 //! - **Outputs**: `prediction` (`[N]`: the class label as text for a
-//!   classifier, the value for a regressor) and, for classifiers,
-//!   `probabilities` (`[N, classes]`, classes in [`crate::Model::classes`]'s
-//!   order).
+//!   classifier, the value for a regressor) and, for classifiers with
+//!   probabilities (all but `svm`), `probabilities` (`[N, classes]`, classes
+//!   in [`crate::Model::classes`]'s order).
 //! - A category not seen in training gets all-zero indicators (the
 //!   `unknown_category: ignore` behaviour; ONNX has no per-row error, so a
 //!   model set to `error` scores such rows instead of refusing them).
@@ -36,6 +36,9 @@ pub enum Head {
     Probabilities(String),
     /// Predicted values, `[N, 1]`.
     Values(String),
+    /// Class scores whose largest is the predicted class (first on a tie),
+    /// `[N, classes]`, for a classifier without probabilities.
+    Scores(String),
 }
 
 /// The error an estimator that cannot be exported returns.
@@ -72,6 +75,21 @@ pub fn export(model: &Model) -> Result<Vec<u8>> {
                 Elem::Double,
                 Some(model.classes.len() as i64),
             );
+        }
+        (Task::Classification, Head::Scores(scores)) => {
+            let index = graph.op(
+                "ArgMax",
+                &[&scores],
+                vec![("axis", Attr::Int(1)), ("keepdims", Attr::Int(0))],
+            );
+            let classes = graph.texts("classes", &[model.classes.len() as i64], &model.classes);
+            graph.named(
+                "prediction",
+                "Gather",
+                &[&classes, &index],
+                vec![("axis", Attr::Int(0))],
+            );
+            graph.output("prediction", Elem::Text, None);
         }
         (Task::Regression, Head::Values(values)) => {
             let flat = graph.ints("flat", &[1], vec![-1]);
@@ -198,10 +216,12 @@ mod tests {
         assert_eq!(onnx.ir_version, Some(graph::IR_VERSION));
     }
 
-    /// An estimator ONNX cannot express yet is refused by name.
+    /// A classifier without probabilities (svm) exports its label only.
     #[test]
-    fn an_estimator_without_an_export_is_refused_by_name() {
-        let error = export(&fitted("knn")).unwrap_err().to_string();
-        assert!(error.contains("knn cannot be exported to ONNX"), "{error}");
+    fn a_classifier_without_probabilities_exports_its_label_only() {
+        let exported = export(&fitted("svm")).unwrap();
+        let graph = ModelProto::decode(exported.as_slice()).unwrap().graph.unwrap();
+        let outputs: Vec<_> = graph.output.iter().map(|o| o.name.clone().unwrap()).collect();
+        assert_eq!(outputs, ["prediction"]);
     }
 }

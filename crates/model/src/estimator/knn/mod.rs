@@ -12,7 +12,7 @@ use model::KnnTarget;
 use super::algorithm::{Algorithm, Estimator};
 use super::{Fitted, Output, Target, Task, from_proba};
 use crate::error::{Result, params};
-use crate::onnx::{Graph, Head, unsupported};
+use crate::onnx::{Graph, Head};
 
 /// Neighbour weighting of `knn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -78,8 +78,8 @@ impl Estimator for Knn {
         })
     }
 
-    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("knn", "its export is not written yet (this version exports linear models, logistic regression, Gaussian naive Bayes and the tree models)"))
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Knn::onnx(self, graph, x))
     }
 
     fn has_probabilities(&self) -> bool {

@@ -261,6 +261,68 @@ impl Knn {
         }
     }
 
+    /// Predictions as ONNX nodes over `x`: the squared distance to every
+    /// stored row, the `k` nearest by `TopK` (ties to the earlier row),
+    /// their weights (1, or `1/d` with a distance of 0 taking all the
+    /// weight), then the weighted class shares or the weighted mean. The
+    /// graph holds every training row, as the model does.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> crate::onnx::Head {
+        use crate::onnx::{Attr, Head};
+        let rows = (self.points.len() / self.width) as i64;
+        let points = graph.doubles("points", &[rows, self.width as i64], self.points.clone());
+        let middle = graph.ints("row_axis", &[1], vec![1]);
+        let queries = graph.op("Unsqueeze", &[x, &middle], vec![]);
+        let diff = graph.op("Sub", &[&queries, &points], vec![]);
+        let squared = graph.op("Mul", &[&diff, &diff], vec![]);
+        let last = graph.ints("feature_axis", &[1], vec![2]);
+        let distances = graph.op("ReduceSum", &[&squared, &last], vec![("keepdims", Attr::Int(0))]);
+        let k = graph.ints("k", &[1], vec![self.k as i64]);
+        let (nearest, index) = graph.op2(
+            "TopK",
+            &[&distances, &k],
+            vec![("axis", Attr::Int(1)), ("largest", Attr::Int(0)), ("sorted", Attr::Int(1))],
+        );
+        let one = graph.doubles("one", &[], vec![1.0]);
+        let weights = match self.weights {
+            Weights::Uniform => {
+                let shape = graph.op("Shape", &[&nearest], vec![]);
+                graph.op("Expand", &[&one, &shape], vec![])
+            }
+            Weights::Distance => {
+                let zero = graph.doubles("zero", &[], vec![0.0]);
+                let exact = graph.op("Equal", &[&nearest, &zero], vec![]);
+                let exact = graph.op("Cast", &[&exact], vec![("to", Attr::Int(11))]);
+                let any = graph.op("ReduceMax", &[&exact, &middle], vec![("keepdims", Attr::Int(1))]);
+                let any = graph.op("Greater", &[&any, &zero], vec![]);
+                let root = graph.op("Sqrt", &[&nearest], vec![]);
+                let inverse = graph.op("Reciprocal", &[&root], vec![]);
+                graph.op("Where", &[&any, &exact, &inverse], vec![])
+            }
+        };
+        let total = graph.op("ReduceSum", &[&weights, &middle], vec![("keepdims", Attr::Int(1))]);
+        match &self.target {
+            KnnTarget::Classes(labels, classes) => {
+                let mut hot = vec![0.0; labels.len() * classes];
+                for (i, &label) in labels.iter().enumerate() {
+                    hot[i * classes + label as usize] = 1.0;
+                }
+                let hot = graph.doubles("classes_of_rows", &[rows, *classes as i64], hot);
+                let votes = graph.op("Gather", &[&hot, &index], vec![("axis", Attr::Int(0))]);
+                let weight = graph.op("Unsqueeze", &[&weights, &last], vec![]);
+                let weighted = graph.op("Mul", &[&votes, &weight], vec![]);
+                let sums = graph.op("ReduceSum", &[&weighted, &middle], vec![("keepdims", Attr::Int(0))]);
+                Head::Probabilities(graph.op("Div", &[&sums, &total], vec![]))
+            }
+            KnnTarget::Values(values) => {
+                let values = graph.doubles("values_of_rows", &[rows], values.clone());
+                let found = graph.op("Gather", &[&values, &index], vec![("axis", Attr::Int(0))]);
+                let weighted = graph.op("Mul", &[&found, &weights], vec![]);
+                let sums = graph.op("ReduceSum", &[&weighted, &middle], vec![("keepdims", Attr::Int(1))]);
+                Head::Values(graph.op("Div", &[&sums, &total], vec![]))
+            }
+        }
+    }
+
     /// The number of classes of a classifier; `None` for a regressor.
     pub fn classes(&self) -> Option<usize> {
         match &self.target {

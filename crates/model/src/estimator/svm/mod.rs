@@ -13,7 +13,7 @@ pub use params::{Gamma, GammaRule, KernelName, SvmParams};
 use super::algorithm::{Algorithm, Estimator, regression};
 use super::{Fitted, Output, Target, Task};
 use crate::error::Result;
-use crate::onnx::{Graph, Head, unsupported};
+use crate::onnx::{Graph, Head};
 
 impl Algorithm for SvmParams {
     const NAME: &'static str = "svm";
@@ -38,8 +38,8 @@ impl Estimator for SvmClassifier {
         Ok(Output::Classes(SvmClassifier::predict(self, x), None))
     }
 
-    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, Gaussian naive Bayes and the tree models)"))
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Head::Scores(SvmClassifier::onnx(self, graph, x)))
     }
 
     /// Margins are not probabilities.
@@ -61,8 +61,8 @@ impl Estimator for SvmRegressor {
         Ok(Output::Values(SvmRegressor::predict(self, x)))
     }
 
-    fn onnx(&self, _graph: &mut Graph, _x: &str) -> Result<Head> {
-        Err(unsupported("svm", "its export is not written yet (this version exports linear models, logistic regression, Gaussian naive Bayes and the tree models)"))
+    fn onnx(&self, graph: &mut Graph, x: &str) -> Result<Head> {
+        Ok(Head::Values(SvmRegressor::onnx(self, graph, x)))
     }
 
     fn has_probabilities(&self) -> bool {

@@ -176,6 +176,84 @@ impl Decision {
     }
 }
 
+impl Kernel {
+    /// The kernel between every row of `x` (`[N, width]`) and every row of
+    /// the constant `vectors` (`[S, width]`) as ONNX nodes: `[N, S]`.
+    fn onnx(self, graph: &mut crate::onnx::Graph, x: &str, vectors: &str) -> String {
+        use crate::onnx::Attr;
+        let dot = |graph: &mut crate::onnx::Graph| {
+            let transposed = graph.op("Transpose", &[vectors], vec![("perm", Attr::Ints(vec![1, 0]))]);
+            graph.op("MatMul", &[x, &transposed], vec![])
+        };
+        let affine = |graph: &mut crate::onnx::Graph, gamma: f64, coef0: f64| {
+            let product = dot(graph);
+            let gamma = graph.doubles("gamma", &[], vec![gamma]);
+            let scaled = graph.op("Mul", &[&product, &gamma], vec![]);
+            let coef0 = graph.doubles("coef0", &[], vec![coef0]);
+            graph.op("Add", &[&scaled, &coef0], vec![])
+        };
+        match self {
+            Self::Linear => dot(graph),
+            Self::Rbf { gamma } => {
+                let axis = graph.ints("vector_axis", &[1], vec![1]);
+                let rows = graph.op("Unsqueeze", &[x, &axis], vec![]);
+                let diff = graph.op("Sub", &[&rows, vectors], vec![]);
+                let squared = graph.op("Mul", &[&diff, &diff], vec![]);
+                let last = graph.ints("feature_axis", &[1], vec![2]);
+                let distance =
+                    graph.op("ReduceSum", &[&squared, &last], vec![("keepdims", Attr::Int(0))]);
+                let minus_gamma = graph.doubles("minus_gamma", &[], vec![-gamma]);
+                let exponent = graph.op("Mul", &[&distance, &minus_gamma], vec![]);
+                graph.op("Exp", &[&exponent], vec![])
+            }
+            Self::Poly {
+                gamma,
+                degree,
+                coef0,
+            } => {
+                let base = affine(graph, gamma, coef0);
+                let degree = graph.doubles("degree", &[], vec![degree]);
+                graph.op("Pow", &[&base, &degree], vec![])
+            }
+            Self::Sigmoid { gamma, coef0 } => {
+                let base = affine(graph, gamma, coef0);
+                graph.op("Tanh", &[&base], vec![])
+            }
+        }
+    }
+}
+
+/// The decision values of `decisions` over `x` as ONNX nodes, `[N, count]`:
+/// every support vector in one constant, each decision's weights in its
+/// column of one weight matrix, then the biases.
+fn decisions_onnx(
+    graph: &mut crate::onnx::Graph,
+    x: &str,
+    kernel: Kernel,
+    width: usize,
+    decisions: &[&Decision],
+) -> String {
+    let count = decisions.len();
+    let total: usize = decisions.iter().map(|d| d.weights.len()).sum();
+    let mut vectors = Vec::with_capacity(total * width);
+    let mut weights = vec![0.0; total * count];
+    let mut row = 0;
+    for (column, decision) in decisions.iter().enumerate() {
+        vectors.extend_from_slice(&decision.vectors);
+        for w in &decision.weights {
+            weights[row * count + column] = *w;
+            row += 1;
+        }
+    }
+    let vectors = graph.doubles("support_vectors", &[total as i64, width as i64], vectors);
+    let kernel = kernel.onnx(graph, x, &vectors);
+    let weights = graph.doubles("dual_weights", &[total as i64, count as i64], weights);
+    let sums = graph.op("MatMul", &[&kernel, &weights], vec![]);
+    let bias: Vec<f64> = decisions.iter().map(|d| d.bias).collect();
+    let bias = graph.doubles("bias", &[count as i64], bias);
+    graph.op("Add", &[&sums, &bias], vec![])
+}
+
 fn estimator(algorithm: &'static str, message: String) -> Error {
     Error::Estimator { algorithm, message }
 }
@@ -265,6 +343,42 @@ impl SvmClassifier {
         })
     }
 
+    /// One-vs-one voting as ONNX nodes over `x`: each pair's decision,
+    /// a vote for its second class when positive (else its first), and the
+    /// same score as [`predict`](Self::predict) (votes plus the squashed
+    /// confidence), whose largest is the class.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> String {
+        let decisions: Vec<&Decision> = self.pairs.iter().map(|(_, _, d)| d).collect();
+        let f = decisions_onnx(graph, x, self.kernel, self.width, &decisions);
+        let (pairs, classes) = (self.pairs.len(), self.classes);
+        let mut first = vec![0.0; pairs * classes];
+        let mut second = vec![0.0; pairs * classes];
+        for (p, (a, b, _)) in self.pairs.iter().enumerate() {
+            first[p * classes + a] = 1.0;
+            second[p * classes + b] = 1.0;
+        }
+        let toward: Vec<f64> = second.iter().zip(&first).map(|(b, a)| b - a).collect();
+        let dims = [pairs as i64, classes as i64];
+        let first = graph.doubles("first_class", &dims, first);
+        let second = graph.doubles("second_class", &dims, second);
+        let toward = graph.doubles("pair_direction", &dims, toward);
+        let zero = graph.doubles("zero", &[], vec![0.0]);
+        let positive = graph.op("Greater", &[&f, &zero], vec![]);
+        let positive = graph.op("Cast", &[&positive], vec![("to", crate::onnx::Attr::Int(11))]);
+        let one = graph.doubles("one", &[], vec![1.0]);
+        let negative = graph.op("Sub", &[&one, &positive], vec![]);
+        let for_second = graph.op("MatMul", &[&positive, &second], vec![]);
+        let for_first = graph.op("MatMul", &[&negative, &first], vec![]);
+        let votes = graph.op("Add", &[&for_second, &for_first], vec![]);
+        let confidence = graph.op("MatMul", &[&f, &toward], vec![]);
+        let size = graph.op("Abs", &[&confidence], vec![]);
+        let size = graph.op("Add", &[&size, &one], vec![]);
+        let three = graph.doubles("three", &[], vec![3.0]);
+        let size = graph.op("Mul", &[&size, &three], vec![]);
+        let squashed = graph.op("Div", &[&confidence, &size], vec![]);
+        graph.op("Add", &[&votes, &squashed], vec![])
+    }
+
     /// Class index of every row of `x`.
     pub fn predict(&self, x: &DenseMatrix<f64>) -> Vec<usize> {
         rows(x)
@@ -322,6 +436,11 @@ impl SvmRegressor {
             width: x.shape().1,
             decision: Decision::from_smartcore(&svr, "svm")?,
         })
+    }
+
+    /// The decision value as ONNX nodes over `x`, `[N, 1]`.
+    pub(crate) fn onnx(&self, graph: &mut crate::onnx::Graph, x: &str) -> String {
+        decisions_onnx(graph, x, self.kernel, self.width, &[&self.decision])
     }
 
     /// The prediction for every row of `x`.
