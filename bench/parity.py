@@ -242,20 +242,66 @@ def cauce(bins, name, task, target, algorithm, params, processed, seed, keep=Fal
 def predictions(bins, name, registry, processed, manifest):
     """Cauce's prediction for every test row, in the split's order, by the
     `inference` binary on the published artifact."""
+    return list(scored(bins, name, registry, processed, manifest)["prediction"])
+
+
+def scored(bins, name, registry, processed, manifest):
+    """What the `inference` binary writes for every test row (prediction,
+    class probabilities, _error), in the split's order."""
     import pandas as pd
     folder = WORK / name
     test = [processed / f["path"] for f in manifest["outputs"]["test"]]
     out = folder / f"predictions-{registry.name}"
     shutil.rmtree(out, ignore_errors=True)
-    predicted = []
+    frames = []
     for i, part in enumerate(test):
         run([bins / "inference", "--config", folder / "pipeline.yaml", "--model",
              registry / "versioned" / "v1" / "model.bin", "--input", part,
              "--output", out / str(i)], {"CAUCE_LOG_DIR": str(folder / "logs")})
         written = json.loads((out / str(i) / "_manifest.json").read_text())
         for f in written["outputs"]:
-            predicted += list(pd.read_parquet(out / str(i) / f["path"])["prediction"])
-    return predicted
+            frames.append(pd.read_parquet(out / str(i) / f["path"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def onnx_matches(bins, name, task, registry, processed, manifest):
+    """Exports the published model (`model-registry export`) and runs it
+    with ONNX Runtime on the test split: None when its labels equal Cauce's
+    `inference` output and its probabilities or values are within 1e-6
+    absolute + 1e-6 relative, else what differs."""
+    import numpy as np
+    import onnxruntime as ort
+    exported = WORK / name / f"{registry.name}.onnx"
+    run([bins / "model-registry", "--registry", registry, "export", "v1", "--output", exported],
+        {"CAUCE_LOG_DIR": str(WORK / name / "logs")})
+    ours = scored(bins, name, registry, processed, manifest)
+    test = read_split(processed, manifest, "test")
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    feeds = {}
+    for spec in session.get_inputs():
+        column = test[spec.name]
+        if spec.type == "tensor(double)":
+            values = column.astype("float64").to_numpy(na_value=np.nan)
+        else:
+            values = np.array(["" if v is None or v != v else str(v) for v in column], dtype=object)
+        feeds[spec.name] = values.reshape(-1, 1)
+    outputs = [o.name for o in session.get_outputs()]
+    got = dict(zip(outputs, session.run(None, feeds)))
+
+    def close(a, b):
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return bool(np.all(np.abs(a - b) <= 1e-6 + 1e-6 * np.abs(a)))
+
+    if task == "classification":
+        labels = [str(v).lower() for v in ours["prediction"]]
+        if labels != [str(v).lower() for v in got["prediction"]]:
+            return "labels differ"
+        proba = [c for c in ours.columns if c.startswith("proba_")]
+        if proba and not close(ours[proba].to_numpy(), got["probabilities"]):
+            return "probabilities differ"
+    elif not close(ours["prediction"].to_numpy(), got["prediction"]):
+        return "values differ"
+    return None
 
 
 def agreement(task, ours, theirs, y_test):
@@ -528,10 +574,19 @@ def main():
                     agree = agreement(task, predictions(bins, name, registry, processed,
                                                         manifest), sk_predicted, data[3])
                     ok = ok and agree >= AGREEMENT
+                if not exact:
+                    _, _, registry = cauce(bins, name, task, target, algorithm, params,
+                                           processed, 42, keep=True)
+                # Every model exported to ONNX runs the same in ONNX Runtime.
+                onnx = onnx_matches(bins, name, task, registry, processed, manifest)
+                if onnx is not None:
+                    raise bench.Failed(f"{name}/{algorithm}: ONNX Runtime on the exported "
+                                       f"model: {onnx}")
                 results.append({"dataset": name, "estimator": algorithm, "ours": ours,
                                 "theirs": theirs, "ok": ok, "allowed": allowed, "how": how,
                                 "cauce_s": cauce_s, "sklearn_s": sk_s, "agree": agree})
                 shown = f", rows agree {agree:.2%}" if agree is not None else ""
+                shown += ", ONNX equal"
                 bench.log(f"{name:24} {algorithm:20} cauce {ours:.4f}  scikit-learn "
                           f"{theirs:.4f}  ±{allowed:.4g} ({how}{shown})  "
                           f"{'ok' if ok else 'FAIL'}")

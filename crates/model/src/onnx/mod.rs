@@ -220,8 +220,15 @@ mod tests {
     #[test]
     fn a_classifier_without_probabilities_exports_its_label_only() {
         let exported = export(&fitted("svm")).unwrap();
-        let graph = ModelProto::decode(exported.as_slice()).unwrap().graph.unwrap();
-        let outputs: Vec<_> = graph.output.iter().map(|o| o.name.clone().unwrap()).collect();
+        let graph = ModelProto::decode(exported.as_slice())
+            .unwrap()
+            .graph
+            .unwrap();
+        let outputs: Vec<_> = graph
+            .output
+            .iter()
+            .map(|o| o.name.clone().unwrap())
+            .collect();
         assert_eq!(outputs, ["prediction"]);
     }
 }

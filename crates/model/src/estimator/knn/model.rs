@@ -438,8 +438,12 @@ impl Best {
         }
     }
 
+    /// Keeps `(d, i)` if it is among the `k` smallest so far, by distance
+    /// then by row: of rows equally far at the k-th place the earlier one
+    /// is kept, whatever order the search meets them in (as ONNX's `TopK`
+    /// does, so an exported model finds the same neighbours).
     fn offer(&mut self, d: f64, i: usize) {
-        if self.found.len() == self.k && d >= self.bound() {
+        if self.found.len() == self.k && self.found.last().is_some_and(|&last| (d, i) >= last) {
             return;
         }
         let at = self.found.partition_point(|&(e, j)| (e, j) < (d, i));
