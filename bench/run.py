@@ -385,6 +385,34 @@ def bench_python_predict(ctx, rows, models):
     return package, binary, sklearn
 
 
+def bench_onnx(ctx, rows, models):
+    """ONNX Runtime on the forest exported by `model-registry export`
+    against the inference binary on the same rows (what to serve it with)."""
+    source = generate(ctx.bins, ctx.data, rows, "parquet", 7)
+    ours, _ = models
+    registry = Path(ours).parent.parent.parent
+    exported = ctx.work / f"forest-{rows}.onnx"
+    subprocess.run([ctx.bins / "model-registry", "--registry", registry, "export", "v1",
+                    "--output", exported], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    binary, runtime = interleaved(ctx.runs, ctx.work, [
+        (f"onnx-{rows}-binary", lambda i, f: (
+            [ctx.bins / "inference", "--config", CONFIG / "pipeline.yaml", "--model", ours,
+             "--input", source, "--output", f / "out"], {"CAUCE_LOG_DIR": str(f / "logs")})),
+        (f"onnx-{rows}-onnxruntime", lambda i, f: (
+            [ctx.python, PY / "predict_onnx.py", exported, source, f / "out.parquet"], None)),
+    ])
+    same = subprocess.run([ctx.python, PY / "same_column.py", "prediction",
+                           binary["runs"][0]["folder"] / "out",
+                           runtime["runs"][0]["folder"] / "out.parquet"])
+    if same.returncode != 0:
+        raise Failed("ONNX Runtime's predictions differ from the inference binary's")
+    ctx.checks.append(f"ONNX {rows:,}: ONNX Runtime's {rows:,} predictions on the exported "
+                      "forest equal the inference binary's")
+    ctx.row(f"Inference, {rows:,} rows, forest: Cauce vs the exported ONNX model", binary,
+            [("ONNX Runtime", runtime)])
+    return binary, runtime
+
+
 def bench_memory(ctx, rows, model):
     source = generate(ctx.bins, ctx.data, rows, "parquet", 11)
     cauce = repeat(f"infer-memory-{rows}-cauce", ctx.runs, lambda i, f: (
@@ -691,6 +719,7 @@ def main():
         infer_forest = bench_infer(ctx, "forest", sizes["infer"], forest_models)
         ensure_cauce_package(ctx)
         python_predict = bench_python_predict(ctx, sizes["infer"], forest_models)
+        bench_onnx(ctx, sizes["infer"], forest_models)
         infer_forest_default = bench_infer(ctx, "forest-default", sizes["infer"],
                                            forest_default_models)
         memory = bench_memory(ctx, sizes["memory"], logistic_models[0])

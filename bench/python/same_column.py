@@ -1,6 +1,7 @@
-"""Exits 0 when COLUMN is the same in two Parquet outputs, row for row; a
-folder is a run's output, read through its _manifest.json. Otherwise it
-prints the first difference and exits 1.
+"""Exits 0 when COLUMN is the same in two Parquet outputs, row for row (a
+value or its text: a class written as the number 1 by Cauce is '1' in an
+ONNX model's string labels); a folder is a run's output, read through its
+_manifest.json. Otherwise it prints the first difference and exits 1.
 
 usage: same_column.py COLUMN A B
 """
@@ -26,7 +27,7 @@ def main(name, a, b):
     if len(left) != len(right):
         sys.exit(f"{name}: {len(left)} rows in {a}, {len(right)} in {b}")
     for i, (x, y) in enumerate(zip(left, right)):
-        if x != y:
+        if x != y and str(x).lower() != str(y).lower():
             sys.exit(f"{name}: row {i}: {x!r} in {a}, {y!r} in {b}")
 
 
