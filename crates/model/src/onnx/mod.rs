@@ -49,6 +49,24 @@ pub fn unsupported(algorithm: &str, reason: &str) -> Error {
     }
 }
 
+/// The `prediction` output: the class whose score in `scores` is largest
+/// (the first on a tie, as Cauce's argmax), as its label.
+fn label(graph: &mut Graph, scores: &str, classes: &[String]) {
+    let index = graph.op(
+        "ArgMax",
+        &[scores],
+        vec![("axis", Attr::Int(1)), ("keepdims", Attr::Int(0))],
+    );
+    let labels = graph.texts("classes", &[classes.len() as i64], classes);
+    graph.named(
+        "prediction",
+        "Gather",
+        &[&labels, &index],
+        vec![("axis", Attr::Int(0))],
+    );
+    graph.output("prediction", Elem::Text, None);
+}
+
 /// The ONNX model of `model`, serialized.
 pub fn export(model: &Model) -> Result<Vec<u8>> {
     let mut graph = Graph::default();
@@ -56,41 +74,12 @@ pub fn export(model: &Model) -> Result<Vec<u8>> {
     let head = model.estimator.model().onnx(&mut graph, &x)?;
     match (model.task, head) {
         (Task::Classification, Head::Probabilities(proba)) => {
-            let index = graph.op(
-                "ArgMax",
-                &[&proba],
-                vec![("axis", Attr::Int(1)), ("keepdims", Attr::Int(0))],
-            );
-            let classes = graph.texts("classes", &[model.classes.len() as i64], &model.classes);
-            graph.named(
-                "prediction",
-                "Gather",
-                &[&classes, &index],
-                vec![("axis", Attr::Int(0))],
-            );
+            label(&mut graph, &proba, &model.classes);
             graph.named("probabilities", "Identity", &[&proba], vec![]);
-            graph.output("prediction", Elem::Text, None);
-            graph.output(
-                "probabilities",
-                Elem::Double,
-                Some(model.classes.len() as i64),
-            );
+            let classes = Some(model.classes.len() as i64);
+            graph.output("probabilities", Elem::Double, classes);
         }
-        (Task::Classification, Head::Scores(scores)) => {
-            let index = graph.op(
-                "ArgMax",
-                &[&scores],
-                vec![("axis", Attr::Int(1)), ("keepdims", Attr::Int(0))],
-            );
-            let classes = graph.texts("classes", &[model.classes.len() as i64], &model.classes);
-            graph.named(
-                "prediction",
-                "Gather",
-                &[&classes, &index],
-                vec![("axis", Attr::Int(0))],
-            );
-            graph.output("prediction", Elem::Text, None);
-        }
+        (Task::Classification, Head::Scores(scores)) => label(&mut graph, &scores, &model.classes),
         (Task::Regression, Head::Values(values)) => {
             let flat = graph.ints("flat", &[1], vec![-1]);
             graph.named("prediction", "Reshape", &[&values, &flat], vec![]);
