@@ -193,7 +193,7 @@ async fn score(
     reader: ArrowArrayStreamReader,
     passthrough: Vec<String>,
 ) -> inference::Result<Vec<RecordBatch>> {
-    let workers = rayon_workers() + 1;
+    let workers = Scorer::concurrency();
     let (sender, mut receiver) = tokio::sync::mpsc::channel(workers);
     let read = tokio::task::spawn_blocking(move || {
         for batch in reader {
@@ -227,9 +227,4 @@ async fn score(
     read.await
         .map_err(|e| inference::Error::Internal(format!("reading the table failed: {e}")))?;
     scored.into_iter().collect()
-}
-
-/// Threads of the global rayon pool (the cores, unless RAYON_NUM_THREADS).
-fn rayon_workers() -> usize {
-    std::thread::available_parallelism().map_or(2, usize::from)
 }

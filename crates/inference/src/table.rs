@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::Field;
 use ingest::clean::Cleaning;
 use model::Model;
 
@@ -25,7 +26,10 @@ use crate::run::{ModelRecord, applied_cleaning, load_model};
 pub struct Scorer {
     model: Arc<Model>,
     record: ModelRecord,
-    cleaning: Cleaning,
+    cleaning: Arc<Cleaning>,
+    /// The columns a table must give, with the types they are read as
+    /// (the transform's inputs when there is one).
+    wanted: Arc<Vec<Field>>,
     replay: Option<Arc<Replay>>,
     label: String,
 }
@@ -45,6 +49,10 @@ impl Scorer {
         let replay = Replay::for_model(config, &record, &keep)
             .await?
             .map(Arc::new);
+        let wanted = match &replay {
+            Some(replay) => replay.required(),
+            None => model_columns(&model, &cleaning),
+        };
         let label = record
             .version
             .clone()
@@ -52,10 +60,17 @@ impl Scorer {
         Ok(Self {
             model: Arc::new(model),
             record,
-            cleaning,
+            cleaning: Arc::new(cleaning),
+            wanted: Arc::new(wanted),
             replay,
             label,
         })
+    }
+
+    /// Tables (or slices of one) worth scoring at once: one per rayon
+    /// thread and one more, as a run scores a file's batches.
+    pub fn concurrency() -> usize {
+        rayon::current_num_threads() + 1
     }
 
     /// The model.
@@ -76,11 +91,7 @@ impl Scorer {
         name: &str,
         passthrough: &[String],
     ) -> Result<RecordBatch> {
-        let wanted = match &self.replay {
-            Some(replay) => replay.required(),
-            None => model_columns(&self.model, &self.cleaning),
-        };
-        let cleaning = self.cleaning.clone();
+        let (cleaning, wanted) = (Arc::clone(&self.cleaning), Arc::clone(&self.wanted));
         let keep = passthrough.to_vec();
         let ready = common::cpu::run("preparing a table", move || {
             prepare_table(batch, &cleaning, &wanted, &keep)
